@@ -1,0 +1,57 @@
+"""Tortoise configuration: which models, which connection, where migrations live."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+MODEL_MODULES = [
+    "models.tenant",
+    "models.user",
+    "models.audit",
+    "models.api_token",
+    "models.metadata",
+]
+
+
+def tortoise_config(db_url: str, *, max_size: int = 10) -> dict[str, Any]:
+    """The tortoise config for ``db_url`` (a ``postgres://`` URL)."""
+    url = db_url.replace("postgresql://", "postgres://", 1)
+    return {
+        "connections": {
+            "default": {
+                "engine": "tortoise.backends.asyncpg",
+                "credentials": _credentials(url, max_size=max_size),
+            }
+        },
+        "apps": {
+            "models": {
+                "models": MODEL_MODULES,
+                "migrations": "migrations",
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def _credentials(url: str, *, max_size: int) -> dict[str, Any]:
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    return {
+        "host": parts.hostname or "127.0.0.1",
+        "port": parts.port or 5432,
+        "user": unquote(parts.username or "postgres"),
+        "password": unquote(parts.password or ""),
+        "database": parts.path.lstrip("/") or "quarry",
+        "minsize": 1,
+        "maxsize": max_size,
+    }
+
+
+# For the `tortoise` CLI (makemigrations): `tortoise -c app.db.TORTOISE_ORM makemigrations`.
+TORTOISE_ORM = tortoise_config(
+    os.environ.get("MIGRATION_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/quarry_makemigrations")
+)

@@ -1,0 +1,20 @@
+"""Apply the ordered migrations as the owner role."""
+
+from __future__ import annotations
+
+from tortoise import Tortoise
+from tortoise.migrations.api import migrate as tortoise_migrate
+
+from app.bootstrap import bootstrap_roles, ensure_database
+from app.db import tortoise_config
+from app.settings import Settings
+
+
+async def migrate(settings: Settings) -> None:
+    """Bootstrap roles, create the database if needed, and apply pending migrations."""
+    await bootstrap_roles(settings)
+    await ensure_database(settings)
+    try:
+        await tortoise_migrate(config=tortoise_config(settings.owner_database_url, max_size=2))
+    finally:
+        await Tortoise.close_connections()

@@ -1,0 +1,195 @@
+"""One settings object, read from environment variables.
+
+Production mode refuses development secrets and development-only parts (the MCE simulator,
+its ``/__sim/`` control API, embedded database servers), so a misconfigured deployment fails
+at start-up instead of running with a known key or a fake MCE.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from urllib.parse import quote, urlsplit, urlunsplit
+
+DEV_SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789"  # noqa: S105 - refused in production
+DEV_DB_PASSWORD = "quarry-dev"  # noqa: S105 - refused in production
+
+APP_ROLE = "quarry_app"
+SYSTEM_ROLE = "quarry_system"
+OWNER_ROLE = "quarry_owner"
+
+# Exact MCE hosts that may frame the app (no wildcard that would match customer pages).
+DEFAULT_FRAME_ANCESTORS = (
+    "https://mc.exacttarget.com",
+    "https://mc.s1.exacttarget.com",
+    "https://mc.s4.exacttarget.com",
+    "https://mc.s6.exacttarget.com",
+    "https://mc.s7.exacttarget.com",
+    "https://mc.s10.exacttarget.com",
+    "https://mc.s11.exacttarget.com",
+    "https://mc.s12.exacttarget.com",
+    "https://mc.s13.exacttarget.com",
+    "https://mc.s50.exacttarget.com",
+    "https://mc.s51.exacttarget.com",
+)
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class SettingsError(ValueError):
+    """The environment describes an unsafe or impossible configuration."""
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"not a boolean: {value!r}")
+
+
+def _int(value: str | None, default: int) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise SettingsError(f"not an integer: {value!r}") from exc
+
+
+def with_role(url: str, *, user: str, password: str) -> str:
+    """``url`` with its user and password replaced (used to derive per-role URLs)."""
+    parts = urlsplit(url)
+    host = parts.hostname or "127.0.0.1"
+    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{host}"
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
+
+
+def database_name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/") or "quarry"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable. Build with :meth:`from_env`; never mutate."""
+
+    env: Environment = Environment.DEVELOPMENT
+    public_url: str = "http://localhost:8000"
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/quarry"
+    app_db_password: str = DEV_DB_PASSWORD
+    system_db_password: str = DEV_DB_PASSWORD
+    owner_db_password: str = DEV_DB_PASSWORD
+    app_database_url_override: str | None = None
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    secret_key: str = DEV_SECRET_KEY
+    mce_auth_base_url: str = "http://127.0.0.1:8900/"
+    frame_ancestors: tuple[str, ...] = DEFAULT_FRAME_ANCESTORS
+    simulator_enabled: bool = True
+    embedded_services: bool = True
+    graphiql_enabled: bool = True
+    introspection_enabled: bool = True
+    db_pool_size: int = 10
+    max_request_bytes: int = 1_000_000
+    log_level: str = "INFO"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read settings from ``environ`` (default ``os.environ``) and validate them."""
+        env_vars = os.environ if environ is None else environ
+        try:
+            env = Environment(env_vars.get("QUARRY_ENV", "development"))
+        except ValueError as exc:
+            raise SettingsError(f"QUARRY_ENV must be one of {[e.value for e in Environment]}") from exc
+        production = env is Environment.PRODUCTION
+        ancestors = env_vars.get("FRAME_ANCESTORS")
+        settings = cls(
+            env=env,
+            public_url=env_vars.get("PUBLIC_URL", cls.public_url).rstrip("/"),
+            database_url=env_vars.get("DATABASE_URL", cls.database_url),
+            app_db_password=env_vars.get("APP_DB_PASSWORD", DEV_DB_PASSWORD),
+            system_db_password=env_vars.get("SYSTEM_DB_PASSWORD", DEV_DB_PASSWORD),
+            owner_db_password=env_vars.get("OWNER_DB_PASSWORD", DEV_DB_PASSWORD),
+            app_database_url_override=env_vars.get("APP_DATABASE_URL") or None,
+            redis_url=env_vars.get("REDIS_URL", cls.redis_url),
+            secret_key=env_vars.get("SECRET_KEY", DEV_SECRET_KEY),
+            mce_auth_base_url=env_vars.get("MCE_AUTH_BASE_URL", cls.mce_auth_base_url),
+            frame_ancestors=tuple(ancestors.split()) if ancestors else DEFAULT_FRAME_ANCESTORS,
+            simulator_enabled=_bool(env_vars.get("SIMULATOR_ENABLED"), not production),
+            embedded_services=_bool(env_vars.get("EMBEDDED_SERVICES"), not production),
+            graphiql_enabled=_bool(env_vars.get("GRAPHIQL_ENABLED"), not production),
+            introspection_enabled=_bool(env_vars.get("INTROSPECTION_ENABLED"), not production),
+            db_pool_size=_int(env_vars.get("DB_POOL_SIZE"), 10),
+            max_request_bytes=_int(env_vars.get("MAX_REQUEST_BYTES"), 1_000_000),
+            log_level=env_vars.get("LOG_LEVEL", "INFO").upper(),
+        )
+        settings.validate()
+        return settings
+
+    @property
+    def is_production(self) -> bool:
+        return self.env is Environment.PRODUCTION
+
+    @property
+    def app_database_url(self) -> str:
+        """The URL the API and workers use: the app role, which owns nothing."""
+        if self.app_database_url_override:
+            return self.app_database_url_override
+        return with_role(self.database_url, user=APP_ROLE, password=self.app_db_password)
+
+    @property
+    def system_database_url(self) -> str:
+        """The role for audited cross-tenant background work (recycler, reconciler)."""
+        return with_role(self.database_url, user=SYSTEM_ROLE, password=self.system_db_password)
+
+    @property
+    def owner_database_url(self) -> str:
+        """The role that owns the schema and runs migrations."""
+        return with_role(self.database_url, user=OWNER_ROLE, password=self.owner_db_password)
+
+    def validate(self) -> None:
+        """Raise :class:`SettingsError` for unsafe or malformed settings."""
+        for name, url, schemes in (
+            ("PUBLIC_URL", self.public_url, {"http", "https"}),
+            ("DATABASE_URL", self.database_url, {"postgres", "postgresql"}),
+            ("REDIS_URL", self.redis_url, {"redis", "rediss", "unix"}),
+            ("MCE_AUTH_BASE_URL", self.mce_auth_base_url, {"http", "https"}),
+        ):
+            if urlsplit(url).scheme not in schemes:
+                raise SettingsError(f"{name} must be a URL with scheme {sorted(schemes)}")
+        for origin in self.frame_ancestors:
+            if "*" in origin or not origin.startswith("https://"):
+                raise SettingsError(
+                    "FRAME_ANCESTORS must list exact https origins without wildcards"
+                )
+        if not self.is_production:
+            return
+        problems = []
+        if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
+            problems.append("SECRET_KEY must be set to at least 32 random characters")
+        if DEV_DB_PASSWORD in (self.app_db_password, self.system_db_password):
+            problems.append("APP_DB_PASSWORD and SYSTEM_DB_PASSWORD must be set")
+        if not self.public_url.startswith("https://"):
+            problems.append("PUBLIC_URL must be https")
+        if self.simulator_enabled:
+            problems.append("the MCE simulator cannot be enabled in production")
+        if self.embedded_services:
+            problems.append("embedded Postgres/Redis cannot be enabled in production")
+        if problems:
+            raise SettingsError("unsafe production settings: " + "; ".join(problems))
