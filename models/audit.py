@@ -7,9 +7,12 @@ sign-in) carry a NULL ``tenant_id`` and are readable only by the system role.
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 
 
@@ -46,3 +49,48 @@ class AuditEvent(Model):
 
     class Meta:
         table = "audit_events"
+
+
+_INSERT_SQL = (
+    "INSERT INTO audit_events (tenant_id, mid, actor_type, actor_id, action, target, outcome,"
+    " ip, user_agent, request_id, details, created_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, now())"
+)
+
+
+async def append_audit_event(
+    conn: BaseDBAsyncClient,
+    *,
+    tenant_id: int | None,
+    action: str,
+    outcome: Outcome,
+    actor_type: ActorType,
+    actor_id: str = "",
+    mid: int | None = None,
+    target: str = "",
+    ip: str = "",
+    user_agent: str = "",
+    request_id: str = "",
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Append one event on ``conn`` (whose transaction carries the tenant context, if any).
+
+    No ``RETURNING``: a pre-tenant event (NULL tenant) is insertable but, by design, not
+    readable back by the app role, and ``RETURNING`` would need it to be.
+    """
+    await conn.execute_query(
+        _INSERT_SQL,
+        [
+            tenant_id,
+            mid,
+            actor_type.value,
+            actor_id[:100],
+            action[:100],
+            target[:300],
+            outcome.value,
+            ip[:64],
+            user_agent[:300],
+            request_id[:64],
+            json.dumps(details or {}, separators=(",", ":")),
+        ],
+    )

@@ -1,0 +1,80 @@
+"""Shared fixtures: a fresh migrated database per test session, connected as the app role.
+
+Tables are built by the real migrations (run as the owner role); tests then connect as
+``quarry_app``, which owns nothing and lacks BYPASSRLS, so row-level security is exercised.
+Database fixtures are lazy: simulator tests never touch Postgres.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+import pytest_asyncio
+from tortoise import Tortoise
+
+from app.db import tortoise_config
+from app.migrate import migrate
+from app.settings import Settings, with_database
+
+ADMIN_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def make_settings(database: str, **overrides: str) -> Settings:
+    """Test settings pointing at ``database`` on the admin server."""
+    env = {
+        "QUARRY_ENV": "test",
+        "DATABASE_URL": with_database(ADMIN_URL, database),
+        "REDIS_URL": REDIS_URL,
+        "PUBLIC_URL": "https://quarry.test",
+        **overrides,
+    }
+    return Settings.from_env(env)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def test_settings() -> AsyncIterator[Settings]:
+    """Settings for a throwaway database, migrated once for the whole session."""
+    name = f"quarry_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    settings = make_settings(name)
+    await migrate(settings)
+    try:
+        yield settings
+    finally:
+        admin = await asyncpg.connect(with_database(ADMIN_URL, "postgres"))
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def db(test_settings: Settings) -> AsyncIterator[Settings]:
+    """Tortoise initialised as the app role for the whole session."""
+    await Tortoise.init(
+        config=tortoise_config(test_settings.app_database_url, max_size=5),
+        _enable_global_fallback=True,
+    )
+    try:
+        yield test_settings
+    finally:
+        await Tortoise.close_connections()
+
+
+@pytest_asyncio.fixture
+async def admin_conn(test_settings: Settings) -> AsyncIterator[asyncpg.Connection]:
+    """A superuser connection to the test database, for catalog checks and fixtures."""
+    conn = await asyncpg.connect(test_settings.database_url)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
