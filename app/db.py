@@ -53,5 +53,7 @@ def _credentials(url: str, *, max_size: int) -> dict[str, Any]:
 
 # For the `tortoise` CLI (makemigrations): `tortoise -c app.db.TORTOISE_ORM makemigrations`.
 TORTOISE_ORM = tortoise_config(
-    os.environ.get("MIGRATION_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/quarry_makemigrations")
+    os.environ.get(
+        "MIGRATION_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/quarry_makemigrations"
+    )
 )

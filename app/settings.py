@@ -116,7 +116,9 @@ class Settings:
         try:
             env = Environment(env_vars.get("QUARRY_ENV", "development"))
         except ValueError as exc:
-            raise SettingsError(f"QUARRY_ENV must be one of {[e.value for e in Environment]}") from exc
+            raise SettingsError(
+                f"QUARRY_ENV must be one of {[e.value for e in Environment]}"
+            ) from exc
         production = env is Environment.PRODUCTION
         ancestors = env_vars.get("FRAME_ANCESTORS")
         settings = cls(

@@ -24,7 +24,7 @@ class Outcome(StrEnum):
 
 class ActorType(StrEnum):
     USER = "user"
-    API_TOKEN = "api_token"
+    API_TOKEN = "api_token"  # noqa: S105 - a kind of actor, not a secret
     SYSTEM = "system"
     SUPPORT = "support"
     ANONYMOUS = "anonymous"
@@ -44,7 +44,7 @@ class AuditEvent(Model):
     ip = fields.CharField(max_length=64, default="")
     user_agent = fields.CharField(max_length=300, default="")
     request_id = fields.CharField(max_length=64, default="")
-    details = fields.JSONField(default=dict)
+    details: dict[str, Any] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
 
     class Meta:

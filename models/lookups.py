@@ -41,9 +41,7 @@ class ApiTokenRecord:
 
 async def find_tenant(tenant_id: int) -> TenantRecord | None:
     async with in_transaction(CONNECTION) as conn:
-        rows = await conn.execute_query_dict(
-            "SELECT * FROM quarry_lookup_tenant($1)", [tenant_id]
-        )
+        rows = await conn.execute_query_dict("SELECT * FROM quarry_lookup_tenant($1)", [tenant_id])
     return TenantRecord(**rows[0]) if rows else None
 
 

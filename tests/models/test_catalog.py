@@ -22,7 +22,8 @@ EXPECTED_APP_GRANTS = {
 async def _tenant_tables(conn: asyncpg.Connection) -> set[str]:
     rows = await conn.fetch(
         "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-        " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped"
+        " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id'"
+        "  AND NOT a.attisdropped"
         " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')"
     )
     return {row["relname"] for row in rows}
@@ -61,7 +62,9 @@ async def test_app_role_owns_nothing_and_cannot_bypass(admin_conn: asyncpg.Conne
         APP_ROLE,
     )
     assert role is not None
-    assert not any((role["rolsuper"], role["rolbypassrls"], role["rolcreaterole"], role["rolcreatedb"]))
+    assert not any(
+        (role["rolsuper"], role["rolbypassrls"], role["rolcreaterole"], role["rolcreatedb"])
+    )
     owned = await admin_conn.fetchval(
         "SELECT (SELECT count(*) FROM pg_class WHERE relowner = $1)"
         " + (SELECT count(*) FROM pg_proc WHERE proowner = $1)"
@@ -95,7 +98,9 @@ async def test_app_role_has_exactly_the_grants_it_needs(admin_conn: asyncpg.Conn
     assert column_grants == 0
 
 
-async def test_security_definer_functions_are_the_allow_list(admin_conn: asyncpg.Connection) -> None:
+async def test_security_definer_functions_are_the_allow_list(
+    admin_conn: asyncpg.Connection,
+) -> None:
     rows = await admin_conn.fetch(
         "SELECT p.proname, p.proconfig, r.rolname AS owner,"
         " has_function_privilege('public', p.oid, 'EXECUTE') AS public_exec,"
@@ -133,7 +138,7 @@ async def test_keys_include_tenant_id(admin_conn: asyncpg.Connection, contype: s
         " ARRAY(SELECT a.attname FROM pg_attribute a WHERE a.attrelid = c.conrelid"
         "       AND a.attnum = ANY(c.conkey))::text[] AS cols"
         " FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid"
-        " WHERE c.contype = $1::text::\"char\" AND t.relname = ANY($2::text[])",
+        ' WHERE c.contype = $1::text::"char" AND t.relname = ANY($2::text[])',
         contype,
         list(tables),
     )

@@ -13,9 +13,9 @@ from app.settings import Settings
 from models import (
     ActorType,
     AuditEvent,
-    Outcome,
     CachedDataExtension,
     MissingTenantContext,
+    Outcome,
     TenantContext,
     TenantRepository,
     User,
@@ -32,14 +32,18 @@ async def two_tenants() -> tuple[TenantFixture, TenantFixture]:
     return await make_tenant("Acme"), await make_tenant("Globex")
 
 
-async def test_repository_sees_only_its_tenant(two_tenants: tuple[TenantFixture, TenantFixture]) -> None:
+async def test_repository_sees_only_its_tenant(
+    two_tenants: tuple[TenantFixture, TenantFixture],
+) -> None:
     a, b = two_tenants
     users_a = await TenantRepository(a.context()).of(User).list()
     assert [u.id for u in users_a] == [a.user.id]
     assert await TenantRepository(a.context()).of(User).get_or_none(id=b.user.id) is None
 
 
-async def test_raw_sql_cannot_read_other_tenant(two_tenants: tuple[TenantFixture, TenantFixture]) -> None:
+async def test_raw_sql_cannot_read_other_tenant(
+    two_tenants: tuple[TenantFixture, TenantFixture],
+) -> None:
     a, b = two_tenants
     rows = await TenantRepository(a.context()).fetch(
         "SELECT id FROM users WHERE tenant_id = $1", [b.tenant_id]
@@ -49,7 +53,9 @@ async def test_raw_sql_cannot_read_other_tenant(two_tenants: tuple[TenantFixture
     assert {row["tenant_id"] for row in everything} == {a.tenant_id}
 
 
-async def test_cannot_update_or_delete_other_tenant(two_tenants: tuple[TenantFixture, TenantFixture]) -> None:
+async def test_cannot_update_or_delete_other_tenant(
+    two_tenants: tuple[TenantFixture, TenantFixture],
+) -> None:
     a, b = two_tenants
     repo_a = TenantRepository(a.context())
     assert await repo_a.of(User).update({"id": b.user.id}, name="pwned") == 0
@@ -64,7 +70,9 @@ async def test_cannot_update_or_delete_other_tenant(two_tenants: tuple[TenantFix
     assert still_there is not None and still_there.name == "Globex Ops"
 
 
-async def test_insert_with_other_tenant_id_is_refused(two_tenants: tuple[TenantFixture, TenantFixture]) -> None:
+async def test_insert_with_other_tenant_id_is_refused(
+    two_tenants: tuple[TenantFixture, TenantFixture],
+) -> None:
     a, b = two_tenants
     with pytest.raises(MissingTenantContext):
         await TenantRepository(a.context()).of(User).create(tenant_id=b.tenant_id, mce_user_id=1)
@@ -79,10 +87,14 @@ async def test_insert_with_other_tenant_id_is_refused(two_tenants: tuple[TenantF
     assert await TenantRepository(b.context()).of(User).count() == 1
 
 
-async def test_moving_a_row_to_another_tenant_is_refused(two_tenants: tuple[TenantFixture, TenantFixture]) -> None:
+async def test_moving_a_row_to_another_tenant_is_refused(
+    two_tenants: tuple[TenantFixture, TenantFixture],
+) -> None:
     a, b = two_tenants
     with pytest.raises(MissingTenantContext):
-        await TenantRepository(a.context()).of(User).update({"id": a.user.id}, tenant_id=b.tenant_id)
+        await (
+            TenantRepository(a.context()).of(User).update({"id": a.user.id}, tenant_id=b.tenant_id)
+        )
     with pytest.raises(OperationalError, match="row-level security"):
         async with tenant_transaction(a.context()) as conn:
             await conn.execute_query(
@@ -90,7 +102,9 @@ async def test_moving_a_row_to_another_tenant_is_refused(two_tenants: tuple[Tena
             )
 
 
-async def test_no_tenant_context_sees_nothing(two_tenants: tuple[TenantFixture, TenantFixture]) -> None:
+async def test_no_tenant_context_sees_nothing(
+    two_tenants: tuple[TenantFixture, TenantFixture],
+) -> None:
     async with in_transaction(CONNECTION) as conn:
         for table in ("tenants", "business_units", "users", "memberships", "mce_data_extensions"):
             _, rows = await conn.execute_query(f"SELECT * FROM {table}")  # noqa: S608
@@ -116,7 +130,9 @@ async def test_pool_of_one_never_leaks_context(test_settings: Settings) -> None:
         for tenant_ctx in (a.context(), b.context(), None):
             if tenant_ctx is None:
                 async with in_transaction(CONNECTION) as conn:
-                    pid = (await conn.execute_query_dict("SELECT pg_backend_pid() AS pid"))[0]["pid"]
+                    pid = (await conn.execute_query_dict("SELECT pg_backend_pid() AS pid"))[0][
+                        "pid"
+                    ]
                     rows = await conn.execute_query_dict("SELECT tenant_id FROM users")
             else:
                 repo = TenantRepository(tenant_ctx)
@@ -150,8 +166,10 @@ async def test_bu_cannot_write_into_sibling() -> None:
     t = await make_tenant("Stark")
     child_a, child_b = t.child_mids
     with pytest.raises(OperationalError, match="row-level security"):
-        await TenantRepository(t.context(child_a)).of(CachedDataExtension).create(
-            mid=child_b, object_id="x", customer_key="sneaky", name="Sneaky"
+        await (
+            TenantRepository(t.context(child_a))
+            .of(CachedDataExtension)
+            .create(mid=child_b, object_id="x", customer_key="sneaky", name="Sneaky")
         )
 
 
@@ -161,12 +179,16 @@ async def _audit(repo: TenantRepository) -> AuditEvent:
     )
 
 
-async def test_audit_is_append_only_for_the_app(two_tenants: tuple[TenantFixture, TenantFixture]) -> None:
+async def test_audit_is_append_only_for_the_app(
+    two_tenants: tuple[TenantFixture, TenantFixture],
+) -> None:
     a, b = two_tenants
     event = await _audit(TenantRepository(a.context()))
     with pytest.raises(OperationalError, match="permission denied"):
         async with tenant_transaction(a.context()) as conn:
-            await conn.execute_query("UPDATE audit_events SET outcome = 'failure' WHERE id = $1", [event.id])
+            await conn.execute_query(
+                "UPDATE audit_events SET outcome = 'failure' WHERE id = $1", [event.id]
+            )
     with pytest.raises(OperationalError, match="permission denied"):
         async with tenant_transaction(a.context()) as conn:
             await conn.execute_query("DELETE FROM audit_events WHERE id = $1", [event.id])
@@ -187,22 +209,32 @@ async def test_audit_refuses_update_and_delete_even_for_the_owner(
             await admin_conn.execute(statement, event.id)
     with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
         await admin_conn.execute("TRUNCATE audit_events")
-    assert await admin_conn.fetchval("SELECT outcome FROM audit_events WHERE id = $1", event.id) == "success"
+    assert (
+        await admin_conn.fetchval("SELECT outcome FROM audit_events WHERE id = $1", event.id)
+        == "success"
+    )
 
 
 async def test_audit_without_tenant_is_insertable_only_without_context() -> None:
     marker = f"probe-{next_id()}"
     async with in_transaction(CONNECTION) as conn:
         await append_audit_event(
-            conn, tenant_id=None, action="signin", outcome=Outcome.FAILURE,
-            actor_type=ActorType.ANONYMOUS, target=marker,
+            conn,
+            tenant_id=None,
+            action="signin",
+            outcome=Outcome.FAILURE,
+            actor_type=ActorType.ANONYMOUS,
+            target=marker,
         )
         visible = await AuditEvent.filter(target=marker).using_db(conn).count()
     assert visible == 0  # pre-tenant events are for the system role only
     with pytest.raises(OperationalError, match="row-level security"):
         async with in_transaction(CONNECTION) as conn:
             await append_audit_event(
-                conn, tenant_id=next_id(), action="signin", outcome=Outcome.FAILURE,
+                conn,
+                tenant_id=next_id(),
+                action="signin",
+                outcome=Outcome.FAILURE,
                 actor_type=ActorType.ANONYMOUS,
             )
 
@@ -211,11 +243,18 @@ async def test_system_role_reads_pre_tenant_audit(test_settings: Settings) -> No
     marker = f"probe-{next_id()}"
     async with in_transaction(CONNECTION) as conn:
         await append_audit_event(
-            conn, tenant_id=None, action="signin", outcome=Outcome.FAILURE,
-            actor_type=ActorType.ANONYMOUS, target=marker,
+            conn,
+            tenant_id=None,
+            action="signin",
+            outcome=Outcome.FAILURE,
+            actor_type=ActorType.ANONYMOUS,
+            target=marker,
         )
     system = await asyncpg.connect(test_settings.system_database_url)
     try:
-        assert await system.fetchval("SELECT count(*) FROM audit_events WHERE target = $1", marker) == 1
+        assert (
+            await system.fetchval("SELECT count(*) FROM audit_events WHERE target = $1", marker)
+            == 1
+        )
     finally:
         await system.close()

@@ -1,0 +1,110 @@
+"""The ASGI application: routes, middleware and the lifespan of shared resources.
+
+``uvicorn app.main:app`` builds it from the environment on first access.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from redis.asyncio import Redis
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from tortoise import Tortoise
+
+from app.db import tortoise_config
+from app.graphql import QuarryGraphQL
+from app.logs import configure_logging
+from app.middleware import BodySizeLimitMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
+from app.settings import Settings
+from app.spa import SpaFiles, api_not_found, spa_directory
+from models.health import ping_database
+from services.health import Status, check_dependencies
+
+
+async def healthz(request: Request) -> Response:
+    """Liveness: the process answers. Never touches dependencies."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    """Readiness: Postgres, Redis and a worker heartbeat, per dependency; 503 if any is down."""
+    results = await check_dependencies(ping_db=ping_database, redis=request.app.state.redis)
+    ready = all(r.status is Status.OK for r in results)
+    body = {
+        "status": "ok" if ready else "unavailable",
+        "dependencies": {
+            r.name: {"status": r.status.value, "latency_ms": r.latency_ms, "detail": r.detail}
+            for r in results
+        },
+    }
+    return JSONResponse(body, status_code=200 if ready else 503)
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    """Unexpected failures: logged with the request id by the access log, masked here."""
+    logging.getLogger("quarry.app").exception("unhandled error")
+    request_id = request.scope.get("state", {}).get("request_id", "-")
+    return JSONResponse(
+        {"error": {"code": "INTERNAL", "message": "Unexpected error.", "requestId": request_id}},
+        status_code=500,
+    )
+
+
+def create_app(settings: Settings | None = None, *, manage_orm: bool = True) -> Starlette:
+    """Build the app. ``manage_orm=False`` when the host process already set up tortoise."""
+    settings = settings or Settings.from_env()
+    configure_logging(settings.log_level)
+    graphql = QuarryGraphQL(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if manage_orm:
+            await Tortoise.init(
+                config=tortoise_config(settings.app_database_url, max_size=settings.db_pool_size),
+                _enable_global_fallback=True,
+            )
+        try:
+            yield
+        finally:
+            await app.state.redis.aclose()
+            if manage_orm:
+                await Tortoise.close_connections()
+
+    routes = [
+        Route("/api/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/api/graphql", graphql),
+        Route("/api/healthz", healthz, methods=["GET"]),
+        Route("/api/readyz", readyz, methods=["GET"]),
+        Route("/api", api_not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        Route("/api/{rest:path}", api_not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        Mount("/", SpaFiles(directory=spa_directory(), html=True), name="spa"),
+    ]
+    middleware = [
+        Middleware(RequestIdMiddleware),
+        Middleware(SecurityHeadersMiddleware, settings=settings),
+        Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={500: internal_error},
+    )
+    app.state.settings = settings
+    app.state.redis = Redis.from_url(
+        settings.redis_url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=30
+    )
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)

@@ -1,0 +1,71 @@
+"""GraphQL object types, mapped from domain objects."""
+
+from __future__ import annotations
+
+import strawberry
+
+from models import BusinessUnit as BusinessUnitRow
+from models import Tenant as TenantRow
+from models import User as UserRow
+from resolvers.health import Health as HealthData
+
+
+@strawberry.type(description="Whether the API answers, and its version.")
+class Health:
+    status: str
+    version: str
+
+    @classmethod
+    def from_domain(cls, health: HealthData) -> Health:
+        return cls(status=health.status, version=health.version)
+
+
+@strawberry.type(description="An MCE user of this tenant.")
+class User:
+    id: strawberry.ID
+    mce_user_id: str = strawberry.field(description="MCE's numeric user id, as a string.")
+    name: str
+    email: str
+    locale: str
+    time_zone: str
+
+    @classmethod
+    def from_row(cls, row: UserRow) -> User:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            mce_user_id=str(row.mce_user_id),
+            name=row.name,
+            email=row.email,
+            locale=row.locale,
+            time_zone=row.time_zone,
+        )
+
+
+@strawberry.type(description="An MCE enterprise account.")
+class Tenant:
+    enterprise_id: str
+    name: str
+
+    @classmethod
+    def from_row(cls, row: TenantRow) -> Tenant:
+        return cls(enterprise_id=str(row.tenant_id), name=row.name)
+
+
+@strawberry.type(description="An MCE business unit.")
+class BusinessUnit:
+    mid: str
+    name: str
+    parent_mid: str | None
+
+    @classmethod
+    def from_row(cls, row: BusinessUnitRow) -> BusinessUnit:
+        parent = None if row.parent_mid is None else str(row.parent_mid)
+        return cls(mid=str(row.mid), name=row.name, parent_mid=parent)
+
+
+@strawberry.type(description="The signed-in user and where they are working.")
+class Viewer:
+    user: User
+    tenant: Tenant
+    business_unit: BusinessUnit
+    available_business_units: list[BusinessUnit]

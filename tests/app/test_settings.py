@@ -1,0 +1,72 @@
+"""Settings: defaults, validation, and production refusing development-only parts."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.settings import DEV_SECRET_KEY, Settings, SettingsError
+
+PROD_OK = {
+    "QUARRY_ENV": "production",
+    "PUBLIC_URL": "https://quarry.example.com",
+    "SECRET_KEY": "x" * 48,
+    "APP_DB_PASSWORD": "app-secret-1",
+    "SYSTEM_DB_PASSWORD": "system-secret-1",
+    "DATABASE_URL": "postgresql://owner@db.internal:5432/quarry",
+    "REDIS_URL": "rediss://cache.internal:6379/0",
+    "MCE_AUTH_BASE_URL": "https://example.auth.marketingcloudapis.com/",
+}
+
+
+def test_development_defaults() -> None:
+    settings = Settings.from_env({})
+    assert settings.public_url == "http://localhost:8000"
+    assert settings.simulator_enabled and settings.embedded_services
+    assert settings.app_database_url.startswith("postgresql://quarry_app:")
+
+
+def test_production_with_real_secrets_turns_dev_parts_off() -> None:
+    settings = Settings.from_env(PROD_OK)
+    assert settings.is_production
+    assert not settings.simulator_enabled
+    assert not settings.embedded_services
+    assert not settings.graphiql_enabled
+    assert not settings.introspection_enabled
+
+
+@pytest.mark.parametrize(
+    ("override", "complaint"),
+    [
+        ({"SECRET_KEY": DEV_SECRET_KEY}, "SECRET_KEY"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"APP_DB_PASSWORD": "quarry-dev"}, "APP_DB_PASSWORD"),
+        ({"PUBLIC_URL": "http://quarry.example.com"}, "PUBLIC_URL must be https"),
+        ({"SIMULATOR_ENABLED": "true"}, "simulator"),
+        ({"EMBEDDED_SERVICES": "1"}, "embedded"),
+    ],
+)
+def test_production_refuses_unsafe_settings(override: dict[str, str], complaint: str) -> None:
+    with pytest.raises(SettingsError, match=complaint):
+        Settings.from_env({**PROD_OK, **override})
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"QUARRY_ENV": "staging"},
+        {"DATABASE_URL": "mysql://x"},
+        {"REDIS_URL": "http://x"},
+        {"FRAME_ANCESTORS": "https://*.exacttarget.com"},
+        {"FRAME_ANCESTORS": "http://mc.exacttarget.com"},
+        {"DB_POOL_SIZE": "many"},
+        {"SIMULATOR_ENABLED": "maybe"},
+    ],
+)
+def test_malformed_settings_are_refused(override: dict[str, str]) -> None:
+    with pytest.raises(SettingsError):
+        Settings.from_env(override)
+
+
+def test_public_url_is_configured_not_taken_from_host() -> None:
+    settings = Settings.from_env({"PUBLIC_URL": "https://quarry.example.com/"})
+    assert settings.public_url == "https://quarry.example.com"
