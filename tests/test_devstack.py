@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -396,7 +397,7 @@ def test_cli_run_exports_urls_passes_the_exit_code_and_stops_servers(
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 3
     database_url, redis_url = out.decode().split()
-    assert database_url.startswith("postgresql://postgres@/quarry_test?host=")
+    assert re.fullmatch(r"postgresql://postgres@127\.0\.0\.1:\d+/quarry_test", database_url)
     assert redis_url == f"unix://{EmbeddedRedis(tmp_path).socket}?db=15"
     assert EmbeddedPostgres(tmp_path).pid() is None
     assert EmbeddedRedis(tmp_path).pid() is None
