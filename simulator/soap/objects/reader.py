@@ -1,0 +1,93 @@
+"""Read an incoming ``Objects`` element (an APIObject in the partner namespace) by property name.
+
+Values that the schema types (int, boolean) but that do not parse are a client error, as they are
+for MCE's .NET deserializer, which rejects the whole request before doing anything.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from lxml import etree
+
+from simulator.soap.envelope import SoapClientError
+from simulator.soap.filters import xsi_type_name
+from simulator.soap.namespaces import PARTNER_NS, XSI_NS
+
+__all__ = ["ObjectReader"]
+
+_P = f"{{{PARTNER_NS}}}"
+_NIL = f"{{{XSI_NS}}}nil"
+
+
+class ObjectReader:
+    """Typed access to the children of one request object."""
+
+    __slots__ = ("element",)
+
+    def __init__(self, element: etree._Element) -> None:
+        self.element = element
+
+    @property
+    def xsi_type(self) -> str | None:
+        return xsi_type_name(self.element)
+
+    def _find(self, name: str) -> etree._Element | None:
+        return self.element.find(f"{_P}{name}")
+
+    def has(self, name: str) -> bool:
+        """Whether the property was sent at all (even empty)."""
+        return self._find(name) is not None
+
+    def text(self, name: str) -> str | None:
+        """Text of a child; ``None`` when absent or ``xsi:nil``; ``""`` when empty."""
+        node = self._find(name)
+        if node is None or node.get(_NIL) in ("true", "1"):
+            return None
+        return node.text or ""
+
+    def integer(self, name: str) -> int | None:
+        raw = self.text(name)
+        if raw is None or not raw.strip():
+            return None
+        try:
+            return int(raw.strip())
+        except ValueError:
+            raise SoapClientError(f"Value '{raw}' of {name} is not a valid integer.") from None
+
+    def boolean(self, name: str) -> bool | None:
+        raw = self.text(name)
+        if raw is None or not raw.strip():
+            return None
+        lowered = raw.strip().lower()
+        if lowered in ("true", "1"):
+            return True
+        if lowered in ("false", "0"):
+            return False
+        raise SoapClientError(f"Value '{raw}' of {name} is not a valid boolean.")
+
+    def child(self, name: str) -> ObjectReader | None:
+        node = self._find(name)
+        return None if node is None else ObjectReader(node)
+
+    def children(self, name: str) -> list[ObjectReader]:
+        return [ObjectReader(node) for node in self.element.findall(f"{_P}{name}")]
+
+    def client_id(self) -> int | None:
+        """MID addressed by ``Client/ID`` (or the deprecated ``Client/ClientID``), if any."""
+        client = self.child("Client")
+        if client is None:
+            return None
+        value = client.integer("ID")
+        return value if value is not None else client.integer("ClientID")
+
+    def echo(self, *, element: str = "Object", xsi_type: str | None = None) -> str:
+        """The request object written back as ``<Object xsi:type=...>`` (used for error results)."""
+        clone = copy.deepcopy(self.element)
+        clone.tag = f"{_P}{element}"
+        kind = xsi_type or self.xsi_type
+        if kind:
+            clone.set(f"{{{XSI_NS}}}type", kind)
+        # Namespace declarations are kept as they are: xsi:type values inside may use prefixes
+        # that only appear in attribute content.
+        return etree.tostring(clone, encoding="unicode")
