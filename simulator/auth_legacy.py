@@ -1,0 +1,68 @@
+"""Legacy App Switcher SSO (REFERENCE §1.3): the JWT MCE form-POSTs to an app's login URL.
+
+The token is HS256-signed with the legacy package's JWT signing secret and carries
+claimsVersion 2 claims; its ``request.rest.refreshToken`` is a legacy refresh token
+that ``POST /v1/requestToken`` exchanges (single use, rotating).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import jwt
+
+from simulator.model import User
+from simulator.state import Simulator
+from simulator.timezones import mce_timezone
+
+__all__ = ["LEGACY_JWT_TTL_SECONDS", "mint_legacy_jwt"]
+
+LEGACY_JWT_TTL_SECONDS = 300
+
+
+def mint_legacy_jwt(
+    sim: Simulator, *, user: User, mid: int, base_url: str
+) -> tuple[str, dict[str, Any]]:
+    """Encode the SSO JWT for ``user`` in BU ``mid``; returns ``(jwt, claims)``.
+
+    ``dataContext`` is ``enterprise`` for the parent BU and ``core`` for children.
+    """
+    package = sim.legacy_package
+    store = sim.store
+    refresh = sim.auth.issue_legacy_refresh(package=package, user=user, mid=mid)
+    now = int(sim.clock.time())
+    claims: dict[str, Any] = {
+        "exp": now + LEGACY_JWT_TTL_SECONDS,
+        "jti": str(uuid.uuid4()),
+        "request": {
+            "claimsVersion": 2,
+            "rest": {
+                "authEndpoint": f"{base_url}v1/requestToken",
+                "apiEndpointBase": base_url,
+                "refreshToken": refresh,
+            },
+            "user": {
+                "id": user.id,
+                "email": user.email,
+                "culture": user.locale,
+                "timezone": mce_timezone(user.time_zone),
+            },
+            "organization": {
+                "id": mid,
+                "enterpriseId": store.enterprise.eid,
+                "dataContext": "enterprise" if mid == store.enterprise.eid else "core",
+                "stackKey": store.enterprise.stack_key,
+                "region": store.enterprise.region,
+            },
+            "application": {
+                "id": package.application_id,
+                "package": "sandbox.quarry_legacy_sso",
+                "redirectUrl": package.login_url,
+                "features": {},
+                "userPermissions": [],
+            },
+        },
+    }
+    token = jwt.encode(claims, package.jwt_signing_secret, algorithm="HS256")
+    return token, claims

@@ -1,0 +1,100 @@
+"""Wire shapes shared by the auth, REST and control routes, and the per-call guard.
+
+MCE's REST error body is ``{"message", "errorcode", "documentation"}`` (REFERENCE §4.7);
+the auth server answers OAuth-style ``{"error", "error_description", "error_uri"}``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from simulator.errors import InjectedFault
+from simulator.state import Simulator
+
+__all__ = [
+    "DOCUMENTATION_URL",
+    "enter",
+    "fault_response",
+    "read_json",
+    "rest_error",
+    "sim_of",
+]
+
+DOCUMENTATION_URL = (
+    "https://developer.salesforce.com/docs/atlas.en-us.mc-apis.meta/mc-apis/error-handling.htm"
+)
+
+
+def sim_of(request: Request) -> Simulator:
+    sim: Simulator = request.app.state.sim
+    return sim
+
+
+def rest_error(
+    status: int,
+    message: str,
+    errorcode: int,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "message": message,
+        "errorcode": errorcode,
+        "documentation": DOCUMENTATION_URL,
+    }
+    body.update(extra)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def fault_response(fault: InjectedFault) -> Response:
+    """The REST/auth answer to an injected ``error`` or ``rate_limit`` fault."""
+    if fault.kind == "rate_limit":
+        return rest_error(
+            429,
+            "Rate limit exceeded",
+            50100,
+            headers={"Retry-After": str(fault.retry_after)},
+            retryAfter=fault.retry_after,
+        )
+    if fault.status == 503:
+        return rest_error(
+            503,
+            "Service Unavailable",
+            50300,
+            headers={"Retry-After": str(fault.retry_after)},
+        )
+    return rest_error(fault.status, "Internal Server Error", 0)
+
+
+async def enter(request: Request, operation: str) -> Response | None:
+    """Count the call and apply faults; a response to return instead, or ``None``.
+
+    ``reset`` faults propagate: the ASGI middleware drops the connection.
+    """
+    sim = sim_of(request)
+    sim.stats.count(operation)
+    try:
+        await sim.faults.apply(operation)
+    except InjectedFault as fault:
+        if fault.kind == "reset":
+            raise
+        return fault_response(fault)
+    return None
+
+
+class BadJson(ValueError):
+    """The body is not the JSON the endpoint expects."""
+
+
+async def read_json(request: Request) -> Any:
+    """Parse a JSON body; raises :class:`BadJson` on bad bytes or syntax."""
+    raw = await request.body()
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadJson(str(exc)) from None
