@@ -626,10 +626,14 @@ class _Terminated(Exception):
         self.signum = signum
 
 
+def _ignore(_signum: int, _frame: FrameType | None) -> None:
+    return None
+
+
 def run(argv: Sequence[str], *, profile: Profile, data_dir: Path = DEFAULT_DATA_DIR) -> int:
     """Run `argv` with the resolved services exported; stop embedded servers afterwards.
 
-    Signals: SIGTERM/SIGHUP are passed on to the child. SIGINT is ignored here while the child
+    Signals: SIGTERM/SIGHUP are passed on to the child. SIGINT is swallowed here while the child
     runs, because a terminal's Ctrl-C already reaches the child (same process group) and a
     second copy would cut its own shutdown short.
     """
@@ -647,7 +651,9 @@ def run(argv: Sequence[str], *, profile: Profile, data_dir: Path = DEFAULT_DATA_
             env = stack.child_environ()
             for var, service in (("DATABASE_URL", "postgres"), ("REDIS_URL", "redis")):
                 _say(f"{var}={_redact(env[var])} ({stack.resolutions[service].source})")
-            previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            # A no-op handler, not SIG_IGN: an ignored signal stays ignored across exec, and a
+            # shell child could then not trap Ctrl-C; a handler is reset to default on exec.
+            previous_int = signal.signal(signal.SIGINT, _ignore)
             try:
                 child = subprocess.Popen(list(argv), env=env)  # noqa: S603
                 code = _exit_code(child.wait())
