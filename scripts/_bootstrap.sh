@@ -5,7 +5,7 @@
 # Override the interpreter with QUARRY_PYTHON=/path/to/python3.11.
 
 QUARRY_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$QUARRY_ROOT"
+cd "$QUARRY_ROOT" || exit 1
 VENV="$QUARRY_ROOT/.venv"
 STAMP="$VENV/.quarry-deps.sha256"
 
