@@ -1,11 +1,53 @@
-"""REST routes (REFERENCE §4): rowsets, row inserts, platform endpoints."""
+"""REST routes (REFERENCE §4): rowsets, row inserts and the platform endpoints.
+
+Operation names (stats and faults): ``rest.rowset.get``, ``rest.rowset.token``,
+``rest.rowset.insert``, ``rest.endpoints.soap``, ``rest.tokenContext``.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from simulator.responses import sim_of
+from simulator.rest_common import rest_entry
+from simulator.rest_rows import insert_rows
+from simulator.rest_rowset import rowset_by_key, rowset_by_token
 
 __all__ = ["routes"]
 
 
 def routes() -> list[BaseRoute]:
-    return []
+    return [
+        Route("/data/v1/customobjectdata/key/{key}/rowset", rowset_by_key, methods=["GET"]),
+        Route("/data/v1/customobjectdata/token/{token}/rowset", rowset_by_token, methods=["GET"]),
+        Route("/hub/v1/dataevents/key:{key}/rowset", insert_rows, methods=["POST"]),
+        Route("/hub/v1/dataevents/{object_id}/rowset", insert_rows, methods=["POST"]),
+        Route("/platform/v1/endpoints/soap", soap_endpoint_url, methods=["GET"]),
+        Route("/platform/v1/tokenContext", token_context, methods=["GET"]),
+    ]
+
+
+async def soap_endpoint_url(request: Request) -> Response:
+    """``{"url": ".../Service.asmx"}``: legacy SOAP endpoint discovery."""
+    info = await rest_entry(request, "rest.endpoints.soap", None)
+    if isinstance(info, Response):
+        return info
+    return JSONResponse({"url": f"{sim_of(request).base_url(request)}Service.asmx"})
+
+
+async def token_context(request: Request) -> Response:
+    """The enterprise, BU and user of the bearer token."""
+    info = await rest_entry(request, "rest.tokenContext", None)
+    if isinstance(info, Response):
+        return info
+    sim = sim_of(request)
+    package = sim.store.packages[info.client_id]
+    body = {
+        "enterprise": {"id": info.enterprise_id},
+        "organization": {"id": info.mid},
+        "user": {"id": info.user.id if info.user else None},
+        "application": {"id": package.application_id, "name": package.name},
+    }
+    return JSONResponse(body)

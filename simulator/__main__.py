@@ -1,0 +1,84 @@
+"""Command line: ``python -m simulator [serve|describe] [options]``.
+
+``serve`` (the default) binds the socket first, prints ONE JSON line on stdout
+(base URL, client id/secret, legacy JWT secret, enterprise, BUs, users) and then
+serves auth, REST and SOAP on that one origin. ``describe`` prints the same line
+without serving. ``--port 0`` picks a free port (the JSON line tells which).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import sys
+from collections.abc import Sequence
+
+from simulator.config import DEFAULT_REDIRECT_URIS, SCALES, SimulatorConfig
+from simulator.state import Simulator
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m simulator", description=__doc__)
+    parser.add_argument("command", nargs="?", choices=("serve", "describe"), default="serve")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8900)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--scale", choices=SCALES, default="small")
+    parser.add_argument("--latency-ms", type=int, default=0)
+    parser.add_argument("--auto-approve", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--control", action="store_true", help="mount the /__sim/ control API")
+    parser.add_argument(
+        "--redirect-uri",
+        action="append",
+        default=None,
+        help="registered OAuth redirect URI (repeatable; replaces the defaults)",
+    )
+    parser.add_argument("--refresh-grace-seconds", type=float, default=300.0)
+    parser.add_argument("--token-ttl-seconds", type=int, default=1200)
+    return parser
+
+
+def _public_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host  # noqa: S104 - a display name
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    config = SimulatorConfig(
+        seed=args.seed,
+        scale=args.scale,
+        latency_ms=args.latency_ms,
+        auto_approve=args.auto_approve,
+        control=args.control,
+        redirect_uris=list(args.redirect_uri or DEFAULT_REDIRECT_URIS),
+        refresh_grace_seconds=args.refresh_grace_seconds,
+        token_ttl_seconds=args.token_ttl_seconds,
+    )
+    if args.command == "describe":
+        sim = Simulator(config)
+        base = f"http://{_public_host(args.host)}:{args.port}/"
+        sys.stdout.write(json.dumps(sim.describe(base)) + "\n")
+        return 0
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((args.host, args.port))
+    port = sock.getsockname()[1]
+    config.base_url = f"http://{_public_host(args.host)}:{port}/"
+    sim = Simulator(config)
+    sys.stdout.write(json.dumps(sim.describe(config.base_url)) + "\n")
+    sys.stdout.flush()
+
+    import uvicorn
+
+    from simulator.app import create_app
+
+    server = uvicorn.Server(uvicorn.Config(create_app(sim), log_level="info", lifespan="off"))
+    server.run(sockets=[sock])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
