@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import contextlib
 import fcntl
 import functools
@@ -369,7 +370,11 @@ class EmbeddedPostgres:
             self.pgdata.mkdir(exist_ok=True)
             started = time.monotonic()
             # cleanup_mode=None: the library must not stop the server when this process exits.
-            _loopback_server_class()(self.pgdata, cleanup_mode=None)
+            server = _loopback_server_class()(self.pgdata, cleanup_mode=None)
+            # Its atexit hook would then only update its own pid list, and it logs while the
+            # interpreter shuts down (logging errors once pytest has closed its streams).
+            atexit.unregister(server._cleanup)
+            server.global_process_id_list.get_and_remove(os.getpid())
             elapsed = time.monotonic() - started
             _say(f"started embedded PostgreSQL in {elapsed:.1f}s ({self.pgdata})")
         return self.url()

@@ -1,0 +1,28 @@
+# The Python image for the api, worker and simulator services of docker-compose.yml.
+# Runtime dependencies only, pinned by constraints.txt (the same pins as .venv and CI).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PYTHONPATH=/app
+
+WORKDIR /app
+
+# Dependencies first, so editing the source does not reinstall them. The list comes from
+# pyproject.toml's [project].dependencies (no dev extras); constraints.txt pins every version.
+COPY pyproject.toml constraints.txt ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
+    && pip install -r /tmp/requirements.txt -c constraints.txt \
+    && rm /tmp/requirements.txt
+
+# The source runs from /app (PYTHONPATH), not as an installed package, so data files beside the
+# modules (schema/schema.graphql, migrations/) are found where the code expects them.
+COPY . .
+
+RUN useradd --create-home --uid 10001 quarry
+USER quarry
+
+EXPOSE 8000 8900
+CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]
