@@ -66,7 +66,7 @@ def seed_store(
     eid = _mid(rng, taken)
     store.enterprise.eid = eid
     store.enterprise.name = company
-    store.enterprise.tssd = f"mc{_token(rng, 17)}-{_token(rng, 9)}"
+    store.enterprise.tssd = f"mc{_token(rng, 15)}-{_token(rng, 10)}"
     store.enterprise.stack_key = f"S{rng.choice((1, 4, 6, 7, 10, 50))}"
     parent = store.add_business_unit(
         BusinessUnit(mid=eid, name=company, parent_mid=None, customer_key=f"BU_{eid}")
