@@ -59,8 +59,12 @@ __all__ = [
     "Resolution",
     "choose",
     "for_profile",
+    "main",
     "postgres_problem",
     "redis_problem",
+    "run",
+    "status",
+    "stop_all",
 ]
 
 Profile = Literal["dev", "test"]
@@ -556,10 +560,12 @@ class DevStack(contextlib.AbstractContextManager["DevStack"]):
         return _Holders(self.data_dir / "run" / f"{server.name}.json")
 
     def _hold(self, server: Embedded) -> str:
+        # Held before it starts: if the start is interrupted, close() still stops what did start
+        # (unless another run holds it).
+        self._held.append(server)
         with self._holders(server).locked() as pids:
             url = server.start()
             pids.append(os.getpid())
-        self._held.append(server)
         return url
 
     def _release(self, server: Embedded) -> None:

@@ -186,6 +186,53 @@ def test_stack_with_answering_servers_starts_nothing(
     assert not (tmp_path / "postgres").exists() and not (tmp_path / "redis").exists()
 
 
+class _FakeServer:
+    """Stands in for an embedded server: records what the stack asks of it."""
+
+    name = "fake"
+
+    def __init__(self, *, interrupt_start: bool = False) -> None:
+        self.interrupt_start = interrupt_start
+        self.started = self.stopped = False
+
+    def start(self) -> str:
+        self.started = True
+        if self.interrupt_start:
+            raise KeyboardInterrupt  # Ctrl-C while the server was coming up
+        return "fake://server"
+
+    def stop(self) -> None:
+        self.stopped = True
+
+    def pid(self) -> int | None:
+        return None
+
+
+def test_a_server_whose_start_was_interrupted_is_still_stopped(tmp_path: Path) -> None:
+    stack = DevStack(profile="dev", data_dir=tmp_path, environ={})
+    server = _FakeServer(interrupt_start=True)
+    with pytest.raises(KeyboardInterrupt):
+        stack._hold(server)
+    stack.close()
+    assert server.started and server.stopped
+
+
+def test_a_server_another_live_run_holds_is_not_stopped(tmp_path: Path) -> None:
+    stack = DevStack(profile="dev", data_dir=tmp_path, environ={})
+    server = _FakeServer()
+    assert stack._hold(server) == "fake://server"
+    with stack._holders(server).locked() as pids:
+        pids.append(os.getppid())  # a live process that is not us: another run
+    stack.close()
+    assert not server.stopped
+    with stack._holders(server).locked() as pids:
+        assert pids == [os.getppid()]
+        pids.clear()
+    stack._hold(server)
+    stack.close()
+    assert server.stopped  # the last holder out stops it
+
+
 # --- what each profile exports ---
 
 
