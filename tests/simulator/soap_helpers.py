@@ -149,12 +149,12 @@ class SoapReply:
     def find(self, path: str) -> etree._Element | None:
         found = self.root.xpath(path, namespaces=NS)
         assert isinstance(found, list)
-        return found[0] if found else None  # type: ignore[return-value]
+        return found[0] if found else None
 
     def all(self, path: str) -> list[etree._Element]:
         found = self.root.xpath(path, namespaces=NS)
         assert isinstance(found, list)
-        return found  # type: ignore[return-value]
+        return found
 
     def value(self, path: str) -> str | None:
         node = self.find(path)
@@ -178,7 +178,7 @@ class SoapReply:
         out: list[str | None] = []
         for result in self.results:
             found = result.xpath(path, namespaces=NS)
-            out.append(found[0].text if found else None)  # type: ignore[index,union-attr]
+            out.append(found[0].text if found else None)
         return out
 
     @property

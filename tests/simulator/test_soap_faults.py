@@ -265,7 +265,7 @@ def test_injected_error_is_a_server_fault_with_api_fault_detail(
         "//s:Fault/detail/f:apifault/f:Code",
         namespaces={**NS, "f": "urn:fault.partner.exacttarget.com"},
     )
-    assert [c.text for c in code] == ["2"]  # type: ignore[union-attr]
+    assert [c.text for c in code] == ["2"]
     assert_still_serving(client)
 
 

@@ -41,7 +41,7 @@ class LocalFaultSchemaTransport(Transport):
     def load(self, url: str) -> bytes:
         if url == FAULT_XSD_URL:
             return FAULT_XSD.read_bytes()
-        return super().load(url)  # type: ignore[no-any-return]
+        return super().load(url)
 
 
 def _require_wsdl() -> None:
