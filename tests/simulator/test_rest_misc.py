@@ -1,0 +1,102 @@
+"""Platform endpoints, unknown routes, injected 500/429/slow answers, never a crash."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from simulator.faults import FaultRule
+from simulator.state import Simulator
+
+from .conftest import TokenFor
+from .helpers import bearer, bu_named
+
+
+def test_soap_endpoint_discovery(http: httpx.Client, sim_url: str, token_for: TokenFor) -> None:
+    token = token_for(http)["access_token"]
+    response = http.get("platform/v1/endpoints/soap", headers=bearer(token))
+    assert response.json() == {"url": f"{sim_url}Service.asmx"}
+
+
+def test_token_context(http: httpx.Client, sim: Simulator, token_for: TokenFor) -> None:
+    eu = bu_named(sim, "EU")
+    token = token_for(http, user="eve.europe", mid=eu.mid)["access_token"]
+    body = http.get("platform/v1/tokenContext", headers=bearer(token)).json()
+    user = sim.store.find_user("eve.europe")
+    assert user is not None
+    assert body["enterprise"] == {"id": sim.store.enterprise.eid}
+    assert body["organization"] == {"id": eu.mid}
+    assert body["user"] == {"id": user.id}
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "nope"), ("GET", "data/v1/unknown"), ("POST", "v2/userinfo"), ("DELETE", "v2/token")],
+)
+def test_unknown_routes_and_methods_answer_json(http: httpx.Client, method: str, path: str) -> None:
+    response = http.request(method, path)
+    assert response.status_code in (404, 405)
+    assert set(response.json()) == {"message", "errorcode", "documentation"}
+
+
+def test_injected_429_has_retry_after(
+    http: httpx.Client, sim: Simulator, token_for: TokenFor
+) -> None:
+    token = token_for(http)["access_token"]
+    sim.faults.add_rule(
+        FaultRule(operation="rest.rowset.*", kind="rate_limit", times=1, retry_after=7)
+    )
+    response = http.get("data/v1/customobjectdata/key/Orders/rowset", headers=bearer(token))
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "7"
+    body = response.json()
+    assert body["errorcode"] == 50100 and body["retryAfter"] == 7
+    assert body["message"] == "Rate limit exceeded"
+    again = http.get("data/v1/customobjectdata/key/Orders/rowset", headers=bearer(token))
+    assert again.status_code == 200
+
+
+def test_injected_500_on_token_endpoint(http: httpx.Client, sim: Simulator) -> None:
+    sim.faults.add_rule(FaultRule(operation="auth.token.*", kind="error", times=1))
+    package = sim.enhanced_package
+    body = {
+        "grant_type": "client_credentials",
+        "client_id": package.client_id,
+        "client_secret": package.client_secret,
+    }
+    failed = http.post("v2/token", json=body)
+    assert failed.status_code == 500
+    assert failed.json() == {
+        "message": "Internal Server Error",
+        "errorcode": 0,
+        "documentation": "https://developer.salesforce.com/docs/atlas.en-us.mc-apis.meta/mc-apis/error-handling.htm",
+    }
+    assert http.post("v2/token", json=body).status_code == 200
+
+
+def test_slow_answer_beats_a_client_timeout(http: httpx.Client, sim: Simulator) -> None:
+    sim.faults.add_rule(FaultRule(operation="auth.userinfo", kind="slow", delay_ms=600, times=1))
+    with pytest.raises(httpx.ReadTimeout):
+        http.get("v2/userinfo", timeout=0.2)
+
+
+def test_error_rate_is_probabilistic_but_seeded(sim: Simulator) -> None:
+    sim.faults.add_rule(FaultRule(operation="x", kind="error", rate=0.5))
+    fired = [sim.faults.decide("x")[1] is not None for _ in range(200)]
+    assert 60 < sum(fired) < 140
+    sim.faults.clear()
+    sim.faults.add_rule(FaultRule(operation="x", kind="error", rate=0.5))
+    assert [sim.faults.decide("x")[1] is not None for _ in range(200)] == fired
+
+
+async def test_in_process_client_works(asgi_client: httpx.AsyncClient, sim: Simulator) -> None:
+    package = sim.enhanced_package
+    response = await asgi_client.post(
+        "v2/token",
+        json={
+            "grant_type": "client_credentials",
+            "client_id": package.client_id,
+            "client_secret": package.client_secret,
+        },
+    )
+    assert response.json()["rest_instance_url"] == "http://sim.test/"
