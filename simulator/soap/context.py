@@ -40,6 +40,8 @@ class CallContext:
 
     sim: Any
     token: TokenInfo
+    #: ``Options/Client/ID`` of the request: the BU for objects that name none themselves.
+    options_client: int | None = None
 
     @property
     def store(self) -> Store:
@@ -64,7 +66,13 @@ class CallContext:
         return (self.token.client_id, user_id, self.token.mid)
 
     def target_mid(self, requested: int | None) -> int:
-        """The BU an object or retrieve addresses; raises :class:`BusinessUnitRefused`."""
+        """The BU an object or retrieve addresses; raises :class:`BusinessUnitRefused`.
+
+        ``requested`` is the object's ``Client/ID``; without one, ``Options/Client/ID`` applies,
+        then the token's BU.
+        """
+        if requested is None:
+            requested = self.options_client
         if requested is None or requested == self.token.mid:
             return self.token.mid
         if requested not in self.token.reachable_mids:

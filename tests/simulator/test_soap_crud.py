@@ -17,6 +17,7 @@ from tests.simulator.soap_helpers import (
     SoapClient,
     SoapReply,
     bu_mids,
+    crud_body,
     issue_token,
     new_sim,
     obj,
@@ -625,3 +626,22 @@ def test_client_id_refuses_an_unreachable_bu(
     )
     assert_error(delete, AUTHORIZATION_FAILURE)
     assert sim.store.get_de(mids["parent"], customer_key="Orders") is not None
+
+
+def test_options_client_sets_the_bu_of_every_object(
+    sim: Simulator, mia: SoapClient, mids: dict[str, int]
+) -> None:
+    key = unique("opts")
+    body = crud_body(
+        "Create",
+        de_xml(key, field_xml("A")),
+        options=f"<Options><Client><ID>{mids['eu']}</ID></Client></Options>",
+    )
+    assert status(one(mia.call("Create", body)))[0] == "OK"
+    assert sim.store.get_de(mids["eu"], customer_key=key) is not None
+    refused = crud_body(
+        "Create",
+        de_xml(unique("opts"), field_xml("A")),
+        options=f"<Options><Client><ID>{mids['parent']}</ID></Client></Options>",
+    )
+    assert_error(mia.call("Create", refused), AUTHORIZATION_FAILURE)

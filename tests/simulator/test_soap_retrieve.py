@@ -16,6 +16,7 @@ from tests.simulator.soap_helpers import (
     complex_,
     issue_token,
     new_sim,
+    retrieve_body,
     serve,
     simple,
 )
@@ -350,3 +351,25 @@ def test_business_unit_retrieve(sim: Simulator, ada: SoapClient, mia: SoapClient
     assert set(everything.result_values("IsActive")) == {"1"}
     reachable = mia.retrieve("BusinessUnit", ["ID"], query_all=True)
     assert sorted(reachable.result_values("ID")) == sorted([str(mids["us"]), str(mids["eu"])])  # type: ignore[type-var]
+
+
+def test_object_id_is_nil_unless_requested(ada: SoapClient) -> None:
+    flt = simple("CustomerKey", "equals", PROBE)
+    without = ada.retrieve("DataExtension", ["CustomerKey"], filter_xml=flt).results[0]
+    object_id = without.find("p:ObjectID", NS)
+    assert object_id is not None
+    assert object_id.get(f"{{{NS['xsi']}}}nil") == "true"
+    with_id = ada.retrieve("DataExtension", ["CustomerKey", "ObjectID"], filter_xml=flt)
+    assert with_id.result_values("ObjectID")[0]
+
+
+def test_options_client_addresses_a_bu(sim: Simulator, mia: SoapClient) -> None:
+    mids = bu_mids(sim)
+    body = retrieve_body("DataExtension", ["CustomerKey"]).replace(
+        "</RetrieveRequest>",
+        f"<Options><Client><ID>{mids['eu']}</ID></Client></Options></RetrieveRequest>",
+    )
+    reply = mia.call("Retrieve", body)
+    assert reply.overall_status == "OK"
+    assert set(reply.result_values("Client.ID")) == {None}  # one BU: no Client unless asked
+    assert len(reply.results) == len(sim.store.list_des(mids["eu"]))

@@ -40,7 +40,7 @@ class BusinessUnitHandler(ObjectHandler):
         Prop(
             "AccountType",
             lambda v: "ENTERPRISE_2" if v.bu.parent_mid is None else "BUSINESS_UNIT",
-            always=True,
+            required=True,
         ),
         Prop("ParentID", lambda v: v.bu.parent_mid if v.bu.parent_mid is not None else 0),
         Prop("Name", lambda v: v.bu.name),

@@ -9,7 +9,8 @@ stored model object. From it:
   ``<Results xsi:type="...">`` element per object (about 10 microseconds per DataExtensionField).
 
 ``always`` leaves are written even when not requested, as MCE does for ``PartnerKey`` and
-``ObjectID`` on every APIObject (``xsi:nil="true"`` when empty).
+``ObjectID`` on every APIObject: ``xsi:nil="true"`` unless requested and set (MCE answers
+``<ObjectID xsi:nil="true" />`` for a DE whose ObjectID was not asked for).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class Prop:
     retrievable: bool = True
     filterable: bool = True
     xml: Renderer | None = None  # writes the whole element (e.g. a DE's Fields in echoes)
+    required: bool = False  # minOccurs=1 in the WSDL: the value is written even if not requested
 
 
 def api_object_header(
@@ -106,10 +108,16 @@ def filterable_getters(schema: Iterable[Prop]) -> dict[str, Getter]:
     }
 
 
-def _leaf_step(name: str, get: Getter, always: bool) -> Callable[[Any, list[str]], None]:
+def _leaf_step(name: str, get: Getter, mode: str) -> Callable[[Any, list[str]], None]:
+    """``mode``: ``value`` (write if not None), ``nil`` (always nil), ``value_or_nil``."""
     open_tag, close_tag, nil_tag = f"<{name}>", f"</{name}>", f'<{name} xsi:nil="true" />'
 
-    if always:
+    if mode == "nil":
+
+        def step(obj: Any, out: list[str]) -> None:
+            out.append(nil_tag)
+
+    elif mode == "value_or_nil":
 
         def step(obj: Any, out: list[str]) -> None:
             value = get(obj)
@@ -163,8 +171,12 @@ def _compile_steps(
         elif prop.xml is not None:
             if path in requested:
                 steps.append(_xml_step(prop.xml))
-        elif prop.get is not None and (prop.always or path in requested):
-            steps.append(_leaf_step(prop.name, prop.get, prop.always))
+        elif prop.get is not None and (path in requested or prop.required):
+            steps.append(
+                _leaf_step(prop.name, prop.get, "value_or_nil" if prop.always else "value")
+            )
+        elif prop.get is not None and prop.always:
+            steps.append(_leaf_step(prop.name, prop.get, "nil"))
     return steps
 
 

@@ -8,6 +8,7 @@ object without ``xsi:type`` gets MCE's "Requested value 'APIObject' was not foun
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from lxml import etree
@@ -94,6 +95,11 @@ def overall_status(results: list[ObjectResult]) -> str:
 def run_crud(ctx: CallContext, body: etree._Element, *, operation: str) -> str:
     """Answer a Create/Update/Delete request with its response body element."""
     results: list[ObjectResult] = []
+    options = body.find(f"{_P}Options")
+    if options is not None:
+        client = ObjectReader(options).client_id()
+        if client is not None:
+            ctx = replace(ctx, options_client=client)
     for obj in _objects(body):
         handler = get_handler(obj.xsi_type or "")
         if handler is None or operation not in handler.operations:

@@ -61,6 +61,7 @@ class RetrieveRequest:
         "continue_id",
         "filter_element",
         "object_type",
+        "options_client",
         "properties",
         "query_all_accounts",
     )
@@ -74,15 +75,23 @@ class RetrieveRequest:
         self.continue_id = (element.findtext(f"{_P}ContinueRequest") or "").strip() or None
         qaa = (element.findtext(f"{_P}QueryAllAccounts") or "").strip().lower()
         self.query_all_accounts = qaa in ("true", "1")
+        client_id = element.findtext(f"{_P}Options/{_P}Client/{_P}ID")
+        self.options_client = _int(client_id, "Options/Client/ID")
         self.client_ids: list[int] = []
         for client in element.findall(f"{_P}ClientIDs"):
             raw = client.findtext(f"{_P}ID") or client.findtext(f"{_P}ClientID")
-            if raw is None or not raw.strip():
-                continue
-            try:
-                self.client_ids.append(int(raw.strip()))
-            except ValueError:
-                raise SoapClientError(f"ClientIDs value '{raw}' is not a valid integer.") from None
+            mid = _int(raw, "ClientIDs")
+            if mid is not None:
+                self.client_ids.append(mid)
+
+
+def _int(raw: str | None, what: str) -> int | None:
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise SoapClientError(f"{what} value '{raw}' is not a valid integer.") from None
 
 
 def parse_retrieve(body: etree._Element) -> RetrieveRequest:
@@ -180,7 +189,7 @@ def run_retrieve(ctx: CallContext, body: etree._Element) -> str:
         elif request.query_all_accounts:
             mids = list(ctx.reachable)
         else:
-            mids = [ctx.mid]
+            mids = [ctx.target_mid(request.options_client)]
     except MceValidationError as exc:
         return _response(f"Error: {exc.message}", new_request_id())
 
