@@ -37,11 +37,12 @@ def tortoise_config(db_url: str, *, max_size: int = 10) -> dict[str, Any]:
 
 
 def _credentials(url: str, *, max_size: int) -> dict[str, Any]:
-    from urllib.parse import unquote, urlsplit
+    from urllib.parse import parse_qs, unquote, urlsplit
 
     parts = urlsplit(url)
+    socket_dir = parse_qs(parts.query).get("host", [None])[0]
     return {
-        "host": parts.hostname or "127.0.0.1",
+        "host": parts.hostname or socket_dir or "127.0.0.1",
         "port": parts.port or 5432,
         "user": unquote(parts.username or "postgres"),
         "password": unquote(parts.password or ""),

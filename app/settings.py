@@ -69,7 +69,9 @@ def _int(value: str | None, default: int) -> int:
 def with_role(url: str, *, user: str, password: str) -> str:
     """``url`` with its user and password replaced (used to derive per-role URLs)."""
     parts = urlsplit(url)
-    host = parts.hostname or "127.0.0.1"
+    host = parts.hostname or ""  # empty for socket URLs (``?host=/run/postgresql``)
+    if ":" in host:
+        host = f"[{host}]"
     netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{host}"
     if parts.port:
         netloc += f":{parts.port}"

@@ -70,3 +70,22 @@ def test_malformed_settings_are_refused(override: dict[str, str]) -> None:
 def test_public_url_is_configured_not_taken_from_host() -> None:
     settings = Settings.from_env({"PUBLIC_URL": "https://quarry.example.com/"})
     assert settings.public_url == "https://quarry.example.com"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "postgresql://postgres@127.0.0.1:5432/quarry",
+            "postgresql://quarry_app:pw%2F1@127.0.0.1:5432/quarry",
+        ),
+        (
+            "postgresql://postgres@/quarry?host=/run/postgresql",
+            "postgresql://quarry_app:pw%2F1@/quarry?host=/run/postgresql",
+        ),
+        ("postgresql://postgres@[::1]:5433/q", "postgresql://quarry_app:pw%2F1@[::1]:5433/q"),
+    ],
+)
+def test_role_urls_keep_host_port_and_socket(url: str, expected: str) -> None:
+    settings = Settings.from_env({"DATABASE_URL": url, "APP_DB_PASSWORD": "pw/1"})
+    assert settings.app_database_url == expected
