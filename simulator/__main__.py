@@ -65,6 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((args.host, args.port))
+    sock.listen(2048)  # connections queue from now on, before uvicorn has started
     port = sock.getsockname()[1]
     config.base_url = f"http://{_public_host(args.host)}:{port}/"
     sim = Simulator(config)

@@ -28,6 +28,7 @@ from simulator.values import format_value
 __all__ = ["MAX_PAGE_SIZE", "RowsetTokens", "rowset_by_key", "rowset_by_token"]
 
 MAX_PAGE_SIZE = 2500
+_MAX_PAGE = 1_000_000
 _READ_SCOPE = "data_extensions_read"
 
 
@@ -75,7 +76,7 @@ def _int_param(request: Request, name: str, default: int) -> int:
     if raw is None or raw == "":
         return default
     value = int(raw)  # ValueError is handled by the caller
-    if value < 1:
+    if not 1 <= value <= _MAX_PAGE:
         raise ValueError(name)
     return value
 

@@ -100,3 +100,32 @@ async def test_in_process_client_works(asgi_client: httpx.AsyncClient, sim: Simu
         },
     )
     assert response.json()["rest_instance_url"] == "http://sim.test/"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    [
+        ("GET", "data/v1/customobjectdata/key/Orders/rowset", {"params": {"$filter": "(((("}}),
+        (
+            "GET",
+            "data/v1/customobjectdata/key/Orders/rowset",
+            {"params": {"$filter": "Status eq 'é''"}},
+        ),
+        ("GET", "data/v1/customobjectdata/key/Orders/rowset", {"params": {"$page": "9" * 30}}),
+        ("GET", "data/v1/customobjectdata/key/%00/rowset", {}),
+        ("POST", "hub/v1/dataevents/key:Orders/rowset", {"content": b"\xff\xfe"}),
+        ("POST", "hub/v1/dataevents/key:Orders/rowset", {"json": [{"keys": {"OrderID": 1.5}}]}),
+        ("POST", "hub/v1/dataevents/key:Orders/rowset", {"json": [{"keys": {"OrderID": True}}]}),
+        ("POST", "v2/token", {"content": b"\xff", "headers": {"Content-Type": "application/json"}}),
+        ("POST", "v2/authorize", {"data": {"client_id": "x"}}),
+        ("GET", "v2/authorize", {}),
+    ],
+)
+def test_bad_input_never_crashes(
+    http: httpx.Client, token_for: TokenFor, method: str, path: str, kwargs: dict[str, object]
+) -> None:
+    token = token_for(http)["access_token"]
+    headers = {**bearer(token), **kwargs.pop("headers", {})}  # type: ignore[dict-item]
+    response = http.request(method, path, headers=headers, **kwargs)  # type: ignore[arg-type]
+    assert 400 <= response.status_code < 500
+    assert response.headers["content-type"].startswith("application/json")

@@ -1,0 +1,66 @@
+"""``python -m simulator``: one JSON line, then auth/REST served on that origin."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+
+@pytest.mark.e2e
+def test_serve_prints_one_json_line_and_serves() -> None:
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "simulator", "--port", "0", "--control", "--seed", "2",
+            "--token-ttl-seconds", "600", "--redirect-uri", "https://app.example/cb",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        info = json.loads(process.stdout.readline())
+        base = info["base_url"]
+        assert base.startswith("http://127.0.0.1:") and base.endswith("/")
+        assert info["redirect_uris"] == ["https://app.example/cb"]
+        with httpx.Client(base_url=base, timeout=10) as client:
+            token = client.post(
+                "v2/token",
+                json={
+                    "grant_type": "client_credentials",
+                    "client_id": info["client_id"],
+                    "client_secret": info["client_secret"],
+                },
+            ).json()
+            assert token["rest_instance_url"] == base
+            assert token["soap_instance_url"] == base
+            assert token["expires_in"] == 600 - 121
+            assert client.get("__sim/stats").json()["operations"] == {
+                "auth.token.client_credentials": 1
+            }
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def test_describe_defaults() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "simulator", "describe", "--port", "9999"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    info = json.loads(result.stdout)
+    assert info["base_url"] == "http://127.0.0.1:9999/"
+    assert info["redirect_uris"] == [
+        "http://127.0.0.1:8000/api/auth/callback",
+        "http://localhost:8000/api/auth/callback",
+    ]
+    assert info["scale"] == "small"
