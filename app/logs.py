@@ -60,5 +60,7 @@ def configure_logging(level: str = "INFO") -> None:
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
-    # uvicorn's access log prints query strings (OAuth codes live there): we log our own.
+    # uvicorn's access log and httpx's request lines print query strings (OAuth codes and
+    # states live there): we log our own request lines, and the MCE client logs its calls.
     logging.getLogger("uvicorn.access").disabled = True
+    logging.getLogger("httpx").setLevel(logging.WARNING)
