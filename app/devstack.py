@@ -152,6 +152,20 @@ class Resolution:
     skipped: tuple[str, ...] = ()  # why earlier candidates were passed over
 
 
+class EmbeddedRefused(RuntimeError):
+    """Embedded servers are a development convenience; production must name real ones."""
+
+
+def _refuse_embedded_in_production(environ: Mapping[str, str]) -> None:
+    production = environ.get("QUARRY_ENV", "").strip().lower() == "production"
+    disabled = environ.get("EMBEDDED_SERVICES", "").strip().lower() in {"0", "false", "no", "off"}
+    if production or disabled:
+        raise EmbeddedRefused(
+            "embedded PostgreSQL/Redis are development-only: set DATABASE_URL and REDIS_URL "
+            "to reachable servers (QUARRY_ENV=production or EMBEDDED_SERVICES=off)"
+        )
+
+
 def _force_embedded(environ: Mapping[str, str]) -> bool:
     return environ.get(FORCE_EMBEDDED_VAR, "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -560,6 +574,7 @@ class DevStack(contextlib.AbstractContextManager["DevStack"]):
         return _Holders(self.data_dir / "run" / f"{server.name}.json")
 
     def _hold(self, server: Embedded) -> str:
+        _refuse_embedded_in_production(self.environ)
         # Held before it starts: if the start is interrupted, close() still stops what did start
         # (unless another run holds it).
         self._held.append(server)

@@ -29,6 +29,7 @@ from app.devstack import (
     DevStack,
     EmbeddedPostgres,
     EmbeddedRedis,
+    EmbeddedRefused,
     choose,
     for_profile,
     postgres_problem,
@@ -184,6 +185,20 @@ def test_stack_with_answering_servers_starts_nothing(
         "dev",
     )
     assert not (tmp_path / "postgres").exists() and not (tmp_path / "redis").exists()
+
+
+@pytest.mark.parametrize("environ", [{"QUARRY_ENV": "production"}, {"EMBEDDED_SERVICES": "off"}])
+def test_production_refuses_embedded_servers(tmp_path: Path, environ: dict[str, str]) -> None:
+    closed = "postgresql://postgres@127.0.0.1:9/quarry"
+    stack = DevStack(
+        profile="dev",
+        data_dir=tmp_path,
+        environ={**environ, "DATABASE_URL": closed, "QUARRY_FORCE_EMBEDDED": "1"},
+        local_database_url=closed,
+    )
+    with pytest.raises(EmbeddedRefused, match="development-only"), stack:
+        pass
+    assert not (tmp_path / "postgres").exists()
 
 
 class _FakeServer:
