@@ -23,7 +23,6 @@ from simulator.responses import rest_error, sim_of
 from simulator.rest_common import rest_entry
 from simulator.rest_filter import FilterError, compile_filter, parse_order_by
 from simulator.state import Simulator
-from simulator.values import format_value
 
 __all__ = ["MAX_PAGE_SIZE", "RowsetTokens", "rowset_by_key", "rowset_by_token"]
 
@@ -149,7 +148,7 @@ def _page_response(sim: Simulator, de: DataExtension, item: _RowsetRequest, page
     chosen = item.fields or [f.name for f in de.fields]
     pk = {f.name for f in de.primary_key}
     columns = list(dict.fromkeys([*(f.name for f in de.primary_key), *chosen]))
-    rows = sim.rows.fetch(
+    rows = sim.rows.fetch_wire(
         de,
         columns=columns,
         where=item.where,
@@ -158,16 +157,16 @@ def _page_response(sim: Simulator, de: DataExtension, item: _RowsetRequest, page
         limit=item.page_size,
         offset=(page - 1) * item.page_size,
     )
-    by_name = {f.name: f for f in de.fields}
-    items = []
-    for row in rows:
-        keys: dict[str, str] = {}
-        values: dict[str, str] = {}
-        for name, value in zip(columns, row, strict=True):
-            target = keys if name in pk else values
-            if name in pk or name in chosen:
-                target[name.lower()] = format_value(by_name[name], value)
-        items.append({"keys": keys, "values": values})
+    lowered = [name.lower() for name in columns]
+    key_slots = [i for i, name in enumerate(columns) if name in pk]
+    value_slots = [i for i, name in enumerate(columns) if name not in pk and name in chosen]
+    items = [
+        {
+            "keys": {lowered[i]: row[i] for i in key_slots},
+            "values": {lowered[i]: row[i] for i in value_slots},
+        }
+        for row in rows
+    ]
     base = f"/v1/customobjectdata/token/{item.token}/rowset"
     links = {"self": f"{base}?$page={page}"}
     if page * item.page_size < count:

@@ -3,7 +3,8 @@
 * ``sim``: a fresh :class:`Simulator` (seed 1, scale small, refresh grace 0, control on).
 * ``sim_app``: ``create_app(sim)``.
 * ``sim_url``: uvicorn serving ``sim_app`` on 127.0.0.1 and a free port, in a background
-  thread; the base URL with a trailing slash.
+  thread; the base URL with a trailing slash. (One server per session whose app is
+  switched per test; use ``ServerThread`` directly for a server of your own.)
 * ``http``: a sync ``httpx.Client`` on ``sim_url`` (no redirects followed).
 * ``asgi_client``: an in-process ``httpx.AsyncClient`` on ``sim_app``.
 * ``token_for``: ``token_for(http, user="ada.admin", mid=None, scope=None)`` runs the
@@ -74,6 +75,27 @@ class ServerThread:
         self.sock.close()
 
 
+class _SwitchableApp:
+    """One uvicorn server for the whole session, serving whichever test app is current.
+
+    Starting and stopping uvicorn per test costs more than the test itself.
+    """
+
+    def __init__(self) -> None:
+        self.target: Starlette | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        assert self.target is not None, "no simulator app is active"
+        await self.target(scope, receive, send)
+
+
+@pytest.fixture(scope="session")
+def _shared_server() -> Iterator[tuple[_SwitchableApp, str]]:
+    switch = _SwitchableApp()
+    with ServerThread(switch) as server:  # type: ignore[arg-type]
+        yield switch, server.url
+
+
 @pytest.fixture
 def sim() -> Iterator[Simulator]:
     simulator = make_sim()
@@ -87,9 +109,11 @@ def sim_app(sim: Simulator) -> Starlette:
 
 
 @pytest.fixture
-def sim_url(sim_app: Starlette) -> Iterator[str]:
-    with ServerThread(sim_app) as server:
-        yield server.url
+def sim_url(sim_app: Starlette, _shared_server: tuple[_SwitchableApp, str]) -> Iterator[str]:
+    switch, url = _shared_server
+    switch.target = sim_app
+    yield url
+    switch.target = None
 
 
 @pytest.fixture
