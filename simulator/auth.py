@@ -20,7 +20,7 @@ import json
 import secrets
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from simulator.clock import Clock
 from simulator.config import SimulatorConfig
@@ -417,7 +417,7 @@ class AuthService:
                 if user_id is not None and (info.user is None or info.user.id != user_id):
                     continue
                 if info.expires_at > now:
-                    self._access[key] = _replace_expiry(info, now)
+                    self._access[key] = replace(info, expires_at=now)
                     changed += 1
         return changed
 
@@ -440,9 +440,3 @@ class AuthService:
             self._refresh.clear()
             self._codes.clear()
             self.refresh_grace_seconds = self.config.refresh_grace_seconds
-
-
-def _replace_expiry(info: TokenInfo, expires_at: float) -> TokenInfo:
-    from dataclasses import replace
-
-    return replace(info, expires_at=expires_at)
