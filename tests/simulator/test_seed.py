@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -91,15 +90,12 @@ def test_seed_shape(sim: Simulator) -> None:
 
 
 @pytest.mark.slow
-def test_large_scale_counts_and_build_time() -> None:
-    started = time.perf_counter()
+def test_large_scale_counts() -> None:
     sim = Simulator(SimulatorConfig(scale="large"))
-    elapsed = time.perf_counter() - started
     parent = sim.store.enterprise.eid
     counts = sim.store.counts([parent])
     assert counts["data_extensions"] >= 10_000
     assert counts["fields"] >= 150_000
-    assert elapsed < 60
     bulk = sim.store.get_de(parent, customer_key="bulk_09999")
     assert bulk is not None and len(bulk.fields) == 15
     assert sim.rows.count(bulk) == 0  # metadata only
