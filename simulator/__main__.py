@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from simulator.config import DEFAULT_REDIRECT_URIS, SCALES, SimulatorConfig
 from simulator.state import Simulator
@@ -38,15 +39,38 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--refresh-grace-seconds", type=float, default=300.0)
     parser.add_argument("--token-ttl-seconds", type=int, default=1200)
+    parser.add_argument(
+        "--public-url",
+        help="the base URL clients reach the simulator at (e.g. http://simulator:8900/ under "
+        "compose); default http://HOST:PORT/",
+    )
     return parser
+
+
+def refuse_production(environ: Mapping[str, str]) -> str | None:
+    """The simulator is development-only: refuse to run beside a production configuration."""
+    if environ.get("QUARRY_ENV", "").strip().lower() == "production":
+        return "the MCE simulator is development-only and refuses to run with QUARRY_ENV=production"
+    return None
 
 
 def _public_host(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host  # noqa: S104 - a display name
 
 
+def _base_url(public_url: str | None) -> str | None:
+    return None if not public_url else public_url.rstrip("/") + "/"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    refusal = refuse_production(os.environ)
+    if refusal:
+        sys.stderr.write(refusal + "\n")
+        return 2
+    if args.public_url and not args.public_url.startswith(("http://", "https://")):
+        sys.stderr.write("--public-url must be an http(s) URL\n")
+        return 2
     config = SimulatorConfig(
         seed=args.seed,
         scale=args.scale,
@@ -59,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.command == "describe":
         sim = Simulator(config)
-        base = f"http://{_public_host(args.host)}:{args.port}/"
+        base = _base_url(args.public_url) or f"http://{_public_host(args.host)}:{args.port}/"
         sys.stdout.write(json.dumps(sim.describe(base)) + "\n")
         return 0
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -67,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sock.bind((args.host, args.port))
     sock.listen(2048)  # connections queue from now on, before uvicorn has started
     port = sock.getsockname()[1]
-    config.base_url = f"http://{_public_host(args.host)}:{port}/"
+    config.base_url = _base_url(args.public_url) or f"http://{_public_host(args.host)}:{port}/"
     sim = Simulator(config)
     sys.stdout.write(json.dumps(sim.describe(config.base_url)) + "\n")
     sys.stdout.flush()

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from simulator.auth_legacy import mint_legacy_jwt
+from simulator.auth_legacy import LEGACY_JWT_VARIANTS, mint_legacy_jwt
 from simulator.faults import FAULT_KINDS, FaultRule
 from simulator.responses import BadJson, read_json, sim_of
 
@@ -208,9 +208,14 @@ async def legacy_jwt(request: Request) -> Response:
         mid = _optional_int(body, "mid") or user.default_mid
         if mid not in sim.store.reachable_mids(user):
             raise _Invalid(f"User {user.username} cannot reach BU {mid}.")
+        variant = str(body.get("variant", "v2"))
+        if variant not in LEGACY_JWT_VARIANTS:
+            raise _Invalid(f"variant must be one of {', '.join(LEGACY_JWT_VARIANTS)}.")
     except _Invalid as exc:
         return _bad(str(exc))
-    token, claims = mint_legacy_jwt(sim, user=user, mid=mid, base_url=sim.base_url(request))
+    token, claims = mint_legacy_jwt(
+        sim, user=user, mid=mid, base_url=sim.base_url(request), variant=variant
+    )
     return JSONResponse(
         {
             "jwt": token,

@@ -150,3 +150,14 @@ def test_legacy_request_token_bad_json(http: httpx.Client) -> None:
     )
     assert response.status_code == 400
     assert response.json()["errorcode"] == 10004
+
+
+def test_unverified_flat_jwt_variant_is_opt_in(http: httpx.Client, sim: Simulator) -> None:
+    default = http.post("__sim/legacy-jwt", json={"user": "pat.parent"}).json()
+    assert default["claims"]["request"]["claimsVersion"] == 2
+    flat = http.post("__sim/legacy-jwt", json={"user": "pat.parent", "variant": "flat"}).json()
+    claims = jwt.decode(flat["jwt"], sim.legacy_package.jwt_signing_secret, algorithms=["HS256"])
+    assert {"user_id", "enterprise_id", "member_id", "stack", "application_context"} <= set(claims)
+    assert "request" not in claims
+    bad = http.post("__sim/legacy-jwt", json={"user": "pat.parent", "variant": "v9"})
+    assert bad.status_code == 400

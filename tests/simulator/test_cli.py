@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -64,3 +65,31 @@ def test_describe_defaults() -> None:
         "http://localhost:8000/api/auth/callback",
     ]
     assert info["scale"] == "small"
+
+
+def test_public_url_is_what_clients_are_told() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "simulator", "describe", "--host", "0.0.0.0",  # noqa: S104
+         "--public-url", "http://simulator:8900"],
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    assert json.loads(result.stdout)["base_url"] == "http://simulator:8900/"
+
+
+def test_bad_public_url_is_refused() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "simulator", "describe", "--public-url", "simulator:8900"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2 and "--public-url" in result.stderr
+
+
+def test_refuses_to_run_in_production() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "simulator", "--port", "0"],
+        capture_output=True, text=True, timeout=60,
+        env={**os.environ, "QUARRY_ENV": "production"},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "development-only" in result.stderr
+    assert result.stdout == ""  # it never printed its JSON line (never listened)
