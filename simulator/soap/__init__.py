@@ -2,7 +2,7 @@
 
 The app routes ``POST /Service.asmx`` to :func:`soap_endpoint` and ``GET /etframework.wsdl`` to
 :func:`wsdl_endpoint`. Object types live in :mod:`simulator.soap.objects` (a registry), operations
-in :mod:`simulator.soap.operations`. See docs/simulator_soap.md.
+in :mod:`simulator.soap.operations`. See docs/simulator.md ("SOAP").
 """
 
 from __future__ import annotations
