@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from dataclasses import replace
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -96,8 +97,31 @@ async def test_readyz_reports_each_dependency(client: httpx.AsyncClient, db: Set
         redis.close()
 
 
-async def test_readyz_is_503_without_a_worker(client: httpx.AsyncClient) -> None:
-    response = await client.get("/api/readyz")
+def _redis_db_without_workers(url: str) -> str:
+    """A logical DB of the same server with no RQ worker registered (others may run tests)."""
+    parts = urlsplit(url)
+    for db_index in range(1, 15):
+        if parts.scheme == "unix":  # embedded Redis: the DB is a query parameter
+            query = urlencode({**dict(parse_qsl(parts.query)), "db": str(db_index)})
+            candidate = urlunsplit(parts._replace(query=query))
+        else:
+            candidate = urlunsplit(parts._replace(path=f"/{db_index}"))
+        probe = Redis.from_url(candidate)
+        try:
+            if not probe.exists("rq:workers"):
+                return candidate
+        finally:
+            probe.close()
+    raise AssertionError("every Redis DB has RQ workers registered")
+
+
+async def test_readyz_is_503_without_a_worker(db: Settings) -> None:
+    settings = replace(db, redis_url=_redis_db_without_workers(db.redis_url))
+    app = create_app(settings, manage_orm=False)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
+            response = await http.get("/api/readyz")
     body = response.json()
     assert response.status_code == 503
     assert body["dependencies"]["worker"]["status"] == "down"
