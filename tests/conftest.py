@@ -36,6 +36,17 @@ def make_settings(database: str, **overrides: str) -> Settings:
     return Settings.from_env(env)
 
 
+async def drop_database(name: str) -> None:
+    admin = await asyncpg.connect(with_database(ADMIN_URL, "postgres"))
+    try:
+        statement = await admin.fetchval(
+            "SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', $1::text)", name
+        )
+        await admin.execute(statement)
+    finally:
+        await admin.close()
+
+
 @pytest_asyncio.fixture(scope="session")
 async def test_settings() -> AsyncIterator[Settings]:
     """Settings for a throwaway database, migrated once for the whole session."""
@@ -45,11 +56,7 @@ async def test_settings() -> AsyncIterator[Settings]:
     try:
         yield settings
     finally:
-        admin = await asyncpg.connect(with_database(ADMIN_URL, "postgres"))
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+        await drop_database(name)
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -8,11 +8,10 @@ import httpx
 import pytest
 from graphql import GraphQLError
 
-from app.main import create_app
 from app.settings import Settings
 from schema.errors import should_mask_error
 from services.errors import InvalidInput
-from tests.app.conftest import BASE_URL
+from tests.app.conftest import client_for
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -112,14 +111,9 @@ async def test_mutation_over_get_is_refused(client: httpx.AsyncClient) -> None:
 
 
 async def test_introspection_can_be_disabled(db: Settings) -> None:
-    app = create_app(replace(db, introspection_enabled=False), manage_orm=False)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
-            refused = await http.post(
-                "/api/graphql", json={"query": "{ __schema { types { name } } }"}
-            )
-            allowed = await http.post("/api/graphql", json={"query": "{ health { status } }"})
+    async with client_for(replace(db, introspection_enabled=False)) as http:
+        refused = await http.post("/api/graphql", json={"query": "{ __schema { types { name } } }"})
+        allowed = await http.post("/api/graphql", json={"query": "{ health { status } }"})
     assert "introspection" in " ".join(_graphql_error_messages(refused)).lower()
     assert refused.json().get("data") is None
     assert allowed.json()["data"]["health"]["status"] == "ok"

@@ -11,9 +11,8 @@ import pytest
 from redis import Redis
 from rq import Worker
 
-from app.main import create_app
 from app.settings import Settings
-from tests.app.conftest import BASE_URL
+from tests.app.conftest import client_for
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -117,11 +116,8 @@ def _redis_db_without_workers(url: str) -> str:
 
 async def test_readyz_is_503_without_a_worker(db: Settings) -> None:
     settings = replace(db, redis_url=_redis_db_without_workers(db.redis_url))
-    app = create_app(settings, manage_orm=False)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
-            response = await http.get("/api/readyz")
+    async with client_for(settings) as http:
+        response = await http.get("/api/readyz")
     body = response.json()
     assert response.status_code == 503
     assert body["dependencies"]["worker"]["status"] == "down"
@@ -133,11 +129,8 @@ async def test_readyz_is_503_when_redis_is_unreachable(db: Settings) -> None:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
     settings = replace(db, redis_url=f"redis://127.0.0.1:{closed_port}/0")
-    app = create_app(settings, manage_orm=False)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
-            response = await http.get("/api/readyz")
+    async with client_for(settings) as http:
+        response = await http.get("/api/readyz")
     body = response.json()
     assert response.status_code == 503
     assert body["dependencies"]["redis"]["status"] == "down"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 import pytest
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.context import TortoiseContext
 from tortoise.exceptions import OperationalError
 from tortoise.transactions import in_transaction
@@ -215,41 +216,34 @@ async def test_audit_refuses_update_and_delete_even_for_the_owner(
     )
 
 
+async def _failed_signin(
+    conn: BaseDBAsyncClient, *, tenant_id: int | None, target: str = ""
+) -> None:
+    await append_audit_event(
+        conn,
+        tenant_id=tenant_id,
+        action="signin",
+        outcome=Outcome.FAILURE,
+        actor_type=ActorType.ANONYMOUS,
+        target=target,
+    )
+
+
 async def test_audit_without_tenant_is_insertable_only_without_context() -> None:
     marker = f"probe-{next_id()}"
     async with in_transaction(CONNECTION) as conn:
-        await append_audit_event(
-            conn,
-            tenant_id=None,
-            action="signin",
-            outcome=Outcome.FAILURE,
-            actor_type=ActorType.ANONYMOUS,
-            target=marker,
-        )
+        await _failed_signin(conn, tenant_id=None, target=marker)
         visible = await AuditEvent.filter(target=marker).using_db(conn).count()
     assert visible == 0  # pre-tenant events are for the system role only
     with pytest.raises(OperationalError, match="row-level security"):
         async with in_transaction(CONNECTION) as conn:
-            await append_audit_event(
-                conn,
-                tenant_id=next_id(),
-                action="signin",
-                outcome=Outcome.FAILURE,
-                actor_type=ActorType.ANONYMOUS,
-            )
+            await _failed_signin(conn, tenant_id=next_id())
 
 
 async def test_system_role_reads_pre_tenant_audit(test_settings: Settings) -> None:
     marker = f"probe-{next_id()}"
     async with in_transaction(CONNECTION) as conn:
-        await append_audit_event(
-            conn,
-            tenant_id=None,
-            action="signin",
-            outcome=Outcome.FAILURE,
-            actor_type=ActorType.ANONYMOUS,
-            target=marker,
-        )
+        await _failed_signin(conn, tenant_id=None, target=marker)
     system = await asyncpg.connect(test_settings.system_database_url)
     try:
         assert (

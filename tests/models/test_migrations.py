@@ -9,7 +9,7 @@ import asyncpg
 from app.bootstrap import bootstrap_roles
 from app.migrate import migrate
 from app.settings import with_database
-from tests.conftest import ADMIN_URL, make_settings
+from tests.conftest import ADMIN_URL, drop_database, make_settings
 
 SNAPSHOT_QUERIES = {
     "columns": "SELECT table_name, column_name, data_type, is_nullable FROM"
@@ -48,11 +48,7 @@ async def test_migrations_apply_to_empty_database_and_are_idempotent() -> None:
         await migrate(settings)
         assert await _snapshot(settings.database_url) == first
     finally:
-        admin = await asyncpg.connect(with_database(ADMIN_URL, "postgres"))
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+        await drop_database(name)
 
 
 async def test_roles_bootstrap_twice() -> None:
