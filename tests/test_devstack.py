@@ -33,7 +33,9 @@ from app.devstack import (
     choose,
     for_profile,
     postgres_problem,
+    processes,
     redis_problem,
+    urls,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -78,7 +80,7 @@ def closed_redis_url() -> str:
 
 def test_postgres_probe_accepts_a_server_whose_database_does_not_exist_yet(pg_url: str) -> None:
     # The migrate command creates the database; the server answering is what counts.
-    missing = devstack._with_path(pg_url, "/quarry_devstack_no_such_db")
+    missing = urls.with_path(pg_url, "/quarry_devstack_no_such_db")
     assert postgres_problem(missing) is None
 
 
@@ -292,9 +294,9 @@ def test_test_profile_never_points_at_dev_data(
 
 
 def test_redact_hides_passwords() -> None:
-    assert devstack._redact("redis://:s3cret@h:1/0") == "redis://:***@h:1/0"
-    assert "s3cret" not in devstack._redact("postgresql://u:s3cret@h/db")
-    assert devstack._redact("redis://h:1/0") == "redis://h:1/0"
+    assert urls.redact("redis://:s3cret@h:1/0") == "redis://:***@h:1/0"
+    assert "s3cret" not in urls.redact("postgresql://u:s3cret@h/db")
+    assert urls.redact("redis://h:1/0") == "redis://h:1/0"
 
 
 def test_cli_run_needs_a_command() -> None:
@@ -307,7 +309,7 @@ def test_cli_run_needs_a_command() -> None:
 
 
 def _gone(pid: int) -> bool:
-    return not devstack._pid_alive(pid)
+    return not processes.pid_alive(pid)
 
 
 @pytest.fixture
@@ -317,7 +319,7 @@ def forced(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
 
 
 async def _postgres_roundtrip(url: str) -> int:
-    conn = await asyncpg.connect(devstack._with_path(url, "/postgres"))
+    conn = await asyncpg.connect(urls.with_path(url, "/postgres"))
     try:
         await conn.execute("DROP DATABASE IF EXISTS quarry_test")
         await conn.execute("CREATE DATABASE quarry_test")
