@@ -217,7 +217,32 @@ def _normalise(value: Any) -> Any:
     return value
 
 
+def _bracket_class(body: str) -> str:
+    """Regex for the body of a LIKE ``[...]`` set, built char by char so no input can make an
+    invalid regex. ``^`` first negates; ``a-z`` is a range; a reversed range (``z-a``) matches
+    nothing, as in SQL Server."""
+    negate = body.startswith("^")
+    if negate:
+        body = body[1:]
+    parts: list[str] = []
+    i = 0
+    while i < len(body):
+        if i + 2 < len(body) and body[i + 1] == "-":
+            low, high = body[i], body[i + 2]
+            if low <= high:
+                parts.append(f"{re.escape(low)}-{re.escape(high)}")
+            i += 3
+        else:
+            parts.append(re.escape(body[i]))
+            i += 1
+    if not parts:
+        return "(?s:.)" if negate else "(?!)"
+    return "[" + ("^" if negate else "") + "".join(parts) + "]"
+
+
 def _like_regex(pattern: str) -> re.Pattern[str]:
+    """SQL ``LIKE`` (``%``, ``_``, ``[set]``, ``[^set]``) as an anchored regex; an unclosed
+    ``[`` is a literal character."""
     out = []
     i = 0
     while i < len(pattern):
@@ -226,17 +251,9 @@ def _like_regex(pattern: str) -> re.Pattern[str]:
             out.append(".*")
         elif ch == "_":
             out.append(".")
-        elif ch == "[":
-            end = pattern.find("]", i + 1)
-            if end == -1:
-                out.append(re.escape(ch))
-            else:
-                body = pattern[i + 1 : end]
-                negate = body.startswith("^")
-                if negate:
-                    body = body[1:]
-                out.append("[" + ("^" if negate else "") + body.replace("\\", "\\\\") + "]")
-                i = end
+        elif ch == "[" and (end := pattern.find("]", i + 1)) != -1:
+            out.append(_bracket_class(pattern[i + 1 : end]))
+            i = end
         else:
             out.append(re.escape(ch))
         i += 1

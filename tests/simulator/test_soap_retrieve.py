@@ -223,6 +223,25 @@ def test_simple_operator(ada: SoapClient, operand: str, expected: set[str]) -> N
 
 
 @pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("[z-a]%", set()),  # a reversed range matches nothing (SQL Server)
+        ("[]%", set()),  # an empty set matches nothing
+        ("[^]%", {"Alpha", "alpha_two", "Beta Word", "Gamma", "Delta", "Email", "Amount", "Flag"}),
+        ("[^a-f]%", {"Gamma"}),
+        ("[a-]%", {"Alpha", "alpha_two", "Amount"}),
+        ("[%", set()),  # an unclosed bracket is a literal
+        ("F[\\]%", set()),
+    ],
+)
+def test_like_bracket_patterns_never_fail(
+    ada: SoapClient, pattern: str, expected: set[str]
+) -> None:
+    """Odd ``[...]`` sets answer like SQL Server instead of an unexpected-error fault."""
+    assert set(probe_names(ada, right("Name", "like", pattern))) == expected
+
+
+@pytest.mark.parametrize(
     ("operator", "expected"),
     [
         ("isAnniversary", {"anniv_a"}),
