@@ -182,6 +182,45 @@ def test_invalid_integer_in_an_object_is_a_client_fault(client: SoapClient) -> N
     assert_client_fault(client.post_raw(envelope(body, client.token), action="Create"), "abc")
 
 
+@pytest.mark.parametrize(
+    ("inner", "fragment"),
+    [
+        (
+            "<Name>big</Name><DataRetentionPeriodLength>2147483648</DataRetentionPeriodLength>"
+            "<Fields><Field><Name>A</Name></Field></Fields>",
+            "out of range for xsd:int",
+        ),
+        (
+            "<Name>big</Name><Fields><Field><Name>A</Name><MaxLength>99999999999</MaxLength>"
+            "</Field></Fields>",
+            "out of range for xsd:int",
+        ),
+        (
+            "<Name>big</Name><CategoryID>99999999999999999999</CategoryID>"
+            "<Fields><Field><Name>A</Name></Field></Fields>",
+            "out of range for xsd:long",
+        ),
+    ],
+)
+def test_integer_out_of_schema_range_is_a_client_fault(
+    client: SoapClient, inner: str, fragment: str
+) -> None:
+    """MCE's deserializer refuses numbers its ``xsd:int``/``xsd:long`` fields cannot hold."""
+    body = (
+        f'<CreateRequest xmlns="{PARTNER}"><Options/><Objects xsi:type="DataExtension">'
+        f"{inner}</Objects></CreateRequest>"
+    )
+    assert_client_fault(client.post_raw(envelope(body, client.token), action="Create"), fragment)
+
+
+def test_client_ids_out_of_int_range_is_a_client_fault(client: SoapClient) -> None:
+    body = retrieve_body("DataFolder", ["Name"]).replace(
+        "<ObjectType>", "<ClientIDs><ClientID>4294967296</ClientID></ClientIDs><ObjectType>"
+    )
+    response = client.post_raw(envelope(body, client.token), action="Retrieve")
+    assert_client_fault(response, "out of range for xsd:int")
+
+
 # --- authentication ---------------------------------------------------------------------------
 
 

@@ -14,10 +14,27 @@ from simulator.soap.envelope import SoapClientError
 from simulator.soap.filters import xsi_type_name
 from simulator.soap.namespaces import PARTNER_NS, XSI_NS
 
-__all__ = ["ObjectReader"]
+__all__ = ["INT_RANGE", "LONG_RANGE", "ObjectReader", "parse_xsd_integer"]
 
 _P = f"{{{PARTNER_NS}}}"
 _NIL = f"{{{XSI_NS}}}nil"
+#: Ranges of ``xsd:int`` and ``xsd:long``: MCE's deserializer refuses a request with a value
+#: outside them, so the simulator never stores a number no MCE object could hold.
+INT_RANGE = (-(2**31), 2**31 - 1)
+LONG_RANGE = (-(2**63), 2**63 - 1)
+
+
+def parse_xsd_integer(raw: str, what: str, *, long: bool = False) -> int:
+    """``raw`` as an ``xsd:int`` (or ``xsd:long``); :class:`SoapClientError` otherwise."""
+    low, high = LONG_RANGE if long else INT_RANGE
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise SoapClientError(f"Value '{raw}' of {what} is not a valid integer.") from None
+    if not low <= value <= high:
+        kind = "xsd:long" if long else "xsd:int"
+        raise SoapClientError(f"Value '{raw}' of {what} is out of range for {kind}.")
+    return value
 
 
 class ObjectReader:
@@ -46,14 +63,12 @@ class ObjectReader:
             return None
         return node.text or ""
 
-    def integer(self, name: str) -> int | None:
+    def integer(self, name: str, *, long: bool = False) -> int | None:
+        """An ``xsd:int`` child (``xsd:long`` with ``long``); ``None`` when absent or empty."""
         raw = self.text(name)
         if raw is None or not raw.strip():
             return None
-        try:
-            return int(raw.strip())
-        except ValueError:
-            raise SoapClientError(f"Value '{raw}' of {name} is not a valid integer.") from None
+        return parse_xsd_integer(raw, name, long=long)
 
     def boolean(self, name: str) -> bool | None:
         raw = self.text(name)

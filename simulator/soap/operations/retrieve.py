@@ -27,6 +27,7 @@ from simulator.soap.filters import (
 )
 from simulator.soap.namespaces import PARTNER_NS
 from simulator.soap.objects import get_handler
+from simulator.soap.objects.reader import parse_xsd_integer
 from simulator.soap.paging import PAGE_SIZE, Cursor, PagingStore
 from simulator.soap.serialize import escape, new_request_id, partner_element
 
@@ -88,10 +89,7 @@ class RetrieveRequest:
 def _int(raw: str | None, what: str) -> int | None:
     if raw is None or not raw.strip():
         return None
-    try:
-        return int(raw.strip())
-    except ValueError:
-        raise SoapClientError(f"{what} value '{raw}' is not a valid integer.") from None
+    return parse_xsd_integer(raw, what)
 
 
 def parse_retrieve(body: etree._Element) -> RetrieveRequest:
