@@ -114,6 +114,13 @@ class TokenGrant:
     extra: dict[str, object] = field(default_factory=dict)
 
 
+def _same_secret(expected: str, given: str) -> bool:
+    """Constant-time compare; on bytes, since ``compare_digest`` refuses non-ASCII ``str``."""
+    return secrets.compare_digest(
+        expected.encode("utf-8", "surrogatepass"), given.encode("utf-8", "surrogatepass")
+    )
+
+
 def _b64(data: dict[str, object]) -> str:
     raw = json.dumps(data, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
@@ -154,7 +161,7 @@ class AuthService:
             package is None
             or package.kind != kind
             or not client_secret
-            or not secrets.compare_digest(package.client_secret, client_secret)
+            or not _same_secret(package.client_secret, client_secret)
         ):
             raise OAuthError(401, "invalid_client", INVALID_CLIENT_DESCRIPTION)
         return package

@@ -61,21 +61,35 @@ async def _body(request: Request) -> dict[str, Any]:
     return body
 
 
-def _number(body: dict[str, Any], name: str, *, required: bool = True) -> float | None:
+#: Upper bounds on control inputs, so no value can overflow a date or sleep for ever:
+#: the clock moves at most ~100 years per call, delays are at most 10 minutes.
+_MAX_SECONDS = 100 * 365 * 24 * 3600
+_MAX_DELAY_MS = 600_000
+
+
+def _number(
+    body: dict[str, Any], name: str, *, required: bool = True, maximum: float = _MAX_SECONDS
+) -> float | None:
     value = body.get(name)
     if value is None and not required:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise _Invalid(f"{name} must be a non-negative number.")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= maximum:
+        raise _Invalid(f"{name} must be a number between 0 and {maximum:g}.")
     return float(value)
 
 
-def _optional_int(body: dict[str, Any], name: str) -> int | None:
+def _optional_int(
+    body: dict[str, Any], name: str, *, minimum: int | None = None, maximum: int | None = None
+) -> int | None:
     value = body.get(name)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise _Invalid(f"{name} must be an integer.")
+    if minimum is not None and value < minimum:
+        raise _Invalid(f"{name} must be at least {minimum}.")
+    if maximum is not None and value > maximum:
+        raise _Invalid(f"{name} must be at most {maximum}.")
     return value
 
 
@@ -115,10 +129,10 @@ async def add_fault(request: Request) -> Response:
             operation=operation,
             kind=kind,
             rate=1.0 if rate is None else rate,
-            times=_optional_int(body, "times"),
-            status=_optional_int(body, "status") or 500,
-            retry_after=_optional_int(body, "retry_after") or 5,
-            delay_ms=_optional_int(body, "delay_ms") or 0,
+            times=_optional_int(body, "times", minimum=1),
+            status=_optional_int(body, "status", minimum=400, maximum=599) or 500,
+            retry_after=_optional_int(body, "retry_after", minimum=0, maximum=_MAX_SECONDS) or 5,
+            delay_ms=_optional_int(body, "delay_ms", minimum=0, maximum=_MAX_DELAY_MS) or 0,
         )
         sim_of(request).faults.add_rule(rule)
     except (_Invalid, ValueError) as exc:
@@ -134,7 +148,7 @@ async def clear_faults(request: Request) -> Response:
 async def set_latency(request: Request) -> Response:
     try:
         body = await _body(request)
-        ms = _number(body, "ms")
+        ms = _number(body, "ms", maximum=_MAX_DELAY_MS)
         operation = body.get("operation")
         if operation is not None and not isinstance(operation, str):
             raise _Invalid("operation must be a string.")

@@ -19,6 +19,7 @@ __all__ = [
     "DOCUMENTATION_URL",
     "enter",
     "fault_response",
+    "parse_json",
     "read_json",
     "rest_error",
     "sim_of",
@@ -91,10 +92,29 @@ class BadJson(ValueError):
     """The body is not the JSON the endpoint expects."""
 
 
-async def read_json(request: Request) -> Any:
-    """Parse a JSON body; raises :class:`BadJson` on bad bytes or syntax."""
-    raw = await request.body()
+def _reject_constant(name: str) -> Any:
+    raise BadJson(f"{name} is not valid JSON.")
+
+
+def parse_json(raw: bytes) -> Any:
+    """Parse strict JSON; raises :class:`BadJson` for anything a JSON answer cannot echo.
+
+    Python's parser is laxer than JSON: it takes ``NaN``/``Infinity``, lone surrogate
+    escapes (``"\\ud800"``, which cannot be encoded back to UTF-8), and it fails with
+    ``ValueError``/``RecursionError`` (not ``JSONDecodeError``) on integers over 4,300
+    digits or very deep nesting. All of those are refused here, so no handler has to
+    guard against them.
+    """
     try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        value = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except BadJson:
+        raise
+    except (ValueError, RecursionError, UnicodeError) as exc:
         raise BadJson(str(exc)) from None
+    return value
+
+
+async def read_json(request: Request) -> Any:
+    """Parse a JSON body; raises :class:`BadJson` on bad bytes or syntax (see ``parse_json``)."""
+    return parse_json(await request.body())

@@ -18,7 +18,11 @@ from simulator.model import DataExtension, Field, FieldType
 from simulator.rows import quote_ident
 from simulator.values import ValueProblem, coerce_value
 
-__all__ = ["FilterError", "compile_filter", "parse_order_by"]
+__all__ = ["MAX_FILTER_DEPTH", "FilterError", "compile_filter", "parse_order_by"]
+
+#: Parentheses and ``not`` nest at most this deep (**[sim]**): a bound on the recursive
+#: parser and on DuckDB's expression depth, far beyond what a real filter needs.
+MAX_FILTER_DEPTH = 64
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<lp>\()|(?P<rp>\))|(?P<str>'(?:[^']|'')*')|(?P<br>\[[^\]]+\])|(?P<word>[^\s()']+))"
@@ -62,6 +66,7 @@ class _Parser:
         self.tokens = tokens
         self.pos = 0
         self.params: list[Any] = []
+        self.depth = 0
 
     def _peek_word(self) -> str | None:
         if self.pos < len(self.tokens) and self.tokens[self.pos][0] == "word":
@@ -96,6 +101,15 @@ class _Parser:
         return parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
 
     def _factor(self) -> str:
+        self.depth += 1
+        try:
+            return self._nested_factor()
+        finally:
+            self.depth -= 1
+
+    def _nested_factor(self) -> str:
+        if self.depth > MAX_FILTER_DEPTH:
+            raise FilterError(f"The filter nests deeper than {MAX_FILTER_DEPTH} levels.")
         if self._peek_word() == "not":
             self.pos += 1
             return f"(NOT {self._factor()})"

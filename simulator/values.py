@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from simulator.model import Field, FieldType
@@ -28,6 +28,9 @@ _FALSE = {"false", "0", "n", "no"}
 
 #: Text without MaxLength behaves as nvarchar(4000) in the simulator.
 _DEFAULT_TEXT_LIMIT = 4000
+_MAX_BIGINT = 2**63 - 1
+#: Digits for quantizing Decimals: more than any DECIMAL(p, s) the simulator stores (p <= 38).
+_DECIMAL_WORK_PRECISION = 80
 
 
 class ValueProblem(ValueError):
@@ -81,6 +84,19 @@ def format_value(field: Field, value: Any) -> str:
             return str(value)
 
 
+def _finite_decimal(raw: Any, *, name: str, type_name: str) -> Decimal:
+    """``raw`` as a finite Decimal, else a ``type`` problem (``NaN``, ``sNaN``, ``Infinity``)."""
+    try:
+        number = Decimal(str(raw).strip())
+    except InvalidOperation:
+        number = Decimal("NaN")
+    if not number.is_finite():
+        raise ValueProblem(
+            "type", f"The value '{raw}' is not a valid {type_name} for field {name}."
+        )
+    return number
+
+
 def _parse_date(raw: str) -> datetime:
     text = raw.strip()
     m = _US_DATE.match(text)
@@ -120,33 +136,23 @@ def coerce_value(field: Field, raw: Any) -> Any:
     if ftype is FieldType.NUMBER:
         if isinstance(raw, bool):
             raise ValueProblem("type", f"The value '{raw}' is not a valid Number for field {name}.")
-        try:
-            number = Decimal(str(raw).strip())
-        except InvalidOperation:
-            raise ValueProblem(
-                "type", f"The value '{raw}' is not a valid Number for field {name}."
-            ) from None
-        if number != number.to_integral_value() or abs(number) > 2**63 - 1:
+        number = _finite_decimal(raw, name=name, type_name="Number")
+        if abs(number) > _MAX_BIGINT or number != number.to_integral_value():
             raise ValueProblem("value", f"The value '{raw}' is out of range for field {name}.")
         return int(number)
     if ftype is FieldType.DECIMAL:
-        try:
-            number = Decimal(str(raw).strip())
-        except InvalidOperation:
-            raise ValueProblem(
-                "type", f"The value '{raw}' is not a valid Decimal for field {name}."
-            ) from None
-        if not number.is_finite():
-            raise ValueProblem(
-                "type", f"The value '{raw}' is not a valid Decimal for field {name}."
-            )
+        number = _finite_decimal(raw, name=name, type_name="Decimal")
         scale = field.scale or 0
         precision = field.max_length or 18
-        quantized = number.quantize(Decimal(1).scaleb(-scale))
-        digits = len(quantized.as_tuple().digits)
-        int_digits = max(digits + int(quantized.as_tuple().exponent), 0)
-        if int_digits > precision - scale:
-            raise ValueProblem("value", f"The value '{raw}' is out of range for field {name}.")
+        out_of_range = ValueProblem("value", f"The value '{raw}' is out of range for field {name}.")
+        if number and number.adjusted() >= precision - scale:
+            raise out_of_range
+        with localcontext() as context:
+            # The default 28-digit context would raise on a 29+ digit result.
+            context.prec = _DECIMAL_WORK_PRECISION
+            quantized = number.quantize(Decimal(1).scaleb(-scale))
+        if quantized and quantized.adjusted() >= precision - scale:  # rounded up to 10**n
+            raise out_of_range
         return quantized
     if ftype is FieldType.DATE:
         if isinstance(raw, datetime):

@@ -269,3 +269,22 @@ def test_token_ttl_is_configurable_and_expiry_is_enforced(
     sim.clock.advance(61)
     response = http.get("v2/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert response.status_code == 401
+
+
+def test_non_ascii_client_secret_is_invalid_client(http: httpx.Client, sim: Simulator) -> None:
+    package = sim.enhanced_package
+    body = {
+        "grant_type": "client_credentials",
+        "client_id": package.client_id,
+        "client_secret": "sécret-✓",
+    }
+    for response in (http.post("v2/token", json=body), http.post("v2/token", data=body)):
+        assert response.status_code == 401
+        assert response.json()["error"] == "invalid_client"
+    legacy = sim.legacy_package
+    exchanged = http.post(
+        "v1/requestToken",
+        json={"clientId": legacy.client_id, "clientSecret": "sécret", "refreshToken": "x"},
+    )
+    assert exchanged.status_code == 401
+    assert exchanged.json()["message"] == "Not Authorized"

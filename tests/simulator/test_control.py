@@ -79,6 +79,11 @@ def test_connection_reset_via_api(http: httpx.Client) -> None:
         {"operation": "x", "kind": "explode"},
         {"operation": "x", "kind": "error", "rate": 2},
         {"operation": "x", "kind": "error", "times": "many"},
+        {"operation": "x", "kind": "error", "times": 0},
+        {"operation": "x", "kind": "error", "status": 99},
+        {"operation": "x", "kind": "error", "status": 1000},
+        {"operation": "x", "kind": "rate_limit", "retry_after": -1},
+        {"operation": "x", "kind": "slow", "delay_ms": 10**12},
     ],
 )
 def test_bad_fault_bodies(http: httpx.Client, body: dict[str, Any]) -> None:
@@ -100,6 +105,25 @@ def test_latency(http: httpx.Client, sim: Simulator) -> None:
     http.post("__sim/latency", json={"ms": 5})
     assert sim.faults.decide("rest.rowset.get")[0] == 5
     assert http.post("__sim/latency", json={"ms": -1}).status_code == 400
+    assert http.post("__sim/latency", json={"ms": 10**12}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("__sim/clock/advance", {"seconds": 1e300}),
+        ("__sim/refresh-grace", {"seconds": 1e300}),
+        ("__sim/clock/advance", {"seconds": 10**400}),
+    ],
+)
+def test_out_of_range_numbers_are_refused(
+    http: httpx.Client, sim: Simulator, path: str, body: dict[str, Any]
+) -> None:
+    response = http.post(path, json=body)
+    assert response.status_code == 400
+    assert "error" in response.json()
+    # The clock did not move to a year datetime cannot represent.
+    assert sim.clock.utcnow().year < 3000
 
 
 def test_force_expiry_and_revocation(

@@ -102,6 +102,21 @@ async def test_in_process_client_works(asgi_client: httpx.AsyncClient, sim: Simu
     assert response.json()["rest_instance_url"] == "http://sim.test/"
 
 
+_ROWSET = "data/v1/customobjectdata/key/Orders/rowset"
+
+
+_ORDER = b'[{"keys":{"OrderID":1},"values":{"SubscriberKey":%s,"OrderDate":"2024-01-01"}}]'
+
+
+def _json(content: bytes) -> dict[str, object]:
+    return {"content": content, "headers": {"Content-Type": "application/json"}}
+
+
+def _order_row(**values: object) -> dict[str, object]:
+    keys = {"OrderID": values.pop("OrderID", 1)}
+    return {"keys": keys, "values": {"SubscriberKey": "s", "OrderDate": "2024-01-01", **values}}
+
+
 @pytest.mark.parametrize(
     ("method", "path", "kwargs"),
     [
@@ -119,6 +134,26 @@ async def test_in_process_client_works(asgi_client: httpx.AsyncClient, sim: Simu
         ("POST", "v2/token", {"content": b"\xff", "headers": {"Content-Type": "application/json"}}),
         ("POST", "v2/authorize", {"data": {"client_id": "x"}}),
         ("GET", "v2/authorize", {}),
+        # Lax spots of Python's JSON parser: NaN, lone surrogates, 5,000-digit ints, nesting.
+        ("POST", "hub/v1/dataevents/key:Orders/rowset", _json(_ORDER % b"NaN")),
+        ("POST", "hub/v1/dataevents/key:Orders/rowset", _json(_ORDER % b'"\\ud800"')),
+        (
+            "POST",
+            "hub/v1/dataevents/key:Orders/rowset",
+            _json(b'[{"keys":{"OrderID":' + b"9" * 5000 + b"}}]"),
+        ),
+        ("POST", "hub/v1/dataevents/key:Orders/rowset", _json(b"[" * 100_000 + b"]" * 100_000)),
+        ("POST", "v2/token", _json(b'{"grant_type": Infinity}')),
+        ("POST", "v1/requestToken", _json(b'{"clientId": "\\udfff"}')),
+        # Decimals past the 28-digit default context, signalling NaN.
+        ("GET", _ROWSET, {"params": {"$filter": "Amount eq 1e999999"}}),
+        ("GET", _ROWSET, {"params": {"$filter": "Amount eq " + "1" * 30}}),
+        ("GET", _ROWSET, {"params": {"$filter": "OrderID eq sNaN"}}),
+        ("POST", "hub/v1/dataevents/key:Orders/rowset", {"json": [_order_row(Amount="1" * 30)]}),
+        ("POST", "hub/v1/dataevents/key:Orders/rowset", {"json": [_order_row(OrderID="sNaN")]}),
+        # Nesting deeper than any recursive parser allows.
+        ("GET", _ROWSET, {"params": {"$filter": "(" * 400 + "Status eq 'x'" + ")" * 400}}),
+        ("GET", _ROWSET, {"params": {"$filter": "not " * 600 + "Status eq 'x'"}}),
     ],
 )
 def test_bad_input_never_crashes(

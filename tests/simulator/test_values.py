@@ -47,6 +47,9 @@ def _field(ftype: FieldType, **kw: object) -> Field:
         (FieldType.DATE, {}, "2024-06-23T10:00:00Z", datetime(2024, 6, 23, 10, 0)),
         (FieldType.TEXT, {"max_length": 3}, 123, "123"),
         (FieldType.TEXT, {}, "", None),
+        (FieldType.DECIMAL, {"max_length": 38, "scale": 10}, "1" * 28, Decimal("1" * 28)),
+        (FieldType.DECIMAL, {"max_length": 18, "scale": 2}, "1e-999999", Decimal("0.00")),
+        (FieldType.NUMBER, {}, -(2**63) + 1, -(2**63) + 1),
     ],
 )
 def test_coerce(ftype: FieldType, kw: dict[str, object], raw: object, expected: object) -> None:
@@ -64,6 +67,14 @@ def test_coerce(ftype: FieldType, kw: dict[str, object], raw: object, expected: 
         (FieldType.TEXT, {"max_length": 2}, "abc", "value"),
         (FieldType.LOCALE, {"max_length": 5}, "en-US-x", "value"),
         (FieldType.TEXT, {}, {"a": 1}, "type"),
+        (FieldType.NUMBER, {}, "sNaN", "type"),
+        (FieldType.NUMBER, {}, "NaN", "type"),
+        (FieldType.NUMBER, {}, "1e999999", "value"),
+        (FieldType.NUMBER, {}, 2**63, "value"),
+        (FieldType.DECIMAL, {"max_length": 18, "scale": 2}, "1e999999", "value"),
+        (FieldType.DECIMAL, {"max_length": 18, "scale": 2}, "1" * 30, "value"),
+        (FieldType.DECIMAL, {"max_length": 18, "scale": 2}, "9999999999999999.995", "value"),
+        (FieldType.DECIMAL, {"max_length": 38, "scale": 10}, "1" * 29, "value"),
     ],
 )
 def test_coerce_rejects(ftype: FieldType, kw: dict[str, object], raw: object, kind: str) -> None:
