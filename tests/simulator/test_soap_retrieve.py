@@ -392,3 +392,19 @@ def test_options_client_addresses_a_bu(sim: Simulator, mia: SoapClient) -> None:
     assert reply.overall_status == "OK"
     assert set(reply.result_values("Client.ID")) == {None}  # one BU: no Client unless asked
     assert len(reply.results) == len(sim.store.list_des(mids["eu"]))
+
+
+def test_non_sendable_data_extension_has_no_sendable_elements(ada: SoapClient) -> None:
+    """MCE omits the null sendable objects; an empty element would read as a sendable field."""
+    props = ["CustomerKey", "IsSendable", "SendableDataExtensionField.Name"]
+    reply = ada.retrieve("DataExtension", [*props, "SendableSubscriberField.Name"], query_all=True)
+    sendable = [r for r in reply.results if r.findtext("p:IsSendable", namespaces=NS) == "true"]
+    plain = [r for r in reply.results if r.findtext("p:IsSendable", namespaces=NS) == "false"]
+    assert sendable
+    assert plain
+    for result in sendable:
+        assert result.findtext("p:SendableDataExtensionField/p:Name", namespaces=NS)
+        assert result.findtext("p:SendableSubscriberField/p:Name", namespaces=NS)
+    for result in plain:
+        assert result.find("p:SendableDataExtensionField", NS) is None
+        assert result.find("p:SendableSubscriberField", NS) is None

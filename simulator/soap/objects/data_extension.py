@@ -77,10 +77,12 @@ class DataExtensionHandler(ObjectHandler):
                 Prop("ObjectID", lambda _de: None, always=True, filterable=False),
                 Prop("Name", _sendable_field),
             ),
+            present=lambda de: de.sendable_field is not None,
         ),
         Prop(
             "SendableSubscriberField",
             children=(Prop("Name", lambda de: de.sendable_subscriber_field),),
+            present=lambda de: de.sendable_subscriber_field is not None,
         ),
         Prop("DataRetentionPeriodLength", lambda de: de.data_retention_period_length),
         Prop(

@@ -52,6 +52,9 @@ class Prop:
     filterable: bool = True
     xml: Renderer | None = None  # writes the whole element (e.g. a DE's Fields in echoes)
     required: bool = False  # minOccurs=1 in the WSDL: the value is written even if not requested
+    #: For a nested element: whether the object has one at all (else the element is omitted,
+    #: as MCE omits a null object, e.g. a non-sendable DE's ``SendableDataExtensionField``).
+    present: Getter | None = None
 
 
 def api_object_header(
@@ -161,7 +164,10 @@ def _compile_steps(
                 inner: list[Callable[[Any, list[str]], None]] = inner,
                 open_tag: str = open_tag,
                 close_tag: str = close_tag,
+                present: Getter | None = prop.present,
             ) -> None:
+                if present is not None and not present(obj):
+                    return
                 out.append(open_tag)
                 for step in inner:
                     step(obj, out)
