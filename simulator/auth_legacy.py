@@ -14,7 +14,7 @@ import jwt
 
 from simulator.model import User
 from simulator.state import Simulator
-from simulator.timezones import mce_timezone
+from simulator.timezones import jwt_timezone
 
 __all__ = ["LEGACY_JWT_TTL_SECONDS", "LEGACY_JWT_VARIANTS", "mint_legacy_jwt"]
 
@@ -63,7 +63,7 @@ def mint_legacy_jwt(
                 "id": user.id,
                 "email": user.email,
                 "culture": user.locale,
-                "timezone": mce_timezone(user.time_zone),
+                "timezone": jwt_timezone(user.time_zone),
             },
             "organization": {
                 "id": mid,

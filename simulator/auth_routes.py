@@ -21,7 +21,7 @@ from simulator.errors import TokenInvalid
 from simulator.model import Package, User
 from simulator.responses import BadJson, enter, read_json, rest_error, sim_of
 from simulator.state import Simulator
-from simulator.timezones import SERVER_TIMEZONE, mce_timezone
+from simulator.timezones import SERVER_ZONE, userinfo_timezone
 
 __all__ = ["bearer_token", "routes", "token_info_or_401"]
 
@@ -313,7 +313,7 @@ async def userinfo(request: Request) -> Response:
             "email": user.email,
             "locale": user.locale,
             "zoneinfo": user.time_zone,
-            "timezone": mce_timezone(user.time_zone),
+            "timezone": userinfo_timezone(user.time_zone),
         }
     body["organization"] = {
         "member_id": info.mid,
@@ -324,7 +324,7 @@ async def userinfo(request: Request) -> Response:
         "region": store.enterprise.region,
         "locale": "en-US",
         "zoneinfo": "America/Chicago",
-        "timezone": dict(SERVER_TIMEZONE),
+        "timezone": userinfo_timezone(SERVER_ZONE),
     }
     body["rest"] = {"rest_instance_url": base, "soap_instance_url": base}
     body["application"] = {

@@ -7,6 +7,7 @@ the auth server answers OAuth-style ``{"error", "error_description", "error_uri"
 from __future__ import annotations
 
 import json
+from http import HTTPStatus
 from typing import Any
 
 from starlette.requests import Request
@@ -52,8 +53,24 @@ def rest_error(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+#: Injected ``error`` faults by status: the bodies REFERENCE §4.7 documents. Any other
+#: status answers ``{"message": <HTTP reason>, "errorcode": 0}`` **[sim]**.
+_ERROR_BODIES: dict[int, tuple[str, int]] = {
+    401: ("Not Authorized", 0),
+    403: ("Insufficient privileges to complete this action.", 20002),
+    429: ("Your requests are temporarily blocked.", 50200),
+    500: ("Internal Server Error", 0),
+    503: ("Service Unavailable", 50300),
+}
+
+
 def fault_response(fault: InjectedFault) -> Response:
-    """The REST/auth answer to an injected ``error`` or ``rate_limit`` fault."""
+    """The REST/auth answer to an injected ``error`` or ``rate_limit`` fault.
+
+    ``rate_limit`` is the 429 with ``Retry-After`` and errorcode 50100; an ``error`` with
+    status 429 is the other documented 429, the concurrency block (50200, no
+    ``Retry-After``); 503 carries ``Retry-After`` and 50300.
+    """
     if fault.kind == "rate_limit":
         return rest_error(
             429,
@@ -62,14 +79,16 @@ def fault_response(fault: InjectedFault) -> Response:
             headers={"Retry-After": str(fault.retry_after)},
             retryAfter=fault.retry_after,
         )
-    if fault.status == 503:
-        return rest_error(
-            503,
-            "Service Unavailable",
-            50300,
-            headers={"Retry-After": str(fault.retry_after)},
-        )
-    return rest_error(fault.status, "Internal Server Error", 0)
+    message, code = _ERROR_BODIES.get(fault.status, (_reason(fault.status), 0))
+    headers = {"Retry-After": str(fault.retry_after)} if fault.status == 503 else None
+    return rest_error(fault.status, message, code, headers=headers)
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Internal Server Error" if status >= 500 else "Bad Request"
 
 
 async def enter(request: Request, operation: str) -> Response | None:

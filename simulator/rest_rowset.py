@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -171,7 +171,7 @@ def _page_response(sim: Simulator, de: DataExtension, item: _RowsetRequest, page
     links = {"self": f"{base}?$page={page}"}
     if page * item.page_size < count:
         links["next"] = f"{base}?$page={page + 1}"
-    expires = sim.clock.utcnow() + timedelta(seconds=sim.config.rowset_token_ttl_seconds)
+    expires = datetime.fromtimestamp(item.expires_at, UTC)  # fixed when the token was made
     body: dict[str, Any] = {
         "links": links,
         "requestToken": item.token,

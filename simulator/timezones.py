@@ -1,45 +1,45 @@
-"""MCE's time-zone objects (``longName``, ``shortName``, ``offset``, ``dst``) for seeded users."""
+"""MCE's time-zone objects (``longName``, ``shortName``, ``offset``, ``dst``) for seeded users.
+
+Two wire forms, as REFERENCE's examples show them: ``/v2/userinfo`` (§1.2) writes the
+offset as a JSON integer (``0``, ``-8``) and ends the ``longName`` of a zone that
+observes daylight saving with `` *``; the legacy SSO JWT (§1.3) writes the offset as a
+float (``-6.0``).
+"""
 
 from __future__ import annotations
 
-__all__ = ["SERVER_TIMEZONE", "mce_timezone"]
+__all__ = ["SERVER_ZONE", "jwt_timezone", "userinfo_timezone"]
 
-_ZONES: dict[str, dict[str, object]] = {
-    "America/Chicago": {
-        "longName": "(GMT-06:00) Central Time (US & Canada)",
-        "shortName": "GMT-6",
-        "offset": -6,
-        "dst": True,
-    },
-    "America/New_York": {
-        "longName": "(GMT-05:00) Eastern Time (US & Canada)",
-        "shortName": "GMT-5",
-        "offset": -5,
-        "dst": True,
-    },
-    "Europe/Berlin": {
-        "longName": "(GMT+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna",
-        "shortName": "GMT+1",
-        "offset": 1,
-        "dst": True,
-    },
-    "Europe/London": {
-        "longName": "(GMT) Dublin, Edinburgh, Lisbon, London",
-        "shortName": "GMT+0",
-        "offset": 0,
-        "dst": True,
-    },
-}
+#: The MCE server zone: Central Standard Time all year (the legacy JWT example's zone).
+SERVER_ZONE = "CST"
 
-#: The MCE server zone (CST without DST), as the legacy JWT example shows it.
-SERVER_TIMEZONE: dict[str, object] = {
-    "longName": "(GMT-06:00) Central Time (No Daylight Saving)",
-    "shortName": "CST",
-    "offset": -6.0,
-    "dst": False,
+# IANA zone -> (longName without the DST marker, shortName, offset hours, observes DST)
+_ZONES: dict[str, tuple[str, str, int, bool]] = {
+    "America/Chicago": ("(GMT-06:00) Central Time (US & Canada)", "GMT-6", -6, True),
+    "America/New_York": ("(GMT-05:00) Eastern Time (US & Canada)", "GMT-5", -5, True),
+    "Europe/Berlin": (
+        "(GMT+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna",
+        "GMT+1",
+        1,
+        True,
+    ),
+    "Europe/London": ("(GMT) Dublin, Edinburgh, Lisbon, London", "GMT+0", 0, True),
+    SERVER_ZONE: ("(GMT-06:00) Central Time (No Daylight Saving)", "CST", -6, False),
 }
 
 
-def mce_timezone(zone: str) -> dict[str, object]:
-    """The MCE time-zone object for an IANA zone (server zone when unknown)."""
-    return dict(_ZONES.get(zone, SERVER_TIMEZONE))
+def userinfo_timezone(zone: str) -> dict[str, object]:
+    """The ``timezone`` object of ``/v2/userinfo`` for an IANA zone (server zone when unknown)."""
+    long_name, short_name, offset, dst = _ZONES.get(zone, _ZONES[SERVER_ZONE])
+    return {
+        "longName": f"{long_name} *" if dst else long_name,
+        "shortName": short_name,
+        "offset": offset,
+        "dst": dst,
+    }
+
+
+def jwt_timezone(zone: str) -> dict[str, object]:
+    """The ``timezone`` object of the legacy SSO JWT (offset as a float, no DST marker)."""
+    long_name, short_name, offset, dst = _ZONES.get(zone, _ZONES[SERVER_ZONE])
+    return {"longName": long_name, "shortName": short_name, "offset": float(offset), "dst": dst}

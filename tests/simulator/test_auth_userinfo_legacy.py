@@ -52,6 +52,18 @@ def test_userinfo_shape(
     )
 
 
+def test_userinfo_timezones_use_the_documented_form(
+    http: httpx.Client, token_for: TokenFor
+) -> None:
+    # REFERENCE §1.2: offsets are JSON integers; zones with daylight saving end in " *".
+    token = token_for(http, user="mia.marketer")["access_token"]
+    body = http.get("v2/userinfo", headers=bearer(token)).json()
+    for zone in (body["user"]["timezone"], body["organization"]["timezone"]):
+        assert type(zone["offset"]) is int
+        assert zone["longName"].endswith(" *") is zone["dst"]
+    assert body["user"]["timezone"]["dst"] is True
+
+
 def test_userinfo_oidc_view_sub(http: httpx.Client, sim: Simulator, token_for: TokenFor) -> None:
     token = token_for(http)["access_token"]
     body = http.get("v2/userinfo", params={"view": "oidc"}, headers=bearer(token)).json()
@@ -94,6 +106,10 @@ def test_legacy_jwt_claims_and_signature(sim: Simulator) -> None:
         "userPermissions",
     }
     assert "oauthToken" not in request["user"]  # claimsVersion 1 only
+    # REFERENCE §1.3's example writes the offset as a float (-6.0), without the DST marker.
+    zone = request["user"]["timezone"]
+    assert type(zone["offset"]) is float
+    assert not zone["longName"].endswith("*")
 
 
 def test_legacy_request_token_rotates(http: httpx.Client, sim: Simulator) -> None:

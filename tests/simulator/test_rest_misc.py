@@ -27,6 +27,7 @@ def test_token_context(http: httpx.Client, sim: Simulator, token_for: TokenFor) 
     assert body["enterprise"] == {"id": sim.store.enterprise.eid}
     assert body["organization"] == {"id": eu.mid}
     assert body["user"] == {"id": user.id}
+    assert list(body) == ["enterprise", "organization", "user"]  # REFERENCE §1.2, nothing more
 
 
 @pytest.mark.parametrize(
@@ -54,6 +55,37 @@ def test_injected_429_has_retry_after(
     assert body["message"] == "Rate limit exceeded"
     again = http.get("data/v1/customobjectdata/key/Orders/rowset", headers=bearer(token))
     assert again.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "errorcode", "retry_after"),
+    [
+        (429, "Your requests are temporarily blocked.", 50200, None),
+        (503, "Service Unavailable", 50300, "9"),
+        (403, "Insufficient privileges to complete this action.", 20002, None),
+        (502, "Bad Gateway", 0, None),
+    ],
+)
+def test_injected_errors_use_the_documented_bodies(
+    http: httpx.Client,
+    sim: Simulator,
+    token_for: TokenFor,
+    status: int,
+    message: str,
+    errorcode: int,
+    retry_after: str | None,
+) -> None:
+    # REFERENCE §4.7: the concurrency block is a second 429 (50200), unlike the rate limit.
+    token = token_for(http)["access_token"]
+    sim.faults.add_rule(
+        FaultRule(operation="rest.*", kind="error", status=status, retry_after=9, times=1)
+    )
+    response = http.get("data/v1/customobjectdata/key/Orders/rowset", headers=bearer(token))
+    assert response.status_code == status
+    body = response.json()
+    assert (body["message"], body["errorcode"]) == (message, errorcode)
+    assert body["documentation"].endswith("error-handling.htm")
+    assert response.headers.get("Retry-After") == retry_after
 
 
 def test_injected_500_on_token_endpoint(http: httpx.Client, sim: Simulator) -> None:

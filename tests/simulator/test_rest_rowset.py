@@ -71,6 +71,16 @@ def test_page_boundaries_and_token_paging(http: httpx.Client, headers: dict[str,
     assert beyond["count"] == 6000 and "items" not in beyond
 
 
+def test_token_expiry_is_the_same_on_every_page(
+    http: httpx.Client, sim: Simulator, headers: dict[str, str]
+) -> None:
+    first = _get(http, "Orders", headers, **{"$pageSize": 100}).json()
+    sim.clock.advance(600)
+    second = http.get("data" + first["links"]["next"], headers=headers).json()
+    assert second["requestToken"] == first["requestToken"]
+    assert second["tokenExpireDateUtc"] == first["tokenExpireDateUtc"]
+
+
 def test_page_size_is_capped_at_2500(http: httpx.Client, headers: dict[str, str]) -> None:
     body = _get(http, "Orders", headers, **{"$pageSize": 10000}).json()
     assert body["pageSize"] == 2500 and len(body["items"]) == 2500
