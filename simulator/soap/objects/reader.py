@@ -6,13 +6,12 @@ for MCE's .NET deserializer, which rejects the whole request before doing anythi
 
 from __future__ import annotations
 
-import copy
-
 from lxml import etree
 
 from simulator.soap.envelope import SoapClientError
 from simulator.soap.filters import xsi_type_name
 from simulator.soap.namespaces import PARTNER_NS, XSI_NS
+from simulator.soap.objects.echo import echo_object
 
 __all__ = ["INT_RANGE", "LONG_RANGE", "ObjectReader", "parse_xsd_integer"]
 
@@ -97,12 +96,6 @@ class ObjectReader:
         return value if value is not None else client.integer("ClientID")
 
     def echo(self, *, element: str = "Object", xsi_type: str | None = None) -> str:
-        """The request object written back as ``<Object xsi:type=...>`` (used for error results)."""
-        clone = copy.deepcopy(self.element)
-        clone.tag = f"{_P}{element}"
-        kind = xsi_type or self.xsi_type
-        if kind:
-            clone.set(f"{{{XSI_NS}}}type", kind)
-        # Namespace declarations are kept as they are: xsi:type values inside may use prefixes
-        # that only appear in attribute content.
-        return etree.tostring(clone, encoding="unicode")
+        """The request object written back as ``<Object xsi:type=...>`` (used for error results),
+        in its type's WSDL order (see :mod:`simulator.soap.objects.echo`)."""
+        return echo_object(self.element, tag=element, xsi_type=xsi_type)
