@@ -353,6 +353,27 @@ def test_query_all_accounts_returns_parent_shared_folders(sim: Simulator, ada: S
     assert "Shared Data Extensions" in shared.result_values("Name")
 
 
+def test_query_all_accounts_from_a_child_returns_parent_shared_folders(
+    sim: Simulator, url: str
+) -> None:
+    """REFERENCE §2.4: a child's QueryAllAccounts retrieve returns the parent's shared folders
+    (with the parent's Client/ID) even for a user who cannot log into the parent."""
+    mids = bu_mids(sim)
+    eve = SoapClient(url, issue_token(sim, "eve.europe").token)
+    try:
+        flt = simple("ContentType", "beginsWith", "shared")
+        shared = eve.retrieve("DataFolder", ["Name", "ContentType"], filter_xml=flt, query_all=True)
+        assert shared.overall_status == "OK"
+        assert "Shared Data Extensions" in shared.result_values("Name")
+        assert set(shared.result_values("Client.ID")) == {str(mids["parent"])}
+        own = eve.retrieve("DataFolder", ["Name"], query_all=True)
+        assert set(own.result_values("Client.ID")) == {str(mids["eu"]), str(mids["parent"])}
+        without = eve.retrieve("DataFolder", ["Name"], filter_xml=flt)
+        assert without.results == []  # only QueryAllAccounts reaches across
+    finally:
+        eve.close()
+
+
 def test_business_unit_retrieve(sim: Simulator, ada: SoapClient, mia: SoapClient) -> None:
     mids = bu_mids(sim)
     props = ["ID", "Name", "ParentID", "CustomerKey", "IsActive"]

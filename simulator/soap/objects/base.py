@@ -99,6 +99,11 @@ class ObjectHandler:
         """
         raise NotImplementedError
 
+    def shared_candidates(self, ctx: CallContext, mids: Sequence[int]) -> Iterable[Any]:
+        """Objects outside ``mids`` that a ``QueryAllAccounts`` retrieve from them still returns
+        (e.g. the parent BU's shared folders); none by default."""
+        return ()
+
     def create(self, ctx: CallContext, obj: ObjectReader) -> ObjectResult:
         raise NotImplementedError
 

@@ -34,6 +34,14 @@ class FolderView:
     parent: Folder | None
 
 
+#: Folder content types that live in the parent BU and are shared with its children.
+_SHARED_TYPES = frozenset({"synchronizeddataextension", "asset-shared"})
+
+
+def _is_shared(content_type: str) -> bool:
+    return content_type.startswith("shared_") or content_type in _SHARED_TYPES
+
+
 class DataFolderHandler(ObjectHandler):
     object_type = "DataFolder"
     operations = frozenset({"Retrieve", "Create", "Update", "Delete"})
@@ -75,6 +83,17 @@ class DataFolderHandler(ObjectHandler):
         wanted = set(mids)
         for folder in list(folders.values()):
             if folder.mid in wanted:
+                parent = folders.get(folder.parent_id) if folder.parent_id else None
+                yield FolderView(folder, parent)
+
+    def shared_candidates(self, ctx: CallContext, mids: Sequence[int]) -> Iterable[FolderView]:
+        """The parent BU's shared folders, which a child's ``QueryAllAccounts`` retrieve returns
+        with the parent's ``Client/ID`` even when the caller cannot address the parent itself
+        (REFERENCE.md §2.4)."""
+        folders = ctx.store.folders
+        parents = {ctx.store.parent_mid(mid) for mid in mids} - {None, *mids}
+        for folder in list(folders.values()):
+            if folder.mid in parents and _is_shared(folder.content_type):
                 parent = folders.get(folder.parent_id) if folder.parent_id else None
                 yield FolderView(folder, parent)
 

@@ -11,7 +11,9 @@ ignored, except that a different ``ObjectType`` is an error.
 
 from __future__ import annotations
 
+import itertools
 import weakref
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
@@ -191,7 +193,9 @@ def run_retrieve(ctx: CallContext, body: etree._Element) -> str:
     except MceValidationError as exc:
         return _response(f"Error: {exc.message}", new_request_id())
 
-    candidates = handler.candidates(ctx, mids, flt)
+    candidates: Iterable[Any] = handler.candidates(ctx, mids, flt)
+    if request.query_all_accounts and not request.client_ids:
+        candidates = itertools.chain(candidates, handler.shared_candidates(ctx, mids))
     if flt is not None:
         try:
             predicate = compile_filter(flt, handler.filter_getters)
