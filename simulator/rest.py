@@ -1,7 +1,7 @@
 """REST routes (REFERENCE §4): rowsets, row inserts and the platform endpoints.
 
 Operation names (stats and faults): ``rest.rowset.get``, ``rest.rowset.token``,
-``rest.rowset.insert``, ``rest.endpoints.soap``, ``rest.tokenContext``.
+``rest.rowset.insert``, ``rest.row.upsert``, ``rest.endpoints.soap``, ``rest.tokenContext``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from simulator.responses import sim_of
 from simulator.rest_common import rest_entry
-from simulator.rest_rows import insert_rows
+from simulator.rest_rows import insert_rows, upsert_row
 from simulator.rest_rowset import rowset_by_key, rowset_by_token
 
 __all__ = ["routes"]
@@ -24,6 +24,8 @@ def routes() -> list[BaseRoute]:
         Route("/data/v1/customobjectdata/token/{token}/rowset", rowset_by_token, methods=["GET"]),
         Route("/hub/v1/dataevents/key:{key}/rowset", insert_rows, methods=["POST"]),
         Route("/hub/v1/dataevents/{object_id}/rowset", insert_rows, methods=["POST"]),
+        Route("/hub/v1/dataevents/key:{key}/rows/{primary_keys}", upsert_row, methods=["PUT"]),
+        Route("/hub/v1/dataevents/{object_id}/rows/{primary_keys}", upsert_row, methods=["PUT"]),
         Route("/platform/v1/endpoints/soap", soap_endpoint_url, methods=["GET"]),
         Route("/platform/v1/tokenContext", token_context, methods=["GET"]),
     ]

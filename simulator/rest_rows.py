@@ -1,5 +1,8 @@
 """``POST /hub/v1/dataevents/key:{key}/rowset``: synchronous row upsert (REFERENCE §4.2).
 
+Also the single-row form ``PUT /hub/v1/dataevents/key:{key}/rows/{PK}:{value}`` (or by
+ObjectID), body ``{"values": {column: value}}``; composite keys as ``A:1,B:2`` **[sim]**.
+
 Body: a JSON array of ``{"keys": {PK: value}, "values": {column: value}}``. All rows
 are validated first and nothing is written unless every row is valid; problems come
 back as one 400 ``errorcode 10006`` (aggregate) whose ``additionalErrors`` name each
@@ -23,7 +26,7 @@ from simulator.rows import quote_ident
 from simulator.state import Simulator
 from simulator.values import ValueProblem, coerce_value
 
-__all__ = ["insert_rows"]
+__all__ = ["insert_rows", "upsert_row"]
 
 _CODES = {"type": 10001, "required": 10002, "format": 10003, "value": 10005}
 _WRITE_SCOPE = "data_extensions_write"
@@ -34,8 +37,9 @@ def _problem(kind: str, message: str) -> dict[str, Any]:
     return {"message": message, "errorcode": _CODES[kind], "documentation": DOCUMENTATION_URL}
 
 
-async def insert_rows(request: Request) -> Response:
-    info = await rest_entry(request, "rest.rowset.insert", _WRITE_SCOPE)
+async def _target(request: Request, operation: str) -> tuple[DataExtension, Any] | Response:
+    """Count, authorise, find the DE (404) and read the JSON body (415, 400 10004)."""
+    info = await rest_entry(request, operation, _WRITE_SCOPE)
     if isinstance(info, Response):
         return info
     sim = sim_of(request)
@@ -50,14 +54,14 @@ async def insert_rows(request: Request) -> Response:
     if ctype != "application/json":
         return rest_error(415, "Unsupported Media Type", 0)
     try:
-        body = await read_json(request)
+        return de, await read_json(request)
     except BadJson:
         return rest_error(400, "Invalid Message Format", 10004)
-    if not isinstance(body, list) or not all(isinstance(r, dict) for r in body):
-        return rest_error(400, "Invalid Message Format: expected an array of rows.", 10004)
-    if len(body) > _MAX_ROWS:
-        return rest_error(400, f"At most {_MAX_ROWS} rows per request.", 10005)
-    typed, problems = _validate(de, body)
+
+
+def _write(sim: Simulator, de: DataExtension, rows: list[dict[str, Any]]) -> Response | None:
+    """Validate and upsert all rows, or write nothing and answer the 400 10006."""
+    typed, problems = _validate(de, rows)
     merged: list[dict[str, Any]] = []
     if not problems:
         merged = _merge(sim, de, typed)
@@ -67,7 +71,46 @@ async def insert_rows(request: Request) -> Response:
             400, "Request contains one or more errors.", 10006, additionalErrors=problems
         )
     sim.rows.upsert(de, merged)
-    return JSONResponse(body)
+    return None
+
+
+async def insert_rows(request: Request) -> Response:
+    """``POST .../rowset``: a JSON array of ``{keys, values}``; 200 echoes it."""
+    target = await _target(request, "rest.rowset.insert")
+    if isinstance(target, Response):
+        return target
+    de, body = target
+    if not isinstance(body, list) or not all(isinstance(r, dict) for r in body):
+        return rest_error(400, "Invalid Message Format: expected an array of rows.", 10004)
+    if len(body) > _MAX_ROWS:
+        return rest_error(400, f"At most {_MAX_ROWS} rows per request.", 10005)
+    return _write(sim_of(request), de, body) or JSONResponse(body)
+
+
+async def upsert_row(request: Request) -> Response:
+    """``PUT .../rows/{PK}:{value}``, body ``{"values": {...}}``; 200 ``{keys, values}`` [sim]."""
+    target = await _target(request, "rest.row.upsert")
+    if isinstance(target, Response):
+        return target
+    de, body = target
+    if not isinstance(body, dict) or not isinstance(body.get("values", {}), dict):
+        return rest_error(400, 'Invalid Message Format: expected {"values": {...}}.', 10004)
+    keys = _path_keys(request.path_params["primary_keys"])
+    if keys is None:
+        return rest_error(400, "The row is addressed as {PrimaryKey}:{Value} in the URL.", 10005)
+    row = {"keys": keys, "values": body.get("values", {})}
+    return _write(sim_of(request), de, [row]) or JSONResponse(row)
+
+
+def _path_keys(segment: str) -> dict[str, str] | None:
+    """``Id:1`` or ``A:1,B:x`` → ``{"Id": "1"}``; ``None`` when a pair has no ``:``."""
+    keys: dict[str, str] = {}
+    for pair in segment.split(","):
+        name, sep, value = pair.partition(":")
+        if not sep or not name.strip():
+            return None
+        keys[name.strip()] = value
+    return keys
 
 
 def _validate(

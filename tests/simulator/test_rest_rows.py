@@ -178,3 +178,48 @@ def test_unknown_de_and_missing_write_scope(
     forbidden = _post(http, "Orders", read_only, [])
     assert forbidden.status_code == 403
     assert forbidden.json()["errorcode"] == 20002
+
+
+def test_put_single_row_by_key_and_by_object_id(
+    http: httpx.Client, sim: Simulator, headers: dict[str, str]
+) -> None:
+    # REFERENCE §4.2: PUT /hub/v1/dataevents/key:{key}/rows/{PKName}:{value}, an upsert.
+    created = http.put(
+        "hub/v1/dataevents/key:Orders/rows/OrderID:900100",
+        json={"values": {"SubscriberKey": "S-9", "OrderDate": "2024-02-03"}},
+        headers=headers,
+    )
+    assert created.status_code == 200
+    assert created.json() == {
+        "keys": {"OrderID": "900100"},
+        "values": {"SubscriberKey": "S-9", "OrderDate": "2024-02-03"},
+    }
+    de = _orders(sim)
+    row = sim.rows.fetch(de, columns=["SubscriberKey", "Status"], where='"OrderID" = 900100')
+    assert row == [("S-9", None)]
+    updated = http.put(
+        f"hub/v1/dataevents/{de.object_id}/rows/orderid:900100",
+        json={"values": {"Status": "Shipped"}},
+        headers=headers,
+    )
+    assert updated.status_code == 200
+    row = sim.rows.fetch(de, columns=["SubscriberKey", "Status"], where='"OrderID" = 900100')
+    assert row == [("S-9", "Shipped")]  # only the columns sent change
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "code"),
+    [
+        ("key:Orders/rows/OrderID:abc", {"values": {}}, 400, 10006),
+        ("key:Orders/rows/900100", {"values": {}}, 400, 10005),
+        ("key:Orders/rows/OrderID:1", [{"values": {}}], 400, 10004),
+        ("key:Orders/rows/OrderID:1", {"values": []}, 400, 10004),
+        ("key:nope/rows/OrderID:1", {"values": {}}, 404, 30003),
+    ],
+)
+def test_put_single_row_errors(
+    http: httpx.Client, headers: dict[str, str], path: str, body: Any, status: int, code: int
+) -> None:
+    response = http.put(f"hub/v1/dataevents/{path}", json=body, headers=headers)
+    assert response.status_code == status
+    assert response.json()["errorcode"] == code
