@@ -430,13 +430,31 @@ class DataExtensionStore(StoreBase):
                         ErrorCode.INVALID_CHANGE,
                         f"The FieldType of field {field_name} cannot be changed.",
                     )
-            candidate = replace(
-                current,
-                max_length=spec.max_length if spec.max_length is not None else current.max_length,
-            )
-            if spec.precision is not None or spec.scale is not None:
-                raise err(
-                    ErrorCode.INVALID_CHANGE, f"Precision and scale of {field_name} cannot change."
+            if current.field_type is FieldType.DECIMAL:
+                # Precision (sent as Precision, or MaxLength as retrieve returns it) and scale
+                # cannot change; resending the stored values, as a round-tripping client does,
+                # is no change.
+                precision = spec.precision if spec.precision is not None else spec.max_length
+                if precision not in (None, current.max_length) or spec.scale not in (
+                    None,
+                    current.scale,
+                ):
+                    raise err(
+                        ErrorCode.INVALID_CHANGE,
+                        f"Precision and scale of {field_name} cannot change.",
+                    )
+                candidate = current
+            else:
+                if spec.precision is not None or spec.scale is not None:
+                    raise err(
+                        ErrorCode.INVALID_CHANGE,
+                        f"Precision and scale of {field_name} cannot change.",
+                    )
+                candidate = replace(
+                    current,
+                    max_length=(
+                        spec.max_length if spec.max_length is not None else current.max_length
+                    ),
                 )
             if (
                 candidate.max_length is not None

@@ -645,3 +645,35 @@ def test_options_client_sets_the_bu_of_every_object(
         options=f"<Options><Client><ID>{mids['parent']}</ID></Client></Options>",
     )
     assert_error(mia.call("Create", refused), AUTHORIZATION_FAILURE)
+
+
+def test_decimal_update_resending_stored_precision_and_scale_is_no_change(
+    sim: Simulator, ada: SoapClient, mids: dict[str, int]
+) -> None:
+    """A client round-tripping a retrieved Decimal field (precision in MaxLength, or Precision)
+    changes nothing; a different precision or scale is refused (310011), never applied."""
+    key = unique("decimal")
+    one(
+        ada.crud(
+            "Create",
+            de_xml(
+                key, field_xml("Amount", "Decimal", "<Precision>12</Precision><Scale>3</Scale>")
+            ),
+        )
+    )
+    for same in (
+        "<MaxLength>12</MaxLength><Scale>3</Scale>",
+        "<Precision>12</Precision><Scale>3</Scale>",
+    ):
+        reply = ada.crud("Update", field_obj(key, f"<Name>Amount</Name>{same}"))
+        assert status(one(reply))[0] == "OK", reply.text
+    for changed in ("<MaxLength>20</MaxLength>", "<Precision>10</Precision>", "<Scale>2</Scale>"):
+        assert_error(
+            ada.crud("Update", field_obj(key, f"<Name>Amount</Name>{changed}")),
+            ErrorCode.INVALID_CHANGE,
+        )
+    de = sim.store.get_de(mids["parent"], customer_key=key)
+    assert de is not None
+    amount = de.field_named("Amount")
+    assert amount is not None
+    assert (amount.max_length, amount.scale) == (12, 3)
