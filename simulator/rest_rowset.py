@@ -71,10 +71,15 @@ def _tokens(request: Request) -> RowsetTokens:
 
 
 def _int_param(request: Request, name: str, default: int) -> int:
+    """A positive ASCII integer; raises ``ValueError`` (Python's ``int()`` would also take
+    ``1_000`` and non-ASCII digits such as ``٣``)."""
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    value = int(raw)  # ValueError is handled by the caller
+    digits = raw.strip()
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 9):
+        raise ValueError(name)
+    value = int(digits)
     if not 1 <= value <= _MAX_PAGE:
         raise ValueError(name)
     return value

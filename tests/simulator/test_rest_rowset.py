@@ -86,7 +86,17 @@ def test_page_size_is_capped_at_2500(http: httpx.Client, headers: dict[str, str]
     assert body["pageSize"] == 2500 and len(body["items"]) == 2500
 
 
-@pytest.mark.parametrize("params", [{"$page": "0"}, {"$pageSize": "x"}, {"$page": "-1"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"$page": "0"},
+        {"$pageSize": "x"},
+        {"$page": "-1"},
+        {"$page": "\u0663"},  # ARABIC-INDIC DIGIT THREE: int() takes it, MCE would not
+        {"$pageSize": "1_0"},
+        {"$page": "1.0"},
+    ],
+)
 def test_bad_paging_params(
     http: httpx.Client, headers: dict[str, str], params: dict[str, str]
 ) -> None:
