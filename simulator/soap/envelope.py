@@ -149,8 +149,13 @@ def parse_envelope(raw: bytes, *, soap_action: str | None) -> SoapRequest:
     message_id: str | None = None
     if header is not None:
         oauth = header.find(f"{{{FUELOAUTH_NS}}}fueloauth")
+        # Legacy packages send <oAuth><oAuthToken>legacyToken</oAuthToken></oAuth> (plus a
+        # dummy WS-Security UsernameToken, which MCE ignores): REFERENCE §2.1.
+        legacy = header.find(f"{{{FUELOAUTH_NS}}}oAuth/{{{FUELOAUTH_NS}}}oAuthToken")
         if oauth is not None:
             token = (oauth.text or "").strip()
+        elif legacy is not None:
+            token = (legacy.text or "").strip()
         mid = header.find(f"{{{WSA_NS}}}MessageID")
         if mid is not None and mid.text:
             message_id = mid.text.strip()

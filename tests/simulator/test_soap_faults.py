@@ -320,3 +320,28 @@ def test_calls_are_counted_by_operation_and_object_type(sim: Simulator, client: 
     client.call("Retrieve", retrieve_body("DataExtension", ["Name"]))
     assert sim.stats.get("soap.Retrieve.DataFolder") == 1
     assert sim.stats.get("soap.Retrieve.DataExtension") == 1
+
+
+def _legacy_envelope(body: str, legacy_token: str) -> str:
+    """A legacy package's envelope: ``oAuth/oAuthToken`` plus a dummy UsernameToken."""
+    header = (
+        f'<soap:Header><oAuth xmlns="http://exacttarget.com"><oAuthToken>{legacy_token}'
+        f'</oAuthToken></oAuth><wsse:Security xmlns:wsse="{WSSE}"><wsse:UsernameToken>'
+        "<wsse:Username>*</wsse:Username><wsse:Password>*</wsse:Password>"
+        "</wsse:UsernameToken></wsse:Security></soap:Header>"
+    )
+    return envelope(body, None).replace("<soap:Body>", header + "<soap:Body>", 1)
+
+
+def test_legacy_oauth_header_is_accepted(sim: Simulator, client: SoapClient) -> None:
+    user = next(u for u in sim.store.users.values())
+    refresh = sim.auth.issue_legacy_refresh(
+        package=sim.legacy_package, user=user, mid=user.default_mid
+    )
+    exchanged = sim.auth.legacy_exchange(package=sim.legacy_package, refresh_token=refresh)
+    legacy_token = str(exchanged["legacyToken"])
+    response = client.post_raw(_legacy_envelope(FOLDER_RETRIEVE, legacy_token), action="Retrieve")
+    assert response.status_code == 200
+    assert parse(response).overall_status == "OK"
+    bogus = client.post_raw(_legacy_envelope(FOLDER_RETRIEVE, "nope"), action="Retrieve")
+    assert_security_fault(bogus, "Login Failed")
