@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tortoise import Tortoise
+from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as tortoise_migrate
 
 from app.bootstrap import bootstrap_roles, ensure_database
@@ -11,10 +11,17 @@ from app.settings import Settings
 
 
 async def migrate(settings: Settings) -> None:
-    """Bootstrap roles, create the database if needed, and apply pending migrations."""
+    """Bootstrap roles, create the database if needed, and apply pending migrations.
+
+    The migrator runs in a context of its own: ``Tortoise.init`` would otherwise adopt (and
+    leave behind as current) whatever context the calling task has, which in a process that
+    also serves requests is the app's.
+    """
     await bootstrap_roles(settings)
     await ensure_database(settings)
-    try:
-        await tortoise_migrate(config=tortoise_config(settings.owner_database_url, max_size=2))
-    finally:
-        await Tortoise.close_connections()
+    ctx = TortoiseContext()
+    with ctx:
+        try:
+            await tortoise_migrate(config=tortoise_config(settings.owner_database_url, max_size=2))
+        finally:
+            await ctx.close_connections()

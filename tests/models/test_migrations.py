@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 
 import asyncpg
+from tortoise.context import get_current_context
 
 from app.bootstrap import bootstrap_roles
 from app.migrate import migrate
-from app.settings import with_database
+from app.settings import Settings, with_database
+from models import User
 from tests.conftest import ADMIN_URL, drop_database, make_settings
 
 SNAPSHOT_QUERIES = {
@@ -70,3 +72,11 @@ async def test_roles_bootstrap_twice() -> None:
         "quarry_system": True,
     }
     assert not any(r["rolbypassrls"] or r["rolsuper"] for r in roles)
+
+
+async def test_migrating_leaves_the_callers_orm_context_alone(db: Settings) -> None:
+    """Migrating from a process that also serves requests must not swap its ORM context."""
+    before = get_current_context()
+    await migrate(db)  # already applied: a no-op run of the migrator
+    assert get_current_context() is before
+    assert await User.all().count() == 0  # the app's connection still works (and sees no tenant)
