@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any, Generic, TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -17,6 +18,13 @@ from tortoise.models import Model
 from models.context import MissingTenantContext, TenantContext, tenant_transaction
 
 M = TypeVar("M", bound=Model)
+
+# The open tenant transaction of this task (tortoise keeps its transaction in a context
+# variable too). Per task, not per repository object, so one repository can be shared by
+# concurrent requests without them joining each other's transactions.
+_active: ContextVar[tuple[TenantContext, BaseDBAsyncClient] | None] = ContextVar(
+    "quarry_tenant_transaction", default=None
+)
 
 
 class TenantRepository:
@@ -30,20 +38,27 @@ class TenantRepository:
         if not isinstance(ctx, TenantContext):
             raise MissingTenantContext("TenantRepository needs a TenantContext")
         self.ctx = ctx
-        self._conn: BaseDBAsyncClient | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[BaseDBAsyncClient]:
-        """Open (or join) the context's transaction."""
-        if self._conn is not None:
-            yield self._conn
+        """Open the context's transaction, or join this task's open one for the same context.
+
+        Joining a transaction opened for another tenant context is refused: one transaction
+        never mixes two tenants (or two BUs).
+        """
+        active = _active.get()
+        if active is not None:
+            open_ctx, conn = active
+            if open_ctx != self.ctx:
+                raise MissingTenantContext("a transaction for another tenant context is open")
+            yield conn
             return
         async with tenant_transaction(self.ctx) as conn:
-            self._conn = conn
+            token = _active.set((self.ctx, conn))
             try:
                 yield conn
             finally:
-                self._conn = None
+                _active.reset(token)
 
     def of(self, model: type[M]) -> ModelRepository[M]:
         return ModelRepository(self, model)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 import pytest
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -252,3 +254,37 @@ async def test_system_role_reads_pre_tenant_audit(test_settings: Settings) -> No
         )
     finally:
         await system.close()
+
+
+async def test_nested_repository_calls_share_one_transaction() -> None:
+    t = await make_tenant("Nakatomi")
+    repo = TenantRepository(t.context())
+    async with repo.transaction():
+        outer = await repo.fetch("SELECT txid_current() AS tx")
+        inner = await TenantRepository(t.context()).fetch("SELECT txid_current() AS tx")
+    assert outer == inner
+
+
+async def test_a_transaction_never_mixes_two_contexts(
+    two_tenants: tuple[TenantFixture, TenantFixture],
+) -> None:
+    a, b = two_tenants
+    async with TenantRepository(a.context()).transaction():
+        with pytest.raises(MissingTenantContext, match="another tenant context"):
+            await TenantRepository(b.context()).of(User).count()
+        with pytest.raises(MissingTenantContext, match="another tenant context"):
+            await TenantRepository(a.context(a.child_mids[0])).of(User).count()
+
+
+async def test_one_repository_shared_by_concurrent_tasks() -> None:
+    """Concurrent requests using one repository object get a transaction each."""
+    t = await make_tenant("Gringotts")
+    repo = TenantRepository(t.context())
+
+    async def txid() -> int:
+        async with repo.transaction():
+            rows = await repo.fetch("SELECT txid_current() AS tx, pg_sleep(0.05)")
+        return int(rows[0]["tx"])
+
+    first, second = await asyncio.gather(txid(), txid())
+    assert first != second
