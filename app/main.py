@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -104,7 +105,13 @@ def create_app(settings: Settings | None = None, *, manage_orm: bool = True) -> 
     return app
 
 
+@functools.cache
+def _default_app() -> Starlette:
+    return create_app()
+
+
 def __getattr__(name: str) -> Any:
+    """``app.main.app``: built from the environment on first access, then reused."""
     if name == "app":
-        return create_app()
+        return _default_app()
     raise AttributeError(name)
