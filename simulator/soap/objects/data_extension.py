@@ -29,6 +29,28 @@ __all__ = ["DataExtensionHandler"]
 _UNIT_BY_CODE = {3: "Days", 4: "Weeks", 5: "Months", 6: "Years"}
 
 
+DeIdentity = tuple[str, str]  # (which property: CustomerKey | ObjectID | Name, its value)
+
+
+def de_identity(obj: ObjectReader) -> DeIdentity | None:
+    """How a request names a DE: CustomerKey first, then ObjectID, then Name (as MCE does)."""
+    for prop in ("CustomerKey", "ObjectID", "Name"):
+        value = obj.text(prop)
+        if value:
+            return prop, value
+    return None
+
+
+def lookup_de(ctx: CallContext, mid: int, identity: DeIdentity) -> DataExtension | None:
+    """The BU's own DE so named (shared DEs of the parent are not addressable for writes)."""
+    prop, value = identity
+    if prop == "CustomerKey":
+        return ctx.store.get_de(mid, customer_key=value, include_shared=False)
+    if prop == "ObjectID":
+        return ctx.store.get_de(mid, object_id=value, include_shared=False)
+    return ctx.store.get_de(mid, name=value, include_shared=False)
+
+
 def _us_datetime(value: datetime | None) -> str | None:
     """MCE's ``RetainUntil`` text, e.g. ``5/9/2024 12:00:00 AM``."""
     if value is None:
@@ -110,21 +132,15 @@ class DataExtensionHandler(ObjectHandler):
 
     @staticmethod
     def _find(ctx: CallContext, obj: ObjectReader, mid: int) -> DataExtension:
-        key, object_id, name = obj.text("CustomerKey"), obj.text("ObjectID"), obj.text("Name")
-        if key:
-            de = ctx.store.get_de(mid, customer_key=key, include_shared=False)
-        elif object_id:
-            de = ctx.store.get_de(mid, object_id=object_id, include_shared=False)
-        elif name:
-            de = ctx.store.get_de(mid, name=name, include_shared=False)
-        else:
+        identity = de_identity(obj)
+        if identity is None:
             raise MceValidationError(
                 ErrorCode.MISSING_PROPERTY, "Data extension CustomerKey is required."
             )
+        de = lookup_de(ctx, mid, identity)
         if de is None:
             raise MceValidationError(
-                ErrorCode.NOT_FOUND,
-                f"Data extension with CustomerKey {key or object_id or name} not found.",
+                ErrorCode.NOT_FOUND, f"Data extension with CustomerKey {identity[1]} not found."
             )
         return de
 

@@ -18,6 +18,7 @@ from simulator.errors import ErrorCode, MceValidationError
 from simulator.model import DataExtension, Field
 from simulator.soap.filters import ComplexFilter, Filter, SimpleFilter
 from simulator.soap.objects.base import ObjectHandler, ObjectResult, register
+from simulator.soap.objects.data_extension import de_identity, lookup_de
 from simulator.soap.objects.field_spec import read_field_spec
 from simulator.soap.objects.results import error_result, ok_result
 from simulator.soap.objects.schema import Prop, api_object_header
@@ -97,17 +98,10 @@ class DataExtensionFieldHandler(ObjectHandler):
     def _find_de(self, ctx: CallContext, obj: ObjectReader, mid: int) -> DataExtension:
         ref = obj.child("DataExtension")
         de: DataExtension | None = None
-        if ref is not None:
-            key, object_id, name = ref.text("CustomerKey"), ref.text("ObjectID"), ref.text("Name")
-            if key:
-                de = ctx.store.get_de(mid, customer_key=key, include_shared=False)
-            elif object_id:
-                de = ctx.store.get_de(mid, object_id=object_id, include_shared=False)
-            elif name:
-                de = ctx.store.get_de(mid, name=name, include_shared=False)
-            else:
-                ref = None
-            if de is None and ref is not None:
+        identity = de_identity(ref) if ref is not None else None
+        if identity is not None:
+            de = lookup_de(ctx, mid, identity)
+            if de is None:
                 raise MceValidationError(
                     ErrorCode.NOT_FOUND, "The data extension of the field was not found."
                 )
