@@ -386,25 +386,10 @@ def test_embedded_data_survives_a_restart(tmp_path: Path, forced: dict[str, str]
 def test_last_holder_stops_a_shared_embedded_server(tmp_path: Path, forced: dict[str, str]) -> None:
     # A test run that ends while a dev stack runs must not stop the dev stack's servers. The
     # other holder is a real process: holders are counted by pid.
-    other = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "app.devstack",
-            "--data-dir",
-            str(tmp_path),
-            "run",
-            "--profile",
-            "dev",
-            "--",
-            sys.executable,
-            "-c",
-            "import sys; sys.stdin.read()",
-        ],
-        cwd=REPO,
-        env={**os.environ, **forced},
-        stdin=subprocess.PIPE,
-    )
+    other = _run_cli(
+        tmp_path, forced, sys.executable, "-c", "import sys; sys.stdin.read()",
+        profile="dev", stdin=subprocess.PIPE, stdout=None,
+    )  # fmt: skip
     try:
         redis_server = EmbeddedRedis(tmp_path)
         deadline = time.monotonic() + 30
@@ -429,24 +414,20 @@ def test_last_holder_stops_a_shared_embedded_server(tmp_path: Path, forced: dict
         devstack.stop_all(data_dir=tmp_path)
 
 
-def _run_cli(tmp_path: Path, forced: dict[str, str], *cmd: str) -> subprocess.Popen[bytes]:
+def _run_cli(
+    tmp_path: Path,
+    forced: dict[str, str],
+    *cmd: str,
+    profile: str = "test",
+    stdin: int | None = None,
+    stdout: int | None = subprocess.PIPE,
+) -> subprocess.Popen[bytes]:
+    """``python -m app.devstack run`` with embedded servers under ``tmp_path``, running ``cmd``."""
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "app.devstack",
-            "--data-dir",
-            str(tmp_path),
-            "run",
-            "--profile",
-            "test",
-            "--",
-            *cmd,
-        ],
-        cwd=REPO,
-        env={**os.environ, **forced},
-        stdout=subprocess.PIPE,
-    )
+        [sys.executable, "-m", "app.devstack", "--data-dir", str(tmp_path),
+         "run", "--profile", profile, "--", *cmd],
+        cwd=REPO, env={**os.environ, **forced}, stdin=stdin, stdout=stdout,
+    )  # fmt: skip
 
 
 @pytest.mark.slow

@@ -221,3 +221,13 @@ class SoapClient:
 
     def close(self) -> None:
         self.http.close()
+
+
+@contextmanager
+def client_for(sim: Simulator, url: str, username: str) -> Iterator[SoapClient]:
+    """A SOAP client for ``url`` carrying a fresh token of the seeded user ``username``."""
+    client = SoapClient(url, issue_token(sim, username).token)
+    try:
+        yield client
+    finally:
+        client.close()

@@ -17,8 +17,8 @@ from tests.simulator.soap_helpers import (
     SoapClient,
     SoapReply,
     bu_mids,
+    client_for,
     crud_body,
-    issue_token,
     new_sim,
     obj,
     serve,
@@ -52,16 +52,14 @@ def mids(sim: Simulator) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def ada(sim: Simulator, url: str) -> Iterator[SoapClient]:
-    client = SoapClient(url, issue_token(sim, "ada.admin").token)
-    yield client
-    client.close()
+    with client_for(sim, url, "ada.admin") as client:
+        yield client
 
 
 @pytest.fixture(scope="module")
 def mia(sim: Simulator, url: str) -> Iterator[SoapClient]:
-    client = SoapClient(url, issue_token(sim, "mia.marketer").token)
-    yield client
-    client.close()
+    with client_for(sim, url, "mia.marketer") as client:
+        yield client
 
 
 def root_folder(sim: Simulator, mid: int, content_type: str = "dataextension") -> int:

@@ -13,6 +13,7 @@ from tests.simulator.soap_helpers import (
     NS,
     SoapClient,
     bu_mids,
+    client_for,
     complex_,
     issue_token,
     new_sim,
@@ -59,16 +60,14 @@ def url(sim: Simulator) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def ada(sim: Simulator, url: str) -> Iterator[SoapClient]:
-    client = SoapClient(url, issue_token(sim, "ada.admin").token)
-    yield client
-    client.close()
+    with client_for(sim, url, "ada.admin") as client:
+        yield client
 
 
 @pytest.fixture(scope="module")
 def mia(sim: Simulator, url: str) -> Iterator[SoapClient]:
-    client = SoapClient(url, issue_token(sim, "mia.marketer").token)
-    yield client
-    client.close()
+    with client_for(sim, url, "mia.marketer") as client:
+        yield client
 
 
 def probe_names(client: SoapClient, operand: str) -> list[str | None]:
