@@ -157,7 +157,7 @@ def _seed_packages(store: Store, rng: random.Random, *, redirect_uris: list[str]
             home_mid=home,
             jwt_signing_secret=_token(rng, 64, string.ascii_letters + string.digits + "-_"),
             application_id=store.new_guid(),
-            login_url="http://127.0.0.1:8000/api/auth/legacy/login",
+            login_url="http://127.0.0.1:8000/api/auth/login",
         )
     )
 
