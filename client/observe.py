@@ -1,0 +1,91 @@
+"""Hooks that see every MCE call: timing and counts by operation and outcome.
+
+The app plugs its metrics in through :class:`CallObserver`; :class:`LoggingObserver`
+writes one line per call to the ``quarry.client`` logger. A :class:`CallEvent` holds no
+URL query, header or body, so no token can reach a log line through it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+__all__ = [
+    "CallEvent",
+    "CallObserver",
+    "CountingObserver",
+    "LoggingObserver",
+    "ObserverChain",
+    "logger",
+]
+
+logger = logging.getLogger("quarry.client")
+
+
+@dataclass(frozen=True, slots=True)
+class CallEvent:
+    """One finished call. ``outcome`` is ``"ok"`` or the error class name."""
+
+    operation: str
+    outcome: str
+    duration: float
+    attempts: int
+    status: int | None
+    tenant_id: int | None
+    mid: int | None
+
+
+class CallObserver(Protocol):
+    def call_finished(self, event: CallEvent) -> None: ...
+
+
+class LoggingObserver:
+    """Logs each call: INFO for success, WARNING for errors."""
+
+    def call_finished(self, event: CallEvent) -> None:
+        level = logging.INFO if event.outcome == "ok" else logging.WARNING
+        logger.log(
+            level,
+            "mce call %s %s in %.1f ms (attempts=%d status=%s tenant=%s mid=%s)",
+            event.operation,
+            event.outcome,
+            event.duration * 1000,
+            event.attempts,
+            event.status,
+            event.tenant_id,
+            event.mid,
+            extra={"mce_operation": event.operation, "mce_outcome": event.outcome},
+        )
+
+
+class CountingObserver:
+    """Counts calls and sums their time by ``(operation, outcome)``; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.calls: Counter[tuple[str, str]] = Counter()
+        self.seconds: defaultdict[tuple[str, str], float] = defaultdict(float)
+
+    def call_finished(self, event: CallEvent) -> None:
+        key = (event.operation, event.outcome)
+        with self._lock:
+            self.calls[key] += 1
+            self.seconds[key] += event.duration
+
+
+class ObserverChain:
+    """Several observers; one failing never hides the call's own result."""
+
+    def __init__(self, observers: Sequence[CallObserver]) -> None:
+        self._observers = tuple(observers)
+
+    def call_finished(self, event: CallEvent) -> None:
+        for observer in self._observers:
+            try:
+                observer.call_finished(event)
+            except Exception:
+                logger.exception("call observer %r failed", observer)
