@@ -35,6 +35,22 @@ class SimulatorConfig:
     legacy_refresh_token_ttl_seconds: int = 700 * 24 * 3600
     rowset_token_ttl_seconds: int = 1200
     with_rows: bool = True
+    # Query activities (REFERENCE §2.4 AsyncActivityStatus, §5.1). A started query waits
+    # ``query_queue_seconds`` as Queued, then is Processing for ``query_base_seconds`` plus
+    # ``query_seconds_per_million_rows`` per million rows it reads, then Complete or Error.
+    # Tests keep them at 0; the CLI uses realistic values.
+    query_queue_seconds: float = 0.0
+    query_base_seconds: float = 0.0
+    query_seconds_per_million_rows: float = 0.0
+    #: MCE terminates a query activity after 30 minutes.
+    query_timeout_seconds: float = 1800.0
+    # Quirks REFERENCE reports from production, off unless a test studies them:
+    #: polls of AsyncActivityStatus that still say Queued after the query finished.
+    quirk_status_lag_polls: int = 0
+    #: CompletedDate filled from the first poll, earlier than the start.
+    quirk_early_completed_date: bool = False
+    #: seconds after completion during which the target's rowset answers 404.
+    quirk_rows_visible_after_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         if self.scale not in SCALES:

@@ -42,6 +42,8 @@ class ErrorCode(enum.IntEnum):
     FOLDER_NOT_EDITABLE = 310014
     INVALID_VALUE = 310015
     BUSINESS_UNIT_NOT_FOUND = 310016
+    INVALID_QUERY = 310017
+    QUERY_ALREADY_RUNNING = 310018
 
 
 class MceValidationError(Exception):

@@ -21,6 +21,7 @@ __all__ = [
     "Folder",
     "Package",
     "QueryDefinition",
+    "QueryTask",
     "RetentionUnit",
     "User",
 ]
@@ -216,7 +217,10 @@ class DataExtension:
 
 @dataclass(slots=True)
 class QueryDefinition:
-    """A Query Activity. Execution (status, task ids) arrives in part 2."""
+    """A Query Activity: SQL text, a target DE (by CustomerKey) and an update type.
+
+    Runs are :class:`QueryTask` records kept by :mod:`simulator.queries`.
+    """
 
     object_id: str
     customer_key: str
@@ -230,3 +234,34 @@ class QueryDefinition:
     status: str = "Active"
     created_date: datetime = field(default_factory=datetime.now)
     modified_date: datetime = field(default_factory=datetime.now)
+
+
+@dataclass(slots=True)
+class QueryTask:
+    """One run of a query definition (the TaskID that ``AsyncActivityStatus`` reports on).
+
+    Times ``*_at`` are simulator-clock seconds; ``start_date``/``completed_date`` are naive
+    server time (CST), as MCE reports them. ``status`` moves Queued → Processing →
+    Complete | Error; ``finishes_at`` is planned from the rows the query reads.
+    """
+
+    task_id: str
+    query_object_id: str
+    query_key: str
+    mid: int
+    requested_at: float
+    queued_until: float
+    finishes_at: float
+    timeout_at: float
+    start_date: datetime
+    status: str = "Queued"
+    error_message: str = ""
+    completed_date: datetime | None = None
+    rows_written: int = 0
+    polls: int = 0
+    visible_at: float = 0.0
+    automation_id: str | None = None
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in ("Queued", "Processing")

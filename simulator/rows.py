@@ -18,17 +18,23 @@ import csv
 import os
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import duckdb
 
 from simulator.model import DataExtension, Field, FieldType
 
-__all__ = ["RowStore", "duckdb_type", "quote_ident", "wire_sql"]
+__all__ = ["ADDED_COLUMN", "RowStore", "duckdb_type", "quote_ident", "wire_sql"]
 
 _CHUNK = 500
+
+#: Hidden column stamping each row with the (simulated) server time it was written, for
+#: row-based retention. Field names cannot start with ``_`` (store rule 310001), so it can
+#: never collide with a field; queries and rowsets select fields by name and never see it.
+ADDED_COLUMN = "_sim_added"
 
 
 def quote_ident(name: str) -> str:
@@ -75,10 +81,15 @@ def wire_sql(field: Field) -> str:
 class RowStore:
     """Rows of every DE, one DuckDB table each."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, now: Callable[[], datetime] = datetime.now) -> None:
         self._con = duckdb.connect(":memory:")
         self._lock = threading.RLock()
         self._tables: set[str] = set()
+        self._now = now
+
+    def now(self) -> datetime:
+        """The server time new rows are stamped with (the simulator's clock)."""
+        return self._now()
 
     @staticmethod
     def table_name(de: DataExtension) -> str:
@@ -98,7 +109,10 @@ class RowStore:
         name = self.table_name(de)
         with self._lock:
             if name not in self._tables:
-                cols = ", ".join(f"{quote_ident(f.name)} {duckdb_type(f)}" for f in de.fields)
+                cols = ", ".join(
+                    [f"{quote_ident(f.name)} {duckdb_type(f)}" for f in de.fields]
+                    + [f"{quote_ident(ADDED_COLUMN)} TIMESTAMP"]
+                )
                 self._con.execute(f"CREATE TABLE {quote_ident(name)} ({cols})")
                 self._tables.add(name)
         return name
@@ -216,17 +230,26 @@ class RowStore:
             return
         table = quote_ident(self.ensure_table(de))
         names = [f.name for f in de.fields]
-        placeholder = "(" + ", ".join("?" for _ in names) + ")"
+        target = self.insert_columns(de)
+        placeholder = "(" + ", ".join("?" for _ in names) + ", ?)"
+        added = self.now()
         with self._lock:
             for start in range(0, len(rows), _CHUNK):
                 chunk = rows[start : start + _CHUNK]
                 values: list[Any] = []
                 for row in chunk:
                     values.extend(row.get(n) for n in names)
-                sql = f"INSERT INTO {table} VALUES " + ", ".join(  # noqa: S608 - values bound
+                    values.append(added)
+                sql = f"INSERT INTO {table} {target} VALUES " + ", ".join(  # noqa: S608 - bound
                     placeholder for _ in chunk
                 )
                 self._con.execute(sql, values)
+
+    @staticmethod
+    def insert_columns(de: DataExtension) -> str:
+        """``("F1", "F2", ..., "_sim_added")``: every INSERT names its columns."""
+        names = [quote_ident(f.name) for f in de.fields] + [quote_ident(ADDED_COLUMN)]
+        return "(" + ", ".join(names) + ")"
 
     def bulk_load(self, de: DataExtension, rows: Sequence[Mapping[str, Any]]) -> None:
         """Append many trusted rows fast (seeding, part 2's data views) through a CSV file.
@@ -248,11 +271,12 @@ class RowStore:
                 for row in rows:
                     writer.writerow(["\\N" if row.get(n) is None else row[n] for n in names])
             sql = (
-                f"INSERT INTO {table} SELECT * FROM read_csv(?, header = false, "  # noqa: S608
+                f"INSERT INTO {table} {self.insert_columns(de)} "  # noqa: S608 - quoted idents
+                f"SELECT *, ?::TIMESTAMP FROM read_csv(?, header = false, "
                 f"nullstr = '\\N', quote = '\"', escape = '\"', columns = {columns})"
             )
             with self._lock:
-                self._con.execute(sql, [path])
+                self._con.execute(sql, [self.now(), path])
         finally:
             os.unlink(path)
 
