@@ -10,11 +10,13 @@ an MCE Bridge wired to it, with millisecond backoff so fault tests stay fast.
 * ``observer``: a :class:`CountingObserver`; ``caller``: an :class:`MceCaller` using all of it.
 * ``control``: ``control(path, body)`` posts to the simulator's ``/__sim/`` API.
 * ``op_count``: ``op_count(name)`` reads one operation's count from ``/__sim/stats``.
+* ``bridge``: all of the above in one :class:`Bridge`, for tests that need most of it.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -143,3 +145,29 @@ def op_count(http: httpx.Client) -> Callable[[str], int]:
         return operations.get(operation, 0)
 
     return _count
+
+
+@dataclass(frozen=True)
+class Bridge:
+    """The wired client and the simulator's control API, as one fixture."""
+
+    caller: MceCaller
+    endpoints: MceEndpoints
+    target: CallTarget
+    provider: RefreshingTokenProvider
+    observer: CountingObserver
+    control: Control
+    op_count: Callable[[str], int]
+
+
+@pytest.fixture
+def bridge(
+    caller: MceCaller,
+    endpoints: MceEndpoints,
+    target: CallTarget,
+    provider: RefreshingTokenProvider,
+    observer: CountingObserver,
+    control: Control,
+    op_count: Callable[[str], int],
+) -> Bridge:
+    return Bridge(caller, endpoints, target, provider, observer, control, op_count)

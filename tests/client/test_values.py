@@ -1,0 +1,72 @@
+"""String values from MCE to typed Python values and back (REFERENCE §4.1)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from client.values import FieldSpec, FieldType, RowConverter, convert_value, to_wire
+
+
+@pytest.mark.parametrize(
+    ("raw", "field_type", "expected"),
+    [
+        ("42", FieldType.NUMBER, 42),
+        ("-7", FieldType.NUMBER, -7),
+        ("12.340", FieldType.DECIMAL, Decimal("12.340")),
+        ("True", FieldType.BOOLEAN, True),
+        ("False", FieldType.BOOLEAN, False),
+        ("6/23/2024 12:00:00 AM", FieldType.DATE, datetime(2024, 6, 23, 0, 0, 0)),
+        ("12/1/2023 1:05:09 PM", FieldType.DATE, datetime(2023, 12, 1, 13, 5, 9)),
+        ("hello", FieldType.TEXT, "hello"),
+        ("a@b.example", FieldType.EMAIL, "a@b.example"),
+        ("+1 555 0100", FieldType.PHONE, "+1 555 0100"),
+        ("en-GB", FieldType.LOCALE, "en-GB"),
+    ],
+)
+def test_each_type(raw: str, field_type: FieldType, expected: object) -> None:
+    value = convert_value(raw, field_type=field_type)
+    assert value == expected
+    assert type(value) is type(expected)
+
+
+@pytest.mark.parametrize("field_type", list(FieldType))
+def test_empty_string_is_null_for_every_type(field_type: FieldType) -> None:
+    assert convert_value("", field_type=field_type) is None
+
+
+def test_user_dates_stay_naive_system_dates_become_utc() -> None:
+    raw = "1/15/2024 9:30:00 AM"
+    assert convert_value(raw, field_type=FieldType.DATE).tzinfo is None  # type: ignore[union-attr]
+    system = convert_value(raw, field_type=FieldType.DATE, system_generated=True)
+    assert system == datetime(2024, 1, 15, 15, 30, tzinfo=UTC)
+
+
+def test_unreadable_values_raise() -> None:
+    with pytest.raises(ValueError):
+        convert_value("yes", field_type=FieldType.BOOLEAN)
+    with pytest.raises(ValueError):
+        convert_value("12,5", field_type=FieldType.DECIMAL)
+
+
+def test_row_converter_restores_field_names_and_merges_keys() -> None:
+    converter = RowConverter(
+        [FieldSpec("Id", FieldType.NUMBER), FieldSpec("CreatedAt", FieldType.DATE)]
+    )
+    row = converter.convert(
+        {"keys": {"id": "3"}, "values": {"createdat": "2/3/2024 4:05:06 PM", "extra": "x"}}
+    )
+    assert row == {"Id": 3, "CreatedAt": datetime(2024, 2, 3, 16, 5, 6), "extra": "x"}
+
+
+def test_to_wire_round_trips() -> None:
+    when = datetime(2024, 2, 3, 0, 5, 6)
+    assert to_wire(when) == "2/3/2024 12:05:06 AM"
+    assert convert_value(to_wire(when), field_type=FieldType.DATE) == when
+    assert to_wire(True) == "True"
+    assert to_wire(None) == ""
+    assert to_wire(Decimal("1.50")) == "1.50"
+    with pytest.raises(ValueError):
+        to_wire(datetime(2024, 1, 1, tzinfo=UTC))
