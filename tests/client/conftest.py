@@ -26,7 +26,7 @@ import pytest_asyncio
 from client.auth import AuthClient, ClientCredentials, TokenGrant
 from client.endpoints import EndpointPolicy, MceEndpoints
 from client.http import create_http_client
-from client.observe import CountingObserver
+from client.observe import CountingObserver, LoggingObserver, ObserverChain
 from client.pipeline import MceCaller, RetryPolicy
 from client.secret import Secret
 from client.simple_tokens import RefreshingTokenProvider
@@ -124,7 +124,13 @@ def observer() -> CountingObserver:
 def caller(
     ahttp: httpx.AsyncClient, provider: RefreshingTokenProvider, observer: CountingObserver
 ) -> MceCaller:
-    return MceCaller(http=ahttp, tokens=provider, observer=observer, retry=FAST_RETRY, timeout=5.0)
+    return MceCaller(
+        http=ahttp,
+        tokens=provider,
+        observer=ObserverChain([LoggingObserver(), observer]),
+        retry=FAST_RETRY,
+        timeout=5.0,
+    )
 
 
 @pytest.fixture
@@ -158,6 +164,10 @@ class Bridge:
     observer: CountingObserver
     control: Control
     op_count: Callable[[str], int]
+    http: httpx.Client
+
+    def http_delete(self, path: str) -> None:
+        self.http.delete(path).raise_for_status()
 
 
 @pytest.fixture
@@ -169,5 +179,6 @@ def bridge(
     observer: CountingObserver,
     control: Control,
     op_count: Callable[[str], int],
+    http: httpx.Client,
 ) -> Bridge:
-    return Bridge(caller, endpoints, target, provider, observer, control, op_count)
+    return Bridge(caller, endpoints, target, provider, observer, control, op_count, http)

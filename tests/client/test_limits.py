@@ -1,0 +1,137 @@
+"""The per-tenant concurrency limit holds across OS processes (real Redis, DB 15)."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import pytest_asyncio
+from redis.asyncio import Redis
+
+from client.errors import Throttled
+from client.limits import RedisConcurrencyLimiter, slots_key
+from client.pipeline import MceCaller, RequestParts
+from client.rest import rest_classify
+from client.tokens import CallTarget
+from tests.client.conftest import Bridge
+from tests.conftest import REDIS_URL
+
+LIMIT = 3
+
+
+async def _hammer(tenant_id: int, probe: str) -> None:
+    """Six concurrent tasks, three slots each; record how many are inside at once."""
+    redis = Redis.from_url(REDIS_URL)
+    limiter = RedisConcurrencyLimiter(redis, limit=LIMIT, acquire_timeout=20)
+
+    async def task() -> None:
+        for _ in range(3):
+            async with limiter.slot(tenant_id):
+                inside = await redis.incr(f"{probe}:active")
+                await redis.rpush(f"{probe}:samples", f"{os.getpid()}:{inside}")
+                await asyncio.sleep(0.02)
+                await redis.decr(f"{probe}:active")
+
+    try:
+        await asyncio.gather(*(task() for _ in range(6)))
+    finally:
+        await redis.aclose()
+
+
+def _worker(tenant_id: int, probe: str) -> None:
+    asyncio.run(_hammer(tenant_id, probe))
+
+
+async def _take_and_die(tenant_id: int) -> None:
+    redis = Redis.from_url(REDIS_URL)
+    limiter = RedisConcurrencyLimiter(redis, limit=1, lease_seconds=0.3)
+    async with limiter.slot(tenant_id):
+        os._exit(0)  # a crashed work-horse: the slot is never released
+
+
+def _crasher(tenant_id: int) -> None:
+    asyncio.run(_take_and_die(tenant_id))
+
+
+@pytest_asyncio.fixture
+async def redis() -> AsyncIterator[Redis]:
+    client = Redis.from_url(REDIS_URL)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def tenant_id() -> int:
+    return uuid.uuid4().int % 10**12
+
+
+async def test_limit_is_shared_by_two_processes(redis: Redis, tenant_id: int) -> None:
+    probe = f"quarry:test:limits:{uuid.uuid4().hex}"
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_worker, args=(tenant_id, probe)) for _ in range(2)]
+    try:
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=60)
+            assert worker.exitcode == 0
+        samples = [s.decode() for s in await redis.lrange(f"{probe}:samples", 0, -1)]
+    finally:
+        await redis.delete(f"{probe}:samples", f"{probe}:active", slots_key(tenant_id))
+    assert len(samples) == 2 * 6 * 3
+    assert len({sample.split(":")[0] for sample in samples}) == 2
+    assert max(int(sample.split(":")[1]) for sample in samples) == LIMIT
+
+
+async def test_a_crashed_holder_frees_its_slot_when_the_lease_ends(
+    redis: Redis, tenant_id: int
+) -> None:
+    context = multiprocessing.get_context("spawn")
+    crasher = context.Process(target=_crasher, args=(tenant_id,))
+    crasher.start()
+    crasher.join(timeout=30)
+    try:
+        assert await redis.zcard(slots_key(tenant_id)) == 1
+        impatient = RedisConcurrencyLimiter(redis, limit=1, acquire_timeout=0.05)
+        with pytest.raises(Throttled):
+            async with impatient.slot(tenant_id):
+                pass
+        patient = RedisConcurrencyLimiter(redis, limit=1, acquire_timeout=5)
+        started = time.monotonic()
+        async with patient.slot(tenant_id):
+            assert time.monotonic() - started < 1.0
+        assert await redis.zcard(slots_key(tenant_id)) == 0
+    finally:
+        await redis.delete(slots_key(tenant_id))
+
+
+async def test_caller_calls_wait_for_a_slot(
+    redis: Redis, tenant_id: int, bridge: Bridge, ahttp: httpx.AsyncClient
+) -> None:
+    limiter = RedisConcurrencyLimiter(redis, limit=1)
+    caller = MceCaller(http=ahttp, tokens=bridge.provider, limiter=limiter)
+    target = CallTarget(tenant_id=tenant_id, mid=bridge.target.mid)
+    bridge.control("latency", {"ms": 150, "operation": "rest.rowset.get"})
+
+    async def get() -> int:
+        response = await caller.call(
+            operation="rest.rowset.get",
+            method="GET",
+            url=bridge.endpoints.rest_url("data/v1/customobjectdata/key/all_types/rowset"),
+            target=target,
+            build=lambda token: RequestParts(headers={"Authorization": f"Bearer {token}"}),
+            classify=rest_classify,
+            idempotent=True,
+        )
+        return response.status_code
+
+    started = time.monotonic()
+    assert await asyncio.gather(get(), get()) == [200, 200]
+    assert time.monotonic() - started >= 0.3
+    assert await redis.zcard(slots_key(tenant_id)) == 0
