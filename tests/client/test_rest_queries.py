@@ -1,0 +1,95 @@
+"""Query Activities over REST against the simulator (REFERENCE §4.4)."""
+
+from __future__ import annotations
+
+import pytest
+
+from client.errors import MceValidationError, NotFound, OutcomeUnknown
+from client.rest.api import RestClient
+from client.rest.queries import QueryActivities, UpdateType
+from simulator.state import Simulator
+from tests.client.conftest import Bridge
+
+
+def _simulator_runs_sql() -> bool:
+    try:
+        from simulator.sql import validate_query  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+# The simulator's query engine (simulator/sql) is being built at the same time; create and
+# validate go through it. Drop this mark once it has landed.
+needs_sql = pytest.mark.skipif(
+    not _simulator_runs_sql(), reason="the simulator's SQL validation has not landed yet"
+)
+
+
+def queries_of(bridge: Bridge) -> QueryActivities:
+    return QueryActivities(
+        RestClient(caller=bridge.caller, endpoints=bridge.endpoints, target=bridge.target)
+    )
+
+
+def daily_folder(sim: Simulator, mid: int) -> int:
+    folders = sim.store.list_folders(mid, content_type="queryactivity")
+    return next(f.id for f in folders if f.name == "Daily")
+
+
+@needs_sql
+async def test_crud_start_isrunning(bridge: Bridge, sim: Simulator) -> None:
+    queries = queries_of(bridge)
+    created = await queries.create(
+        name="Client test",
+        key="client_test_q",
+        query_text="SELECT SubscriberKey, EmailAddress FROM Subscribers WHERE OptIn = 1",
+        target_key="active_subscribers",
+        category_id=daily_folder(sim, bridge.target.mid),
+        update_type=UpdateType.OVERWRITE,
+    )
+    assert created.key == "client_test_q" and created.update_type is UpdateType.OVERWRITE
+    assert (await queries.get(created.id)).query_text.startswith("SELECT")
+    found = await queries.find_by_key("client_test_q")
+    assert found is not None and found.id == created.id
+    updated = await queries.update(created.id, description="changed")
+    assert updated.description == "changed"
+    await queries.start(created.id)
+    assert isinstance(await queries.is_running(created.id), bool)
+    listed = await queries.list()
+    assert listed.count >= 2
+    await queries.delete(created.id)
+    with pytest.raises(NotFound):
+        await queries.get(created.id)
+    assert await queries.find_by_key("client_test_q") is None
+
+
+@needs_sql
+async def test_validate(bridge: Bridge) -> None:
+    queries = queries_of(bridge)
+    result = await queries.validate("SELECT SubscriberKey FROM Subscribers")
+    assert result.valid and result.warnings
+    broken = await queries.validate("SELEC nonsense FROM")
+    assert not broken.valid and broken.errors
+
+
+@needs_sql
+async def test_create_refused_is_typed(bridge: Bridge, sim: Simulator) -> None:
+    with pytest.raises(MceValidationError):
+        await queries_of(bridge).create(
+            name="Bad",
+            key="bad_q",
+            query_text="SELECT 1 AS x",
+            target_key="no_such_de",
+            category_id=daily_folder(sim, bridge.target.mid),
+        )
+
+
+async def test_reset_on_start_is_not_resent(bridge: Bridge) -> None:
+    queries = queries_of(bridge)
+    seeded = await queries.find_by_key("refresh_active_subscribers")
+    assert seeded is not None
+    bridge.control("faults", {"operation": "rest.queries.start", "kind": "reset", "times": 1})
+    with pytest.raises(OutcomeUnknown):
+        await queries.start(seeded.id)
+    assert bridge.op_count("rest.queries.start") == 1
