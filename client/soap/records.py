@@ -40,13 +40,19 @@ class Column:
     kind: ValueKind = "str"
 
 
+_OBJECT_HEADER = (
+    Column("client_id", "Client.ID", "int"),
+    Column("created_date", "CreatedDate", "datetime"),
+    Column("modified_date", "ModifiedDate", "datetime"),
+)
+"""The APIObject properties every dated object type reports: its BU and timestamps."""
+
+
 @dataclass(frozen=True, slots=True)
 class DataFolder:
     OBJECT_TYPE: ClassVar[str] = "DataFolder"
     COLUMNS: ClassVar[tuple[Column, ...]] = (
-        Column("client_id", "Client.ID", "int"),
-        Column("created_date", "CreatedDate", "datetime"),
-        Column("modified_date", "ModifiedDate", "datetime"),
+        *_OBJECT_HEADER,
         Column("id", "ID", "int"),
         Column("customer_key", "CustomerKey"),
         Column("parent_id", "ParentFolder.ID", "int"),
@@ -78,9 +84,7 @@ class DataFolder:
 class DataExtension:
     OBJECT_TYPE: ClassVar[str] = "DataExtension"
     COLUMNS: ClassVar[tuple[Column, ...]] = (
-        Column("client_id", "Client.ID", "int"),
-        Column("created_date", "CreatedDate", "datetime"),
-        Column("modified_date", "ModifiedDate", "datetime"),
+        *_OBJECT_HEADER,
         Column("object_id", "ObjectID"),
         Column("customer_key", "CustomerKey"),
         Column("name", "Name"),
@@ -165,9 +169,7 @@ class DataExtensionField:
 class QueryDefinition:
     OBJECT_TYPE: ClassVar[str] = "QueryDefinition"
     COLUMNS: ClassVar[tuple[Column, ...]] = (
-        Column("client_id", "Client.ID", "int"),
-        Column("created_date", "CreatedDate", "datetime"),
-        Column("modified_date", "ModifiedDate", "datetime"),
+        *_OBJECT_HEADER,
         Column("object_id", "ObjectID"),
         Column("customer_key", "CustomerKey"),
         Column("name", "Name"),
