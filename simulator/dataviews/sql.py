@@ -48,7 +48,7 @@ class Mixer:
     key: int
 
     def hash(self, tag: str, *exprs: str) -> str:
-        args = ", ".join((str(self.key), lit(tag), *exprs))
+        args = ", ".join((str(key_for(self.key, tag)), *exprs))
         return f"hash({args})"
 
     def pick(self, tag: str, n: int | str, *exprs: str) -> str:
