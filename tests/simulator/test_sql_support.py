@@ -1,0 +1,95 @@
+"""Shared pieces of the query-engine tests (no tests here).
+
+``ViewsDouble`` implements only the ``DataViewsLike`` protocol, with two tiny views
+(``_Sent`` and ``_Open``), so these tests do not depend on the data-view generator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from simulator.model import DataExtension, Field, FieldType
+from simulator.sql import QueryCatalog
+from simulator.state import Simulator
+from tests.simulator.helpers import bu_named
+
+_VIEW_FIELDS = {
+    "_Sent": [("JobID", FieldType.NUMBER), ("SubscriberKey", FieldType.TEXT),
+              ("EventDate", FieldType.DATE)],
+    "_Open": [("JobID", FieldType.NUMBER), ("SubscriberKey", FieldType.TEXT),
+              ("EventDate", FieldType.DATE), ("IsUnique", FieldType.BOOLEAN)],
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    name: str
+    fields: list[Field] = field(default_factory=list)
+
+
+class ViewsDouble:
+    """``_Sent``: 4 sends per BU (SUB-000000..3, job 1); ``_Open``: 2 of them opened."""
+
+    def __init__(self, sim: Simulator) -> None:
+        self._sim = sim
+        self.specs = {
+            name: ViewSpec(
+                name,
+                [
+                    Field(object_id=f"{name}.{n}", name=n, field_type=t, ordinal=i, max_length=254)
+                    for i, (n, t) in enumerate(cols)
+                ],
+            )
+            for name, cols in _VIEW_FIELDS.items()
+        }
+        self.made: set[str] = set()
+
+    def spec(self, name: str) -> ViewSpec | None:
+        return next((s for k, s in self.specs.items() if k.lower() == name.lower()), None)
+
+    def table(self, mid: int, name: str) -> str:
+        table = f"dv_test_{mid}_{name.strip('_').lower()}"
+        if table not in self.made:
+            with self._sim.rows.connection() as con:
+                if name == "_Sent":
+                    con.execute(
+                        f"CREATE TABLE {table} AS SELECT 1::BIGINT AS JobID, "  # noqa: S608
+                        "'SUB-' || lpad(CAST(i AS VARCHAR), 6, '0') AS SubscriberKey, "
+                        "TIMESTAMP '2024-03-01 10:00:00' + to_hours(i) AS EventDate "
+                        "FROM range(4) t(i)"
+                    )
+                else:
+                    con.execute(
+                        f"CREATE TABLE {table} AS SELECT 1::BIGINT AS JobID, "  # noqa: S608
+                        "'SUB-' || lpad(CAST(i AS VARCHAR), 6, '0') AS SubscriberKey, "
+                        "TIMESTAMP '2024-03-02 10:00:00' AS EventDate, true AS IsUnique "
+                        "FROM range(2) t(i)"
+                    )
+            self.made.add(table)
+        return table
+
+
+#: The fixed server time the tests' GETDATE() returns (and its UTC twin).
+NOW = datetime(2024, 6, 15, 9, 30, 0)
+UTCNOW = datetime(2024, 6, 15, 15, 30, 0)
+
+
+def catalog_for(sim: Simulator) -> QueryCatalog:
+    return QueryCatalog(
+        store=sim.store,
+        rows=sim.rows,
+        views=ViewsDouble(sim),
+        now=lambda: NOW,
+        utcnow=lambda: UTCNOW,
+    )
+
+
+def us_mid(sim: Simulator) -> int:
+    return bu_named(sim, "US").mid
+
+
+def de(sim: Simulator, mid: int, name: str) -> DataExtension:
+    found = sim.store.get_de(mid, name=name)
+    assert found is not None
+    return found
