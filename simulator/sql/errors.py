@@ -31,7 +31,10 @@ _NO_COLUMN = re.compile(r'does not have a column named "([^"]+)"')
 _AMBIGUOUS = re.compile(r'Ambiguous reference to column name "([^"]+)"')
 _NO_TABLE = re.compile(r"Table with name (\S+) does not exist")
 _NO_FUNCTION = re.compile(r"Function with name (\w+) does not exist")
-_STRING_TO = re.compile(r"Could not convert string '(.*?)' to (\w+)", re.S)
+_STRING_TO = re.compile(r"Could not convert string ['\"](.*?)['\"] to (\w+)", re.S)
+#: Messages the engine raises itself inside DuckDB (``error(...)``), passed through as they are.
+_OWN = ("Conversion failed", "Error converting", "Arithmetic overflow")
+_INPUT_PREFIX = "Invalid Input Error: "
 _INT_TYPES = {"INT8", "INT16", "INT32", "INT64", "INT128", "UINT8", "UINT16", "UINT32", "UINT64"}
 
 
@@ -43,6 +46,8 @@ def from_duckdb(exc: duckdb.Error) -> SqlError:
     becomes a syntax error, which is what SQL Server reports for constructs it lacks.
     """
     text = str(exc)
+    if text.startswith(_INPUT_PREFIX) and text[len(_INPUT_PREFIX) :].startswith(_OWN):
+        return SqlError(text[len(_INPUT_PREFIX) :].split("\n")[0].strip())
     if m := _NOT_FOUND.search(text) or _NO_COLUMN.search(text):
         return SqlError(f"Invalid column name '{m.group(1)}'.")
     if m := _AMBIGUOUS.search(text):

@@ -219,7 +219,8 @@ def _format(args: list[exp.Expr]) -> exp.Expr:
         scale = " * 100" if code == "P" else ""
         prefix, suffix = ("'$' || ", "") if code == "C" else ("", " || ' %'" if code == "P" else "")
         return _duck(
-            f"{prefix}format('{{{{:{spec}.{places}f}}}}', CAST({{0}}{scale} AS DOUBLE)){suffix}",
+            f"{prefix}format('{{{{:{spec}.{places}f}}}}', "
+            f"round(CAST({{0}}{scale} AS DOUBLE), {places})){suffix}",
             value,
             type_="VARCHAR",
         )
@@ -227,7 +228,9 @@ def _format(args: list[exp.Expr]) -> exp.Expr:
         places = len(pattern.split(".")[1]) if "." in pattern else 0
         sep = "," if "," in pattern else ""
         return _duck(
-            f"format('{{{{:{sep}.{places}f}}}}', CAST({{0}} AS DOUBLE))", value, type_="VARCHAR"
+            f"format('{{{{:{sep}.{places}f}}}}', round(CAST({{0}} AS DOUBLE), {places}))",
+            value,
+            type_="VARCHAR",
         )
     strf = _net_date_format(pattern).replace("'", "''")
     return _duck(f"strftime({{0}}, '{strf}')", _ts(value), type_="VARCHAR")
