@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -15,15 +14,9 @@ from simulator.sql.errors import from_duckdb
 from simulator.sql.session import tsql_session
 from simulator.sql.transpile import compile_query
 from simulator.state import Simulator
-from tests.simulator.conftest import make_sim
-from tests.simulator.test_sql_support import NOW, UTCNOW, catalog_for, us_mid
+from tests.simulator.test_sql_support import NOW, UTCNOW, catalog_for, module_sim, us_mid
 
-
-@pytest.fixture(scope="module")
-def sim() -> Iterator[Simulator]:
-    simulator = make_sim()
-    yield simulator
-    simulator.close()
+sim = pytest.fixture(scope="module", name="sim")(module_sim)
 
 
 @pytest.fixture(scope="module")

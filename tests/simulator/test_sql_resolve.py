@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -17,16 +16,10 @@ from simulator.sql import (
 )
 from simulator.sql.transpile import compile_query
 from simulator.state import FieldSpec, Simulator
-from tests.simulator.conftest import make_sim
 from tests.simulator.helpers import parent_mid
-from tests.simulator.test_sql_support import catalog_for, de, us_mid
+from tests.simulator.test_sql_support import catalog_for, de, module_sim, us_mid
 
-
-@pytest.fixture(scope="module")
-def sim() -> Iterator[Simulator]:
-    simulator = make_sim()
-    yield simulator
-    simulator.close()
+sim = pytest.fixture(scope="module", name="sim")(module_sim)
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from simulator.model import DataExtension, Field, FieldType
 from simulator.sql import QueryCatalog
 from simulator.state import Simulator
+from tests.simulator.conftest import make_sim
 from tests.simulator.helpers import bu_named
 
 _VIEW_FIELDS = {
@@ -93,3 +95,10 @@ def de(sim: Simulator, mid: int, name: str) -> DataExtension:
     found = sim.store.get_de(mid, name=name)
     assert found is not None
     return found
+
+
+def module_sim() -> Iterator[Simulator]:
+    """Body of each test module's ``sim`` fixture: one seeded simulator per module."""
+    simulator = make_sim()
+    yield simulator
+    simulator.close()

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from simulator.sql import QueryCatalog, SqlError, run_query, validate_query
 from simulator.state import Simulator
-from tests.simulator.conftest import make_sim
-from tests.simulator.test_sql_support import NOW, catalog_for, de, us_mid
+from tests.simulator.test_sql_support import NOW, catalog_for, de, module_sim, us_mid
 
-
-@pytest.fixture(scope="module")
-def sim() -> Iterator[Simulator]:
-    simulator = make_sim()
-    yield simulator
-    simulator.close()
+sim = pytest.fixture(scope="module", name="sim")(module_sim)
 
 
 @pytest.fixture
