@@ -39,6 +39,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--refresh-grace-seconds", type=float, default=300.0)
     parser.add_argument("--token-ttl-seconds", type=int, default=1200)
+    timing = parser.add_argument_group(
+        "query activities", "how long runs take (tests set them to 0 and move the clock)"
+    )
+    timing.add_argument("--query-queue-seconds", type=float, default=2.0)
+    timing.add_argument("--query-base-seconds", type=float, default=3.0)
+    timing.add_argument("--query-seconds-per-million-rows", type=float, default=20.0)
+    timing.add_argument("--query-timeout-seconds", type=float, default=1800.0)
+    timing.add_argument(
+        "--quirks",
+        action="store_true",
+        help="switch on MCE's reported quirks: a status that lags two polls, an early "
+        "CompletedDate, rows readable 3 s after completion",
+    )
     parser.add_argument(
         "--public-url",
         help="the base URL clients reach the simulator at (e.g. http://simulator:8900/ under "
@@ -80,6 +93,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         redirect_uris=list(args.redirect_uri or DEFAULT_REDIRECT_URIS),
         refresh_grace_seconds=args.refresh_grace_seconds,
         token_ttl_seconds=args.token_ttl_seconds,
+        query_queue_seconds=args.query_queue_seconds,
+        query_base_seconds=args.query_base_seconds,
+        query_seconds_per_million_rows=args.query_seconds_per_million_rows,
+        query_timeout_seconds=args.query_timeout_seconds,
+        quirk_status_lag_polls=2 if args.quirks else 0,
+        quirk_early_completed_date=args.quirks,
+        quirk_rows_visible_after_seconds=3.0 if args.quirks else 0.0,
     )
     if args.command == "describe":
         sim = Simulator(config)

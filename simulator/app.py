@@ -4,6 +4,7 @@ Two things happen here, outside Starlette's routing, in a tiny ASGI middleware:
 
 * SOAP paths are matched case-insensitively (clients post to ``service.asmx`` and
   ``Service.asmx``; IIS accepts both);
+* due query runs (simulated time) are brought up to date before each request;
 * an :class:`InjectedFault` of kind ``reset`` drops the TCP connection without any
   response. Under uvicorn the request's transport is reached through ``receive``
   (a bound method of uvicorn's request cycle) and aborted, so the client sees a
@@ -53,8 +54,9 @@ def _transport_of(receive: Receive) -> Any:
 class _WireMiddleware:
     """Case-insensitive SOAP paths and real connection resets (see module docstring)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, sim: Simulator) -> None:
         self.app = app
+        self.sim = sim
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -63,6 +65,10 @@ class _WireMiddleware:
         canonical = _CANONICAL_PATHS.get(scope["path"].lower())
         if canonical is not None:
             scope = dict(scope, path=canonical, raw_path=canonical.encode())
+        if self.sim.has_due_work():
+            # Simulated time moves only when someone looks: finish due runs first, off the
+            # event loop (a large query takes seconds in DuckDB).
+            await asyncio.to_thread(self.sim.tick)
         try:
             await self.app(scope, receive, send)
         except InjectedFault as fault:
@@ -112,7 +118,7 @@ def create_app(sim: Simulator) -> Starlette:
     handlers: dict[Any, Any] = {404: _not_found, 405: _not_found, Exception: _server_error}
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(_WireMiddleware)],
+        middleware=[Middleware(_WireMiddleware, sim=sim)],
         exception_handlers=handlers,
     )
     app.state.sim = sim

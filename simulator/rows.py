@@ -83,6 +83,9 @@ class RowStore:
 
     def __init__(self, *, now: Callable[[], datetime] = datetime.now) -> None:
         self._con = duckdb.connect(":memory:")
+        # Long statements (large data views) would draw a progress bar on stdout, where the
+        # CLI prints its JSON line.
+        self._con.execute("SET enable_progress_bar = false")
         self._lock = threading.RLock()
         self._tables: set[str] = set()
         self._now = now

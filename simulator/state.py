@@ -45,6 +45,15 @@ API for the SOAP layer (``simulator.soap``) — stable; names are only ever adde
   ``connection()`` for raw SQL under the lock. Wire formatting:
   :func:`simulator.values.format_value` (``"True"``, ``"6/23/2024 12:00:00 AM"``, ...).
 * Base URL of the simulator as clients see it: ``sim.base_url(request)``.
+* Query activities (``sim.queries``, :class:`simulator.queries.QueryActivities`):
+  ``create(mid=, name=, query_text=, target_key=, customer_key=, target_update_type=,
+  folder_id=, description=)`` (SQL validated as MCE does on save), ``update(query, ...)``,
+  ``delete(query)``, ``validate(mid=, text=, target=, update_type=)`` → error messages,
+  ``start(query)`` → :class:`QueryTask` (raises if already running), ``task(task_id)``,
+  ``is_running(query)``, ``last_task(query)``, ``poll(task)`` → :class:`StatusReport`
+  (quirks applied), ``rows_hidden(de)``. ``sim.tick()`` runs what is due; the app calls it
+  before every request, so handlers always see current state.
+* Data views (``sim.dataviews``): ``spec(name)``, ``names()``, ``table(mid, name)``.
 """
 
 from __future__ import annotations
@@ -52,8 +61,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from simulator.auth import AuthService, OAuthError, TokenInfo
+from simulator.automations import Automations
 from simulator.clock import Clock
 from simulator.config import SimulatorConfig
+from simulator.dataviews import DataViews
 from simulator.errors import (
     ErrorCode,
     InjectedFault,
@@ -71,9 +82,12 @@ from simulator.model import (
     Folder,
     Package,
     QueryDefinition,
+    QueryTask,
     RetentionUnit,
     User,
 )
+from simulator.queries import QueryActivities
+from simulator.retention import RetentionSweeper
 from simulator.rows import RowStore
 from simulator.seed import seed_store
 from simulator.stats import Stats
@@ -99,7 +113,9 @@ __all__ = [
     "MceValidationError",
     "OAuthError",
     "Package",
+    "QueryActivities",
     "QueryDefinition",
+    "QueryTask",
     "RetentionUnit",
     "RowStore",
     "Simulator",
@@ -124,7 +140,7 @@ class Simulator:
         self._build()
 
     def _build(self) -> None:
-        self.rows = RowStore()
+        self.rows = RowStore(now=self.clock.server_now)
         self.store = Store(clock=self.clock, rows=self.rows, seed=self.config.seed)
         seed_store(
             self.store,
@@ -134,9 +150,37 @@ class Simulator:
             with_rows=self.config.with_rows,
         )
         self.auth = AuthService(store=self.store, clock=self.clock, config=self.config)
+        self.dataviews = DataViews(
+            rows=self.rows,
+            store=self.store,
+            seed=self.config.seed,
+            scale=self.config.scale,
+            clock=self.clock,
+        )
+        self.queries = QueryActivities(
+            store=self.store,
+            rows=self.rows,
+            views=self.dataviews,
+            clock=self.clock,
+            config=self.config,
+        )
+        self.retention = RetentionSweeper(store=self.store, clock=self.clock)
+        self.automations = Automations(store=self.store, queries=self.queries, clock=self.clock)
+
+    def has_due_work(self) -> bool:
+        """Whether simulated time has made a run or an expiry due (cheap, every request)."""
+        return self.queries.has_due() or self.automations.has_due() or self.retention.has_due()
+
+    def tick(self) -> None:
+        """Bring everything time-driven up to the clock: query runs, then retention."""
+        self.queries.tick()
+        self.automations.tick()
+        if self.retention.has_due():
+            self.retention.sweep()
 
     def reset(self) -> None:
         """Back to the freshly seeded state: data, tokens, stats, faults and clock."""
+        self.dataviews.reset()
         self.rows.close()
         self.clock.reset()
         self.stats.reset()

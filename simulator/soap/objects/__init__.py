@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from simulator.soap.objects import (  # noqa: F401 - imported for registration
+    async_activity_status,
     business_unit,
     data_extension,
     data_extension_field,
     data_folder,
+    query_definition,
 )
 from simulator.soap.objects.base import (
     ObjectHandler,

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from simulator.soap.context import CallContext
     from simulator.soap.objects.reader import ObjectReader
 
-__all__ = ["DataExtensionHandler"]
+__all__ = ["DataExtensionHandler", "us_datetime"]
 
 _UNIT_BY_CODE = {3: "Days", 4: "Weeks", 5: "Months", 6: "Years"}
 
@@ -51,7 +51,7 @@ def lookup_de(ctx: CallContext, mid: int, identity: DeIdentity) -> DataExtension
     return ctx.store.get_de(mid, name=value, include_shared=False)
 
 
-def _us_datetime(value: datetime | None) -> str | None:
+def us_datetime(value: datetime | None) -> str | None:
     """MCE's ``RetainUntil`` text, e.g. ``5/9/2024 12:00:00 AM``."""
     if value is None:
         return None
@@ -114,7 +114,7 @@ class DataExtensionHandler(ObjectHandler):
         Prop("RowBasedRetention", lambda de: de.row_based_retention),
         Prop("ResetRetentionPeriodOnImport", lambda de: de.reset_retention_period_on_import),
         Prop("DeleteAtEndOfRetentionPeriod", lambda de: de.delete_at_end_of_retention_period),
-        Prop("RetainUntil", lambda de: _us_datetime(de.retain_until)),
+        Prop("RetainUntil", lambda de: us_datetime(de.retain_until)),
         Prop("Fields", retrievable=False, filterable=False, xml=_fields_xml),
         Prop(
             "DataRetentionPeriod",

@@ -1,9 +1,9 @@
 """SOAP operations the simulator answers, keyed by operation name.
 
 Each entry knows how to name the object type a request is about (for ``sim.stats`` and fault
-rules, ``soap.<Operation>.<ObjectType>``) and how to produce the response body. Part 2 adds
-``Perform`` here; operations the WSDL defines but the simulator does not implement are answered
-with a client fault by the endpoint.
+rules, ``soap.<Operation>.<ObjectType>``) and how to produce the response body. Operations the
+WSDL defines but the simulator does not implement are answered with a client fault by the
+endpoint.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 
 from simulator.soap.operations.crud import first_object_type, run_crud
+from simulator.soap.operations.perform import perform_object_type, run_perform
 from simulator.soap.operations.retrieve import retrieve_object_type, run_retrieve
 
 if TYPE_CHECKING:
@@ -46,4 +47,5 @@ OPERATIONS: dict[str, Operation] = {
     "Create": Operation("Create", _crud_type, partial(run_crud, operation="Create")),
     "Update": Operation("Update", _crud_type, partial(run_crud, operation="Update")),
     "Delete": Operation("Delete", _crud_type, partial(run_crud, operation="Delete")),
+    "Perform": Operation("Perform", perform_object_type, run_perform),
 }
