@@ -1,4 +1,5 @@
-"""REST routes (REFERENCE §4): rowsets, row inserts and the platform endpoints.
+"""REST routes (REFERENCE §4): rowsets, row inserts, the platform endpoints, query
+activities (:mod:`simulator.rest_queries`) and automations (:mod:`simulator.rest_automations`).
 
 Operation names (stats and faults): ``rest.rowset.get``, ``rest.rowset.token``,
 ``rest.rowset.insert``, ``rest.row.upsert``, ``rest.endpoints.soap``, ``rest.tokenContext``.
@@ -10,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from simulator import rest_automations, rest_queries
 from simulator.responses import sim_of
 from simulator.rest_common import rest_entry
 from simulator.rest_rows import insert_rows, upsert_row
@@ -28,6 +30,8 @@ def routes() -> list[BaseRoute]:
         Route("/hub/v1/dataevents/{object_id}/rows/{primary_keys}", upsert_row, methods=["PUT"]),
         Route("/platform/v1/endpoints/soap", soap_endpoint_url, methods=["GET"]),
         Route("/platform/v1/tokenContext", token_context, methods=["GET"]),
+        *rest_queries.routes(),
+        *rest_automations.routes(),
     ]
 
 
