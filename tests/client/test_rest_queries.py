@@ -11,21 +11,6 @@ from simulator.state import Simulator
 from tests.client.conftest import Bridge
 
 
-def _simulator_runs_sql() -> bool:
-    try:
-        from simulator.sql import validate_query  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-# The simulator's query engine (simulator/sql) is being built at the same time; create and
-# validate go through it. Drop this mark once it has landed.
-needs_sql = pytest.mark.skipif(
-    not _simulator_runs_sql(), reason="the simulator's SQL validation has not landed yet"
-)
-
-
 def queries_of(bridge: Bridge) -> QueryActivities:
     return QueryActivities(
         RestClient(caller=bridge.caller, endpoints=bridge.endpoints, target=bridge.target)
@@ -37,7 +22,6 @@ def daily_folder(sim: Simulator, mid: int) -> int:
     return next(f.id for f in folders if f.name == "Daily")
 
 
-@needs_sql
 async def test_crud_start_isrunning(bridge: Bridge, sim: Simulator) -> None:
     queries = queries_of(bridge)
     created = await queries.create(
@@ -64,7 +48,6 @@ async def test_crud_start_isrunning(bridge: Bridge, sim: Simulator) -> None:
     assert await queries.find_by_key("client_test_q") is None
 
 
-@needs_sql
 async def test_validate(bridge: Bridge) -> None:
     queries = queries_of(bridge)
     result = await queries.validate("SELECT SubscriberKey FROM Subscribers")
@@ -73,7 +56,6 @@ async def test_validate(bridge: Bridge) -> None:
     assert not broken.valid and broken.errors
 
 
-@needs_sql
 async def test_create_refused_is_typed(bridge: Bridge, sim: Simulator) -> None:
     with pytest.raises(MceValidationError):
         await queries_of(bridge).create(
