@@ -21,7 +21,7 @@ from typing import Any, Generic, TypeVar
 from lxml import etree
 
 from client.errors import MceUnavailable
-from client.soap.names import SOAP_ENV_NS, XSI_NIL, XSI_TYPE, partner
+from client.soap.names import SOAP_ENV_NS, XSI_TYPE, partner
 from client.soap.records import AsyncActivityStatus, Column, ValueKind
 
 __all__ = [
@@ -105,10 +105,8 @@ def convert(kind: ValueKind, text: str | None) -> Any:
 
 
 def _text(element: etree._Element) -> str | None:
-    """An element's text; ``None`` for ``xsi:nil`` and for an empty element, as zeep reads
-    both (``<Description/>`` is "no description")."""
-    if element.get(XSI_NIL) == "true":
-        return None
+    """An element's text: ``None`` for an empty or ``xsi:nil`` element, as zeep reads both
+    (``<Description/>`` is "no description"; a nil element has no text)."""
     return element.text
 
 
@@ -128,25 +126,29 @@ class RetrievePage(Generic[R]):
         return self.overall_status == "MoreDataAvailable"
 
 
-_Leaf = tuple[str, ValueKind]
+_Leaf = tuple[str, "Callable[[str], Any] | None"]
 _Plan = dict[str, "_Leaf | dict[str, _Leaf]"]
 
 
 @cache
 def _plan(columns: tuple[Column, ...]) -> _Plan:
+    """Element name -> (attribute, converter or ``None`` for text), nested one level."""
     plan: _Plan = {}
     for column in columns:
         head, _, rest = column.path.partition(".")
+        leaf: _Leaf = (column.attr, None if column.kind == "str" else _CONVERTERS[column.kind])
         if not rest:
-            plan[partner(head)] = (column.attr, column.kind)
+            plan[partner(head)] = leaf
             continue
         nested = plan.setdefault(partner(head), {})
         assert isinstance(nested, dict)
-        nested[partner(rest)] = (column.attr, column.kind)
+        nested[partner(rest)] = leaf
     return plan
 
 
 def _read_columns(element: etree._Element, plan: _Plan) -> dict[str, Any]:
+    """The hot loop of a page read: one dict lookup per child, no call for text values.
+    ``xsi:nil`` elements have no text, so they read as ``None`` like empty ones."""
     values: dict[str, Any] = {}
     for child in element:
         entry = plan.get(child.tag)
@@ -156,9 +158,13 @@ def _read_columns(element: etree._Element, plan: _Plan) -> dict[str, Any]:
             for grandchild in child:
                 leaf = entry.get(grandchild.tag)
                 if leaf is not None:
-                    values[leaf[0]] = convert(leaf[1], _text(grandchild))
+                    text = grandchild.text
+                    convert_ = leaf[1]
+                    values[leaf[0]] = text if convert_ is None or not text else convert_(text)
         else:
-            values[entry[0]] = convert(entry[1], _text(child))
+            text = child.text
+            convert_ = entry[1]
+            values[entry[0]] = text if convert_ is None or not text else convert_(text)
     return values
 
 
@@ -191,36 +197,45 @@ def _reader(record_type: type[R]) -> Callable[[etree._Element], R]:
 
 
 def parse_retrieve(content: bytes, record_type: type[R]) -> RetrievePage[R]:
-    """Read a ``RetrieveResponseMsg`` into records of ``record_type``."""
+    """Read a ``RetrieveResponseMsg`` into records of ``record_type``.
+
+    ``OverallStatus`` and ``RequestID`` precede the results, so they are read from the
+    message when the first result ends; each result is dropped once read.
+    """
     read = _reader(record_type)
+    message: etree._Element | None = None
     status: str | None = None
     request_id: str | None = None
     results: list[R] = []
-    events = etree.iterparse(
-        BytesIO(content),
-        events=("end",),
-        tag=(_RESULTS, _OVERALL_STATUS, _REQUEST_ID),
-        **_SAFE,
-    )
+    events = etree.iterparse(BytesIO(content), events=("end",), tag=_RESULTS, **_SAFE)
     try:
         for _event, element in events:
             parent = element.getparent()
             if parent is None or parent.tag != _RETRIEVE_RESPONSE:
                 continue
-            if element.tag == _RESULTS:
-                results.append(read(element))
-                element.clear()
-                while element.getprevious() is not None:
-                    del parent[0]
-            elif element.tag == _OVERALL_STATUS:
-                status = element.text or ""
-            else:
-                request_id = element.text or None
+            if message is None:
+                message = parent
+                status, request_id = _status_of(parent)
+            results.append(read(element))
+            element.clear()
+            while element.getprevious() is not None:
+                del parent[0]
+        if message is None:
+            message = events.root.find(f"{_BODY}/{_RETRIEVE_RESPONSE}")
+            if message is not None:
+                status, request_id = _status_of(message)
     except etree.XMLSyntaxError as exc:
         raise _unreadable("malformed XML") from exc
+    except ValueError as exc:
+        raise _unreadable("a value of the wrong type") from exc
     if status is None:
         raise _unreadable("no OverallStatus")
     return RetrievePage(overall_status=status, request_id=request_id, results=results)
+
+
+def _status_of(message: etree._Element) -> tuple[str | None, str | None]:
+    status = message.findtext(_OVERALL_STATUS)
+    return status, message.findtext(_REQUEST_ID) or None
 
 
 def peek_overall_status(content: bytes) -> str | None:
