@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from simulator.app import create_app
+from simulator.automations import ActivitySpec
 from simulator.state import Simulator
 from tests.simulator.conftest import _SwitchableApp, make_sim
 from tests.simulator.soap_helpers import NS, PARTNER, SoapClient, SoapReply, issue_token, simple
@@ -394,3 +395,27 @@ def test_another_users_token_cannot_see_tasks_of_unreachable_bus(served: Served)
     finally:
         eve.close()
     assert isinstance(client.http, httpx.Client)
+
+
+def test_perform_starts_an_automation(served: Served) -> None:
+    sim, client = served()
+    eid = sim.store.enterprise.eid
+    query = sim.store.get_query(eid, customer_key="refresh_active_subscribers")
+    assert query is not None
+    automation = sim.automations.create(
+        mid=eid, name="Nightly", steps=[[ActivitySpec(query.object_id, 300)]]
+    )
+    body = (
+        f'<PerformRequestMsg xmlns="{PARTNER}"><Action>start</Action><Definitions>'
+        f'<Definition xsi:type="Automation"><ObjectID>{automation.object_id}</ObjectID>'
+        "</Definition></Definitions></PerformRequestMsg>"
+    )
+    reply = client.call("Perform", body)
+    assert reply.value("//p:Result/p:StatusCode") == "OK", reply.text
+    assert reply.value("//p:Result/p:StatusMessage") == "Performed Activity"
+    assert reply.value("//p:Result/p:Task/p:ID") == automation.last_run_instance_id
+    client.retrieve("BusinessUnit", ["ID"])  # any request moves simulated time on
+    target = sim.store.get_de(eid, customer_key="active_subscribers")
+    assert target is not None and sim.rows.count(target) > 0
+    unknown = client.call("Perform", body.replace(automation.object_id, "nope"))
+    assert unknown.value("//p:Result/p:ErrorCode") == "310008"

@@ -94,25 +94,23 @@ def _start_query(ctx: CallContext, obj: ObjectReader) -> _Outcome:
 
 
 def _start_automation(ctx: CallContext, obj: ObjectReader) -> _Outcome:
-    automations = getattr(ctx.sim, "automations", None)
+    automations = ctx.sim.automations
     object_id = obj.text("ObjectID")
-    if automations is None:  # pragma: no cover - wired whenever automations exist
-        raise MceValidationError(ErrorCode.NOT_FOUND, "Automations are not available.")
     if not object_id:
         raise MceValidationError(
             ErrorCode.MISSING_PROPERTY, "Automation ObjectID is required to perform it."
         )
     mid = ctx.target_mid(obj.client_id())
-    automation = automations.get(mid, object_id)
+    automation = automations.get(mid, object_id=object_id)
     if automation is None:
         raise MceValidationError(ErrorCode.NOT_FOUND, f"Automation {object_id} was not found.")
-    run_id = automations.start(automation)
+    run = automations.start(automation)
     return _Outcome(
         ok=True,
         message="Performed Activity",
         object_type="Automation",
-        object_id=object_id,
-        task_id=str(run_id) if run_id is not None else object_id,
+        object_id=automation.object_id,
+        task_id=run.instance_id,
     )
 
 
