@@ -399,18 +399,6 @@ async def first(items: AsyncIterator[Any]) -> Any:
     raise AssertionError("nothing retrieved")
 
 
-def _registered(object_type: str) -> bool:
-    from simulator.soap.objects.base import registered_types
-
-    return object_type in registered_types()
-
-
-def _performs() -> bool:
-    from simulator.soap.operations import OPERATIONS
-
-    return "Perform" in OPERATIONS and _registered("AsyncActivityStatus")
-
-
 def _compare_all(schema: PartnerSchema, replies: list[tuple[str, bytes]]) -> dict[str, int]:
     """Compare every reply; returns the number of Retrieve results compared per call name."""
     compared: dict[str, int] = {}
@@ -473,3 +461,39 @@ async def test_responses_parse_like_zeep_on_real_wsdl(
     assert compared["soap.Retrieve.DataExtensionField"] > 2500  # more than one page
     for object_type in ("DataFolder", "DataExtension", "BusinessUnit"):
         assert compared[f"soap.Retrieve.{object_type}"] > 0
+
+
+async def test_query_responses_parse_like_zeep_on_real_wsdl(
+    sim: Simulator,
+    caller: MceCaller,
+    endpoints: MceEndpoints,
+    target: CallTarget,
+    real_schema: PartnerSchema,
+) -> None:
+    tap = TapCaller(caller)
+    ops = SoapOperations(cast(MceCaller, tap), url=endpoints.soap_url, target=target)
+    [_ async for _ in ops.query_definitions()]
+    query_folder = await first(ops.folders(content_type="queryactivity", parent_id=0))
+    target_de = await first(ops.data_extensions(name="Active Subscribers"))
+    query = await ops.create_query_definition(
+        NewQueryDefinition(
+            customer_key="contract_q",
+            name="Contract Q",
+            query_text="SELECT SubscriberKey, EmailAddress FROM Subscribers",
+            target_key=target_de.customer_key or "",
+            target_name=target_de.name or "",
+            category_id=query_folder.id,
+        )
+    )
+    assert query.new_object_id
+    await ops.update_query_definition(
+        QueryDefinitionChanges(customer_key="contract_q", description="changed")
+    )
+    [_ async for _ in ops.query_definitions(customer_key="contract_q")]
+    task_id = await ops.start_query(query.new_object_id)
+    assert await ops.async_activity_status(task_id) is not None
+    await ops.delete_query_definition(query.new_object_id)
+
+    compared = _compare_all(real_schema, tap.replies)
+    assert compared["soap.Retrieve.QueryDefinition"] > 1
+    assert compared["soap.Retrieve.AsyncActivityStatus"] == 1

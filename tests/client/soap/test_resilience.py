@@ -149,3 +149,19 @@ async def test_create_or_find_finds_what_the_lost_create_made(
     assert op_count(CREATE_DE) == 1
     stored = sim.store.get_de(mids["parent"], customer_key="made")
     assert stored is not None and created.object_id == stored.object_id
+
+
+async def test_query_start_is_never_resent_after_a_reset(
+    soap: SoapOperations, control: Control, op_count: Count
+) -> None:
+    [query] = await collect(soap.query_definitions(customer_key="refresh_active_subscribers"))
+    assert query.object_id
+    fault(control, "soap.Perform.QueryDefinition", "reset", 1)
+    with pytest.raises(OutcomeUnknown):
+        await soap.start_query(query.object_id)
+    assert op_count("soap.Perform.QueryDefinition") == 1  # no second execution
+
+    task_id = await soap.start_query(query.object_id)
+    status = await soap.async_activity_status(task_id)
+    assert status is not None and status.task_id == task_id
+    assert op_count("soap.Perform.QueryDefinition") == 2
