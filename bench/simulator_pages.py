@@ -1,6 +1,6 @@
 """Rowset page speed of the MCE simulator over real HTTP (prints figures, asserts nothing).
 
-Usage: ``.venv/bin/python bench/simulator_pages.py [--rounds N] [--page-size N]``
+Usage: ``.venv/bin/python -m bench.simulator_pages [--rounds N] [--page-size N]``
 
 Serves a fresh seed-1 simulator with uvicorn on a free port, takes a
 client_credentials token, then reads the 6,000-row ``Orders`` DE page by page

@@ -5,7 +5,7 @@ on loopback and pages through ``DataExtensionField`` with ``ContinueRequest``, p
 milliseconds per page measured at the client (request sent to response fully read) and the
 server-side share (operation only, without HTTP). No injected latency. Run:
 
-    .venv/bin/python bench/simulator_soap.py [--fields 10000] [--rounds 5]
+    .venv/bin/python -m bench.simulator_soap [--fields 10000] [--rounds 5]
 """
 
 from __future__ import annotations

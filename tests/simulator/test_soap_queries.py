@@ -247,20 +247,32 @@ def test_perform_accepts_lower_case_start_and_needs_an_object_id(served: Served)
 
 def test_status_lifecycle_follows_the_clock(served: Served) -> None:
     sim, client = served(query_queue_seconds=30, query_base_seconds=120)
-    _object_id, task_id = start(client, OPTED_IN)
+    object_id, task_id = start(client, OPTED_IN)
     eid = sim.store.enterprise.eid
     target = sim.store.get_de(eid, customer_key="active_subscribers")
     assert target is not None
+
+    def is_running() -> bool:
+        response = client.http.get(
+            f"/automation/v1/queries/{object_id}/actions/isrunning",
+            headers={"Authorization": f"Bearer {client.token}"},
+        )
+        running: bool = response.json()["isRunning"]
+        return running
+
     assert status_of(client, task_id)["Status"] == "Queued"
+    assert is_running()
     advance(client, 31)
     processing = status_of(client, task_id)
     assert processing["Status"] == "Processing"
     assert processing["CompletedDate"] == ""
+    assert is_running()
     assert sim.rows.count(target) == 0
     advance(client, 120)
     done = status_of(client, task_id)
     assert done["Status"] == "Complete"
     assert done["CompletedDate"] != ""
+    assert not is_running()
     assert sim.rows.count(target) > 0
 
 

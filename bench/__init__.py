@@ -1,0 +1,1 @@
+"""Benchmarks that print figures; run each as a module: ``python -m bench.<name>``."""
