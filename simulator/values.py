@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation, localcontext
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from simulator.model import Field, FieldType
@@ -150,7 +150,9 @@ def coerce_value(field: Field, raw: Any) -> Any:
         with localcontext() as context:
             # The default 28-digit context would raise on a 29+ digit result.
             context.prec = _DECIMAL_WORK_PRECISION
-            quantized = number.quantize(Decimal(1).scaleb(-scale))
+            # Ties away from zero, as SQL Server converts (and as the query engine's DuckDB
+            # casts do), not Python's default half-even.
+            quantized = number.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
         if quantized and quantized.adjusted() >= precision - scale:  # rounded up to 10**n
             raise out_of_range
         return quantized
