@@ -225,11 +225,19 @@ class SoapOperations:
         object_id: str | None = None,
         folder_id: int | None = None,
         client_id: int | None = None,
+        active_only: bool = True,
     ) -> AsyncIterator[QueryDefinition]:
+        """Query definitions of the BU, narrowed by key, ObjectID and/or folder.
+
+        ``active_only`` adds ``Status equals Active``: deleted or inactive definitions can
+        linger in Retrieve results (REFERENCE §2.4, as MCDEV found), and a lingering one
+        with the same CustomerKey would make a lookup return an object Perform cannot use.
+        """
         flt = all_of(
             equals("CustomerKey", customer_key) if customer_key is not None else None,
             equals("ObjectID", object_id) if object_id is not None else None,
             equals("CategoryID", folder_id) if folder_id is not None else None,
+            equals("Status", "Active") if active_only else None,
         )
         return self._records(QueryDefinition, flt, client_id=client_id)
 
