@@ -2,7 +2,7 @@
 
 Create and start are not idempotent: after :class:`~client.errors.OutcomeUnknown` the
 caller looks first (:meth:`QueryActivities.find_by_key`, :meth:`QueryActivities.is_running`)
-instead of sending again.
+instead of sending again; :meth:`QueryActivities.start_or_confirm` does that for starts.
 """
 
 from __future__ import annotations
@@ -13,19 +13,22 @@ from enum import IntEnum
 from typing import Any
 from urllib.parse import quote
 
-from client.errors import MceUnavailable
+from client.errors import MceUnavailable, MceValidationError, OutcomeUnknown
 from client.rest.api import RestClient
 
 __all__ = [
     "QueryActivities",
     "QueryActivity",
     "QueryPage",
+    "QueryStart",
     "QueryValidation",
     "UpdateType",
 ]
 
 _BASE = "automation/v1/queries"
 MAX_QUERY_PAGE_SIZE = 25
+_ALREADY_RUNNING = 30002
+"""REST errorcode (409 Invalid State Transition) for a start while a run is in progress."""
 
 
 class UpdateType(IntEnum):
@@ -55,6 +58,19 @@ class QueryPage:
     count: int
     page: int
     items: list[QueryActivity]
+
+
+@dataclass(frozen=True, slots=True)
+class QueryStart:
+    """A query that is running after :meth:`QueryActivities.start_or_confirm`.
+
+    ``recovered`` is true when no start of ours was confirmed: the answer was lost and
+    ``isrunning`` (or MCE's "already running" refusal) showed a run in progress, so
+    nothing was sent again.
+    """
+
+    query_id: str
+    recovered: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +169,33 @@ class QueryActivities:
             raw_body=b"",
             idempotent=False,
         )
+
+    async def start_or_confirm(self, query_id: str) -> QueryStart:
+        """Start the query; when the answer is lost, ask ``isrunning`` before anything else.
+
+        Running: the lost start (or one already in progress) is the run, nothing is resent.
+        Not running: MCE queues every run for seconds, so the lost start never reached
+        it, and the query is started once more; a second lost answer raises
+        :class:`OutcomeUnknown`. Also the recovery after SOAP Perform's ``OutcomeUnknown``
+        (the ObjectID is the ``queryDefinitionId``): call :meth:`confirm_started`.
+        """
+        try:
+            await self.start(query_id)
+        except OutcomeUnknown:
+            return await self.confirm_started(query_id)
+        return QueryStart(query_id)
+
+    async def confirm_started(self, query_id: str) -> QueryStart:
+        """After a start whose answer was lost: start only if no run is in progress."""
+        if await self.is_running(query_id):
+            return QueryStart(query_id, recovered=True)
+        try:
+            await self.start(query_id)
+        except MceValidationError as error:
+            if error.mce_code != _ALREADY_RUNNING:
+                raise
+            return QueryStart(query_id, recovered=True)
+        return QueryStart(query_id)
 
     async def is_running(self, query_id: str) -> bool:
         body = await self._rest.json(
