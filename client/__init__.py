@@ -1,12 +1,14 @@
 """The MCE Bridge: the only code that talks to Marketing Cloud Engagement.
 
 Stateless about tenants: callers hand in a :class:`TokenProvider`, a :class:`CallTarget`
-and an ``httpx.AsyncClient``; every failure is an :class:`MceError`.
+and an ``httpx.AsyncClient``; every failure is an :class:`MceError`. :class:`MceBridge`
+wires them into SOAP and REST operations for one target (docs/client.md).
 """
 
 from __future__ import annotations
 
 from client.auth import AuthClient, ClientCredentials, LegacyGrant, TokenGrant
+from client.bridge import MceBridge
 from client.endpoints import EndpointPolicy, MceEndpoints, validate_tssd
 from client.errors import (
     AccessDenied,
@@ -44,6 +46,7 @@ __all__ = [
     "InvalidClient",
     "LegacyGrant",
     "LoggingObserver",
+    "MceBridge",
     "MceCaller",
     "MceEndpoints",
     "MceError",
