@@ -14,8 +14,9 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import Token, TokenType
 
+from simulator.sql.builtins import check_calls, check_tokens
 from simulator.sql.dialect import TSqlReader
-from simulator.sql.errors import SqlError
+from simulator.sql.errors import TOO_DEEP, SqlError
 
 __all__ = ["check_query", "parse_query"]
 
@@ -128,11 +129,19 @@ def _check_tree(tree: exp.Expr) -> None:
 
 def parse_query(text: str) -> exp.Query:
     """The checked, parsed query (sqlglot T-SQL tree); raises :class:`SqlError`."""
+    try:
+        return _parse_query(text)
+    except RecursionError:
+        raise SqlError(TOO_DEEP) from None
+
+
+def _parse_query(text: str) -> exp.Query:
     tokens = _tokens(text)
     if not tokens:
         raise SqlError("Incorrect syntax near ')'.")
     _check_first(tokens[0])
     _check_tokens(tokens)
+    check_tokens(tokens)
     try:
         statements = [s for s in sqlglot.parse(text, read=TSqlReader) if s is not None]
     except ParseError as exc:
@@ -143,6 +152,7 @@ def parse_query(text: str) -> exp.Query:
         raise _near(statements[1].key.upper() if len(statements) > 1 else ")")
     tree = statements[0]
     _check_tree(tree)
+    check_calls(tree, tokens)
     assert isinstance(tree, exp.Query)
     return tree
 

@@ -12,7 +12,7 @@ import re
 
 import duckdb
 
-__all__ = ["SqlError", "from_duckdb"]
+__all__ = ["TOO_DEEP", "SqlError", "from_duckdb"]
 
 
 class SqlError(Exception):
@@ -25,6 +25,12 @@ class SqlError(Exception):
     def __str__(self) -> str:
         return self.message
 
+
+#: SQL Server's error 191, for text nested deeper than the parser's recursion allows.
+TOO_DEEP = (
+    "Some part of your SQL statement is nested too deeply. Rewrite the query or break it up "
+    "into smaller queries."
+)
 
 _NOT_FOUND = re.compile(r'Referenced column "([^"]+)" not found')
 _NO_COLUMN = re.compile(r'does not have a column named "([^"]+)"')

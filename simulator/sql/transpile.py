@@ -21,7 +21,7 @@ from sqlglot.optimizer.qualify import qualify
 from simulator.sql.catalog import QueryCatalog
 from simulator.sql.checks import parse_query
 from simulator.sql.dialect import TSqlReader
-from simulator.sql.errors import SqlError, from_duckdb
+from simulator.sql.errors import TOO_DEEP, SqlError, from_duckdb
 from simulator.sql.functions import rewrite_functions
 from simulator.sql.resolve import Source, resolve_tables, schema_for, wrap_sources
 from simulator.sql.session import tsql_session
@@ -95,6 +95,13 @@ def _final_names(
 
 def compile_query(catalog: QueryCatalog, *, mid: int, text: str) -> Compiled:
     """Check, resolve, transpile and bind ``text`` for BU ``mid``; raises :class:`SqlError`."""
+    try:
+        return _compile(catalog, mid=mid, text=text)
+    except RecursionError:
+        raise SqlError(TOO_DEEP) from None
+
+
+def _compile(catalog: QueryCatalog, *, mid: int, text: str) -> Compiled:
     tree: exp.Expr = parse_query(text)
     written = output_names(tree)
     sources = resolve_tables(catalog, mid=mid, tree=tree)
