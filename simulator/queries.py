@@ -272,18 +272,21 @@ class QueryActivities:
         return self.tasks.get(task_id.strip().lower())
 
     def is_running(self, query: QueryDefinition) -> bool:
-        return any(
-            t.is_running for t in self.tasks.values() if t.query_object_id == query.object_id
-        )
+        return any(t.is_running for t in self._snapshot() if t.query_object_id == query.object_id)
 
     def last_task(self, query: QueryDefinition) -> QueryTask | None:
-        runs = [t for t in self.tasks.values() if t.query_object_id == query.object_id]
+        runs = [t for t in self._snapshot() if t.query_object_id == query.object_id]
         return max(runs, key=lambda t: t.requested_at) if runs else None
 
     def has_due(self) -> bool:
         """Whether :meth:`tick` has anything to do now (cheap; called before each request)."""
         now = self.clock.time()
-        return any(_next_event(t) <= now for t in self.tasks.values() if t.is_running)
+        return any(_next_event(t) <= now for t in self._snapshot() if t.is_running)
+
+    def _snapshot(self) -> tuple[QueryTask, ...]:
+        """The tasks now: other threads add tasks while requests poll (one C-level copy,
+        so no "dictionary changed size during iteration")."""
+        return tuple(self.tasks.values())
 
     def tick(self) -> None:
         """Move every due task forward; runs the SQL of tasks whose processing is over."""
@@ -306,6 +309,12 @@ class QueryActivities:
             self._execute(task)
 
     def _execute(self, task: QueryTask) -> None:
+        """Run the task's SQL holding the store's lock, so its target can be neither
+        deleted nor altered between compiling and writing (those wait for the run)."""
+        with self.store.locked():
+            self._execute_locked(task)
+
+    def _execute_locked(self, task: QueryTask) -> None:
         from simulator.sql import SqlError, run_query
 
         plan = self._plans[task.task_id]
@@ -357,7 +366,7 @@ class QueryActivities:
         if self.config.quirk_rows_visible_after_seconds <= 0:
             return False
         now = self.clock.time()
-        for task in self.tasks.values():
+        for task in self._snapshot():
             plan = self._plans.get(task.task_id)
             if (
                 plan is not None

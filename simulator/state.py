@@ -58,6 +58,7 @@ API for the SOAP layer (``simulator.soap``) — stable; names are only ever adde
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
 from simulator.auth import AuthService, OAuthError, TokenInfo
@@ -137,6 +138,9 @@ class Simulator:
         self.clock = Clock()
         self.stats = Stats()
         self.faults = Faults(seed=self.config.seed, latency_ms=self.config.latency_ms)
+        # A reset waits for a tick in progress (the app ticks in a worker thread), so a
+        # run never finds its DuckDB connection closed under it.
+        self._tick_lock = threading.RLock()
         self._build()
 
     def _build(self) -> None:
@@ -173,19 +177,24 @@ class Simulator:
 
     def tick(self) -> None:
         """Bring everything time-driven up to the clock: query runs, then retention."""
-        self.queries.tick()
-        self.automations.tick()
-        if self.retention.has_due():
-            self.retention.sweep()
+        with self._tick_lock:
+            self.queries.tick()
+            self.automations.tick()
+            if self.retention.has_due():
+                self.retention.sweep()
 
     def reset(self) -> None:
-        """Back to the freshly seeded state: data, tokens, stats, faults and clock."""
-        self.dataviews.reset()
-        self.rows.close()
-        self.clock.reset()
-        self.stats.reset()
-        self.faults.clear()
-        self._build()
+        """Back to the freshly seeded state: data, tokens, stats, faults and clock.
+
+        Waits for a tick in progress (a run finishes against the old state first).
+        """
+        with self._tick_lock:
+            self.dataviews.reset()
+            self.rows.close()
+            self.clock.reset()
+            self.stats.reset()
+            self.faults.clear()
+            self._build()
 
     def close(self) -> None:
         self.rows.close()

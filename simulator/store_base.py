@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from simulator.clock import Clock
@@ -43,6 +45,12 @@ class StoreBase:
         self._de_by_name: dict[tuple[int, str], DataExtension] = {}
         self._de_by_id: dict[str, DataExtension] = {}
         self.query_definitions: dict[str, QueryDefinition] = {}
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the store's lock: no metadata changes meanwhile (a query run holds it)."""
+        with self._lock:
+            yield
 
     # ------------------------------------------------------------------ ids
     def new_guid(self) -> str:
