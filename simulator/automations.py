@@ -304,9 +304,12 @@ class Automations:
             return run
 
     def has_due(self) -> bool:
-        """Whether a run's current step is over (cheap; called before each request)."""
-        with self._lock:
-            return any(self._step_over(a, run) for a, run in self._running())
+        """Whether a run's current step is over (cheap; called before each request).
+
+        Lock-free on purpose: it runs on the event loop before every request, while a tick in a
+        worker thread may hold the lock for as long as a query takes. It reads a snapshot.
+        """
+        return any(self._step_over(a, run) for a, run in self._running())
 
     def tick(self) -> None:
         """Advance every run whose step is over; loops so that zero-length steps chain."""
@@ -316,7 +319,7 @@ class Automations:
 
     def _running(self) -> list[tuple[Automation, AutomationRun]]:
         pairs = []
-        for automation in self.automations.values():
+        for automation in list(self.automations.values()):
             run = automation.current_run
             if run is not None:
                 pairs.append((automation, run))

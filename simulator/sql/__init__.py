@@ -9,6 +9,8 @@ to show.
 
 from __future__ import annotations
 
+import duckdb
+
 from simulator.model import DataExtension
 from simulator.sql.catalog import DataViewsLike, DataViewSpecLike, QueryCatalog
 from simulator.sql.checks import check_query, parse_query
@@ -78,10 +80,13 @@ def estimate_rows(catalog: QueryCatalog, *, mid: int, text: str) -> int:
     except SqlError:
         return 0
     total = 0
-    with catalog.rows.connection() as con:
-        for name in sources:
-            row = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()  # noqa: S608
-            total += int(row[0]) if row else 0
+    try:
+        with catalog.rows.connection() as con:
+            for name in sources:
+                row = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()  # noqa: S608
+                total += int(row[0]) if row else 0
+    except duckdb.Error:  # e.g. the connection closed by a concurrent /__sim/reset
+        return 0
     return total
 
 
