@@ -28,9 +28,11 @@ from client.errors import (
     MceValidationError,
     ReauthRequired,
     Throttled,
+    response_too_large,
     transport_error,
 )
-from client.observe import CallEvent, CallObserver, LoggingObserver
+from client.observe import CallEvent, CallObserver, LoggingObserver, logger
+from client.pipeline import MAX_RESPONSE_BYTES, ResponseTooLarge, send_bounded
 from client.rest.classify import rest_classify
 from client.secret import Secret
 from client.userinfo import UserInfo, parse_userinfo
@@ -87,12 +89,14 @@ class AuthClient:
         credentials: ClientCredentials,
         timeout: float = 30.0,
         observer: CallObserver | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self._http = http
         self._policy = policy
         self._auth_base = policy.check_base(auth_base, kind="auth")
         self._credentials = credentials
         self._timeout = timeout
+        self._max_response_bytes = max_response_bytes
         self._observer: CallObserver = observer if observer is not None else LoggingObserver()
 
     @property
@@ -211,18 +215,25 @@ class AuthClient:
     ) -> Mapping[str, Any]:
         started = time.monotonic()
         status: int | None = None
+        idempotent = method == "GET"
         try:
+            request = self._http.build_request(
+                method, self._auth_base + path, json=json, headers=headers, timeout=self._timeout
+            )
             try:
-                response = await self._http.request(
-                    method,
-                    self._auth_base + path,
-                    json=json,
-                    headers=headers,
-                    timeout=self._timeout,
+                response = await send_bounded(
+                    self._http,
+                    request,
+                    deadline=self._timeout,
+                    max_bytes=self._max_response_bytes,
                 )
             except httpx.TransportError as exc:
                 # Token grants are never resent; userinfo could be, but one call is cheap.
-                raise transport_error(exc, idempotent=method == "GET") from None
+                raise transport_error(exc, idempotent=idempotent) from None
+            except ResponseTooLarge as exc:
+                raise response_too_large(
+                    exc.limit, idempotent=idempotent, status=exc.status
+                ) from None
             status = response.status_code
             if not 200 <= status < 300:
                 raise _auth_error(response, legacy=legacy)
@@ -241,17 +252,21 @@ class AuthClient:
         return answer
 
     def _observe(self, operation: str, outcome: str, started: float, status: int | None) -> None:
-        self._observer.call_finished(
-            CallEvent(
-                operation=operation,
-                outcome=outcome,
-                duration=time.monotonic() - started,
-                attempts=1,
-                status=status,
-                tenant_id=None,
-                mid=None,
-            )
+        """Report the call; a failing observer is logged, never raised: a refresh grant
+        has already rotated the refresh token, and losing the answer would lose it."""
+        event = CallEvent(
+            operation=operation,
+            outcome=outcome,
+            duration=time.monotonic() - started,
+            attempts=1,
+            status=status,
+            tenant_id=None,
+            mid=None,
         )
+        try:
+            self._observer.call_finished(event)
+        except Exception:
+            logger.exception("call observer failed")
 
 
 def _auth_error(response: httpx.Response, *, legacy: bool) -> MceError:

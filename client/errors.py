@@ -26,6 +26,7 @@ __all__ = [
     "Throttled",
     "TokenRejected",
     "UnsafeEndpoint",
+    "response_too_large",
     "transport_error",
 ]
 
@@ -175,3 +176,12 @@ def transport_error(exc: httpx.TransportError, *, idempotent: bool) -> MceUnavai
     if isinstance(exc, httpx.TimeoutException):
         return MceUnavailable("Marketing Cloud did not answer in time.")
     return MceUnavailable("The connection to Marketing Cloud broke before it answered.")
+
+
+def response_too_large(limit: int, *, idempotent: bool, status: int | None) -> MceUnavailable:
+    """The typed error for an answer cut off at ``limit`` bytes (never resent: a second
+    try would stream the same flood, and a non-idempotent request did reach MCE)."""
+    message = f"Marketing Cloud sent an answer too large to read (over {limit} bytes)."
+    if not idempotent:
+        return OutcomeUnknown(message + " The change may or may not have been made.", status=status)
+    return MceUnavailable(message, status=status)

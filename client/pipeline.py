@@ -27,13 +27,77 @@ from client.errors import (
     ReauthRequired,
     Throttled,
     TokenRejected,
+    response_too_large,
     transport_error,
 )
 from client.limits import ConcurrencyLimiter
 from client.observe import CallEvent, CallObserver, LoggingObserver, logger
 from client.tokens import CallTarget, TokenProvider
 
-__all__ = ["MceCaller", "RequestParts", "RetryPolicy"]
+__all__ = [
+    "MAX_RESPONSE_BYTES",
+    "MceCaller",
+    "RequestParts",
+    "ResponseTooLarge",
+    "RetryPolicy",
+    "send_bounded",
+]
+
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+"""The largest decoded body read from MCE: a full 2,500-row rowset page or Retrieve page
+is a few MB, so this only stops a broken or hostile endpoint streaming without end."""
+
+
+class ResponseTooLarge(Exception):
+    """Raised by :func:`send_bounded` when a body passes its limit (the response is closed)."""
+
+    def __init__(self, limit: int, status: int) -> None:
+        super().__init__(f"response body over {limit} bytes")
+        self.limit = limit
+        self.status = status
+
+
+async def send_bounded(
+    http: httpx.AsyncClient, request: httpx.Request, *, deadline: float, max_bytes: int
+) -> httpx.Response:
+    """Send ``request`` and read its whole body within ``deadline`` seconds and ``max_bytes``.
+
+    httpx's timeout bounds each socket operation, not the call: a server dripping one byte
+    per read timeout would hold the call for ever, so the whole exchange runs under one
+    deadline (a lapse surfaces as :class:`httpx.ReadTimeout`). Redirects are never
+    followed, whatever the injected client is configured to do: following one would send
+    the bearer header (or a SOAP body holding the token) wherever it points. The body is
+    counted after decompression, so a gzip bomb stops at ``max_bytes`` too.
+    """
+    try:
+        async with asyncio.timeout(deadline):
+            response = await http.send(request, stream=True, follow_redirects=False)
+            try:
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise ResponseTooLarge(max_bytes, response.status_code)
+                    chunks.append(chunk)
+            finally:
+                await response.aclose()
+    except TimeoutError:
+        raise httpx.ReadTimeout("the call passed its deadline", request=request) from None
+    # A plain response over the decoded bytes (no Content-Encoding left to undo), so
+    # ``.content``, ``.json()`` and ``.text`` work as after ``aread()``.
+    headers = [
+        (name, value)
+        for name, value in response.headers.multi_items()
+        if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+    ]
+    return httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=b"".join(chunks),
+        request=request,
+        extensions=response.extensions,
+    )
 
 
 @dataclass(slots=True)
@@ -83,6 +147,7 @@ class MceCaller:
         observer: CallObserver | None = None,
         retry: RetryPolicy = RetryPolicy(),
         timeout: float = 30.0,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self._http = http
         self._tokens = tokens
@@ -90,6 +155,7 @@ class MceCaller:
         self._observer: CallObserver = observer if observer is not None else LoggingObserver()
         self._retry = retry
         self._timeout = timeout
+        self._max_response_bytes = max_response_bytes
 
     async def call(
         self,
@@ -148,20 +214,32 @@ class MceCaller:
             token = await self._tokens.access_token(target)
             parts = build(token.value.reveal())
             error: MceError
+            request = self._http.build_request(
+                method,
+                url,
+                headers=dict(parts.headers),
+                content=parts.content,
+                params=dict(parts.params) if parts.params is not None else None,
+                timeout=self._timeout,
+            )
             try:
                 async with self._slot(target):
-                    response = await self._http.request(
-                        method,
-                        url,
-                        headers=dict(parts.headers),
-                        content=parts.content,
-                        params=dict(parts.params) if parts.params is not None else None,
-                        timeout=self._timeout,
+                    # The body is read inside the slot and the deadline.
+                    response = await send_bounded(
+                        self._http,
+                        request,
+                        deadline=self._timeout,
+                        max_bytes=self._max_response_bytes,
                     )
-                    # The body is read inside the slot and the timeout.
-                    await response.aread()
             except httpx.TransportError as exc:
                 error = transport_error(exc, idempotent=idempotent)
+            except MceUnavailable as exc:
+                # Only the limiter raises these here, before anything was sent.
+                error = exc
+            except ResponseTooLarge as exc:
+                raise response_too_large(
+                    exc.limit, idempotent=idempotent, status=exc.status
+                ) from None
             else:
                 classified = classify(response)
                 if classified is None:

@@ -133,3 +133,28 @@ async def test_legacy_request_token_rotates(
     control("tokens/revoke", {"refresh_token": again.refresh_token.reveal()})
     with pytest.raises(ReauthRequired):
         await legacy.legacy_request_token(refresh_token=again.refresh_token)
+
+
+class _BrokenObserver:
+    def call_finished(self, event: object) -> None:
+        raise RuntimeError("metrics backend down")
+
+
+async def test_a_failing_observer_never_loses_a_rotated_refresh_token(
+    ahttp: httpx.AsyncClient,
+    endpoints: MceEndpoints,
+    policy: EndpointPolicy,
+    credentials: ClientCredentials,
+    grant: TokenGrant,
+) -> None:
+    auth = AuthClient(
+        http=ahttp,
+        auth_base=endpoints.auth_base,
+        policy=policy,
+        credentials=credentials,
+        observer=_BrokenObserver(),
+    )
+    assert grant.refresh_token is not None
+    fresh = await auth.refresh(refresh_token=grant.refresh_token)
+    assert fresh.refresh_token is not None
+    assert fresh.refresh_token != grant.refresh_token
