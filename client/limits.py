@@ -8,11 +8,21 @@ Lua script (drop expired leases, take a slot if fewer than ``limit`` remain), so
 processes cannot both take the last slot, and a process that dies holding a slot frees
 it when the lease expires. Leases are longer than any call's timeout, so a live call
 never loses its slot.
+
+When Redis cannot be reached the limiter fails closed: the call is not sent and
+:class:`MceUnavailable` (``retry_safe``, nothing left this process) goes to the pipeline,
+which backs off and tries again like any outage. Failing open would let every worker hit
+MCE at once just when our own infrastructure is degraded, and MCE answers a concurrency
+burst by blocking the whole tenant (50200) until support lifts it; RQ itself needs Redis,
+so jobs stop anyway. Releasing is best effort: a slot that cannot be released expires
+with its lease, and the call's own result is never replaced by a Redis error (a create
+that succeeded must not look failed, or it would be sent twice).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 import uuid
@@ -21,10 +31,13 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
-from client.errors import Throttled
+from client.errors import MceUnavailable, Throttled
 
 __all__ = ["ConcurrencyLimiter", "RedisConcurrencyLimiter", "slots_key"]
+
+logger = logging.getLogger("quarry.client")
 
 
 class ConcurrencyLimiter(Protocol):
@@ -88,12 +101,21 @@ class RedisConcurrencyLimiter:
         try:
             yield
         finally:
-            await self._redis.zrem(key, lease)
+            try:
+                await self._redis.zrem(key, lease)
+            except (RedisError, OSError):
+                logger.warning("could not release an MCE call slot; its lease will expire")
 
     async def _acquire(self, key: str, lease: str) -> None:
         deadline = time.monotonic() + self._acquire_timeout
         while True:
-            taken = await self._script(keys=[key], args=[self._limit, self._lease_ms, lease])
+            try:
+                taken = await self._script(keys=[key], args=[self._limit, self._lease_ms, lease])
+            except (RedisError, OSError):
+                raise MceUnavailable(
+                    "Quarry cannot reach its call limiter; the call was not sent.",
+                    retry_safe=True,
+                ) from None
             if taken == 1:
                 return
             if time.monotonic() >= deadline:

@@ -14,12 +14,12 @@ import pytest
 import pytest_asyncio
 from redis.asyncio import Redis
 
-from client.errors import Throttled
+from client.errors import MceUnavailable, Throttled
 from client.limits import RedisConcurrencyLimiter, slots_key
 from client.pipeline import MceCaller, RequestParts
 from client.rest import rest_classify
 from client.tokens import CallTarget
-from tests.client.conftest import Bridge
+from tests.client.conftest import FAST_RETRY, Bridge
 from tests.conftest import REDIS_URL
 
 LIMIT = 3
@@ -135,3 +135,76 @@ async def test_caller_calls_wait_for_a_slot(
     assert await asyncio.gather(get(), get()) == [200, 200]
     assert time.monotonic() - started >= 0.3
     assert await redis.zcard(slots_key(tenant_id)) == 0
+
+
+async def _get_rows(caller: MceCaller, bridge: Bridge, tenant_id: int) -> httpx.Response:
+    return await caller.call(
+        operation="rest.rowset.get",
+        method="GET",
+        url=bridge.endpoints.rest_url("data/v1/customobjectdata/key/all_types/rowset"),
+        target=CallTarget(tenant_id=tenant_id, mid=bridge.target.mid),
+        build=lambda token: RequestParts(headers={"Authorization": f"Bearer {token}"}),
+        classify=rest_classify,
+        idempotent=True,
+    )
+
+
+async def _forward(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except ConnectionError:
+        pass
+    finally:
+        writer.close()
+
+
+async def test_redis_down_fails_closed_and_nothing_is_sent(
+    tenant_id: int, bridge: Bridge, ahttp: httpx.AsyncClient
+) -> None:
+    """Chosen: no slot, no call. The pipeline treats it as an outage (retry_safe)."""
+    down = Redis.from_url("redis://127.0.0.1:1/15", socket_connect_timeout=0.2)
+    caller = MceCaller(
+        http=ahttp,
+        tokens=bridge.provider,
+        limiter=RedisConcurrencyLimiter(down, limit=1),
+        retry=FAST_RETRY,
+    )
+    before = bridge.op_count("rest.rowset.get")
+    with pytest.raises(MceUnavailable) as raised:
+        await _get_rows(caller, bridge, tenant_id)
+    assert raised.value.retry_safe
+    assert bridge.op_count("rest.rowset.get") == before
+    await down.aclose()
+
+
+async def test_redis_lost_during_a_call_never_hides_its_result(
+    tenant_id: int, bridge: Bridge, ahttp: httpx.AsyncClient
+) -> None:
+    """A create that MCE made must not look failed because the slot release failed."""
+    host, port = REDIS_URL.split("//", 1)[1].split("/", 1)[0].split(":")
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(host, int(port))
+        await asyncio.gather(_forward(reader, up_writer), _forward(up_reader, writer))
+
+    server = await asyncio.start_server(proxy, "127.0.0.1", 0)
+    proxied = Redis(
+        host="127.0.0.1", port=server.sockets[0].getsockname()[1], db=15, socket_timeout=1
+    )
+    caller = MceCaller(
+        http=ahttp,
+        tokens=bridge.provider,
+        limiter=RedisConcurrencyLimiter(proxied, limit=1, lease_seconds=1),
+    )
+    bridge.control("latency", {"ms": 300, "operation": "rest.rowset.get"})
+
+    async def redis_dies() -> None:
+        await asyncio.sleep(0.1)
+        server.close()
+        await proxied.connection_pool.disconnect()
+
+    response, _ = await asyncio.gather(_get_rows(caller, bridge, tenant_id), redis_dies())
+    assert response.status_code == 200
+    await proxied.aclose()
