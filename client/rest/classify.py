@@ -16,6 +16,7 @@ from client.errors import (
     Throttled,
     TokenRejected,
 )
+from client.retry_after import parse_retry_after
 
 __all__ = ["rest_classify"]
 
@@ -72,13 +73,8 @@ def _text(value: object) -> str | None:
 def _retry_after(response: httpx.Response, body: Mapping[str, Any]) -> float | None:
     """``Retry-After`` in seconds (header first, then the body's ``retryAfter``)."""
     for raw in (response.headers.get("retry-after"), body.get("retryAfter")):
-        if raw is None or isinstance(raw, bool):
-            continue
-        try:
-            seconds = float(raw)
-        except (TypeError, ValueError):
-            continue
-        if seconds >= 0 and seconds == seconds and seconds != float("inf"):
+        seconds = parse_retry_after(raw)
+        if seconds is not None:
             return seconds
     return None
 

@@ -25,6 +25,7 @@ from client.errors import (
     Throttled,
     TokenRejected,
 )
+from client.retry_after import parse_retry_after
 from client.soap.names import SOAP_ENV_NS, WSSE_NS
 from client.soap.parsing import PARSER, first_error, peek_overall_status
 
@@ -65,7 +66,7 @@ def parse_fault(content: bytes) -> SoapFault | None:
     detail_code: int | None = None
     for detail in fault.iter("{*}apifault"):
         text = (detail.findtext("{*}Code") or "").strip()
-        detail_code = int(text) if text.isdigit() else None
+        detail_code = int(text) if text.isascii() and text.isdigit() else None
         break
     return SoapFault(
         code=raw_code.rpartition(":")[2],
@@ -75,7 +76,7 @@ def parse_fault(content: bytes) -> SoapFault | None:
     )
 
 
-def _fault_error(fault: SoapFault, status: int) -> MceError:
+def _fault_error(fault: SoapFault, status: int, retry_after: float | None) -> MceError:
     text = fault.string.lower()
     if fault.code == "Security" and (fault.code_ns in (None, WSSE_NS)):
         if any(marker in text for marker in _TOKEN_FAULTS):
@@ -92,6 +93,7 @@ def _fault_error(fault: SoapFault, status: int) -> MceError:
     if "rate limited" in text:
         return Throttled(
             "Marketing Cloud is rate limiting this account; try again shortly.",
+            retry_after=retry_after,
             mce_message=fault.string,
             mce_code=fault.detail_code,
             status=status,
@@ -105,6 +107,8 @@ def _fault_error(fault: SoapFault, status: int) -> MceError:
         )
     return MceUnavailable(
         "Marketing Cloud failed to process the request.",
+        retry_safe=status == 503,
+        retry_after=retry_after,
         mce_message=fault.string,
         mce_code=fault.detail_code,
         status=status,
@@ -146,7 +150,7 @@ def classify(response: httpx.Response) -> MceError | None:
         return None
     fault = parse_fault(content) if content else None
     if fault is not None:
-        return _fault_error(fault, status)
+        return _fault_error(fault, status, _retry_after(response))
     if status == 429:
         return Throttled(
             "Marketing Cloud is rate limiting this account.",
@@ -166,5 +170,4 @@ def classify(response: httpx.Response) -> MceError | None:
 
 
 def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After", "").strip()
-    return float(value) if value.isdigit() else None
+    return parse_retry_after(response.headers.get("Retry-After"))
