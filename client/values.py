@@ -73,7 +73,9 @@ def convert_value(
     if field_type is FieldType.DATE:
         value = _date(raw)
         if system_generated:
-            return value.replace(tzinfo=MCE_SYSTEM_TIME).astimezone(UTC)
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=MCE_SYSTEM_TIME)
+            return value.astimezone(UTC)
         return value
     return raw
 
@@ -97,6 +99,10 @@ def to_wire(value: Value) -> str:
             f"{value.month}/{value.day}/{value.year} "
             f"{hour}:{value.minute:02d}:{value.second:02d} {suffix}"
         )
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError("MCE Decimal fields hold finite numbers only")
+        return format(value, "f")  # str() would write 1E+2
     return str(value)
 
 

@@ -70,3 +70,19 @@ def test_to_wire_round_trips() -> None:
     assert to_wire(Decimal("1.50")) == "1.50"
     with pytest.raises(ValueError):
         to_wire(datetime(2024, 1, 1, tzinfo=UTC))
+
+
+def test_to_wire_writes_decimals_in_plain_notation() -> None:
+    assert to_wire(Decimal("1E+2")) == "100"
+    assert to_wire(Decimal("0.0000001")) == "0.0000001"
+    assert to_wire(Decimal("12.3400")) == "12.3400"
+    for bad in (Decimal("NaN"), Decimal("Infinity")):
+        with pytest.raises(ValueError):
+            to_wire(bad)
+
+
+def test_a_system_date_with_its_own_offset_keeps_it() -> None:
+    value = convert_value(
+        "2024-01-01T10:00:00+00:00", field_type=FieldType.DATE, system_generated=True
+    )
+    assert value == datetime(2024, 1, 1, 10, 0, tzinfo=UTC)
