@@ -11,6 +11,7 @@ the field is marked ``system_generated``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -24,6 +25,7 @@ __all__ = [
     "RowConverter",
     "Value",
     "convert_value",
+    "field_specs",
     "to_wire",
 ]
 
@@ -33,6 +35,11 @@ Value = str | int | Decimal | bool | datetime | None
 MCE_SYSTEM_TIME = timezone(timedelta(hours=-6), "CST")
 
 _DATE_FORMATS = ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y")
+#: What MCE writes for Number and Decimal values: plain ASCII digits. Python's ``int()`` and
+#: ``Decimal()`` also take ``1_000``, whitespace, other scripts' digits and ``NaN``; a value
+#: like that did not come from MCE and is refused rather than guessed at.
+_INTEGER = re.compile(r"-?[0-9]+")
+_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 
 class FieldType(StrEnum):
@@ -62,11 +69,15 @@ def convert_value(
     if raw is None or raw == "":
         return None
     if field_type is FieldType.NUMBER:
+        if not _INTEGER.fullmatch(raw):
+            raise ValueError(f"not a Number value: {raw!r}")
         return int(raw)
     if field_type is FieldType.DECIMAL:
+        if not _DECIMAL.fullmatch(raw):
+            raise ValueError(f"not a Decimal value: {raw!r}")
         try:
             return Decimal(raw)
-        except InvalidOperation:
+        except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
             raise ValueError(f"not a Decimal value: {raw!r}") from None
     if field_type is FieldType.BOOLEAN:
         return _boolean(raw)
@@ -104,6 +115,25 @@ def to_wire(value: Value) -> str:
             raise ValueError("MCE Decimal fields hold finite numbers only")
         return format(value, "f")  # str() would write 1E+2
     return str(value)
+
+
+def field_specs(
+    fields: Iterable[tuple[str, str | None]], *, system_generated: bool = False
+) -> list[FieldSpec]:
+    """Converter specs from ``(name, FieldType)`` pairs, e.g. from SOAP ``DataExtensionField``
+    records (``(f.name, f.field_type)``) or data-view columns (``system_generated=True``).
+
+    An unknown or missing type reads as Text, MCE's default field type.
+    """
+    known = {member.value.lower(): member for member in FieldType}
+    return [
+        FieldSpec(
+            name=name,
+            field_type=known.get((field_type or "Text").lower(), FieldType.TEXT),
+            system_generated=system_generated,
+        )
+        for name, field_type in fields
+    ]
 
 
 class RowConverter:

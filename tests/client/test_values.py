@@ -7,7 +7,14 @@ from decimal import Decimal
 
 import pytest
 
-from client.values import FieldSpec, FieldType, RowConverter, convert_value, to_wire
+from client.values import (
+    FieldSpec,
+    FieldType,
+    RowConverter,
+    convert_value,
+    field_specs,
+    to_wire,
+)
 
 
 @pytest.mark.parametrize(
@@ -42,6 +49,45 @@ def test_user_dates_stay_naive_system_dates_become_utc() -> None:
     assert convert_value(raw, field_type=FieldType.DATE).tzinfo is None  # type: ignore[union-attr]
     system = convert_value(raw, field_type=FieldType.DATE, system_generated=True)
     assert system == datetime(2024, 1, 15, 15, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("raw", "field_type"),
+    [
+        ("1_000", FieldType.NUMBER),
+        (" 12", FieldType.NUMBER),
+        ("١٢", FieldType.NUMBER),  # Arabic-Indic digits: int() would take them
+        ("1.5", FieldType.NUMBER),
+        ("NaN", FieldType.DECIMAL),
+        ("Infinity", FieldType.DECIMAL),
+        ("1e5", FieldType.DECIMAL),
+        ("1_0.5", FieldType.DECIMAL),
+        ("--1", FieldType.DECIMAL),
+    ],
+)
+def test_numbers_are_plain_ascii_digits_only(raw: str, field_type: FieldType) -> None:
+    with pytest.raises(ValueError):
+        convert_value(raw, field_type=field_type)
+
+
+def test_decimal_forms_mce_writes() -> None:
+    assert convert_value("-0.50", field_type=FieldType.DECIMAL) == Decimal("-0.50")
+    assert convert_value(".5", field_type=FieldType.DECIMAL) == Decimal("0.5")
+    assert convert_value("7.", field_type=FieldType.DECIMAL) == Decimal("7")
+
+
+def test_field_specs_from_soap_fields_and_data_views() -> None:
+    specs = field_specs([("Id", "Number"), ("When", "date"), ("Note", None), ("X", "Odd")])
+    assert [(s.name, s.field_type) for s in specs] == [
+        ("Id", FieldType.NUMBER),
+        ("When", FieldType.DATE),
+        ("Note", FieldType.TEXT),
+        ("X", FieldType.TEXT),
+    ]
+    assert not any(s.system_generated for s in specs)
+    assert all(
+        s.system_generated for s in field_specs([("EventDate", "Date")], system_generated=True)
+    )
 
 
 def test_unreadable_values_raise() -> None:
