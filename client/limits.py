@@ -80,6 +80,7 @@ class RedisConcurrencyLimiter:
         lease_seconds: float = 120.0,
         acquire_timeout: float = 60.0,
         poll_interval: float = 0.02,
+        redis_timeout: float = 5.0,
     ) -> None:
         if limit < 1:
             raise ValueError("limit must be at least 1")
@@ -88,6 +89,9 @@ class RedisConcurrencyLimiter:
         self._lease_ms = int(lease_seconds * 1000)
         self._acquire_timeout = acquire_timeout
         self._poll = poll_interval
+        #: Longest wait for one round trip to Redis: a hung Redis fails the call closed
+        #: instead of holding it forever.
+        self._redis_timeout = redis_timeout
         self._script = redis.register_script(_ACQUIRE)
 
     def slot(self, tenant_id: int) -> AbstractAsyncContextManager[None]:
@@ -102,16 +106,21 @@ class RedisConcurrencyLimiter:
             yield
         finally:
             try:
-                await self._redis.zrem(key, lease)
-            except (RedisError, OSError):
+                async with asyncio.timeout(self._redis_timeout):
+                    await self._redis.zrem(key, lease)
+            except (RedisError, OSError, TimeoutError):
                 logger.warning("could not release an MCE call slot; its lease will expire")
 
     async def _acquire(self, key: str, lease: str) -> None:
         deadline = time.monotonic() + self._acquire_timeout
         while True:
             try:
-                taken = await self._script(keys=[key], args=[self._limit, self._lease_ms, lease])
-            except (RedisError, OSError):
+                # A hung Redis must not hold the call forever: each round trip is bounded.
+                async with asyncio.timeout(self._redis_timeout):
+                    taken = await self._script(
+                        keys=[key], args=[self._limit, self._lease_ms, lease]
+                    )
+            except (RedisError, OSError, TimeoutError):
                 raise MceUnavailable(
                     "Quarry cannot reach its call limiter; the call was not sent.",
                     retry_safe=True,

@@ -208,3 +208,34 @@ async def test_redis_lost_during_a_call_never_hides_its_result(
     response, _ = await asyncio.gather(_get_rows(caller, bridge, tenant_id), redis_dies())
     assert response.status_code == 200
     await proxied.aclose()
+
+
+async def test_a_hung_redis_fails_the_call_closed(
+    tenant_id: int, bridge: Bridge, ahttp: httpx.AsyncClient
+) -> None:
+    """A Redis that accepts the connection and never answers must not hold the call."""
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def silent(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)  # keep it open, answer nothing
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    hung = Redis(host="127.0.0.1", port=server.sockets[0].getsockname()[1], db=15)
+    caller = MceCaller(
+        http=ahttp,
+        tokens=bridge.provider,
+        limiter=RedisConcurrencyLimiter(hung, limit=1, redis_timeout=0.2),
+        retry=FAST_RETRY,
+    )
+    before = bridge.op_count("rest.rowset.get")
+    try:
+        with pytest.raises(MceUnavailable) as raised:
+            await _get_rows(caller, bridge, tenant_id)
+        assert raised.value.retry_safe
+        assert bridge.op_count("rest.rowset.get") == before
+        assert accepted
+    finally:
+        for writer in accepted:
+            writer.close()
+        server.close()
+        await hung.aclose()
