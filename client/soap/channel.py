@@ -3,7 +3,7 @@
 The channel glues the pieces: zeep builds the envelope (with the token the pipeline hands
 to ``build``), :class:`client.pipeline.MceCaller` sends it with retries and one token
 refresh, :func:`client.soap.faults.classify` reads faults first, and Retrieve pages are
-read by the lxml parser, in a worker thread when they are big so the event loop never
+read by the lxml parser, in the process's parse thread when big so the event loop never
 stalls on a 1 MB page. ``ContinueRequest`` paging is followed here, page by page: a
 10,000-DE retrieve never holds more than one page.
 """
@@ -11,7 +11,9 @@ stalls on a 1 MB page. ``ContinueRequest`` paging is followed here, page by page
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import httpx
@@ -37,6 +39,23 @@ R = TypeVar("R")
 
 THREAD_PARSE_BYTES = 64 * 1024
 """Pages bigger than this (about 150 results) are parsed off the event loop."""
+
+_parse_thread: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _parser_thread() -> ThreadPoolExecutor:
+    """This process's one thread for big pages (created again after a fork).
+
+    Reading a page is Python work under the GIL, so parsing several pages at once in
+    several threads is no faster than one after another; it only adds GIL hand-offs
+    (they took metadata sync from 10 to 12 s, docs/benchmarks.md), keeps the event loop
+    waiting for the GIL, and holds one parsed page per thread in memory.
+    """
+    global _parse_thread
+    pid = os.getpid()
+    if _parse_thread is None or _parse_thread[0] != pid:
+        _parse_thread = (pid, ThreadPoolExecutor(1, thread_name_prefix="soap-parse"))
+    return _parse_thread[1]
 
 
 class SoapChannel:
@@ -108,7 +127,10 @@ class SoapChannel:
 
     async def _parse_page(self, content: bytes, record_type: type[R]) -> RetrievePage[R]:
         if len(content) > self._thread_parse_bytes:
-            return await asyncio.to_thread(parse_retrieve, content, record_type)
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(
+                _parser_thread(), parse_retrieve, content, record_type
+            )
         return parse_retrieve(content, record_type)
 
     async def crud(

@@ -320,13 +320,14 @@ def _simple_predicate(flt: SimpleFilter, getter: Getter) -> Predicate:
 
         return anniversary
 
+    if op == "IN":
+        return _in_predicate(raw_values, getter)
+
     def compare(obj: Any) -> bool:
         value = getter(obj)
         if value is None:
             return False
         value = _normalise(value)
-        if op == "IN":
-            return any(value == _coerce(value, v) for v in raw_values)
         if op == "between":
             if len(raw_values) < 2:
                 return False
@@ -353,6 +354,37 @@ def _simple_predicate(flt: SimpleFilter, getter: Getter) -> Predicate:
         return False
 
     return compare
+
+
+def _in_predicate(raw_values: Sequence[str], getter: Getter) -> Predicate:
+    """``IN``: the value equals one of ``raw_values`` converted to its type.
+
+    Metadata sync sends hundreds of keys per ``IN`` and the filter runs on thousands of
+    fields, so the values are converted once per stored value type (``_coerce`` depends
+    only on it) into a set, instead of once per value and object.
+    """
+    converted: dict[type, frozenset[Any] | None] = {}
+
+    def member(obj: Any) -> bool:
+        value = getter(obj)
+        if value is None:
+            return False
+        value = _normalise(value)
+        kind = type(value)
+        if kind not in converted:
+            try:
+                converted[kind] = frozenset(_coerce(value, v) for v in raw_values)
+            except TypeError:  # an unhashable conversion: compare one by one
+                converted[kind] = None
+        wanted = converted[kind]
+        if wanted is None:
+            return any(value == _coerce(value, v) for v in raw_values)
+        try:
+            return value in wanted
+        except TypeError:
+            return any(value == _coerce(value, v) for v in raw_values)
+
+    return member
 
 
 def _ordered(low: Any, high: Any) -> bool:

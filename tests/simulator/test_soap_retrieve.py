@@ -196,6 +196,10 @@ def test_untyped_filter_operand_is_rejected_like_mce(ada: SoapClient) -> None:
         ),
         (right("Ordinal", "between", "2", "4"), {"Beta Word", "Gamma", "Delta"}),
         (right("Name", "IN", "Alpha", "GAMMA", "nope"), {"Alpha", "Gamma"}),
+        # IN converts its values to each property's type: numbers, enums, booleans
+        (right("MaxLength", "IN", "10", "18.0", "x"), {"Alpha", "Amount"}),
+        (right("FieldType", "IN", "DECIMAL", "boolean"), {"Amount", "Flag"}),
+        (right("IsPrimaryKey", "IN", "1", "maybe"), {"Alpha"}),
         (right("Name", "like", "alpha%"), {"Alpha", "alpha_two"}),
         (right("Name", "like", "_eta%"), {"Beta Word"}),
         (right("Name", "like", "[DG]%a"), {"Delta", "Gamma"}),
