@@ -34,6 +34,9 @@ __all__ = ["SoapFault", "business_error", "classify", "parse_fault"]
 _FAULT = f"{{{SOAP_ENV_NS}}}Fault"
 _TOKEN_FAULTS = ("token expired", "login failed")
 _AUTHORIZATION_FAILURE = 11  # MCE's documented ErrorCode for refused access
+#: The OverallStatus values of a response that worked, fully or in part (per-object results
+#: say which); anything else is not a response Quarry understands.
+_SUCCESS_STATUSES = frozenset({"OK", "MoreDataAvailable", "Has Errors"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +150,10 @@ def classify(response: httpx.Response) -> MceError | None:
         if overall == "Error":
             found = first_error(content)
             return business_error(*(found or ("Marketing Cloud refused the request.", None)))
+        if overall not in _SUCCESS_STATUSES:
+            return MceUnavailable(
+                "Marketing Cloud sent a SOAP response Quarry could not read.", status=status
+            )
         return None
     fault = parse_fault(content) if content else None
     if fault is not None:

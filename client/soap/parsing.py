@@ -195,6 +195,15 @@ def _reader(record_type: type[R]) -> Callable[[etree._Element], R]:
     return lambda element: record_type(**_read_columns(element, plan))
 
 
+def _document(content: bytes) -> etree._Element:
+    """The response's root element; a DOCTYPE is refused (SOAP 1.1 forbids one, and it is
+    where entity tricks live, even with entity resolution off)."""
+    root = etree.fromstring(content, parser=PARSER)
+    if root.getroottree().docinfo.doctype:
+        raise _unreadable("a DOCTYPE, which SOAP forbids")
+    return root
+
+
 def parse_retrieve(content: bytes, record_type: type[R]) -> RetrievePage[R]:
     """Read a ``RetrieveResponseMsg`` into records of ``record_type``.
 
@@ -205,7 +214,7 @@ def parse_retrieve(content: bytes, record_type: type[R]) -> RetrievePage[R]:
     """
     read = _reader(record_type)
     try:
-        root = etree.fromstring(content, parser=PARSER)
+        root = _document(content)
         message: etree._Element | None = None
         results: list[R] = []
         for candidate in root.iter(_RETRIEVE_RESPONSE):
@@ -232,7 +241,10 @@ def _status_of(message: etree._Element) -> tuple[str | None, str | None]:
 
 def peek_overall_status(content: bytes) -> str | None:
     """The first ``OverallStatus`` of a response, reading no further than needed (it is the
-    first child of a Retrieve response, so a big page is not parsed twice)."""
+    first child of a Retrieve response, so a big page is not parsed twice). ``None`` when the
+    response is unreadable or carries a DOCTYPE."""
+    if b"<!DOCTYPE" in content:
+        return None
     try:
         for _event, element in etree.iterparse(
             BytesIO(content), events=("end",), tag=_OVERALL_STATUS, **_SAFE
@@ -299,7 +311,7 @@ class PerformResponse:
 
 def _body_element(content: bytes) -> etree._Element:
     try:
-        root = etree.fromstring(content, parser=PARSER)
+        root = _document(content)
     except etree.XMLSyntaxError as exc:
         raise _unreadable("malformed XML") from exc
     body = root.find(_BODY)
