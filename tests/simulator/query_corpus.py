@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["CORPUS", "CorpusQuery", "TargetField"]
+from simulator.state import DataExtension, FieldSpec, Simulator
+
+__all__ = ["CORPUS", "CorpusQuery", "TargetField", "create_target"]
 
 
 @dataclass(frozen=True)
@@ -192,3 +194,23 @@ CORPUS: tuple[CorpusQuery, ...] = (
         (_KEY, TargetField("Status", max_length=12), _EMAIL),
     ),
 )
+
+
+def create_target(sim: Simulator, *, mid: int, key: str, query: CorpusQuery) -> DataExtension:
+    """A DE in BU ``mid`` (name and key ``key``) with the fields ``query`` writes."""
+    return sim.store.create_de(
+        mid=mid,
+        name=key,
+        customer_key=key,
+        fields=[
+            FieldSpec(
+                name=f.name,
+                field_type=f.field_type,
+                max_length=f.max_length if f.field_type != "Decimal" else None,
+                precision=f.max_length if f.field_type == "Decimal" else None,
+                scale=2 if f.field_type == "Decimal" else None,
+                is_primary_key=f.primary_key,
+            )
+            for f in query.fields
+        ],
+    )

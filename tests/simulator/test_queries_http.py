@@ -13,7 +13,7 @@ import pytest
 from simulator.state import FieldSpec, Simulator
 from tests.simulator.conftest import TokenFor
 from tests.simulator.helpers import bearer, parent_mid
-from tests.simulator.query_corpus import CORPUS, CorpusQuery
+from tests.simulator.query_corpus import CORPUS, create_target
 
 QUERIES = "automation/v1/queries"
 _ORDER_BY = (
@@ -226,31 +226,11 @@ def test_update_needs_a_primary_key(mce: Mce) -> None:
 # ------------------------------------------------------------------------- corpus
 
 
-def corpus_target(sim: Simulator, mid: int, index: int, query: CorpusQuery) -> str:
-    key = f"corpus_http_{index}"
-    sim.store.create_de(
-        mid=mid,
-        name=key,
-        customer_key=key,
-        fields=[
-            FieldSpec(
-                name=f.name,
-                field_type=f.field_type,
-                max_length=f.max_length if f.field_type != "Decimal" else None,
-                precision=f.max_length if f.field_type == "Decimal" else None,
-                scale=2 if f.field_type == "Decimal" else None,
-                is_primary_key=f.primary_key,
-            )
-            for f in query.fields
-        ],
-    )
-    return key
-
-
 @pytest.mark.parametrize("index", range(len(CORPUS)), ids=[q.name for q in CORPUS])
 def test_corpus_query_completes_over_http(mce: Mce, index: int) -> None:
     query = CORPUS[index]
-    key = corpus_target(mce.sim, mce.mid, index, query)
+    key = f"corpus_http_{index}"
+    create_target(mce.sim, mid=mce.mid, key=key, query=query)
     assert mce.validate(query.text, key)["queryValid"] is True
     _query_id, log = mce.run(query.text, key)
     assert log == ""

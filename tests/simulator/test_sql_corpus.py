@@ -6,7 +6,7 @@ import pytest
 
 from simulator.sql import QueryCatalog, run_query, validate_query
 from simulator.state import FieldSpec, Simulator
-from tests.simulator.query_corpus import CORPUS, CorpusQuery
+from tests.simulator.query_corpus import CORPUS, CorpusQuery, create_target
 from tests.simulator.test_sql_support import module_sim, us_mid
 
 sim = pytest.fixture(scope="module", name="sim")(module_sim)
@@ -27,22 +27,7 @@ def catalog(sim: Simulator) -> QueryCatalog:
 def test_corpus_query_completes(sim: Simulator, catalog: QueryCatalog, query: CorpusQuery) -> None:
     mid = us_mid(sim)
     key = "corpus_" + str(CORPUS.index(query))
-    target = sim.store.create_de(
-        mid=mid,
-        name=key,
-        customer_key=key,
-        fields=[
-            FieldSpec(
-                name=f.name,
-                field_type=f.field_type,
-                max_length=f.max_length if f.field_type != "Decimal" else None,
-                precision=f.max_length if f.field_type == "Decimal" else None,
-                scale=2 if f.field_type == "Decimal" else None,
-                is_primary_key=f.primary_key,
-            )
-            for f in query.fields
-        ],
-    )
+    target = create_target(sim, mid=mid, key=key, query=query)
     assert (
         validate_query(catalog, mid=mid, text=query.text, target=target, update_type="Overwrite")
         == []
