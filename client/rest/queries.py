@@ -125,7 +125,7 @@ class QueryActivities:
         update_type: UpdateType = UpdateType.OVERWRITE,
         description: str = "",
     ) -> QueryActivity:
-        """Create (flat body); never resent after a lost answer: use :meth:`find_by_key`."""
+        """Create (flat body); never resent after a lost answer: see :meth:`create_or_find`."""
         body = {
             "name": name,
             "key": key,
@@ -140,6 +140,45 @@ class QueryActivities:
             operation="rest.queries.create", method="POST", path=_BASE, body=body, idempotent=False
         )
         return _query(_mapping(answer))
+
+    async def create_or_find(
+        self,
+        *,
+        name: str,
+        key: str,
+        query_text: str,
+        target_key: str,
+        category_id: int,
+        update_type: UpdateType = UpdateType.OVERWRITE,
+        description: str = "",
+    ) -> QueryActivity:
+        """:meth:`create`, safe after a lost answer: on :class:`OutcomeUnknown` the query is
+        looked up by ``key`` first and created again only if absent; a second create refused
+        because the key exists by then (MCE finished the first late) ends in one more lookup.
+        """
+        fields: dict[str, Any] = {
+            "name": name,
+            "key": key,
+            "query_text": query_text,
+            "target_key": target_key,
+            "category_id": category_id,
+            "update_type": update_type,
+            "description": description,
+        }
+        try:
+            return await self.create(**fields)
+        except OutcomeUnknown:
+            pass
+        found = await self.find_by_key(key)
+        if found is not None:
+            return found
+        try:
+            return await self.create(**fields)
+        except MceValidationError:
+            found = await self.find_by_key(key)
+            if found is None:
+                raise
+            return found
 
     async def update(self, query_id: str, **changes: Any) -> QueryActivity:
         """PATCH the given REST fields (``queryText``, ``targetKey``, ...); idempotent."""

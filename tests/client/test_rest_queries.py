@@ -6,7 +6,7 @@ import pytest
 
 from client.errors import MceValidationError, NotFound, OutcomeUnknown
 from client.rest.api import RestClient
-from client.rest.queries import QueryActivities, UpdateType
+from client.rest.queries import QueryActivities, QueryActivity, UpdateType
 from simulator.state import Simulator
 from tests.client.conftest import Bridge
 
@@ -75,3 +75,46 @@ async def test_reset_on_start_is_not_resent(bridge: Bridge) -> None:
     with pytest.raises(OutcomeUnknown):
         await queries.start(seeded.id)
     assert bridge.op_count("rest.queries.start") == 1
+
+
+OPTED_IN = "SELECT SubscriberKey, EmailAddress FROM Subscribers WHERE OptIn = 1"
+
+
+async def _create_or_find(bridge: Bridge, sim: Simulator, key: str) -> QueryActivity:
+    return await queries_of(bridge).create_or_find(
+        name=key,
+        key=key,
+        query_text=OPTED_IN,
+        target_key="active_subscribers",
+        category_id=daily_folder(sim, bridge.target.mid),
+    )
+
+
+def _queries_with_key(sim: Simulator, bridge: Bridge, key: str) -> int:
+    return sum(1 for q in sim.store.list_queries(bridge.target.mid) if q.customer_key == key)
+
+
+async def test_create_or_find_after_a_create_that_never_arrived(
+    bridge: Bridge, sim: Simulator
+) -> None:
+    bridge.control("faults", {"operation": "rest.queries.create", "kind": "reset", "times": 1})
+    created = await _create_or_find(bridge, sim, "lost_q")
+    assert created.key == "lost_q"
+    assert _queries_with_key(sim, bridge, "lost_q") == 1
+    assert bridge.op_count("rest.queries.create") == 2
+    assert bridge.op_count("rest.queries.list") == 1
+
+
+async def test_create_or_find_after_a_create_that_arrived(bridge: Bridge, sim: Simulator) -> None:
+    made = sim.queries.create(  # MCE made it; the answer is lost below
+        mid=bridge.target.mid,
+        name="made_q",
+        customer_key="made_q",
+        query_text=OPTED_IN,
+        target_key="active_subscribers",
+    )
+    bridge.control("faults", {"operation": "rest.queries.create", "kind": "reset", "times": 1})
+    found = await _create_or_find(bridge, sim, "made_q")
+    assert found.id == made.object_id
+    assert _queries_with_key(sim, bridge, "made_q") == 1
+    assert bridge.op_count("rest.queries.create") == 1
