@@ -123,7 +123,11 @@ def business_error(message: str, code: int | None = None) -> MceError:
     between "not allowed", "not there" and "not valid"; the message itself is kept."""
     lowered = message.lower()
     text = message or "Marketing Cloud refused the request."
-    if code == _AUTHORIZATION_FAILURE or "insufficient privileges" in lowered:
+    if (
+        code == _AUTHORIZATION_FAILURE
+        or "insufficient privileges" in lowered
+        or "permission failed" in lowered  # the package lacks the scope (API Permission Failed)
+    ):
         return PermissionDenied(text, mce_message=message, mce_code=code, status=200)
     missing = "does not exist" in lowered or "not found" in lowered
     if missing and not lowered.startswith("requested value"):

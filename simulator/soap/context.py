@@ -42,6 +42,9 @@ class CallContext:
     token: TokenInfo
     #: ``Options/Client/ID`` of the request: the BU for objects that name none themselves.
     options_client: int | None = None
+    #: Set when the token lacks the scope for this call (:mod:`simulator.soap.permissions`):
+    #: the operation answers with this message instead of doing anything.
+    denied: str | None = None
 
     @property
     def store(self) -> Store:

@@ -32,6 +32,7 @@ from simulator.soap.faults import (
     server_fault,
 )
 from simulator.soap.operations import OPERATIONS
+from simulator.soap.permissions import PERMISSION_FAILED, missing_scope
 from simulator.soap.serialize import CONTENT_TYPE, envelope
 
 __all__ = ["soap_endpoint", "soap_url"]
@@ -113,7 +114,8 @@ async def soap_endpoint(request: Request) -> Response:
             actor=actor,
             relates_to=relates,
         )
-    ctx = CallContext(sim=sim, token=token)
+    denied = PERMISSION_FAILED if missing_scope(token, parsed.operation, object_type) else None
+    ctx = CallContext(sim=sim, token=token, denied=denied)
     try:
         body = await run_in_threadpool(operation.run, ctx, parsed.body)
     except SoapClientError as exc:

@@ -102,7 +102,11 @@ def run_crud(ctx: CallContext, body: etree._Element, *, operation: str) -> str:
             ctx = replace(ctx, options_client=client)
     for obj in _objects(body):
         handler = get_handler(obj.xsi_type or "")
-        if handler is None or operation not in handler.operations:
+        if ctx.denied is not None:
+            results.append(
+                ObjectResult(status_code="Error", status_message=ctx.denied, object_xml=obj.echo())
+            )
+        elif handler is None or operation not in handler.operations:
             results.append(_unsupported(obj, operation))
         elif operation == "Create":
             results.append(handler.create(ctx, obj))

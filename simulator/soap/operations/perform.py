@@ -123,6 +123,10 @@ _STARTERS: dict[str, Callable[[CallContext, ObjectReader], _Outcome]] = {
 def _perform_one(ctx: CallContext, action: str, obj: ObjectReader) -> _Outcome:
     kind = obj.xsi_type or "APIObject"
     starter = _STARTERS.get(kind)
+    if ctx.denied is not None:
+        return _Outcome(
+            ok=False, message=ctx.denied, object_type=kind, object_id=obj.text("ObjectID")
+        )
     try:
         if starter is None:
             raise MceValidationError(

@@ -137,6 +137,8 @@ def run_retrieve(ctx: CallContext, body: etree._Element) -> str:
     """Answer a ``RetrieveRequestMsg`` with a ``RetrieveResponseMsg`` body element."""
     request = parse_retrieve(body)
     paging = paging_store(ctx.sim)
+    if ctx.denied is not None:
+        return _response(f"Error: {ctx.denied}", new_request_id())
 
     if request.continue_id:
         cursor = paging.take(request.continue_id, owner=ctx.owner)

@@ -213,6 +213,11 @@ def test_classify_faults(status: int, content: bytes, expected: type[Exception])
             PermissionDenied,
             "Insufficient privileges to access business unit 5.",
         ),
+        (
+            "<OverallStatus>Error: API Permission Failed</OverallStatus>",
+            PermissionDenied,
+            "API Permission Failed",
+        ),
     ],
 )
 def test_classify_retrieve_business_errors(
