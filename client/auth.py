@@ -35,6 +35,7 @@ from client.observe import CallEvent, CallObserver, LoggingObserver, logger
 from client.pipeline import MAX_RESPONSE_BYTES, ResponseTooLarge, send_bounded
 from client.rest.classify import rest_classify
 from client.secret import Secret
+from client.tokens import CallTarget
 from client.userinfo import UserInfo, parse_userinfo
 
 __all__ = ["AuthClient", "ClientCredentials", "LegacyGrant", "TokenGrant"]
@@ -110,14 +111,18 @@ class AuthClient:
         redirect_uri: str,
         account_id: int | None = None,
         scope: str | None = None,
+        target: CallTarget | None = None,
     ) -> TokenGrant:
-        """Authorization-code exchange; ``redirect_uri`` as sent to ``/v2/authorize``."""
+        """Authorization-code exchange; ``redirect_uri`` as sent to ``/v2/authorize``.
+
+        ``target`` (every call takes one) only attributes the call in metrics.
+        """
         body: dict[str, Any] = {
             "grant_type": "authorization_code",
             "code": code,
             "redirect_uri": redirect_uri,
         }
-        return await self._grant("auth.token.authorization_code", body, account_id, scope)
+        return await self._grant("auth.token.authorization_code", body, account_id, scope, target)
 
     async def refresh(
         self,
@@ -125,22 +130,29 @@ class AuthClient:
         refresh_token: Secret,
         account_id: int | None = None,
         scope: str | None = None,
+        target: CallTarget | None = None,
     ) -> TokenGrant:
         """Refresh-token grant; ``account_id`` mints the pair for another BU (a MID)."""
         body: dict[str, Any] = {
             "grant_type": "refresh_token",
             "refresh_token": refresh_token.reveal(),
         }
-        return await self._grant("auth.token.refresh_token", body, account_id, scope)
+        return await self._grant("auth.token.refresh_token", body, account_id, scope, target)
 
     async def client_credentials(
-        self, *, account_id: int | None = None, scope: str | None = None
+        self,
+        *,
+        account_id: int | None = None,
+        scope: str | None = None,
+        target: CallTarget | None = None,
     ) -> TokenGrant:
         """Server-to-server grant (no refresh token)."""
         body: dict[str, Any] = {"grant_type": "client_credentials"}
-        return await self._grant("auth.token.client_credentials", body, account_id, scope)
+        return await self._grant("auth.token.client_credentials", body, account_id, scope, target)
 
-    async def legacy_request_token(self, *, refresh_token: Secret) -> LegacyGrant:
+    async def legacy_request_token(
+        self, *, refresh_token: Secret, target: CallTarget | None = None
+    ) -> LegacyGrant:
         """Legacy packages' ``/v1/requestToken``; a refused token means signing in again."""
         payload = {
             "clientId": self._credentials.client_id,
@@ -149,7 +161,7 @@ class AuthClient:
             "accessType": "offline",
         }
         body = await self._send(
-            "auth.requestToken", "POST", "v1/requestToken", json=payload, legacy=True
+            "auth.requestToken", "POST", "v1/requestToken", json=payload, legacy=True, target=target
         )
         try:
             return LegacyGrant(
@@ -161,13 +173,14 @@ class AuthClient:
         except (TypeError, ValueError):
             raise MceUnavailable("Marketing Cloud returned an unreadable token response.") from None
 
-    async def userinfo(self, *, access_token: Secret) -> UserInfo:
+    async def userinfo(self, *, access_token: Secret, target: CallTarget | None = None) -> UserInfo:
         """``GET /v2/userinfo`` for the token's user and BU (REFERENCE §1.2)."""
         body = await self._send(
             "auth.userinfo",
             "GET",
             "v2/userinfo",
             headers={"Authorization": f"Bearer {access_token.reveal()}"},
+            target=target,
         )
         try:
             return parse_userinfo(body, auth_base=self._auth_base, policy=self._policy)
@@ -180,6 +193,7 @@ class AuthClient:
         body: dict[str, Any],
         account_id: int | None,
         scope: str | None,
+        target: CallTarget | None,
     ) -> TokenGrant:
         body["client_id"] = self._credentials.client_id
         body["client_secret"] = self._credentials.client_secret.reveal()
@@ -187,7 +201,7 @@ class AuthClient:
             body["account_id"] = int(account_id)
         if scope is not None:
             body["scope"] = scope
-        answer = await self._send(operation, "POST", "v2/token", json=body)
+        answer = await self._send(operation, "POST", "v2/token", json=body, target=target)
         try:
             refresh = answer.get("refresh_token")
             scopes = answer.get("scope")
@@ -212,6 +226,7 @@ class AuthClient:
         json: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         legacy: bool = False,
+        target: CallTarget | None = None,
     ) -> Mapping[str, Any]:
         started = time.monotonic()
         status: int | None = None
@@ -246,12 +261,19 @@ class AuthClient:
                     "Marketing Cloud returned an unreadable answer.", status=status
                 )
         except MceError as error:
-            self._observe(operation, type(error).__name__, started, status)
+            self._observe(operation, type(error).__name__, started, status, target)
             raise
-        self._observe(operation, "ok", started, status)
+        self._observe(operation, "ok", started, status, target)
         return answer
 
-    def _observe(self, operation: str, outcome: str, started: float, status: int | None) -> None:
+    def _observe(
+        self,
+        operation: str,
+        outcome: str,
+        started: float,
+        status: int | None,
+        target: CallTarget | None,
+    ) -> None:
         """Report the call; a failing observer is logged, never raised: a refresh grant
         has already rotated the refresh token, and losing the answer would lose it."""
         event = CallEvent(
@@ -260,8 +282,8 @@ class AuthClient:
             duration=time.monotonic() - started,
             attempts=1,
             status=status,
-            tenant_id=None,
-            mid=None,
+            tenant_id=target.tenant_id if target is not None else None,
+            mid=target.mid if target is not None else None,
         )
         try:
             self._observer.call_finished(event)

@@ -27,7 +27,7 @@ class _CachingProvider:
         self._lock = asyncio.Lock()
         self.fetches = 0
 
-    async def _fetch(self) -> TokenGrant:
+    async def _fetch(self, target: CallTarget) -> TokenGrant:
         raise NotImplementedError
 
     def seed(self, grant: TokenGrant) -> None:
@@ -39,7 +39,7 @@ class _CachingProvider:
             current = self._current
             if current is not None and current.expires_at - self._early > datetime.now(UTC):
                 return current
-            grant = await self._fetch()
+            grant = await self._fetch(target)
             self.fetches += 1
             self.seed(grant)
             return AccessToken(value=grant.access_token, expires_at=grant.expires_at)
@@ -76,9 +76,9 @@ class RefreshingTokenProvider(_CachingProvider):
         if grant.refresh_token is not None:
             self._refresh_token = grant.refresh_token
 
-    async def _fetch(self) -> TokenGrant:
+    async def _fetch(self, target: CallTarget) -> TokenGrant:
         return await self._auth.refresh(
-            refresh_token=self._refresh_token, account_id=self._account_id
+            refresh_token=self._refresh_token, account_id=self._account_id, target=target
         )
 
 
@@ -96,5 +96,5 @@ class ClientCredentialsTokenProvider(_CachingProvider):
         self._auth = auth
         self._account_id = account_id
 
-    async def _fetch(self) -> TokenGrant:
-        return await self._auth.client_credentials(account_id=self._account_id)
+    async def _fetch(self, target: CallTarget) -> TokenGrant:
+        return await self._auth.client_credentials(account_id=self._account_id, target=target)

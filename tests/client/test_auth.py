@@ -10,7 +10,10 @@ import pytest
 from client.auth import AuthClient, ClientCredentials, TokenGrant
 from client.endpoints import EndpointPolicy, MceEndpoints
 from client.errors import AccessDenied, InvalidClient, ReauthRequired
+from client.observe import CallEvent
 from client.secret import Secret
+from client.simple_tokens import RefreshingTokenProvider
+from client.tokens import CallTarget
 from simulator.state import Simulator
 from tests.client.conftest import Control
 from tests.simulator.conftest import authorize_code
@@ -158,3 +161,38 @@ async def test_a_failing_observer_never_loses_a_rotated_refresh_token(
     fresh = await auth.refresh(refresh_token=grant.refresh_token)
     assert fresh.refresh_token is not None
     assert fresh.refresh_token != grant.refresh_token
+
+
+class _RecordingObserver:
+    def __init__(self) -> None:
+        self.events: list[CallEvent] = []
+
+    def call_finished(self, event: CallEvent) -> None:
+        self.events.append(event)
+
+
+async def test_auth_calls_are_attributed_to_their_tenant_in_metrics(
+    ahttp: httpx.AsyncClient,
+    endpoints: MceEndpoints,
+    policy: EndpointPolicy,
+    credentials: ClientCredentials,
+    grant: TokenGrant,
+    sim: Simulator,
+) -> None:
+    observer = _RecordingObserver()
+    auth = AuthClient(
+        http=ahttp,
+        auth_base=endpoints.auth_base,
+        policy=policy,
+        credentials=credentials,
+        observer=observer,
+    )
+    assert grant.refresh_token is not None
+    target = CallTarget(tenant_id=sim.store.enterprise.eid, mid=sim.store.enterprise.eid)
+    provider = RefreshingTokenProvider(auth=auth, refresh_token=grant.refresh_token)
+    await provider.access_token(target)  # nothing cached yet: one refresh for this target
+    await auth.client_credentials()  # no target given: not attributed
+    refresh, s2s = observer.events
+    assert (refresh.operation, refresh.outcome) == ("auth.token.refresh_token", "ok")
+    assert (refresh.tenant_id, refresh.mid) == (target.tenant_id, target.mid)
+    assert (s2s.tenant_id, s2s.mid) == (None, None)
