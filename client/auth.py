@@ -31,7 +31,7 @@ from client.errors import (
     response_too_large,
     transport_error,
 )
-from client.observe import CallEvent, CallObserver, LoggingObserver, logger
+from client.observe import CallObserver, LoggingObserver, report_call
 from client.pipeline import MAX_RESPONSE_BYTES, ResponseTooLarge, send_bounded
 from client.rest.classify import rest_classify
 from client.secret import Secret
@@ -274,21 +274,15 @@ class AuthClient:
         status: int | None,
         target: CallTarget | None,
     ) -> None:
-        """Report the call; a failing observer is logged, never raised: a refresh grant
-        has already rotated the refresh token, and losing the answer would lose it."""
-        event = CallEvent(
+        report_call(
+            self._observer,
             operation=operation,
             outcome=outcome,
-            duration=time.monotonic() - started,
+            started=started,
             attempts=1,
             status=status,
-            tenant_id=target.tenant_id if target is not None else None,
-            mid=target.mid if target is not None else None,
+            target=target,
         )
-        try:
-            self._observer.call_finished(event)
-        except Exception:
-            logger.exception("call observer failed")
 
 
 def _auth_error(response: httpx.Response, *, legacy: bool) -> MceError:

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from client.tokens import CallTarget
 
 __all__ = [
     "CallEvent",
@@ -21,6 +25,7 @@ __all__ = [
     "LoggingObserver",
     "ObserverChain",
     "logger",
+    "report_call",
 ]
 
 logger = logging.getLogger("quarry.client")
@@ -41,6 +46,36 @@ class CallEvent:
 
 class CallObserver(Protocol):
     def call_finished(self, event: CallEvent) -> None: ...
+
+
+def report_call(
+    observer: CallObserver,
+    *,
+    operation: str,
+    outcome: str,
+    started: float,
+    attempts: int,
+    status: int | None,
+    target: CallTarget | None,
+) -> None:
+    """Tell ``observer`` about one finished call (``started`` from ``time.monotonic()``).
+
+    A failing observer is logged, never raised: the call's own result (say, a refresh grant
+    that has already rotated the refresh token) must not be lost to a metrics problem.
+    """
+    event = CallEvent(
+        operation=operation,
+        outcome=outcome,
+        duration=time.monotonic() - started,
+        attempts=attempts,
+        status=status,
+        tenant_id=target.tenant_id if target is not None else None,
+        mid=target.mid if target is not None else None,
+    )
+    try:
+        observer.call_finished(event)
+    except Exception:
+        logger.exception("call observer failed")
 
 
 class LoggingObserver:

@@ -31,7 +31,7 @@ from client.errors import (
     transport_error,
 )
 from client.limits import ConcurrencyLimiter
-from client.observe import CallEvent, CallObserver, LoggingObserver, logger
+from client.observe import CallObserver, LoggingObserver, logger, report_call
 from client.tokens import CallTarget, TokenProvider
 
 __all__ = [
@@ -303,16 +303,12 @@ class MceCaller:
         status: int | None,
         target: CallTarget,
     ) -> None:
-        event = CallEvent(
+        report_call(
+            self._observer,
             operation=operation,
             outcome=outcome,
-            duration=time.monotonic() - started,
+            started=started,
             attempts=attempts,
             status=status,
-            tenant_id=target.tenant_id,
-            mid=target.mid,
+            target=target,
         )
-        try:
-            self._observer.call_finished(event)
-        except Exception:
-            logger.exception("call observer failed")
