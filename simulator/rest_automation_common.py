@@ -23,7 +23,10 @@ from simulator.errors import ErrorCode, MceValidationError
 from simulator.responses import BadJson, read_json, rest_error
 
 __all__ = [
+    "EXECUTE_SCOPE",
     "MAX_PAGE_SIZE",
+    "READ_SCOPE",
+    "WRITE_SCOPE",
     "Page",
     "check_types",
     "iso_server_time",
@@ -38,6 +41,12 @@ T = TypeVar("T")
 
 #: REFERENCE §4.4: the server caps list pages at 25 items.
 MAX_PAGE_SIZE = 25
+#: OAuth scopes of the automation family (queries and automations alike).
+READ_SCOPE, WRITE_SCOPE, EXECUTE_SCOPE = (
+    "automations_read",
+    "automations_write",
+    "automations_execute",
+)
 #: Plain ASCII digits only, at most seven of them (**[sim]**: as the rowset's ``$page``).
 _DIGITS = re.compile(r"[0-9]{1,7}")
 #: ``Name eq 'x'`` (``''`` escapes a quote) or ``categoryId eq 12``.

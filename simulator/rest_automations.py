@@ -24,6 +24,9 @@ from simulator.automations import ActivitySpec, Automation, Automations
 from simulator.errors import MceValidationError
 from simulator.responses import rest_error, sim_of
 from simulator.rest_automation_common import (
+    EXECUTE_SCOPE,
+    READ_SCOPE,
+    WRITE_SCOPE,
     Page,
     check_types,
     iso_server_time,
@@ -37,7 +40,6 @@ from simulator.rest_common import rest_entry
 
 __all__ = ["automation_detail", "routes"]
 
-_READ, _WRITE, _EXECUTE = "automations_read", "automations_write", "automations_execute"
 _BASE = "/automation/v1/automations"
 #: ``startSource.typeId`` of a schedule (REFERENCE §4.5's example).
 _SCHEDULE_SOURCE = 1
@@ -121,7 +123,7 @@ async def _found(request: Request, operation: str, scope: str) -> Automation | R
 
 async def list_automations(request: Request) -> Response:
     """``{count, page, pageSize, items}``, 25 per page at most; ``$filter`` on name or key."""
-    info = await rest_entry(request, "rest.automations.list", _READ)
+    info = await rest_entry(request, "rest.automations.list", READ_SCOPE)
     if isinstance(info, Response):
         return info
     page = Page.parse(request)
@@ -137,7 +139,7 @@ async def list_automations(request: Request) -> Response:
 
 
 async def get_automation(request: Request) -> Response:
-    found = await _found(request, "rest.automations.get", _READ)
+    found = await _found(request, "rest.automations.get", READ_SCOPE)
     return found if isinstance(found, Response) else JSONResponse(automation_detail(found))
 
 
@@ -198,7 +200,7 @@ async def _parsed(
     request: Request, operation: str
 ) -> tuple[int, dict[str, Any], list[list[ActivitySpec]] | None, dict[str, Any] | None] | Response:
     """Authorise and read a create/PATCH body: (mid, body, steps, schedule)."""
-    info = await rest_entry(request, operation, _WRITE)
+    info = await rest_entry(request, operation, WRITE_SCOPE)
     if isinstance(info, Response):
         return info
     body = await object_body(request)
@@ -270,7 +272,7 @@ async def run_automation(request: Request) -> Response:
 
     A run still in progress → ``409 30002`` **[sim]**.
     """
-    found = await _found(request, "rest.automations.start", _EXECUTE)
+    found = await _found(request, "rest.automations.start", EXECUTE_SCOPE)
     if isinstance(found, Response):
         return found
     try:

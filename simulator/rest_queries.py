@@ -24,6 +24,9 @@ from simulator.errors import ErrorCode, MceValidationError
 from simulator.model import DataExtension, QueryDefinition
 from simulator.responses import rest_error, sim_of
 from simulator.rest_automation_common import (
+    EXECUTE_SCOPE,
+    READ_SCOPE,
+    WRITE_SCOPE,
     Page,
     check_types,
     iso_server_time,
@@ -38,7 +41,6 @@ from simulator.state import Simulator
 
 __all__ = ["query_item", "routes"]
 
-_READ, _WRITE, _EXECUTE = "automations_read", "automations_write", "automations_execute"
 _BASE = "/automation/v1/queries"
 #: ``targetUpdateTypeId`` → name (REFERENCE §4.4: Overwrite=0, Update=1, Append=2).
 UPDATE_TYPE_NAMES = ("Overwrite", "Update", "Append")
@@ -127,7 +129,7 @@ async def _found(
 # ------------------------------------------------------------------ reads
 async def list_queries(request: Request) -> Response:
     """``{count, page, pageSize, items}``; ``$filter`` on ``name``, ``key`` or ``categoryId``."""
-    info = await rest_entry(request, "rest.queries.list", _READ)
+    info = await rest_entry(request, "rest.queries.list", READ_SCOPE)
     if isinstance(info, Response):
         return info
     page = Page.parse(request)
@@ -149,7 +151,7 @@ async def list_queries(request: Request) -> Response:
 
 
 async def get_query(request: Request) -> Response:
-    found = await _found(request, "rest.queries.get", _READ)
+    found = await _found(request, "rest.queries.get", READ_SCOPE)
     if isinstance(found, Response):
         return found
     sim, query = found
@@ -158,7 +160,7 @@ async def get_query(request: Request) -> Response:
 
 async def query_is_running(request: Request) -> Response:
     """``{"queryDefinitionId", "isRunning"}``: true while a run is Queued or Processing."""
-    found = await _found(request, "rest.queries.isrunning", _READ)
+    found = await _found(request, "rest.queries.isrunning", READ_SCOPE)
     if isinstance(found, Response):
         return found
     sim, query = found
@@ -169,7 +171,7 @@ async def query_is_running(request: Request) -> Response:
 
 async def query_log(request: Request) -> Response:
     """Empty when the last run did not fail (REFERENCE §4.4); else its error **[sim]**."""
-    found = await _found(request, "rest.queries.log", _READ)
+    found = await _found(request, "rest.queries.log", READ_SCOPE)
     if isinstance(found, Response):
         return found
     sim, query = found
@@ -237,7 +239,7 @@ def _rejected(
 
 async def _write_body(request: Request, operation: str) -> tuple[Any, dict[str, Any]] | Response:
     """Authorise, parse and type-check a create/PATCH body."""
-    info = await rest_entry(request, operation, _WRITE)
+    info = await rest_entry(request, operation, WRITE_SCOPE)
     if isinstance(info, Response):
         return info
     body = await object_body(request)
@@ -330,7 +332,7 @@ async def update_query(request: Request) -> Response:
 
 async def delete_query(request: Request) -> Response:
     """``"OK"`` (a JSON string, REFERENCE §4.4)."""
-    found = await _found(request, "rest.queries.delete", _WRITE)
+    found = await _found(request, "rest.queries.delete", WRITE_SCOPE)
     if isinstance(found, Response):
         return found
     sim, query = found
@@ -346,7 +348,7 @@ async def start_query(request: Request) -> Response:
 
     A query still running → ``409 30002`` **[sim]**.
     """
-    found = await _found(request, "rest.queries.start", _EXECUTE)
+    found = await _found(request, "rest.queries.start", EXECUTE_SCOPE)
     if isinstance(found, Response):
         return found
     sim, query = found
@@ -365,7 +367,7 @@ async def validate_query(request: Request) -> Response:
     Property names are matched ignoring case, as MCE's deserializer does **[sim]**; an
     unknown ``targetKey`` is reported as an error of the query **[sim]**.
     """
-    info = await rest_entry(request, "rest.queries.validate", _WRITE)
+    info = await rest_entry(request, "rest.queries.validate", WRITE_SCOPE)
     if isinstance(info, Response):
         return info
     raw = await object_body(request)
