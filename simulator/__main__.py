@@ -75,16 +75,9 @@ def _base_url(public_url: str | None) -> str | None:
     return None if not public_url else public_url.rstrip("/") + "/"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    refusal = refuse_production(os.environ)
-    if refusal:
-        sys.stderr.write(refusal + "\n")
-        return 2
-    if args.public_url and not args.public_url.startswith(("http://", "https://")):
-        sys.stderr.write("--public-url must be an http(s) URL\n")
-        return 2
-    config = SimulatorConfig(
+def _config(args: argparse.Namespace) -> SimulatorConfig:
+    """The settings the options ask for; ``ValueError`` names a bad one."""
+    return SimulatorConfig(
         seed=args.seed,
         scale=args.scale,
         latency_ms=args.latency_ms,
@@ -101,6 +94,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         quirk_early_completed_date=args.quirks,
         quirk_rows_visible_after_seconds=3.0 if args.quirks else 0.0,
     )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    refusal = refuse_production(os.environ)
+    if refusal:
+        sys.stderr.write(refusal + "\n")
+        return 2
+    if args.public_url and not args.public_url.startswith(("http://", "https://")):
+        sys.stderr.write("--public-url must be an http(s) URL\n")
+        return 2
+    try:
+        config = _config(args)
+    except ValueError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 2
     if args.command == "describe":
         sim = Simulator(config)
         base = _base_url(args.public_url) or f"http://{_public_host(args.host)}:{args.port}/"

@@ -55,5 +55,17 @@ class SimulatorConfig:
     def __post_init__(self) -> None:
         if self.scale not in SCALES:
             raise ValueError(f"scale must be one of {SCALES}")
+        durations = {
+            "query_queue_seconds": self.query_queue_seconds,
+            "query_base_seconds": self.query_base_seconds,
+            "query_seconds_per_million_rows": self.query_seconds_per_million_rows,
+            "quirk_rows_visible_after_seconds": self.quirk_rows_visible_after_seconds,
+            "quirk_status_lag_polls": self.quirk_status_lag_polls,
+        }
+        for name, value in durations.items():
+            if not 0 <= value < float("inf"):
+                raise ValueError(f"{name} must be a finite number of 0 or more")
+        if not 0 < self.query_timeout_seconds < float("inf"):
+            raise ValueError("query_timeout_seconds must be a finite number above 0")
         if self.base_url is not None and not self.base_url.endswith("/"):
             self.base_url += "/"

@@ -93,3 +93,26 @@ def test_refuses_to_run_in_production() -> None:
     assert result.returncode == 2
     assert "development-only" in result.stderr
     assert result.stdout == ""  # it never printed its JSON line (never listened)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--query-timeout-seconds", "0", "query_timeout_seconds must be a finite number above 0"),
+        ("--query-base-seconds", "-1", "query_base_seconds must be a finite number of 0"),
+        ("--query-queue-seconds", "nan", "query_queue_seconds must be a finite number of 0"),
+        (
+            "--query-seconds-per-million-rows",
+            "inf",
+            "query_seconds_per_million_rows must be a finite number of 0",
+        ),
+    ],
+)
+def test_bad_query_timings_are_refused(option: str, value: str, message: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "simulator", "describe", option, value],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert result.stdout == ""
