@@ -431,3 +431,14 @@ def test_perform_starts_an_automation(served: Served) -> None:
     assert target is not None and sim.rows.count(target) > 0
     unknown = client.call("Perform", body.replace(automation.object_id, "nope"))
     assert unknown.value("//p:Result/p:ErrorCode") == "310008"
+
+
+def test_perform_without_definitions_is_a_client_fault(served: Served) -> None:
+    _sim, client = served(with_rows=False)
+    reply = client.call(
+        "Perform",
+        f'<PerformRequestMsg xmlns="{PARTNER}"><Action>Start</Action></PerformRequestMsg>',
+    )
+    assert reply.status == 500
+    assert reply.fault_code == "soap:Client"
+    assert "Definitions/Definition" in (reply.fault_string or "")
