@@ -11,6 +11,8 @@ MODEL_MODULES = [
     "models.audit",
     "models.api_token",
     "models.metadata",
+    "models.wallet",
+    "models.support",
 ]
 
 

@@ -15,6 +15,18 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789"  # noqa: S105 - refused in production
 DEV_DB_PASSWORD = "quarry-dev"  # noqa: S105 - refused in production
+# The development key-encryption key of the token wallet: "<key id>:<base64 of 32 bytes>".
+DEV_WALLET_KEKS = "dev-1:ZGV2LWluc2VjdXJlLXdhbGxldC1rZWstY2hhbmdlISE="  # refused in production
+
+# The least an SQL workbench needs (REFERENCE §1.1); ``offline`` is added when background work
+# (query runs, metadata sync) must use the token after the user's MCE session ends.
+DEFAULT_MCE_SCOPES = (
+    "data_extensions_read",
+    "data_extensions_write",
+    "automations_read",
+    "automations_write",
+    "automations_execute",
+)
 
 APP_ROLE = "quarry_app"
 SYSTEM_ROLE = "quarry_system"
@@ -66,6 +78,24 @@ def _int(value: str | None, default: int) -> int:
         raise SettingsError(f"not an integer: {value!r}") from exc
 
 
+def _seconds(value: str | None, default: int, *, name: str, minimum: int = 1) -> int:
+    seconds = _int(value, default)
+    if seconds < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}")
+    return seconds
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``, lower-cased, default ports dropped."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    port = f":{parts.port}" if parts.port and parts.port != default else ""
+    return f"{parts.scheme}://{host}{port}"
+
+
 def with_role(url: str, *, user: str, password: str) -> str:
     """``url`` with its user and password replaced (used to derive per-role URLs)."""
     parts = urlsplit(url)
@@ -109,6 +139,29 @@ class Settings:
     db_pool_size: int = 10
     max_request_bytes: int = 1_000_000
     log_level: str = "INFO"
+    # MCE installed packages (REFERENCE §1.1, §1.3). The enhanced package signs users in with
+    # OAuth; the legacy package (pre-2019) posts an HS256 JWT. Legacy sign-in is off unless
+    # its JWT signing secret is set.
+    mce_client_id: str = ""
+    mce_client_secret: str = ""
+    mce_browser_auth_base_url: str = ""
+    mce_scopes: tuple[str, ...] = DEFAULT_MCE_SCOPES
+    mce_offline_access: bool = True
+    mce_redirect_uri_override: str = ""
+    mce_legacy_client_id: str = ""
+    mce_legacy_client_secret: str = ""
+    mce_legacy_jwt_secret: str = ""
+    # Token wallet key-encryption keys, "id:base64key" comma-separated, the first active.
+    wallet_keks: str = DEV_WALLET_KEKS
+    wallet_kek_file: str = ""
+    # Sessions: idle and absolute lifetimes.
+    session_idle_seconds: int = 2 * 3600
+    session_absolute_seconds: int = 12 * 3600
+    # Rate limits, requests per minute (per IP and, once known, per user or token).
+    rate_limit_signin_per_minute: int = 30
+    rate_limit_graphql_per_minute: int = 600
+    rate_limit_bearer_per_minute: int = 600
+    api_token_max_days: int = 365
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -142,6 +195,46 @@ class Settings:
             db_pool_size=_int(env_vars.get("DB_POOL_SIZE"), 10),
             max_request_bytes=_int(env_vars.get("MAX_REQUEST_BYTES"), 1_000_000),
             log_level=env_vars.get("LOG_LEVEL", "INFO").upper(),
+            mce_client_id=env_vars.get("MCE_CLIENT_ID", ""),
+            mce_client_secret=env_vars.get("MCE_CLIENT_SECRET", ""),
+            mce_browser_auth_base_url=env_vars.get("MCE_BROWSER_AUTH_BASE_URL", ""),
+            mce_scopes=tuple(scopes.split())
+            if (scopes := env_vars.get("MCE_SCOPES"))
+            else (DEFAULT_MCE_SCOPES),
+            mce_offline_access=_bool(env_vars.get("MCE_OFFLINE_ACCESS"), True),
+            mce_redirect_uri_override=env_vars.get("MCE_REDIRECT_URI", ""),
+            mce_legacy_client_id=env_vars.get("MCE_LEGACY_CLIENT_ID", ""),
+            mce_legacy_client_secret=env_vars.get("MCE_LEGACY_CLIENT_SECRET", ""),
+            mce_legacy_jwt_secret=env_vars.get("MCE_LEGACY_JWT_SECRET", ""),
+            wallet_keks=env_vars.get("WALLET_KEKS")
+            or ("" if env_vars.get("WALLET_KEK_FILE") else DEV_WALLET_KEKS),
+            wallet_kek_file=env_vars.get("WALLET_KEK_FILE", ""),
+            session_idle_seconds=_seconds(
+                env_vars.get("SESSION_IDLE_SECONDS"), 2 * 3600, name="SESSION_IDLE_SECONDS"
+            ),
+            session_absolute_seconds=_seconds(
+                env_vars.get("SESSION_ABSOLUTE_SECONDS"),
+                12 * 3600,
+                name="SESSION_ABSOLUTE_SECONDS",
+            ),
+            rate_limit_signin_per_minute=_seconds(
+                env_vars.get("RATE_LIMIT_SIGNIN_PER_MINUTE"),
+                30,
+                name="RATE_LIMIT_SIGNIN_PER_MINUTE",
+            ),
+            rate_limit_graphql_per_minute=_seconds(
+                env_vars.get("RATE_LIMIT_GRAPHQL_PER_MINUTE"),
+                600,
+                name="RATE_LIMIT_GRAPHQL_PER_MINUTE",
+            ),
+            rate_limit_bearer_per_minute=_seconds(
+                env_vars.get("RATE_LIMIT_BEARER_PER_MINUTE"),
+                600,
+                name="RATE_LIMIT_BEARER_PER_MINUTE",
+            ),
+            api_token_max_days=_seconds(
+                env_vars.get("API_TOKEN_MAX_DAYS"), 365, name="API_TOKEN_MAX_DAYS"
+            ),
         )
         settings.validate()
         return settings
@@ -149,6 +242,38 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.env is Environment.PRODUCTION
+
+    @property
+    def browser_auth_base_url(self) -> str:
+        """Where browsers are sent to authorize (differs from the server's in Compose)."""
+        return (self.mce_browser_auth_base_url or self.mce_auth_base_url).rstrip("/") + "/"
+
+    @property
+    def mce_redirect_uri(self) -> str:
+        """The OAuth redirect URI registered on the package: our callback."""
+        return self.mce_redirect_uri_override or f"{self.public_url}/api/auth/callback"
+
+    @property
+    def requested_scopes(self) -> tuple[str, ...]:
+        """Scopes asked for at authorize: the configured ones, plus ``offline`` when wanted."""
+        scopes = tuple(s for s in self.mce_scopes if s != "offline")
+        return (*scopes, "offline") if self.mce_offline_access else scopes
+
+    @property
+    def legacy_sign_in_enabled(self) -> bool:
+        return bool(self.mce_legacy_jwt_secret)
+
+    @property
+    def mce_dev_origin(self) -> str | None:
+        """The simulator's origin, the only MCE host allowed outside production; else None."""
+        if self.is_production or not self.simulator_enabled:
+            return None
+        return origin_of(self.mce_auth_base_url)
+
+    @property
+    def trusted_origins(self) -> frozenset[str]:
+        """Origins whose cookie-authenticated requests may change state: ours and MCE's."""
+        return frozenset({origin_of(self.public_url), *map(origin_of, self.frame_ancestors)})
 
     @property
     def app_database_url(self) -> str:
@@ -174,6 +299,8 @@ class Settings:
             ("DATABASE_URL", self.database_url, {"postgres", "postgresql"}),
             ("REDIS_URL", self.redis_url, {"redis", "rediss", "unix"}),
             ("MCE_AUTH_BASE_URL", self.mce_auth_base_url, {"http", "https"}),
+            ("MCE_BROWSER_AUTH_BASE_URL", self.browser_auth_base_url, {"http", "https"}),
+            ("MCE_REDIRECT_URI", self.mce_redirect_uri, {"http", "https"}),
         ):
             if urlsplit(url).scheme not in schemes:
                 raise SettingsError(f"{name} must be a URL with scheme {sorted(schemes)}")
@@ -182,6 +309,8 @@ class Settings:
                 raise SettingsError(
                     "FRAME_ANCESTORS must list exact https origins without wildcards"
                 )
+        if self.session_absolute_seconds < self.session_idle_seconds:
+            raise SettingsError("SESSION_ABSOLUTE_SECONDS must not be below SESSION_IDLE_SECONDS")
         if not self.is_production:
             return
         problems = []
@@ -193,6 +322,18 @@ class Settings:
             problems.append("PUBLIC_URL must be https")
         if self.simulator_enabled:
             problems.append("the MCE simulator cannot be enabled in production")
+        if self.wallet_keks == DEV_WALLET_KEKS:
+            problems.append("WALLET_KEKS or WALLET_KEK_FILE must be set")
+        if not (self.mce_client_id and self.mce_client_secret):
+            problems.append("MCE_CLIENT_ID and MCE_CLIENT_SECRET must be set")
+        if self.legacy_sign_in_enabled and len(self.mce_legacy_jwt_secret) < 32:
+            problems.append("MCE_LEGACY_JWT_SECRET must be at least 32 characters")
+        for name, url in (
+            ("MCE_AUTH_BASE_URL", self.mce_auth_base_url),
+            ("MCE_BROWSER_AUTH_BASE_URL", self.browser_auth_base_url),
+        ):
+            if not url.startswith("https://"):
+                problems.append(f"{name} must be https")
         if self.embedded_services:
             problems.append("embedded Postgres/Redis cannot be enabled in production")
         if problems:

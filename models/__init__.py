@@ -5,8 +5,10 @@ from models.audit import ActorType, AuditEvent, Outcome
 from models.context import MissingTenantContext, TenantContext, tenant_transaction
 from models.metadata import CachedDataExtension
 from models.repository import ModelRepository, TenantRepository
+from models.support import SupportToken
 from models.tenant import BusinessUnit, Tenant, TenantStatus
 from models.user import Membership, Role, User
+from models.wallet import DataKeyStatus, GrantKind, WalletDataKey, WalletEntry, WalletStatus
 
 __all__ = [
     "ActorType",
@@ -14,16 +16,22 @@ __all__ = [
     "AuditEvent",
     "BusinessUnit",
     "CachedDataExtension",
+    "DataKeyStatus",
+    "GrantKind",
     "Membership",
     "MissingTenantContext",
     "ModelRepository",
     "Outcome",
     "Role",
+    "SupportToken",
     "Tenant",
     "TenantContext",
     "TenantRepository",
     "TenantStatus",
     "TokenScope",
     "User",
+    "WalletDataKey",
+    "WalletEntry",
+    "WalletStatus",
     "tenant_transaction",
 ]

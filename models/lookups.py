@@ -59,3 +59,19 @@ async def find_api_token(token_hash: str) -> ApiTokenRecord | None:
             "SELECT * FROM quarry_lookup_api_token($1)", [token_hash]
         )
     return ApiTokenRecord(**rows[0]) if rows else None
+
+
+@dataclass(frozen=True)
+class SupportTokenRecord:
+    id: UUID
+    name: str
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+async def find_support_token(token_hash: str) -> SupportTokenRecord | None:
+    async with in_transaction(CONNECTION) as conn:
+        rows = await conn.execute_query_dict(
+            "SELECT * FROM quarry_lookup_support_token($1)", [token_hash]
+        )
+    return SupportTokenRecord(**rows[0]) if rows else None

@@ -15,6 +15,9 @@ PROD_OK = {
     "DATABASE_URL": "postgresql://owner@db.internal:5432/quarry",
     "REDIS_URL": "rediss://cache.internal:6379/0",
     "MCE_AUTH_BASE_URL": "https://example.auth.marketingcloudapis.com/",
+    "MCE_CLIENT_ID": "client-id",
+    "MCE_CLIENT_SECRET": "client-secret",
+    "WALLET_KEKS": "prod-1:cHJvZHVjdGlvbi1rZWstMzItYnl0ZXMtbG9uZyEhISE=",
 }
 
 
@@ -43,6 +46,10 @@ def test_production_with_real_secrets_turns_dev_parts_off() -> None:
         ({"PUBLIC_URL": "http://quarry.example.com"}, "PUBLIC_URL must be https"),
         ({"SIMULATOR_ENABLED": "true"}, "simulator"),
         ({"EMBEDDED_SERVICES": "1"}, "embedded"),
+        ({"WALLET_KEKS": ""}, "WALLET_KEKS"),
+        ({"MCE_CLIENT_SECRET": ""}, "MCE_CLIENT_ID"),
+        ({"MCE_LEGACY_JWT_SECRET": "short"}, "MCE_LEGACY_JWT_SECRET"),
+        ({"MCE_BROWSER_AUTH_BASE_URL": "http://mce.example"}, "MCE_BROWSER_AUTH_BASE_URL"),
     ],
 )
 def test_production_refuses_unsafe_settings(override: dict[str, str], complaint: str) -> None:
@@ -60,6 +67,10 @@ def test_production_refuses_unsafe_settings(override: dict[str, str], complaint:
         {"FRAME_ANCESTORS": "http://mc.exacttarget.com"},
         {"DB_POOL_SIZE": "many"},
         {"SIMULATOR_ENABLED": "maybe"},
+        {"SESSION_IDLE_SECONDS": "0"},
+        {"SESSION_IDLE_SECONDS": "7200", "SESSION_ABSOLUTE_SECONDS": "60"},
+        {"RATE_LIMIT_GRAPHQL_PER_MINUTE": "-1"},
+        {"MCE_REDIRECT_URI": "javascript:alert(1)"},
     ],
 )
 def test_malformed_settings_are_refused(override: dict[str, str]) -> None:
@@ -89,3 +100,17 @@ def test_public_url_is_configured_not_taken_from_host() -> None:
 def test_role_urls_keep_host_port_and_socket(url: str, expected: str) -> None:
     settings = Settings.from_env({"DATABASE_URL": url, "APP_DB_PASSWORD": "pw/1"})
     assert settings.app_database_url == expected
+
+
+def test_scopes_ask_for_offline_only_when_background_work_needs_it() -> None:
+    assert Settings.from_env({}).requested_scopes[-1] == "offline"
+    online = Settings.from_env({"MCE_OFFLINE_ACCESS": "false", "MCE_SCOPES": "a_read offline"})
+    assert online.requested_scopes == ("a_read",)
+
+
+def test_the_simulator_is_the_only_mce_host_outside_production() -> None:
+    dev = Settings.from_env({"MCE_AUTH_BASE_URL": "http://127.0.0.1:8900/"})
+    assert dev.mce_dev_origin == "http://127.0.0.1:8900"
+    assert Settings.from_env(PROD_OK).mce_dev_origin is None
+    assert dev.mce_redirect_uri == "http://localhost:8000/api/auth/callback"
+    assert "https://mc.exacttarget.com" in dev.trusted_origins

@@ -6,7 +6,12 @@ import asyncpg
 import pytest
 
 APP_ROLE = "quarry_app"
-LOOKUP_FUNCTIONS = {"quarry_lookup_tenant", "quarry_lookup_user", "quarry_lookup_api_token"}
+LOOKUP_FUNCTIONS = {
+    "quarry_lookup_tenant",
+    "quarry_lookup_user",
+    "quarry_lookup_api_token",
+    "quarry_lookup_support_token",
+}
 
 EXPECTED_APP_GRANTS = {
     "tenants": {"SELECT", "INSERT", "UPDATE"},
@@ -16,6 +21,8 @@ EXPECTED_APP_GRANTS = {
     "api_tokens": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "mce_data_extensions": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "audit_events": {"SELECT", "INSERT"},
+    "wallet_data_keys": {"SELECT", "INSERT", "UPDATE", "DELETE"},
+    "wallet_entries": {"SELECT", "INSERT", "UPDATE", "DELETE"},
 }
 
 
@@ -145,3 +152,19 @@ async def test_keys_include_tenant_id(admin_conn: asyncpg.Connection, contype: s
     assert rows, "expected some constraints"
     offenders = [r["conname"] for r in rows if "tenant_id" not in r["cols"]]
     assert offenders == []
+
+
+async def test_support_tokens_are_out_of_the_app_roles_reach(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    """No tenant column, so no tenant policy: the app role has no grant and RLS is forced."""
+    row = await admin_conn.fetchrow(
+        "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = 'support_tokens'"
+    )
+    assert row is not None and row["relrowsecurity"] and row["relforcerowsecurity"]
+    grants = await admin_conn.fetchval(
+        "SELECT count(*) FROM information_schema.role_table_grants"
+        " WHERE grantee = $1 AND table_name = 'support_tokens'",
+        APP_ROLE,
+    )
+    assert grants == 0

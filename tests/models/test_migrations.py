@@ -45,7 +45,12 @@ async def test_migrations_apply_to_empty_database_and_are_idempotent() -> None:
     try:
         await migrate(settings)
         first = await _snapshot(settings.database_url)
-        assert [row[1] for row in first["migrations"]] == ["0001_initial", "0002_security"]
+        assert [row[1] for row in first["migrations"]] == [
+            "0001_initial",
+            "0002_security",
+            "0003_wallet_support",
+            "0004_wallet_security",
+        ]
         assert {row[0] for row in first["policies"]} >= {"tenants", "users", "audit_events"}
         await migrate(settings)
         assert await _snapshot(settings.database_url) == first
