@@ -14,6 +14,10 @@ from typing import Any
 from tortoise import fields
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
+from tortoise.transactions import in_transaction
+
+from models.context import CONNECTION, TenantContext
+from models.repository import TenantRepository
 
 
 class Outcome(StrEnum):
@@ -94,3 +98,18 @@ async def append_audit_event(
             json.dumps(details or {}, separators=(",", ":")),
         ],
     )
+
+
+async def record_audit_event(ctx: TenantContext | None, **event: Any) -> None:
+    """Append one event under ``ctx`` (joining this task's open transaction for it), or, for
+    an event before any tenant is known, in a transaction of its own with no context.
+
+    ``event`` takes :func:`append_audit_event`'s keyword arguments except ``tenant_id``,
+    which comes from ``ctx``.
+    """
+    if ctx is None:
+        async with in_transaction(CONNECTION) as conn:
+            await append_audit_event(conn, tenant_id=None, **event)
+        return
+    async with TenantRepository(ctx).transaction() as conn:
+        await append_audit_event(conn, tenant_id=ctx.tenant_id, **event)

@@ -25,6 +25,11 @@ class Principal:
     parent_mid: int | None = None
     read_only: bool = False
     scopes: frozenset[str] = field(default_factory=frozenset)
+    #: MCE's numeric user id (the wallet and MCE calls are keyed by it).
+    mce_user_id: int | None = None
+    #: The session (its id's hash) or API token this principal authenticated with.
+    session_id_hash: str | None = None
+    api_token_id: UUID | None = None
 
     def tenant_context(self) -> TenantContext:
         visible = {self.mid} | ({self.parent_mid} if self.parent_mid else set())

@@ -1,0 +1,66 @@
+"""Every Redis key and channel the app uses, each built by one function.
+
+Keys carry ids and hashes only: never a token, a session id or customer data. Secrets that
+name a key (a session id, an OAuth state nonce) appear hashed, so reading Redis gives an
+attacker nothing to replay.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from uuid import UUID
+
+PREFIX = "quarry"
+
+
+def digest(secret: str) -> str:
+    """The SHA-256 hex digest naming a secret in a key (never the secret itself)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+# ------------------------------------------------------------------ sessions
+def session_key(id_hash: str) -> str:
+    return f"{PREFIX}:session:{id_hash}"
+
+
+def user_sessions_key(tenant_id: int, user_id: UUID) -> str:
+    """The set of session id hashes of one user (purge, sign-out everywhere)."""
+    return f"{PREFIX}:sessions:user:{tenant_id}:{user_id}"
+
+
+def tenant_sessions_key(tenant_id: int) -> str:
+    """The set of session id hashes in one tenant (uninstall)."""
+    return f"{PREFIX}:sessions:tenant:{tenant_id}"
+
+
+SESSION_ENDED_CHANNEL = f"{PREFIX}:events:session-ended"
+
+
+# ------------------------------------------------------------------ sign-in
+def oauth_state_key(nonce_hash: str) -> str:
+    return f"{PREFIX}:oauth-state:{nonce_hash}"
+
+
+def legacy_jti_key(jti_hash: str) -> str:
+    return f"{PREFIX}:legacy-jti:{jti_hash}"
+
+
+def oauth_code_key(code_hash: str) -> str:
+    """A code already presented to the callback (MCE codes are single-use)."""
+    return f"{PREFIX}:oauth-code:{code_hash}"
+
+
+# ------------------------------------------------------------------ rate limits
+def rate_limit_key(bucket: str, subject: str, window: int) -> str:
+    return f"{PREFIX}:rate:{bucket}:{subject}:{window}"
+
+
+# ------------------------------------------------------------------ token wallet
+def access_token_key(tenant_id: int, mid: int, user_id: UUID) -> str:
+    """An MCE access token, encrypted with the tenant's wallet key, with a TTL."""
+    return f"{PREFIX}:wallet:access:{tenant_id}:{mid}:{user_id}"
+
+
+def refresh_lock_key(tenant_id: int, mid: int, user_id: UUID) -> str:
+    """Single-flight refresh across processes."""
+    return f"{PREFIX}:wallet:refresh-lock:{tenant_id}:{mid}:{user_id}"
