@@ -1,0 +1,61 @@
+"""The cookies the app sets, built by hand.
+
+Quarry runs inside MCE's iframe, a third-party context, so its cookies must be
+``SameSite=None; Secure`` and, for browsers that partition third-party cookies (CHIPS),
+``Partitioned``. Starlette's ``set_cookie`` cannot emit ``Partitioned`` on Python 3.11
+(``http.cookies`` learned it in 3.14), so the header is built here, one attribute at a time.
+The ``__Host-`` prefix makes browsers refuse the cookie unless it is Secure, has ``Path=/``
+and no ``Domain``: no sibling subdomain can plant or shadow it. Browsers accept Secure
+cookies from ``http://localhost``, so development works over http.
+"""
+
+from __future__ import annotations
+
+import re
+from http.cookies import CookieError, SimpleCookie
+
+__all__ = [
+    "SESSION_COOKIE",
+    "SIGNIN_COOKIE",
+    "clear_cookie_header",
+    "read_cookie",
+    "set_cookie_header",
+]
+
+SESSION_COOKIE = "__Host-quarry_session"
+#: Binds an OAuth ``state`` to the browser that started the sign-in.
+SIGNIN_COOKIE = "__Host-quarry_signin"
+
+_VALUE = re.compile(r"[A-Za-z0-9_\-.~]{1,256}")
+
+
+def set_cookie_header(name: str, value: str, *, max_age: int | None) -> str:
+    """The ``Set-Cookie`` value; ``max_age`` None makes a browser-session cookie."""
+    if _VALUE.fullmatch(value) is None:
+        raise ValueError("cookie values are URL-safe tokens")
+    parts = [f"{name}={value}", "Path=/", "Secure", "HttpOnly", "SameSite=None", "Partitioned"]
+    if max_age is not None:
+        parts.insert(2, f"Max-Age={int(max_age)}")
+    return "; ".join(parts)
+
+
+def clear_cookie_header(name: str) -> str:
+    """A ``Set-Cookie`` value that deletes the cookie (same attributes, so it matches)."""
+    return "; ".join(
+        [f"{name}=", "Path=/", "Max-Age=0", "Secure", "HttpOnly", "SameSite=None", "Partitioned"]
+    )
+
+
+def read_cookie(cookie_header: str | None, name: str) -> str | None:
+    """One cookie's value from a ``Cookie`` header, or None (malformed headers too)."""
+    if not cookie_header:
+        return None
+    jar = SimpleCookie()
+    try:
+        jar.load(cookie_header)
+    except CookieError:
+        return None
+    morsel = jar.get(name)
+    if morsel is None or _VALUE.fullmatch(morsel.value) is None:
+        return None
+    return morsel.value
