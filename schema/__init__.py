@@ -13,7 +13,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from schema.errors import UserError, should_mask_error
 from schema.extensions import IntrospectionGate, PublicErrorCodes
-from schema.root import Query
+from schema.root import Mutation, Query
 
 MAX_DEPTH = 12
 MAX_TOKENS = 5_000
@@ -22,6 +22,7 @@ RELAY_MAX_RESULTS = 100
 
 schema = strawberry.Schema(
     query=Query,
+    mutation=Mutation,
     types=[UserError],
     config=StrawberryConfig(relay_max_results=RELAY_MAX_RESULTS),
     extensions=[

@@ -1,4 +1,4 @@
-"""The root Query (Mutation and Subscription roots arrive with their first fields)."""
+"""The root types, composed from one class per area (each in its own module)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from strawberry.types import Info
 
 from resolvers.health import get_health
 from resolvers.viewer import get_viewer
+from schema.account import AccountMutation
 from schema.context import GraphQLContext
-from schema.types import BusinessUnit, Health, Tenant, User, Viewer
+from schema.types import Health, Viewer
 
 
 @strawberry.type
@@ -20,13 +21,9 @@ class Query:
     @strawberry.field(description="The signed-in user; null when signed out.")
     async def viewer(self, info: Info[GraphQLContext, None]) -> Viewer | None:
         viewer = await get_viewer(info.context.principal)
-        if viewer is None:
-            return None
-        return Viewer(
-            user=User.from_row(viewer.user),
-            tenant=Tenant.from_row(viewer.tenant),
-            business_unit=BusinessUnit.from_row(viewer.business_unit),
-            available_business_units=[
-                BusinessUnit.from_row(bu) for bu in viewer.available_business_units
-            ],
-        )
+        return None if viewer is None else Viewer.from_domain(viewer)
+
+
+@strawberry.type
+class Mutation(AccountMutation):
+    pass

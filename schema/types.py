@@ -8,6 +8,7 @@ from models import BusinessUnit as BusinessUnitRow
 from models import Tenant as TenantRow
 from models import User as UserRow
 from resolvers.health import Health as HealthData
+from resolvers.viewer import Viewer as ViewerData
 
 
 @strawberry.type(description="Whether the API answers, and its version.")
@@ -69,3 +70,14 @@ class Viewer:
     tenant: Tenant
     business_unit: BusinessUnit
     available_business_units: list[BusinessUnit]
+
+    @classmethod
+    def from_domain(cls, viewer: ViewerData) -> Viewer:
+        return cls(
+            user=User.from_row(viewer.user),
+            tenant=Tenant.from_row(viewer.tenant),
+            business_unit=BusinessUnit.from_row(viewer.business_unit),
+            available_business_units=[
+                BusinessUnit.from_row(bu) for bu in viewer.available_business_units
+            ],
+        )

@@ -1,0 +1,65 @@
+"""Building the long-lived services the routes and GraphQL share, from settings.
+
+Kept out of ``create_app`` so the app, the CLI and tests build them the same way. Everything
+here is per process and holds no tenant state in memory that correctness depends on: sessions,
+OAuth state, replay markers and cached access tokens live in Redis.
+"""
+
+from __future__ import annotations
+
+import httpx
+from redis.asyncio import Redis
+from starlette.applications import Starlette
+
+from app.settings import Settings
+from client.secret import Secret
+from services.mce_auth import MceAuthConfig, MceAuthFactory
+from services.oauth_state import OAuthStateStore
+from services.sessions import SessionStore
+from services.signin import RefreshTokenStore, SignInConfig, SignInService
+
+__all__ = ["mce_auth_factory", "wire_auth"]
+
+
+def mce_auth_factory(settings: Settings, *, http: httpx.AsyncClient) -> MceAuthFactory:
+    return MceAuthFactory(
+        MceAuthConfig(
+            client_id=settings.mce_client_id,
+            client_secret=Secret(settings.mce_client_secret),
+            legacy_client_id=settings.mce_legacy_client_id,
+            legacy_client_secret=Secret(settings.mce_legacy_client_secret),
+            dev_origin=settings.mce_dev_origin,
+        ),
+        http=http,
+    )
+
+
+def wire_auth(
+    app: Starlette,
+    settings: Settings,
+    *,
+    redis: Redis,
+    mce_http: httpx.AsyncClient,
+    wallet: RefreshTokenStore,
+) -> None:
+    """``app.state``: ``mce_auth``, ``sessions``, ``signin``."""
+    factory = mce_auth_factory(settings, http=mce_http)
+    app.state.mce_auth = factory
+    app.state.sessions = SessionStore(
+        redis,
+        idle_seconds=settings.session_idle_seconds,
+        absolute_seconds=settings.session_absolute_seconds,
+    )
+    app.state.signin = SignInService(
+        config=SignInConfig(
+            client_id=settings.mce_client_id,
+            authorize_base=settings.browser_auth_base_url,
+            redirect_uri=settings.mce_redirect_uri,
+            scopes=settings.requested_scopes,
+            legacy_jwt_secret=settings.mce_legacy_jwt_secret,
+        ),
+        auth=factory,
+        states=OAuthStateStore(redis, secret_key=settings.secret_key),
+        redis=redis,
+        wallet=wallet,
+    )

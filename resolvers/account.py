@@ -1,0 +1,171 @@
+"""Account use-cases: switching BU inside the app, removing a user, uninstalling.
+
+Thin, like every resolver: authorise the viewer, validate input, call a service. Expected
+failures come back as :class:`~services.errors.QuarryError` for the payload's
+``userErrors``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+from uuid import UUID
+
+from client.errors import AccessDenied, MceError, ReauthRequired
+from models import BusinessUnit, Membership, Role, TenantContext, TenantRepository, User
+from resolvers.viewer import Viewer, get_viewer
+from services import audit
+from services.audit import Actor, ActorType, Outcome, RequestMeta
+from services.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied, QuarryError
+from services.identity import Principal, PrincipalKind
+from services.purge import PurgeResult, WalletPurger, purge_tenant, purge_user
+from services.sessions import SessionStore
+
+__all__ = ["parse_mid", "remove_user", "switch_business_unit", "uninstall_tenant"]
+
+
+class BusinessUnitMinter(Protocol):
+    async def mint_for_business_unit(
+        self, ctx: TenantContext, *, user_id: UUID, from_mid: int, to_mid: int
+    ) -> Any: ...
+
+
+class ReauthNeeded(QuarryError):
+    code = "REAUTH_REQUIRED"
+
+
+def parse_mid(value: str, *, field: str = "mid") -> int:
+    """A MID from its GraphQL string form; refuses anything but a positive integer."""
+    text = value.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 18 or int(text) <= 0:
+        raise InvalidInput("A business unit id (MID) is a positive number.", field=field)
+    return int(text)
+
+
+def _session_principal(principal: Principal | None) -> Principal:
+    if principal is None:
+        raise NotAuthenticated("Sign in first.")
+    if principal.kind is not PrincipalKind.SESSION:
+        raise PermissionDenied("Only a signed-in browser session can do this, not an API token.")
+    return principal
+
+
+async def switch_business_unit(
+    principal: Principal | None,
+    *,
+    mid_text: str,
+    session_id: str | None,
+    session_kind: str,
+    sessions: SessionStore,
+    wallet: BusinessUnitMinter,
+    meta: RequestMeta,
+) -> Viewer:
+    """Move the session to another BU the user is a member of, minting that BU's tokens."""
+    principal = _session_principal(principal)
+    mid = parse_mid(mid_text)
+    ctx = principal.tenant_context()
+    repo = TenantRepository(ctx)
+    membership = await repo.of(Membership).get_or_none(user_id=principal.user_id, mid=mid)
+    if membership is None:
+        raise NotFound("You have no access to that business unit.", field="mid")
+    if mid != principal.mid:
+        if session_kind != "enhanced":
+            raise PermissionDenied(
+                "This sign-in cannot switch business units; switch in Marketing Cloud instead.",
+                field="mid",
+            )
+        try:
+            await wallet.mint_for_business_unit(
+                ctx, user_id=principal.user_id, from_mid=principal.mid, to_mid=mid
+            )
+        except ReauthRequired:
+            raise ReauthNeeded(
+                "Your Marketing Cloud session has ended; open Quarry again from Marketing Cloud."
+            ) from None
+        except AccessDenied:
+            raise PermissionDenied(
+                "Marketing Cloud denied access to that business unit.", field="mid"
+            ) from None
+        except MceError:
+            raise QuarryError(
+                "Marketing Cloud did not answer; try again.", code="MCE_UNAVAILABLE"
+            ) from None
+        parent = await _parent_of(ctx, mid)
+        moved = await sessions.switch_business_unit(session_id or "", mid=mid, parent_mid=parent)
+        if moved is None:
+            raise NotAuthenticated("Your session has ended; sign in again.")
+        await audit.record(
+            ctx,
+            action="auth.switch_business_unit",
+            outcome=Outcome.SUCCESS,
+            actor=Actor(ActorType.USER, str(principal.user_id)),
+            meta=meta,
+            target=f"bu:{mid}",
+            details={"from_mid": principal.mid, "to_mid": mid},
+        )
+        principal = moved.principal()
+    viewer = await get_viewer(principal)
+    if viewer is None:
+        raise NotFound("That business unit is not available.", field="mid")
+    return viewer
+
+
+async def _parent_of(ctx: TenantContext, mid: int) -> int | None:
+    unit = await TenantRepository(ctx).of(BusinessUnit).get_or_none(mid=mid)
+    return None if unit is None else unit.parent_mid
+
+
+async def _require_admin(principal: Principal) -> None:
+    repo = TenantRepository(principal.tenant_context())
+    membership = await repo.of(Membership).get_or_none(user_id=principal.user_id, mid=principal.mid)
+    if membership is None or membership.role != Role.ADMIN:
+        raise PermissionDenied("Only an administrator of this account can do this.")
+
+
+async def remove_user(
+    principal: Principal | None,
+    *,
+    user_id_text: str,
+    sessions: SessionStore,
+    wallet: WalletPurger,
+    meta: RequestMeta,
+) -> PurgeResult:
+    principal = _session_principal(principal)
+    await _require_admin(principal)
+    try:
+        user_id = UUID(user_id_text)
+    except ValueError:
+        raise InvalidInput("Not a user id.", field="userId") from None
+    ctx = principal.tenant_context()
+    if await TenantRepository(ctx).of(User).get_or_none(id=user_id) is None:
+        raise NotFound("No such user in this account.", field="userId")
+    return await purge_user(
+        ctx,
+        user_id=user_id,
+        sessions=sessions,
+        wallet=wallet,
+        actor=Actor(ActorType.USER, str(principal.user_id)),
+        meta=meta,
+    )
+
+
+async def uninstall_tenant(
+    principal: Principal | None,
+    *,
+    confirm_enterprise_id: str,
+    sessions: SessionStore,
+    wallet: WalletPurger,
+    meta: RequestMeta,
+) -> PurgeResult:
+    principal = _session_principal(principal)
+    await _require_admin(principal)
+    if confirm_enterprise_id.strip() != str(principal.tenant_id):
+        raise InvalidInput(
+            "Type this account's enterprise id to confirm.", field="confirmEnterpriseId"
+        )
+    return await purge_tenant(
+        TenantContext(tenant_id=principal.tenant_id, user_id=principal.user_id),
+        sessions=sessions,
+        wallet=wallet,
+        actor=Actor(ActorType.USER, str(principal.user_id)),
+        meta=meta,
+    )

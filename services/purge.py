@@ -1,0 +1,98 @@
+"""Removing a user, or uninstalling a tenant: every credential of theirs goes at once.
+
+What goes (DESIGN.md, secrets): wallet entries (refresh tokens), cached access tokens,
+sessions and API tokens. A removed user's row goes too (memberships and tokens cascade);
+an uninstalled tenant keeps its row, marked ``uninstalled``, so its audit trail still has a
+tenant to belong to, and signing in again reinstalls it. Each purge is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+from uuid import UUID
+
+from models import ApiToken, Outcome, Tenant, TenantContext, TenantRepository, TenantStatus, User
+from services import audit
+from services.audit import Actor, RequestMeta
+from services.errors import NotFound
+from services.sessions import SessionStore
+
+__all__ = ["PurgeResult", "WalletPurger", "purge_tenant", "purge_user"]
+
+
+class WalletPurger(Protocol):
+    async def delete_for_user(self, ctx: TenantContext, user_id: UUID) -> Any: ...
+
+    async def delete_for_tenant(self, ctx: TenantContext) -> Any: ...
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    sessions: int
+    api_tokens: int
+    users: int
+
+
+async def purge_user(
+    ctx: TenantContext,
+    *,
+    user_id: UUID,
+    sessions: SessionStore,
+    wallet: WalletPurger,
+    actor: Actor,
+    meta: RequestMeta,
+) -> PurgeResult:
+    """End the user's sessions, drop their wallet entries and API tokens, delete the user."""
+    repo = TenantRepository(ctx)
+    user = await repo.of(User).get_or_none(id=user_id)
+    if user is None:
+        raise NotFound("No such user in this account.", field="userId")
+    ended = await sessions.end_for_user(ctx.tenant_id, user_id)
+    async with repo.transaction():
+        await wallet.delete_for_user(ctx, user_id)
+        tokens = await repo.of(ApiToken).delete(user_id=user_id)
+        users = await repo.of(User).delete(id=user_id)
+        await audit.record(
+            ctx,
+            action="admin.user_removed",
+            outcome=Outcome.SUCCESS,
+            actor=actor,
+            meta=meta,
+            target=f"user:{user_id}",
+            details={"mce_user_id": user.mce_user_id, "sessions": ended, "api_tokens": tokens},
+        )
+    # A session created between the first sweep and the delete would outlive the user.
+    ended += await sessions.end_for_user(ctx.tenant_id, user_id)
+    return PurgeResult(sessions=ended, api_tokens=tokens, users=users)
+
+
+async def purge_tenant(
+    ctx: TenantContext,
+    *,
+    sessions: SessionStore,
+    wallet: WalletPurger,
+    actor: Actor,
+    meta: RequestMeta,
+) -> PurgeResult:
+    """Uninstall: every session, wallet entry, data key and API token of the tenant."""
+    repo = TenantRepository(ctx)
+    tenant = await repo.of(Tenant).get_or_none(tenant_id=ctx.tenant_id)
+    if tenant is None:
+        raise NotFound("No such account.")
+    ended = await sessions.end_for_tenant(ctx.tenant_id)
+    async with repo.transaction():
+        await repo.of(Tenant).update({"tenant_id": ctx.tenant_id}, status=TenantStatus.UNINSTALLED)
+        await wallet.delete_for_tenant(ctx)
+        tokens = await repo.of(ApiToken).delete()
+        await audit.record(
+            ctx,
+            action="admin.tenant_uninstalled",
+            outcome=Outcome.SUCCESS,
+            actor=actor,
+            meta=meta,
+            target=f"tenant:{ctx.tenant_id}",
+            details={"sessions": ended, "api_tokens": tokens},
+        )
+    ended += await sessions.end_for_tenant(ctx.tenant_id)
+    return PurgeResult(sessions=ended, api_tokens=tokens, users=0)
