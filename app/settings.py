@@ -26,6 +26,7 @@ DEFAULT_MCE_SCOPES = (
     "automations_read",
     "automations_write",
     "automations_execute",
+    "accounts_read",  # the BUs a user can switch to (SOAP BusinessUnit)
 )
 
 APP_ROLE = "quarry_app"
