@@ -20,6 +20,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from tortoise import Tortoise
 
 from app.db import tortoise_config
+from app.graphiql import graphiql_routes
 from app.graphql import QuarryGraphQL
 from app.logs import configure_logging
 from app.middleware import BodySizeLimitMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
@@ -85,7 +86,12 @@ def create_app(settings: Settings | None = None, *, manage_orm: bool = True) -> 
         Route("/api/readyz", readyz, methods=["GET"]),
         Route("/api", api_not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         Route("/api/{rest:path}", api_not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
-        Mount("/", SpaFiles(directory=spa_directory(), html=True), name="spa"),
+        *graphiql_routes(enabled=settings.graphiql_enabled),
+        Mount(
+            "/",
+            SpaFiles(directory=spa_directory(), dev_sign_in=not settings.is_production),
+            name="spa",
+        ),
     ]
     middleware = [
         Middleware(RequestIdMiddleware),

@@ -1,15 +1,26 @@
-"""Serve the single-page app: real files when they exist, ``index.html`` for deep links."""
+"""Serve the single-page app: real files when they exist, ``index.html`` for deep links.
+
+``index.html`` carries ``<meta name="quarry-sign-in" content="mce">``: users open Quarry from
+Marketing Cloud's app switcher, which starts the sign-in. Outside production there is no real
+MCE to start it, so the page is served with ``content="development"`` and the app offers a
+"Sign in" link to ``/api/auth/login`` (the simulator then approves). No other data is put into
+the page: everything else the app learns from the API.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
-from starlette.staticfiles import StaticFiles
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.staticfiles import PathLike, StaticFiles
+from starlette.types import Scope
 
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
+SIGN_IN_META = '<meta name="quarry-sign-in" content="mce">'
+DEV_SIGN_IN_META = '<meta name="quarry-sign-in" content="development">'
 
 
 def spa_directory() -> Path:
@@ -19,20 +30,44 @@ def spa_directory() -> Path:
 
 
 class SpaFiles(StaticFiles):
-    """StaticFiles that falls back to ``index.html`` so client-side routes deep-link."""
+    """StaticFiles that falls back to ``index.html`` so client-side routes deep-link.
 
-    async def get_response(self, path: str, scope: dict) -> Response:  # type: ignore[override]
+    ``dev_sign_in`` marks ``index.html`` so the app shows its development-only sign-in link.
+    """
+
+    def __init__(self, *, directory: Path, dev_sign_in: bool = False) -> None:
+        super().__init__(directory=directory, html=True)
+        self.index = Path(directory).resolve() / "index.html"
+        self.dev_sign_in = dev_sign_in
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
         try:
             return await super().get_response(path, scope)
         except HTTPException as exc:
             if exc.status_code != 404:
                 raise
-            return FileResponse(Path(str(self.directory)) / "index.html", media_type="text/html")
+            return self.index_response()
+
+    def file_response(
+        self,
+        full_path: PathLike,
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        if Path(full_path).resolve() == self.index:
+            return self.index_response()
+        return super().file_response(full_path, stat_result, scope, status_code)
+
+    def index_response(self) -> Response:
+        """``index.html``, marked for development sign-in when enabled; never cached stale."""
+        page = self.index.read_text(encoding="utf-8")
+        if self.dev_sign_in:
+            page = page.replace(SIGN_IN_META, DEV_SIGN_IN_META, 1)
+        return HTMLResponse(page, headers={"cache-control": "no-cache"})
 
 
 async def api_not_found(request: Request) -> Response:
-    from starlette.responses import JSONResponse
-
     return JSONResponse(
         {"error": {"code": "NOT_FOUND", "message": f"No API route {request.url.path}"}},
         status_code=404,

@@ -1,0 +1,106 @@
+/*
+ * Quarry's GraphiQL boot script (our code; GraphiQL, React and ReactDOM are third-party builds
+ * loaded before it by index.html).
+ *
+ * How requests to /api/graphql are authenticated:
+ *  - With the session cookie (signed in to Quarry in this browser): the cookie goes along and,
+ *    because cookie-authenticated POSTs must prove they come from our pages, the X-CSRF-Token
+ *    header carries the token that GET /api/auth/session hands to same-origin scripts.
+ *  - With a bearer token that support paste into GraphiQL's headers editor, for example
+ *    {"Authorization": "Bearer qrs_..."}: the request then goes without cookies and without the
+ *    CSRF token, so it is the token's alone.
+ * GraphiQL keeps headers in memory only (shouldPersistHeaders stays false): a pasted token never
+ * reaches localStorage.
+ * Subscriptions use graphql-transport-ws on the same path; the browser sends the cookie and our
+ * Origin with the upgrade.
+ */
+(function () {
+  "use strict";
+
+  var ENDPOINT = "/api/graphql";
+  var SESSION = "/api/auth/session";
+  var DEFAULT_QUERY = [
+    "# Quarry's GraphQL API. Signed in to Quarry in this browser, requests use your session.",
+    "# Support: paste a token into Headers as {\"Authorization\": \"Bearer qrs_...\"}.",
+    "",
+    "{",
+    "  viewer {",
+    "    user { name email }",
+    "    tenant { name enterpriseId }",
+    "    businessUnit { mid name }",
+    "  }",
+    "}",
+    "",
+  ].join("\n");
+
+  // Undefined until asked; null when there is no session (or no token to be had).
+  var csrfToken;
+
+  async function loadCsrfToken() {
+    try {
+      var response = await fetch(SESSION, {
+        credentials: "include",
+        cache: "no-store",
+        headers: { Accept: "application/json" },
+      });
+      if (!response.ok) {
+        return null;
+      }
+      var session = await response.json();
+      return session && session.signedIn && session.csrfToken ? session.csrfToken : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function withOptions(init, headers, credentials) {
+    return Object.assign({}, init, { headers: headers, credentials: credentials });
+  }
+
+  async function quarryFetch(url, init) {
+    var headers = new Headers((init && init.headers) || {});
+    if (headers.has("Authorization")) {
+      return fetch(url, withOptions(init, headers, "omit"));
+    }
+    if (csrfToken === undefined) {
+      csrfToken = await loadCsrfToken();
+    }
+    if (csrfToken) {
+      headers.set("X-CSRF-Token", csrfToken);
+    }
+    var response = await fetch(url, withOptions(init, headers, "include"));
+    if (response.status === 403) {
+      // The session may have changed since the token was read (signed in again, switched BU):
+      // read it once more and retry once.
+      var fresh = await loadCsrfToken();
+      if (fresh && fresh !== csrfToken) {
+        csrfToken = fresh;
+        headers.set("X-CSRF-Token", fresh);
+        return fetch(url, withOptions(init, headers, "include"));
+      }
+    }
+    return response;
+  }
+
+  function subscriptionUrl() {
+    var url = new URL(ENDPOINT, window.location.href);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    return url.href;
+  }
+
+  var fetcher = GraphiQL.createFetcher({
+    url: ENDPOINT,
+    subscriptionUrl: subscriptionUrl(),
+    fetch: quarryFetch,
+    // Our API answers plain JSON; no multipart (@defer/@stream) responses.
+    enableIncrementalDelivery: false,
+  });
+
+  ReactDOM.createRoot(document.getElementById("graphiql")).render(
+    React.createElement(GraphiQL, {
+      fetcher: fetcher,
+      defaultQuery: DEFAULT_QUERY,
+      shouldPersistHeaders: false,
+    })
+  );
+})();
