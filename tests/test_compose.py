@@ -150,7 +150,31 @@ def test_servers_listen_on_the_ports_they_publish(services: dict[str, dict[str, 
     simulator = " ".join(services["simulator"]["command"])
     assert "uvicorn app.main:app --host 0.0.0.0 --port 8000" in api
     assert "-m simulator --host 0.0.0.0 --port 8900 --control" in simulator
-    assert services["worker"]["command"] == ["python", "-m", "app.worker"]
+    assert services["worker"]["command"][-1].endswith("exec python -m app.worker")
+
+
+@pytest.mark.parametrize("name", ["api", "worker"])
+def test_app_and_worker_get_the_simulators_package_credentials(
+    services: dict[str, dict[str, Any]], name: str
+) -> None:
+    """Both refresh MCE tokens, so both need the (simulated) package's client id and secret,
+    which follow from the simulator's seed."""
+    command = " ".join(services[name]["command"])
+    seed = services["simulator"]["command"]
+    assert "--seed" not in seed  # the simulator's default seed, 1
+    assert 'eval "$(python -m app.devstack.simulator_env --seed 1)"' in command
+
+
+def test_browsers_are_sent_to_the_simulators_published_port(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    env = _env(services["api"])
+    browser = urlsplit(env["MCE_BROWSER_AUTH_BASE_URL"])
+    published = services["simulator"]["ports"][0].split(":")
+    assert (browser.hostname, str(browser.port)) == (
+        published[0].replace("127.0.0.1", "localhost"),
+        published[1],
+    )
 
 
 @pytest.mark.parametrize("name", ["api", "worker"])

@@ -1,0 +1,203 @@
+"""Switching BU inside the app, removing a user, uninstalling: through GraphQL as the SPA
+calls it, and the operator commands that do the same from the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from app.settings import Settings
+from tests.app.signin.conftest import APP_ORIGIN, AppOrNetwork, Mce, count_rows, graphql
+from tests.app.signin.test_enhanced import sign_in
+
+pytestmark = pytest.mark.usefixtures("db")
+
+ROOT = Path(__file__).resolve().parents[3]
+
+SWITCH = """mutation($mid: String!) { switchBusinessUnit(input: {mid: $mid}) {
+  viewer { businessUnit { mid name } } userErrors { code field message } } }"""
+REMOVE = """mutation($id: ID!) { removeUser(input: {userId: $id}) {
+  removedUserId endedSessions revokedApiTokens userErrors { code field message } } }"""
+UNINSTALL = """mutation($eid: String!) { uninstallTenant(input: {confirmEnterpriseId: $eid}) {
+  uninstalled endedSessions userErrors { code field message } } }"""
+
+
+def child_mid(mce: Mce, name_suffix: str = "US") -> int:
+    return next(
+        bu.mid for bu in mce.sim.store.business_units.values() if bu.name.endswith(name_suffix)
+    )
+
+
+async def user_id(conn: asyncpg.Connection, mce: Mce, username: str) -> str:
+    value = await conn.fetchval(
+        "SELECT id FROM users WHERE tenant_id = $1 AND mce_user_id = $2",
+        mce.eid,
+        mce.user(username).id,
+    )
+    return str(value)
+
+
+async def signed_in(browser: httpx.AsyncClient) -> bool:
+    return bool((await browser.get("/api/auth/session")).json()["signedIn"])
+
+
+async def test_switch_business_unit_moves_the_session_and_the_token_lineage(
+    browser: httpx.AsyncClient, mce: Mce, admin_conn: asyncpg.Connection
+) -> None:
+    await sign_in(browser, mce)
+    target = child_mid(mce)
+    body = await graphql(browser, SWITCH, {"mid": str(target)})
+    payload = body["data"]["switchBusinessUnit"]
+    assert payload["userErrors"] == []
+    assert payload["viewer"]["businessUnit"]["mid"] == str(target)
+    viewer = await graphql(browser, "{ viewer { businessUnit { mid } } }")
+    assert viewer["data"]["viewer"]["businessUnit"]["mid"] == str(target)
+    entries = await admin_conn.fetch(
+        "SELECT mid, status FROM wallet_entries WHERE tenant_id = $1", mce.eid
+    )
+    assert [tuple(e) for e in entries] == [(target, "active")]
+    assert (
+        await admin_conn.fetchval(
+            "SELECT count(*) FROM audit_events WHERE tenant_id = $1"
+            " AND action = 'auth.switch_business_unit' AND target = $2",
+            mce.eid,
+            f"bu:{target}",
+        )
+        == 1
+    )
+    # And back again: the lineage follows.
+    back = await graphql(browser, SWITCH, {"mid": str(mce.eid)})
+    assert back["data"]["switchBusinessUnit"]["viewer"]["businessUnit"]["mid"] == str(mce.eid)
+
+
+@pytest.mark.parametrize(
+    ("mid", "code"),
+    [
+        ("abc", "INVALID_INPUT"),
+        ("-1", "INVALID_INPUT"),
+        ("0", "INVALID_INPUT"),
+        ("", "INVALID_INPUT"),
+        ("99999999", "NOT_FOUND"),
+        ("9" * 40, "INVALID_INPUT"),
+    ],
+)
+async def test_switch_refuses_bad_or_foreign_business_units(
+    mid: str, code: str, browser: httpx.AsyncClient, mce: Mce
+) -> None:
+    await sign_in(browser, mce)
+    payload = (await graphql(browser, SWITCH, {"mid": mid}))["data"]["switchBusinessUnit"]
+    assert payload["viewer"] is None
+    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [(code, "mid")]
+
+
+async def test_legacy_sessions_cannot_switch(browser: httpx.AsyncClient, mce: Mce) -> None:
+    from tests.app.signin.test_legacy import minted, post_jwt
+
+    token, _ = minted(mce)
+    assert (await post_jwt(browser, token)).status_code == 303
+    payload = (await graphql(browser, SWITCH, {"mid": str(child_mid(mce))}))["data"]
+    assert [e["code"] for e in payload["switchBusinessUnit"]["userErrors"]] == ["FORBIDDEN"]
+
+
+async def test_admin_removes_a_user_and_their_sessions_end(
+    app: Starlette, browser: httpx.AsyncClient, mce: Mce, admin_conn: asyncpg.Connection
+) -> None:
+    await sign_in(browser, mce, "ada.admin")
+    async with httpx.AsyncClient(
+        transport=AppOrNetwork(app), base_url=APP_ORIGIN, follow_redirects=True
+    ) as mia_browser:
+        await sign_in(mia_browser, mce, "mia.marketer")
+        mia = await user_id(admin_conn, mce, "mia.marketer")
+        # Mia is no administrator.
+        denied = await graphql(
+            mia_browser, REMOVE, {"id": await user_id(admin_conn, mce, "ada.admin")}
+        )
+        assert [e["code"] for e in denied["data"]["removeUser"]["userErrors"]] == ["FORBIDDEN"]
+        removed = (await graphql(browser, REMOVE, {"id": mia}))["data"]["removeUser"]
+        assert removed["userErrors"] == []
+        assert (removed["removedUserId"], removed["endedSessions"]) == (mia, 1)
+        assert await signed_in(mia_browser) is False
+    assert await admin_conn.fetchval("SELECT count(*) FROM users WHERE id = $1::uuid", mia) == 0
+    assert (
+        await admin_conn.fetchval(
+            "SELECT count(*) FROM wallet_entries WHERE user_id = $1::uuid", mia
+        )
+        == 0
+    )
+    assert await signed_in(browser) is True
+    for bad, code in (("not-a-uuid", "INVALID_INPUT"), (mia, "NOT_FOUND")):
+        again = (await graphql(browser, REMOVE, {"id": bad}))["data"]["removeUser"]
+        assert [(e["code"], e["field"]) for e in again["userErrors"]] == [(code, "userId")]
+
+
+async def test_uninstall_purges_the_tenant_and_a_new_sign_in_reinstalls(
+    browser: httpx.AsyncClient, mce: Mce, admin_conn: asyncpg.Connection
+) -> None:
+    await sign_in(browser, mce)
+    wrong = (await graphql(browser, UNINSTALL, {"eid": "1"}))["data"]["uninstallTenant"]
+    assert [e["code"] for e in wrong["userErrors"]] == ["INVALID_INPUT"]
+    done = (await graphql(browser, UNINSTALL, {"eid": str(mce.eid)}))["data"]["uninstallTenant"]
+    assert (done["uninstalled"], done["endedSessions"], done["userErrors"]) == (True, 1, [])
+    assert await signed_in(browser) is False
+    status = await admin_conn.fetchval("SELECT status FROM tenants WHERE tenant_id = $1", mce.eid)
+    assert status == "uninstalled"
+    for table in ("wallet_entries", "wallet_data_keys", "api_tokens"):
+        assert await count_rows(admin_conn, table, mce.eid) == 0, table
+    await sign_in(browser, mce)
+    status = await admin_conn.fetchval("SELECT status FROM tenants WHERE tenant_id = $1", mce.eid)
+    assert status == "active"
+    assert await signed_in(browser) is True
+
+
+def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "QUARRY_ENV": "test",
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def test_cli_purges_a_user_then_the_tenant(
+    db: Settings, browser: httpx.AsyncClient, mce: Mce, admin_conn: asyncpg.Connection
+) -> None:
+    await sign_in(browser, mce, "ada.admin")
+    ada = mce.user("ada.admin")
+    unknown = run_cli(db, "purge-user", "--tenant", str(mce.eid), "--user", "1")
+    assert unknown.returncode == 2 and "no user 1" in unknown.stderr
+    removed = run_cli(db, "purge-user", "--tenant", str(mce.eid), "--user", str(ada.id))
+    assert removed.returncode == 0, removed.stderr
+    assert "1 sessions ended" in removed.stdout
+    assert await signed_in(browser) is False
+    assert await count_rows(admin_conn, "users", mce.eid) == 0
+    unconfirmed = run_cli(db, "purge-tenant", "--tenant", str(mce.eid))
+    assert unconfirmed.returncode == 2 and "--yes" in unconfirmed.stderr
+    uninstalled = run_cli(db, "purge-tenant", "--tenant", str(mce.eid), "--yes")
+    assert uninstalled.returncode == 0, uninstalled.stderr
+    actors = await admin_conn.fetch(
+        "SELECT action, actor_type FROM audit_events WHERE tenant_id = $1"
+        " AND action LIKE 'admin.%' ORDER BY id",
+        mce.eid,
+    )
+    assert [tuple(a) for a in actors] == [
+        ("admin.user_removed", "system"),
+        ("admin.tenant_uninstalled", "system"),
+    ]
+    assert run_cli(db, "purge-tenant", "--tenant", "7", "--yes").returncode == 2
+    assert run_cli(db, "purge-user", "--tenant", "x", "--user", "1").returncode == 2
