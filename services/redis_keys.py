@@ -36,6 +36,16 @@ def tenant_sessions_key(tenant_id: int) -> str:
 SESSION_ENDED_CHANNEL = f"{PREFIX}:events:session-ended"
 
 
+# ------------------------------------------------------------------ API tokens
+def api_token_used_key(token_id: UUID) -> str:
+    """Set for a minute after a token's ``last_used_at`` is written (one write a minute)."""
+    return f"{PREFIX}:api-token-used:{token_id}"
+
+
+#: Carries the id of a revoked API token, so open websockets using it close at once.
+API_TOKEN_REVOKED_CHANNEL = f"{PREFIX}:events:api-token-revoked"
+
+
 # ------------------------------------------------------------------ sign-in
 def oauth_state_key(nonce_hash: str) -> str:
     return f"{PREFIX}:oauth-state:{nonce_hash}"
