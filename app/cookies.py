@@ -12,13 +12,13 @@ cookies from ``http://localhost``, so development works over http.
 from __future__ import annotations
 
 import re
-from http.cookies import CookieError, SimpleCookie
 
 __all__ = [
     "SESSION_COOKIE",
     "SIGNIN_COOKIE",
     "clear_cookie_header",
     "read_cookie",
+    "read_cookie_values",
     "set_cookie_header",
 ]
 
@@ -27,6 +27,7 @@ SESSION_COOKIE = "__Host-quarry_session"
 SIGNIN_COOKIE = "__Host-quarry_signin"
 
 _VALUE = re.compile(r"[A-Za-z0-9_\-.~]{1,256}")
+_MAX_HEADER = 16_384  # servers refuse larger headers anyway; never parse more
 
 
 def set_cookie_header(name: str, value: str, *, max_age: int | None) -> str:
@@ -46,16 +47,30 @@ def clear_cookie_header(name: str) -> str:
     )
 
 
+def read_cookie_values(cookie_header: str | None, name: str) -> list[str]:
+    """Every well-formed value of cookie ``name`` in a ``Cookie`` header, in header order.
+
+    Parsed by hand, leniently: ``http.cookies`` gives up on a whole header when any one
+    cookie in it (perhaps another site's, on a shared parent domain) is malformed, which
+    would sign the user out. A name may appear twice: with CHIPS a partitioned and an
+    unpartitioned cookie can coexist, and only one of them may still be valid.
+    """
+    if not cookie_header or len(cookie_header) > _MAX_HEADER:
+        return []
+    values = []
+    for part in cookie_header.split(";"):
+        key, sep, value = part.partition("=")
+        if not sep or key.strip() != name:
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        if _VALUE.fullmatch(value) is not None:
+            values.append(value)
+    return values
+
+
 def read_cookie(cookie_header: str | None, name: str) -> str | None:
-    """One cookie's value from a ``Cookie`` header, or None (malformed headers too)."""
-    if not cookie_header:
-        return None
-    jar = SimpleCookie()
-    try:
-        jar.load(cookie_header)
-    except CookieError:
-        return None
-    morsel = jar.get(name)
-    if morsel is None or _VALUE.fullmatch(morsel.value) is None:
-        return None
-    return morsel.value
+    """The first well-formed value of cookie ``name``, or None."""
+    values = read_cookie_values(cookie_header, name)
+    return values[0] if values else None
