@@ -1,0 +1,53 @@
+"""The wallet's errors.
+
+Key and ciphertext problems are operator problems, not user problems: their messages name key
+ids and rows (never key material or tokens) and are not :class:`QuarryError`, so the API masks
+them. What a user can act on is :class:`client.errors.ReauthRequired` (sign in again), raised
+by the provider, and :class:`BusinessUnitSwitchUnsupported`.
+"""
+
+from __future__ import annotations
+
+from services.errors import QuarryError
+
+__all__ = [
+    "BusinessUnitSwitchUnsupported",
+    "DataKeyRetired",
+    "DataKeyUnwrapFailed",
+    "WalletDecryptError",
+    "WalletError",
+    "WalletKeyError",
+]
+
+
+class WalletError(Exception):
+    """Base of the wallet's internal errors."""
+
+
+class WalletKeyError(WalletError):
+    """The key-encryption key configuration is malformed, or lacks a key the data needs."""
+
+
+class WalletDecryptError(WalletError):
+    """A ciphertext did not open: wrong key, tampered, or moved to another row or purpose."""
+
+
+class DataKeyUnwrapFailed(WalletKeyError, WalletDecryptError):
+    """A wrapped data key does not open with the KEK its row names: wrong key material under
+    that KEK id (configuration), or the wrapped key was altered or moved from another row."""
+
+
+class DataKeyRetired(WalletDecryptError):
+    """The ciphertext names a data key that rotation retired and wiped: it opens nothing."""
+
+
+class BusinessUnitSwitchUnsupported(QuarryError):
+    """A legacy-package token cannot be moved to another BU (``/v1/requestToken`` has no
+    ``account_id``): the user must switch BU in Marketing Cloud and open the app again."""
+
+    code = "BU_SWITCH_NEEDS_SIGN_IN"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Switch business units in Marketing Cloud, then open Quarry again from there."
+        )
