@@ -12,9 +12,7 @@ import argparse
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from tortoise.context import TortoiseContext
-
-from app.db import tortoise_config
+from app.db import open_database
 from app.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings], Awaitable[int]]
@@ -23,15 +21,8 @@ Handler = Callable[[argparse.Namespace, Settings], Awaitable[int]]
 @asynccontextmanager
 async def system_database(settings: Settings) -> AsyncIterator[None]:
     """Tortoise connected as the system role for the duration of the block."""
-    ctx = TortoiseContext()
-    with ctx:
-        await ctx.init(
-            config=tortoise_config(settings.system_database_url, max_size=2),
-        )
-        try:
-            yield
-        finally:
-            await ctx.close_connections()
+    async with open_database(settings.system_database_url, max_size=2):
+        yield
 
 
 async def run_with_system_database(

@@ -5,33 +5,39 @@ The simulator seeds its installed packages (client ids, secrets, the legacy JWT 
 secret) from its seed, so the app's ``MCE_*`` settings for development follow from the same
 seed. ``scripts/dev`` and docker-compose.yml ``eval`` this before starting the API and the
 worker; variables already set in the environment win. Development only.
+
+It asks ``python -m simulator describe`` rather than importing the simulator: nothing of ours
+imports the simulator (an import-linter contract), since it is the oracle tests run against.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
+import subprocess
 import sys
-
-from simulator.state import Simulator, SimulatorConfig
 
 __all__ = ["simulator_env"]
 
 
 def simulator_env(seed: int) -> dict[str, str]:
-    sim = Simulator(SimulatorConfig(seed=seed, with_rows=False))
-    try:
-        enhanced, legacy = sim.enhanced_package, sim.legacy_package
-        return {
-            "MCE_CLIENT_ID": enhanced.client_id,
-            "MCE_CLIENT_SECRET": enhanced.client_secret,
-            "MCE_LEGACY_CLIENT_ID": legacy.client_id,
-            "MCE_LEGACY_CLIENT_SECRET": legacy.client_secret,
-            "MCE_LEGACY_JWT_SECRET": legacy.jwt_signing_secret or "",
-        }
-    finally:
-        sim.close()
+    described = subprocess.run(  # noqa: S603 - our own interpreter and module, fixed arguments
+        [sys.executable, "-m", "simulator", "describe", "--seed", str(seed)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    info = json.loads(described.stdout.strip().splitlines()[-1])
+    return {
+        "MCE_CLIENT_ID": info["client_id"],
+        "MCE_CLIENT_SECRET": info["client_secret"],
+        "MCE_LEGACY_CLIENT_ID": info["legacy_client_id"],
+        "MCE_LEGACY_CLIENT_SECRET": info["legacy_client_secret"],
+        "MCE_LEGACY_JWT_SECRET": info["legacy_jwt_signing_secret"],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
