@@ -4,6 +4,7 @@
 * ``redis``: an asyncio Redis client on the test Redis; wallet keys of the tenants a test
   created (``sim_tenant``) are deleted afterwards (never a flush: others share the server).
 * ``sim_tenant``: our tenant mirroring the simulator's enterprise (see helpers).
+* ``simctl``: the simulator's grants, stats and control API, asynchronously.
 * ``ahttp``: an async HTTP client for MCE calls; ``provider``: a WalletTokenProvider wired
   to all of it.
 """
@@ -22,7 +23,13 @@ from client.http import create_http_client
 from services.wallet import KeyEncryptionKey, StaticKeyProvider, TokenWallet, WalletTokenProvider
 from simulator.state import Simulator
 from tests.conftest import REDIS_URL
-from tests.services.wallet.helpers import SimTenant, auth_factory, make_sim_tenant, random_kek
+from tests.services.wallet.helpers import (
+    SimControl,
+    SimTenant,
+    auth_factory,
+    make_sim_tenant,
+    random_kek,
+)
 from tests.simulator.conftest import _shared_server, http, sim, sim_app, sim_url
 
 __all__ = ["_shared_server", "http", "sim", "sim_app", "sim_url"]
@@ -64,6 +71,12 @@ async def sim_tenant(db: Settings, sim: Simulator, redis: Redis) -> AsyncIterato
 async def ahttp(sim_url: str) -> AsyncIterator[httpx.AsyncClient]:
     async with create_http_client(timeout=10.0) as client:
         yield client
+
+
+@pytest_asyncio.fixture
+async def simctl(sim: Simulator, sim_url: str) -> AsyncIterator[SimControl]:
+    async with httpx.AsyncClient(base_url=sim_url, timeout=10, follow_redirects=False) as client:
+        yield SimControl(sim, client)
 
 
 @pytest.fixture

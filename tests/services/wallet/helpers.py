@@ -13,6 +13,7 @@ import os
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
@@ -23,7 +24,6 @@ from services.mce_auth import MceAuthConfig, MceAuthFactory
 from services.wallet import KeyEncryptionKey, StaticKeyProvider
 from simulator.state import Simulator
 from tests.factories import next_id
-from tests.simulator.conftest import authorize_code
 
 
 def random_kek(kek_id: str | None = None) -> KeyEncryptionKey:
@@ -83,59 +83,89 @@ def sim_user_id(sim: Simulator, username: str = "ada.admin") -> int:
     return next(u.id for u in sim.store.users.values() if u.username == username)
 
 
-def sim_tokens(
-    http: httpx.Client, sim: Simulator, *, user: str = "ada.admin", mid: int | None = None
-) -> dict[str, Any]:
-    """A fresh authorization-code grant from the simulator (JSON: access/refresh tokens)."""
-    code, redirect = authorize_code(http, sim, user=user, mid=mid)
-    package = sim.enhanced_package
-    response = http.post(
-        "v2/token",
-        json={
-            "grant_type": "authorization_code",
-            "code": code,
+class SimControl:
+    """The simulator over HTTP, asynchronously (tests must not block the event loop while
+    the code under test waits on the simulator): grants, userinfo, stats and control."""
+
+    def __init__(self, sim: Simulator, http: httpx.AsyncClient) -> None:
+        self.sim = sim
+        self.http = http
+
+    async def tokens(self, *, user: str = "ada.admin", mid: int | None = None) -> dict[str, Any]:
+        """A fresh authorization-code grant (JSON with access and refresh tokens)."""
+        package = self.sim.enhanced_package
+        redirect = package.redirect_uris[0]
+        params = {
+            "response_type": "code",
             "client_id": package.client_id,
-            "client_secret": package.client_secret,
             "redirect_uri": redirect,
-        },
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+            "state": "s",
+            "sim_user": user,
+        }
+        if mid is not None:
+            params["account_id"] = str(mid)
+        answer = await self.http.get("v2/authorize", params=params)
+        assert answer.status_code == 302, answer.text
+        code = parse_qs(urlsplit(answer.headers["location"]).query)["code"][0]
+        response = await self.http.post(
+            "v2/token",
+            json={
+                "grant_type": "authorization_code",
+                "code": code,
+                "client_id": package.client_id,
+                "client_secret": package.client_secret,
+                "redirect_uri": redirect,
+            },
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
 
+    async def refresh(self, refresh_token: str) -> httpx.Response:
+        """Spend ``refresh_token`` directly (as another party would)."""
+        package = self.sim.enhanced_package
+        return await self.http.post(
+            "v2/token",
+            json={
+                "grant_type": "refresh_token",
+                "refresh_token": refresh_token,
+                "client_id": package.client_id,
+                "client_secret": package.client_secret,
+            },
+        )
 
-def sim_refresh(http: httpx.Client, sim: Simulator, refresh_token: str) -> httpx.Response:
-    """Spend ``refresh_token`` directly at the simulator (as another party would)."""
-    package = sim.enhanced_package
-    return http.post(
-        "v2/token",
-        json={
-            "grant_type": "refresh_token",
-            "refresh_token": refresh_token,
-            "client_id": package.client_id,
-            "client_secret": package.client_secret,
-        },
-    )
+    async def userinfo(self, access_token: str) -> dict[str, Any]:
+        response = await self.http.get(
+            "v2/userinfo", headers={"Authorization": f"Bearer {access_token}"}
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
 
+    async def count(self, operation: str) -> int:
+        operations: dict[str, int] = (await self.http.get("__sim/stats")).json()["operations"]
+        return operations.get(operation, 0)
 
-def userinfo(http: httpx.Client, access_token: str) -> dict[str, Any]:
-    response = http.get("v2/userinfo", headers={"Authorization": f"Bearer {access_token}"})
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    async def wait_for_count(self, operation: str, count: int) -> None:
+        """Poll the stats until ``operation`` was called ``count`` times (5 s at most)."""
+        deadline = time.monotonic() + 5
+        while await self.count(operation) < count:
+            assert time.monotonic() < deadline, f"{operation} never reached {count} calls"
+            await asyncio.sleep(0.01)
 
+    async def control(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = await self.http.post(f"__sim/{path}", json=body)
+        assert response.status_code in (200, 201), response.text
+        result: dict[str, Any] = response.json()
+        return result
 
-def op_count(http: httpx.Client, operation: str) -> int:
-    operations: dict[str, int] = http.get("__sim/stats").json()["operations"]
-    return operations.get(operation, 0)
+    async def latency(self, ms: int, operation: str) -> None:
+        await self.control("latency", {"ms": ms, "operation": operation})
 
-
-async def wait_for_count(http: httpx.Client, operation: str, count: int) -> None:
-    """Poll the simulator's stats until ``operation`` was called ``count`` times (5 s)."""
-    deadline = time.monotonic() + 5
-    while op_count(http, operation) < count:
-        assert time.monotonic() < deadline, f"{operation} never reached {count} calls"
-        await asyncio.sleep(0.01)
+    async def revoke(self, refresh_token: str) -> int:
+        return int(
+            (await self.control("tokens/revoke", {"refresh_token": refresh_token}))["revoked"]
+        )
 
 
 def auth_factory(sim: Simulator, sim_url: str, http: httpx.AsyncClient) -> MceAuthFactory:
@@ -171,18 +201,14 @@ async def audit_actions(admin_conn: Any, tenant_id: int, action: str) -> list[di
 
 
 __all__ = [
+    "SimControl",
     "SimTenant",
     "audit_actions",
     "auth_factory",
     "keks_text",
     "legacy_refresh_token",
     "make_sim_tenant",
-    "op_count",
     "provider_of",
     "random_kek",
-    "sim_refresh",
-    "sim_tokens",
     "sim_user_id",
-    "userinfo",
-    "wait_for_count",
 ]
