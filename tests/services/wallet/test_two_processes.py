@@ -79,7 +79,7 @@ async def test_two_processes_refresh_once(
         "mce_user_id": sim_user_id(sim),
     }
     processes = [await _start(config), await _start(config)]
-    await simctl.latency(300, REFRESH)
+    await simctl.latency(500, REFRESH)
     try:
         results = await asyncio.gather(*(_result(p) for p in processes))
     finally:
