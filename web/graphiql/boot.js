@@ -9,8 +9,9 @@
  *  - With a bearer token that support paste into GraphiQL's headers editor, for example
  *    {"Authorization": "Bearer qrs_..."}: the request then goes without cookies and without the
  *    CSRF token, so it is the token's alone.
- * GraphiQL keeps headers in memory only (shouldPersistHeaders stays false): a pasted token never
- * reaches localStorage.
+ * Headers are never written to storage: shouldPersistHeaders stays false, and because GraphiQL
+ * 3.8 still records each run's headers in its history ("graphiql:queries" in localStorage), its
+ * storage is ours and drops every "headers" field before writing (see headerlessStorage).
  * Subscriptions use graphql-transport-ws on the same path; the browser sends the cookie and our
  * Origin with the upgrade.
  */
@@ -82,6 +83,66 @@
     return response;
   }
 
+  // The stored values that can hold headers: history, favourites and open tabs (JSON). The
+  // e2e browser test checks that a pasted token reaches no storage at all.
+  var STRUCTURED_KEYS = ["graphiql:queries", "graphiql:favorites", "graphiql:tabState"];
+
+  function withoutHeaders(value) {
+    if (Array.isArray(value)) {
+      return value.map(withoutHeaders);
+    }
+    if (value !== null && typeof value === "object") {
+      var copy = {};
+      Object.keys(value).forEach(function (key) {
+        if (key !== "headers") {
+          copy[key] = withoutHeaders(value[key]);
+        }
+      });
+      return copy;
+    }
+    return value;
+  }
+
+  // Unparseable JSON is not stored at all rather than stored with its headers.
+  function scrubbed(value) {
+    try {
+      return JSON.stringify(withoutHeaders(JSON.parse(value)));
+    } catch (error) {
+      return "null";
+    }
+  }
+
+  var headerlessStorage = {
+    getItem: function (key) {
+      return window.localStorage.getItem(key);
+    },
+    setItem: function (key, value) {
+      if (key === "graphiql:headers") {
+        window.localStorage.removeItem(key);
+        return;
+      }
+      var text = String(value);
+      window.localStorage.setItem(key, STRUCTURED_KEYS.indexOf(key) === -1 ? text : scrubbed(text));
+    },
+    removeItem: function (key) {
+      window.localStorage.removeItem(key);
+    },
+    clear: function () {
+      Object.keys(window.localStorage)
+        .filter(function (key) {
+          return key.indexOf("graphiql:") === 0;
+        })
+        .forEach(function (key) {
+          window.localStorage.removeItem(key);
+        });
+    },
+    get length() {
+      return Object.keys(window.localStorage).filter(function (key) {
+        return key.indexOf("graphiql:") === 0;
+      }).length;
+    },
+  };
+
   function subscriptionUrl() {
     var url = new URL(ENDPOINT, window.location.href);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
@@ -101,6 +162,7 @@
       fetcher: fetcher,
       defaultQuery: DEFAULT_QUERY,
       shouldPersistHeaders: false,
+      storage: headerlessStorage,
     })
   );
 })();
