@@ -19,14 +19,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from tortoise import Tortoise
 
+from app.authn import rate_limited_handler, wire_request_auth
 from app.db import tortoise_config
 from app.graphiql import graphiql_routes
 from app.graphql import QuarryGraphQL
 from app.logs import configure_logging
 from app.middleware import BodySizeLimitMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
+from app.session_routes import session_routes
 from app.settings import Settings
 from app.spa import SpaFiles, api_not_found, spa_directory
 from models.health import ping_database
+from services.errors import RateLimited
 from services.health import Status, check_dependencies
 
 
@@ -75,6 +78,7 @@ def create_app(settings: Settings | None = None, *, manage_orm: bool = True) -> 
         try:
             yield
         finally:
+            await app.state.revocations.aclose()
             await app.state.redis.aclose()
             if manage_orm:
                 await Tortoise.close_connections()
@@ -84,6 +88,7 @@ def create_app(settings: Settings | None = None, *, manage_orm: bool = True) -> 
         WebSocketRoute("/api/graphql", graphql),
         Route("/api/healthz", healthz, methods=["GET"]),
         Route("/api/readyz", readyz, methods=["GET"]),
+        *session_routes(),
         Route("/api", api_not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         Route("/api/{rest:path}", api_not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         *graphiql_routes(enabled=settings.graphiql_enabled),
@@ -102,12 +107,13 @@ def create_app(settings: Settings | None = None, *, manage_orm: bool = True) -> 
         routes=routes,
         middleware=middleware,
         lifespan=lifespan,
-        exception_handlers={500: internal_error},
+        exception_handlers={500: internal_error, RateLimited: rate_limited_handler},
     )
     app.state.settings = settings
     app.state.redis = Redis.from_url(
         settings.redis_url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=30
     )
+    wire_request_auth(app, settings, redis=app.state.redis)
     return app
 
 

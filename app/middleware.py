@@ -58,7 +58,13 @@ class RequestIdMiddleware:
 
 
 class SecurityHeadersMiddleware:
-    """CSP with exact ``frame-ancestors``, nosniff, referrer policy, HSTS in production."""
+    """CSP with exact ``frame-ancestors``, nosniff, referrer policy, HSTS in production, and
+    ``Cache-Control: no-store`` on everything under ``/api/``.
+
+    ``/api/`` answers carry session state, CSRF tokens, tenant data and one-time API token
+    secrets: no browser or proxy cache may keep them. Websocket handshakes get the same
+    headers on the ``101`` (and on a refusal, when the server lets the app send one).
+    """
 
     def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
         self.app = app
@@ -77,15 +83,29 @@ class SecurityHeadersMiddleware:
             self.headers["strict-transport-security"] = "max-age=31536000; includeSubDomains"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
+        api = scope.get("path", "").startswith("/api/") or scope.get("path") == "/api"
 
         async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            if message["type"] in ("http.response.start", "websocket.http.response.start"):
                 headers = MutableHeaders(scope=message)
                 for name, value in self.headers.items():
                     headers.setdefault(name, value)
+                if api:
+                    headers["cache-control"] = "no-store"
+            elif message["type"] == "websocket.accept":
+                extra = [(b"cache-control", b"no-store")] if api else []
+                extra += [(b"x-content-type-options", b"nosniff")]
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                message = {
+                    **message,
+                    "headers": [
+                        *message.get("headers", []),
+                        *[(n, v) for n, v in extra if n not in present],
+                    ],
+                }
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -13,7 +13,8 @@ from strawberry.schema.config import StrawberryConfig
 
 from schema.errors import UserError, should_mask_error
 from schema.extensions import IntrospectionGate, PublicErrorCodes
-from schema.root import Mutation, Query
+from schema.permissions import ReadOnlyTokens
+from schema.root import Mutation, Query, Subscription
 
 MAX_DEPTH = 12
 MAX_TOKENS = 5_000
@@ -23,6 +24,7 @@ RELAY_MAX_RESULTS = 100
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     types=[UserError],
     config=StrawberryConfig(relay_max_results=RELAY_MAX_RESULTS),
     extensions=[
@@ -30,6 +32,7 @@ schema = strawberry.Schema(
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         IntrospectionGate,
+        ReadOnlyTokens,
         PublicErrorCodes,
         lambda: MaskErrors(should_mask_error=should_mask_error),
     ],

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import StreamExecutionResult
 
 from schema.errors import error_code
 
@@ -29,10 +30,16 @@ class PublicErrorCodes(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
-        if result is None or not result.errors:
-            return
-        for error in result.errors:
-            code = error_code(error)
-            if code is not None:
-                error.extensions = {**(error.extensions or {}), "code": code}
+        _add_codes(self.execution_context.result)
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        """Websocket operations: each result is sent before the operation ends."""
+        _add_codes(result)
+        yield
+
+
+def _add_codes(result: object) -> None:
+    for error in getattr(result, "errors", None) or ():
+        code = error_code(error)
+        if code is not None:
+            error.extensions = {**(error.extensions or {}), "code": code}

@@ -8,12 +8,14 @@ from strawberry.types import Info
 from resolvers.health import get_health
 from resolvers.viewer import get_viewer
 from schema.account import AccountMutation
+from schema.api_tokens import ApiTokenMutation, ApiTokenQuery
 from schema.context import GraphQLContext
+from schema.session import SessionSubscription
 from schema.types import Health, Viewer
 
 
 @strawberry.type
-class Query:
+class Query(ApiTokenQuery):
     @strawberry.field(description="Liveness of the API itself.")
     def health(self) -> Health:
         return Health.from_domain(get_health())
@@ -25,5 +27,10 @@ class Query:
 
 
 @strawberry.type
-class Mutation(AccountMutation):
+class Mutation(AccountMutation, ApiTokenMutation):
+    pass
+
+
+@strawberry.type
+class Subscription(SessionSubscription):
     pass
