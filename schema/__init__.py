@@ -13,6 +13,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from schema.errors import UserError, should_mask_error
 from schema.extensions import IntrospectionGate, PublicErrorCodes
+from schema.operations import SubscriptionsOverWebsocketOnly
 from schema.permissions import ReadOnlyTokens
 from schema.root import Mutation, Query, Subscription
 
@@ -33,6 +34,7 @@ schema = strawberry.Schema(
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         IntrospectionGate,
         ReadOnlyTokens,
+        SubscriptionsOverWebsocketOnly,
         PublicErrorCodes,
         lambda: MaskErrors(should_mask_error=should_mask_error),
     ],
