@@ -64,3 +64,6 @@ def configure_logging(level: str = "INFO") -> None:
     # states live there): we log our own request lines, and the MCE client logs its calls.
     logging.getLogger("uvicorn.access").disabled = True
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # httpcore's debug lines print response headers (redirect locations carrying OAuth codes,
+    # cookies): never below WARNING, whatever LOG_LEVEL says.
+    logging.getLogger("httpcore").setLevel(logging.WARNING)

@@ -16,22 +16,25 @@ from client.secret import Secret
 from services.mce_auth import MceAuthConfig, MceAuthFactory
 from services.oauth_state import OAuthStateStore
 from services.sessions import SessionStore
-from services.signin import RefreshTokenStore, SignInConfig, SignInService
+from services.signin import SignInConfig, SignInService
+from services.wallet.provider import WalletTokenProvider
+from services.wallet.store import TokenWallet
 
-__all__ = ["mce_auth_factory", "wire_auth"]
+__all__ = ["mce_auth_config", "mce_auth_factory", "wire_auth"]
+
+
+def mce_auth_config(settings: Settings) -> MceAuthConfig:
+    return MceAuthConfig(
+        client_id=settings.mce_client_id,
+        client_secret=Secret(settings.mce_client_secret),
+        legacy_client_id=settings.mce_legacy_client_id,
+        legacy_client_secret=Secret(settings.mce_legacy_client_secret),
+        dev_origin=settings.mce_dev_origin,
+    )
 
 
 def mce_auth_factory(settings: Settings, *, http: httpx.AsyncClient) -> MceAuthFactory:
-    return MceAuthFactory(
-        MceAuthConfig(
-            client_id=settings.mce_client_id,
-            client_secret=Secret(settings.mce_client_secret),
-            legacy_client_id=settings.mce_legacy_client_id,
-            legacy_client_secret=Secret(settings.mce_legacy_client_secret),
-            dev_origin=settings.mce_dev_origin,
-        ),
-        http=http,
-    )
+    return MceAuthFactory(mce_auth_config(settings), http=http)
 
 
 def wire_auth(
@@ -40,11 +43,13 @@ def wire_auth(
     *,
     redis: Redis,
     mce_http: httpx.AsyncClient,
-    wallet: RefreshTokenStore,
+    wallet: TokenWallet,
 ) -> None:
-    """``app.state``: ``mce_auth``, ``sessions``, ``signin``."""
+    """``app.state``: ``mce_auth``, ``tokens`` (the wallet's token provider), ``sessions``,
+    ``signin``."""
     factory = mce_auth_factory(settings, http=mce_http)
     app.state.mce_auth = factory
+    app.state.tokens = WalletTokenProvider(wallet=wallet, auth=factory, redis=redis)
     app.state.sessions = SessionStore(
         redis,
         idle_seconds=settings.session_idle_seconds,
@@ -62,4 +67,5 @@ def wire_auth(
         states=OAuthStateStore(redis, secret_key=settings.secret_key),
         redis=redis,
         wallet=wallet,
+        tokens=app.state.tokens,
     )

@@ -115,7 +115,7 @@ class AccountMutation:
                 session_id=session_id,
                 session_kind=session.kind if session else "",
                 sessions=sessions,
-                wallet=state.wallet,
+                wallet=state.tokens,
                 meta=_meta(info),
             )
         except QuarryError as exc:

@@ -51,7 +51,14 @@ from services.mce_auth import MceAuthFactory
 from services.oauth_state import IssuedState, OAuthStateStore, StateRejected
 from services.redis_keys import digest, oauth_code_key
 
-__all__ = ["RefreshTokenStore", "SignInConfig", "SignInRefused", "SignInService", "SignedIn"]
+__all__ = [
+    "AccessTokenSharer",
+    "RefreshTokenStore",
+    "SignInConfig",
+    "SignInRefused",
+    "SignInService",
+    "SignedIn",
+]
 
 log = logging.getLogger("quarry.signin")
 
@@ -70,6 +77,14 @@ class SignInRefused(QuarryError):
     def __init__(self, message: str, *, reason: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class AccessTokenSharer(Protocol):
+    """The part of the wallet's token provider sign-in needs."""
+
+    async def cache_access_token(
+        self, ctx: TenantContext, *, user_id: UUID, mid: int, token: AccessToken
+    ) -> None: ...
 
 
 class RefreshTokenStore(Protocol):
@@ -132,12 +147,14 @@ class SignInService:
         states: OAuthStateStore,
         redis: Redis,
         wallet: RefreshTokenStore,
+        tokens: AccessTokenSharer,
     ) -> None:
         self.config = config
         self.auth = auth
         self.states = states
         self.redis = redis
         self.wallet = wallet
+        self.tokens = tokens
 
     # ------------------------------------------------------------------ enhanced
     async def begin(self, *, binding: str | None) -> tuple[str, IssuedState]:
@@ -231,6 +248,7 @@ class SignInService:
             units,
             kind=GrantKind.ENHANCED,
             refresh_token=grant.refresh_token,
+            access_token=AccessToken(value=grant.access_token, expires_at=grant.expires_at),
             scopes=" ".join(sorted(grant.scopes)),
             meta=meta,
         )
@@ -356,6 +374,7 @@ class SignInService:
             [],
             kind=GrantKind.LEGACY,
             refresh_token=grant.refresh_token,
+            access_token=AccessToken(value=grant.access_token, expires_at=grant.expires_at),
             scopes="",
             meta=meta,
         )
@@ -368,6 +387,7 @@ class SignInService:
         *,
         kind: GrantKind,
         refresh_token: Secret,
+        access_token: AccessToken,
         scopes: str,
         meta: RequestMeta,
     ) -> SignedIn:
@@ -388,6 +408,10 @@ class SignInService:
             kind=kind,
             token=refresh_token,
             scopes=scopes,
+        )
+        # Shared, so the first MCE call does not spend the refresh token just stored.
+        await self.tokens.cache_access_token(
+            ctx, user_id=user.user_id, mid=identity.mid, token=access_token
         )
         await audit.record(
             ctx,

@@ -100,6 +100,8 @@ async def test_switch_refuses_bad_or_foreign_business_units(
 async def test_legacy_sessions_cannot_switch(browser: httpx.AsyncClient, mce: Mce) -> None:
     from tests.app.signin.test_legacy import minted, post_jwt
 
+    await sign_in(browser, mce)  # an enhanced sign-in records Ada's memberships in every BU
+    browser.cookies.clear()
     token, _ = minted(mce)
     assert (await post_jwt(browser, token)).status_code == 303
     payload = (await graphql(browser, SWITCH, {"mid": str(child_mid(mce))}))["data"]

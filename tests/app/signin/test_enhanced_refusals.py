@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -122,7 +123,8 @@ async def test_a_code_mce_refuses(
     browser: httpx.AsyncClient, mce: Mce, admin_conn: asyncpg.Connection
 ) -> None:
     query = await authorize(browser)
-    await refused(browser, {**query, "code": "not-a-code"}, admin_conn, "mce_invalid_grant")
+    bogus = f"not-a-code-{secrets.token_hex(8)}"
+    await refused(browser, {**query, "code": bogus}, admin_conn, "mce_invalid_grant")
     await nothing_stored(admin_conn, mce)
 
 
@@ -186,6 +188,9 @@ class TamperedUserInfo(httpx.AsyncBaseTransport):
         body = json.loads(response.content)
         body["organization"]["member_id"] += 1
         return httpx.Response(response.status_code, json=body)
+
+    async def aclose(self) -> None:
+        await self.network.aclose()
 
 
 @pytest_asyncio.fixture
