@@ -175,7 +175,9 @@ function renderSignedIn(session, viewer) {
         "dd",
         {},
         h("span", { "data-field": "user-name" }, viewer.user.name),
-        viewer.user.email ? [" (", h("span", { "data-field": "user-email" }, viewer.user.email), ")"] : []
+        viewer.user.email
+          ? [" (", h("span", { "data-field": "user-email" }, viewer.user.email), ")"]
+          : []
       ),
       h("dt", {}, "Tenant"),
       h(
