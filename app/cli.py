@@ -16,7 +16,7 @@ from pathlib import Path
 from app.settings import Settings, SettingsError
 
 # Each exposes ``add_commands(subparsers)`` (see app/cli_support.py).
-COMMAND_MODULES: tuple[str, ...] = ("app.cli_purge", "app.cli_wallet")
+COMMAND_MODULES: tuple[str, ...] = ("app.cli_purge", "app.cli_tokens", "app.cli_wallet")
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
 
