@@ -437,3 +437,26 @@ def test_graphiql_when_signed_out_answers_viewer_null_without_errors(
     expect_that(page.locator(RESPONSE)).to_contain_text('"viewer": null')
     assert json.loads(_editor_value(page, RESPONSE)) == {"data": {"viewer": None}}
     watched.assert_clean("GraphiQL signed out")
+
+
+def test_names_from_mce_are_shown_as_text_never_as_markup(
+    stack: Stack, context: BrowserContext, watched: Watched
+) -> None:
+    """A BU named like markup (MCE admins name BUs) shows as those characters, inert."""
+    page = watched.page
+    ada = stack.sim.store.find_user(USER)
+    assert ada is not None
+    hostile = '<img src="/x" onerror="window.__pwned=1">Sales & <b>EU</b>'
+    unit = stack.sim.store.business_units[ada.default_mid]
+    original, unit.name = unit.name, hostile
+    try:
+        _sign_in(page, context, stack)  # sign-in reads the BU names from MCE again
+        business_unit = page.locator('[data-field="business-unit"]')
+        expect_that(business_unit).to_have_text(f"{hostile} (MID {ada.default_mid})")
+        selected = page.locator("#business-unit-select option:checked")
+        expect_that(selected).to_have_text(f"{hostile} (MID {ada.default_mid})")
+        assert page.locator("#app img, #app b").count() == 0
+        assert page.evaluate("window.__pwned") is None
+        watched.assert_clean("the SPA with a hostile BU name")
+    finally:
+        unit.name = original
