@@ -26,6 +26,7 @@ import contextlib
 import json
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, cast
 
 from cross_web import HTTPException
@@ -33,7 +34,7 @@ from graphql import GraphQLFormattedError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -73,6 +74,8 @@ MAX_SUBSCRIPTIONS_PER_CONNECTION = 10
 #: How often a socket re-checks its credential without being told (the backstop).
 RECHECK_SECONDS = 30.0
 CREDENTIAL_ENDED = 4403
+#: A socket that has not sent ``connection_init`` by then is closed (4408).
+CONNECTION_INIT_WAIT = timedelta(seconds=10)
 
 _AUTH_KEY = "quarry.auth"
 _CONNECTION_KEY = "quarry.ws"
@@ -175,7 +178,7 @@ class QuarryTransportHandler(BaseGraphQLTransportWSHandler[GraphQLContext, None]
     async def _close_ended(self) -> None:
         for operation_id in list(self.operations):
             await self.cleanup_operation(operation_id)
-        with contextlib.suppress(RuntimeError):  # already closed
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):  # already closed
             await self.websocket.close(CREDENTIAL_ENDED, "Credential ended")
 
 
@@ -191,6 +194,7 @@ class QuarryGraphQL(GraphQL[GraphQLContext, None]):
             allow_queries_via_get=False,
             subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
             max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
+            connection_init_wait_timeout=CONNECTION_INIT_WAIT,
             allowed_origins=sorted(settings.trusted_origins),
             multipart_uploads_enabled=False,
         )
@@ -307,12 +311,13 @@ class QuarryGraphQL(GraphQL[GraphQLContext, None]):
         authenticator = context.authenticator
         assert authenticator is not None
         params = context.connection_params or {}
-        authorization = params.get("authorization")
+        # ``authorization`` in any letter case (clients differ); more than one is refused.
+        given = [value for key, value in params.items() if key.lower() == "authorization"]
         try:
-            if authorization is not None:
-                if not isinstance(authorization, str):
-                    raise ConnectionRejectionError()
-                auth = await authenticator.bearer(authorization, ip=upgrade.ip)
+            if len(given) > 1 or (given and not isinstance(given[0], str)):
+                raise ConnectionRejectionError()
+            if given:
+                auth = await authenticator.bearer(given[0], ip=upgrade.ip)
             elif upgrade.origin_present:
                 session_ids = read_cookie_values(upgrade.cookie_header, SESSION_COOKIE)
                 auth = await authenticator.cookie(session_ids)

@@ -171,6 +171,21 @@ async def test_bearer_in_connection_init_without_origin(url: str, tenant: Tenant
         assert message["payload"]["data"]["viewer"]["user"]["id"] == str(tenant.user.id)
 
 
+async def test_the_payload_key_may_be_capitalised(url: str, tenant: TenantFixture) -> None:
+    issued = await new_api_token(tenant)
+    async with _socket(url, origin=None) as ws:
+        ack = await _init(ws, {"Authorization": f"Bearer {issued.secret}"})
+        assert ack["type"] == "connection_ack"
+
+
+async def test_two_authorization_keys_are_refused(url: str, tenant: TenantFixture) -> None:
+    issued = await new_api_token(tenant)
+    payload = {"authorization": f"Bearer {issued.secret}", "AUTHORIZATION": "Bearer other"}
+    async with _socket(url, origin=None) as ws:
+        await _send(ws, {"type": "connection_init", "payload": payload})
+        assert await _closed_with(ws) == 4403
+
+
 async def test_missing_origin_with_a_cookie_is_refused(
     app: Starlette, url: str, tenant: TenantFixture
 ) -> None:
