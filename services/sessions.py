@@ -223,7 +223,18 @@ class SessionStore:
         self, session_id: str, *, mid: int, parent_mid: int | None
     ) -> Session | None:
         """Point the session at another BU of the same tenant (the caller checked access)."""
-        session = await self.get(session_id)
+        if not _acceptable_id(session_id):
+            return None
+        return await self.switch_business_unit_by_hash(
+            digest(session_id), mid=mid, parent_mid=parent_mid
+        )
+
+    async def switch_business_unit_by_hash(
+        self, id_hash: str, *, mid: int, parent_mid: int | None
+    ) -> Session | None:
+        """:meth:`switch_business_unit` for a session known by its hash (the GraphQL context
+        carries the session, not its id); None if it has ended."""
+        session = await self.get_by_hash(id_hash, touch=True)
         if session is None:
             return None
         moved = replace(session, mid=mid, parent_mid=parent_mid)

@@ -157,6 +157,17 @@ async def test_a_touch_racing_a_switch_does_not_undo_it(store: SessionStore) -> 
     assert read is not None and read.mid == new_mid
 
 
+async def test_switch_by_hash(store: SessionStore) -> None:
+    session_id, session = await _create(store)
+    new_mid = next_id()
+    moved = await store.switch_business_unit_by_hash(session.id_hash, mid=new_mid, parent_mid=None)
+    assert moved is not None and moved.mid == new_mid
+    read = await store.get(session_id)
+    assert read is not None and read.mid == new_mid
+    unknown = await store.switch_business_unit_by_hash("0" * 64, mid=new_mid, parent_mid=None)
+    assert unknown is None
+
+
 async def test_switch_of_an_ended_session_is_none(store: SessionStore) -> None:
     session_id, _ = await _create(store)
     await store.end(session_id)
