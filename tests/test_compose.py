@@ -77,11 +77,19 @@ def test_dockerfile_is_python_311_slim_and_installs_with_the_constraints() -> No
         for line in (ROOT / "Dockerfile").read_text().splitlines()
         if line.strip() and not line.lstrip().startswith("#")
     ]
-    assert lines[0] == "FROM python:3.11-slim"
+    stages = [line for line in lines if line.startswith("FROM ")]
+    assert stages[-1] == "FROM python:3.11-slim"  # the image that runs
     installs = [line for line in lines if "pip install" in line]
     assert installs and all("-c constraints.txt" in line for line in installs)
     assert any(line.startswith("COPY") and "constraints.txt" in line for line in lines)
     assert any(line.startswith("USER ") and line != "USER root" for line in lines)
+
+
+def test_the_image_serves_graphiql_from_builds_installed_at_build_time() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    assert "FROM node:20-slim AS graphiql" in text
+    assert "npm ci" in text
+    assert "COPY --from=graphiql /graphiql/node_modules web/graphiql/node_modules" in text
 
 
 def test_dockerignore_keeps_local_state_out_of_the_image() -> None:
