@@ -89,6 +89,10 @@ def signin_settings(db: Settings, mce: Mce, **overrides: str) -> Settings:
         "MCE_LEGACY_CLIENT_ID": legacy.client_id,
         "MCE_LEGACY_CLIENT_SECRET": legacy.client_secret,
         "MCE_LEGACY_JWT_SECRET": legacy.jwt_signing_secret or "",
+        # Every test signs in from 127.0.0.1; the limits themselves are tested elsewhere.
+        "RATE_LIMIT_SIGNIN_PER_MINUTE": "100000",
+        "RATE_LIMIT_GRAPHQL_PER_MINUTE": "100000",
+        "RATE_LIMIT_BEARER_PER_MINUTE": "100000",
         **overrides,
     }
     return make_settings(db.database_url.rsplit("/", 1)[1], **env)
