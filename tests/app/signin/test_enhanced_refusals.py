@@ -208,3 +208,23 @@ async def test_userinfo_for_another_bu_than_the_token(
         query = await authorize(browser)
         await refused(browser, query, admin_conn, "userinfo_bu_mismatch")
     await nothing_stored(admin_conn, mce)
+
+
+async def test_sign_in_endpoints_are_rate_limited_per_ip(db: Settings, mce: Mce) -> None:
+    settings = signin_settings(db, mce, RATE_LIMIT_SIGNIN_PER_MINUTE="3")
+    application = create_app(settings, manage_orm=False)
+    # A client address of its own, so other tests' sign-ins do not count against it.
+    ip = f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250)}"
+    transport = httpx.ASGITransport(app=application, client=(ip, 40000))
+    async with (
+        application.router.lifespan_context(application),
+        httpx.AsyncClient(transport=transport, base_url=APP_ORIGIN) as browser,
+    ):
+        answers = [await browser.get("/api/auth/login") for _ in range(4)]
+        callback = await browser.get("/api/auth/callback", params={"code": "x"})
+        legacy = await browser.post("/api/auth/login", data={"jwt": "x"})
+    assert [a.status_code for a in answers] == [302, 302, 302, 429]
+    limited = answers[-1]
+    assert int(limited.headers["retry-after"]) >= 1
+    assert limited.json()["error"]["code"] == "RATE_LIMITED"
+    assert callback.status_code == 429 and legacy.status_code == 429
