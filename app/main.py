@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -19,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from tortoise import Tortoise
 
+from app.auth_routes import auth_routes
 from app.authn import rate_limited_handler, wire_request_auth
 from app.db import tortoise_config
 from app.graphiql import graphiql_routes
@@ -28,9 +30,13 @@ from app.middleware import BodySizeLimitMiddleware, RequestIdMiddleware, Securit
 from app.session_routes import session_routes
 from app.settings import Settings
 from app.spa import SpaFiles, api_not_found, spa_directory
+from app.wiring import wire_auth
+from client.http import create_http_client
 from models.health import ping_database
 from services.errors import RateLimited
 from services.health import Status, check_dependencies
+from services.wallet.keys import key_provider_from_config
+from services.wallet.store import TokenWallet
 
 
 async def healthz(request: Request) -> Response:
@@ -62,8 +68,16 @@ async def internal_error(request: Request, exc: Exception) -> Response:
     )
 
 
-def create_app(settings: Settings | None = None, *, manage_orm: bool = True) -> Starlette:
-    """Build the app. ``manage_orm=False`` when the host process already set up tortoise."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    manage_orm: bool = True,
+    mce_http: httpx.AsyncClient | None = None,
+) -> Starlette:
+    """Build the app. ``manage_orm=False`` when the host process already set up tortoise;
+    ``mce_http`` replaces the HTTP client used for MCE (tests put a proxy in front of it)."""
+    own_mce_http = mce_http is None
+    mce_client = mce_http if mce_http is not None else create_http_client(timeout=30.0)
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level)
     graphql = QuarryGraphQL(settings)
@@ -80,6 +94,8 @@ def create_app(settings: Settings | None = None, *, manage_orm: bool = True) -> 
         finally:
             await app.state.revocations.aclose()
             await app.state.redis.aclose()
+            if own_mce_http:
+                await mce_client.aclose()
             if manage_orm:
                 await Tortoise.close_connections()
 
@@ -89,6 +105,7 @@ def create_app(settings: Settings | None = None, *, manage_orm: bool = True) -> 
         Route("/api/healthz", healthz, methods=["GET"]),
         Route("/api/readyz", readyz, methods=["GET"]),
         *session_routes(),
+        *auth_routes(),
         Route("/api", api_not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         Route("/api/{rest:path}", api_not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         *graphiql_routes(enabled=settings.graphiql_enabled),
@@ -113,6 +130,10 @@ def create_app(settings: Settings | None = None, *, manage_orm: bool = True) -> 
     app.state.redis = Redis.from_url(
         settings.redis_url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=30
     )
+    app.state.wallet = TokenWallet.from_keys(
+        key_provider_from_config(keks=settings.wallet_keks, kek_file=settings.wallet_kek_file)
+    )
+    wire_auth(app, settings, redis=app.state.redis, mce_http=mce_client, wallet=app.state.wallet)
     wire_request_auth(app, settings, redis=app.state.redis)
     return app
 

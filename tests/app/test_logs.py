@@ -45,11 +45,13 @@ def test_formatter_emits_json_with_request_id() -> None:
 async def test_access_log_has_path_but_not_query_string(
     client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="quarry.access")
+    caplog.set_level(logging.DEBUG)
     await client.get("/api/auth/callback", params={"code": "SECRET-CODE-1", "state": "S-2"})
     records = [r for r in caplog.records if r.name == "quarry.access"]
     assert records, "no access log line"
     line = JsonFormatter().format(records[-1])
     assert "/api/auth/callback" in line
     assert "SECRET-CODE-1" not in line and "S-2" not in line
-    assert json.loads(line)["status"] == 404
+    everything = "\n".join(JsonFormatter().format(r) for r in caplog.records)
+    assert "SECRET-CODE-1" not in everything  # nor in the refusal's audit or anywhere else
+    assert json.loads(line)["status"] == 400  # refused: no state this browser was given
