@@ -15,8 +15,9 @@ from models import BusinessUnit, Membership, Role, TenantContext, TenantReposito
 from resolvers.viewer import Viewer, get_viewer
 from services import audit
 from services.audit import Actor, ActorType, Outcome, RequestMeta
+from services.authn import Authentication
 from services.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied, QuarryError
-from services.identity import Principal, PrincipalKind
+from services.identity import Principal
 from services.purge import PurgeResult, WalletPurger, purge_tenant, purge_user
 from services.sessions import SessionStore
 
@@ -41,26 +42,18 @@ def parse_mid(value: str, *, field: str = "mid") -> int:
     return int(text)
 
 
-def _session_principal(principal: Principal | None) -> Principal:
-    if principal is None:
-        raise NotAuthenticated("Sign in first.")
-    if principal.kind is not PrincipalKind.SESSION:
-        raise PermissionDenied("Only a signed-in browser session can do this, not an API token.")
-    return principal
-
-
 async def switch_business_unit(
-    principal: Principal | None,
+    authentication: Authentication,
     *,
     mid_text: str,
-    session_id: str | None,
-    session_kind: str,
     sessions: SessionStore,
     wallet: BusinessUnitMinter,
     meta: RequestMeta,
 ) -> Viewer:
     """Move the session to another BU the user is a member of, minting that BU's tokens."""
-    principal = _session_principal(principal)
+    principal = authentication.require_session()
+    session = authentication.session
+    assert session is not None  # require_session guarantees it
     mid = parse_mid(mid_text)
     ctx = principal.tenant_context()
     repo = TenantRepository(ctx)
@@ -68,7 +61,7 @@ async def switch_business_unit(
     if membership is None:
         raise NotFound("You have no access to that business unit.", field="mid")
     if mid != principal.mid:
-        if session_kind != "enhanced":
+        if session.kind != "enhanced":
             raise PermissionDenied(
                 "This sign-in cannot switch business units; switch in Marketing Cloud instead.",
                 field="mid",
@@ -90,7 +83,9 @@ async def switch_business_unit(
                 "Marketing Cloud did not answer; try again.", code="MCE_UNAVAILABLE"
             ) from None
         parent = await _parent_of(ctx, mid)
-        moved = await sessions.switch_business_unit(session_id or "", mid=mid, parent_mid=parent)
+        moved = await sessions.switch_business_unit_by_hash(
+            session.id_hash, mid=mid, parent_mid=parent
+        )
         if moved is None:
             raise NotAuthenticated("Your session has ended; sign in again.")
         await audit.record(
@@ -122,14 +117,14 @@ async def _require_admin(principal: Principal) -> None:
 
 
 async def remove_user(
-    principal: Principal | None,
+    authentication: Authentication,
     *,
     user_id_text: str,
     sessions: SessionStore,
     wallet: WalletPurger,
     meta: RequestMeta,
 ) -> PurgeResult:
-    principal = _session_principal(principal)
+    principal = authentication.require_session()
     await _require_admin(principal)
     try:
         user_id = UUID(user_id_text)
@@ -149,14 +144,14 @@ async def remove_user(
 
 
 async def uninstall_tenant(
-    principal: Principal | None,
+    authentication: Authentication,
     *,
     confirm_enterprise_id: str,
     sessions: SessionStore,
     wallet: WalletPurger,
     meta: RequestMeta,
 ) -> PurgeResult:
-    principal = _session_principal(principal)
+    principal = authentication.require_session()
     await _require_admin(principal)
     if confirm_enterprise_id.strip() != str(principal.tenant_id):
         raise InvalidInput(

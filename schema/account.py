@@ -5,52 +5,27 @@ Expected failures are ``userErrors`` (docs/api.md); the payload's other fields a
 
 from __future__ import annotations
 
-from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
 from resolvers.account import remove_user, switch_business_unit, uninstall_tenant
+from schema.context import GraphQLContext
 from schema.errors import UserError
 from schema.types import Viewer
-from services.audit import RequestMeta
 from services.errors import QuarryError
 from services.sessions import SessionStore
 
-# The session cookie's name (app/cookies.py, which schema may not import: app is above it).
-_SESSION_COOKIE = "__Host-quarry_session"
+
+def _sessions(info: Info[GraphQLContext, None]) -> SessionStore:
+    sessions = info.context.sessions
+    assert sessions is not None, "the app wires a session store into every context"
+    return sessions
 
 
-def _request(info: Info[Any, None]) -> Any:
-    return info.context.request
-
-
-def _meta(info: Info[Any, None]) -> RequestMeta:
-    request = _request(info)
-    client = getattr(request, "client", None)
-    return RequestMeta(
-        ip=client.host if client else "",
-        user_agent=request.headers.get("user-agent", "")[:300],
-        request_id=info.context.request_id,
-    )
-
-
-def _session_id(info: Info[Any, None]) -> str | None:
-    header = _request(info).headers.get("cookie")
-    if not header:
-        return None
-    jar = SimpleCookie()
-    try:
-        jar.load(header)
-    except CookieError:
-        return None
-    morsel = jar.get(_SESSION_COOKIE)
-    return morsel.value if morsel else None
-
-
-def _state(info: Info[Any, None]) -> Any:
-    return _request(info).app.state
+def _state(info: Info[GraphQLContext, None]) -> Any:
+    return info.context.request.app.state
 
 
 def _error(exc: QuarryError) -> list[UserError]:
@@ -102,21 +77,15 @@ class AccountMutation:
         description="Work in another business unit you are a member of (enhanced sign-in only)."
     )
     async def switch_business_unit(
-        self, info: Info[Any, None], input: SwitchBusinessUnitInput
+        self, info: Info[GraphQLContext, None], input: SwitchBusinessUnitInput
     ) -> SwitchBusinessUnitPayload:
-        state = _state(info)
-        sessions: SessionStore = state.sessions
-        session_id = _session_id(info)
-        session = await sessions.get(session_id, touch=False)
         try:
             viewer = await switch_business_unit(
-                info.context.principal,
+                info.context.authentication,
                 mid_text=input.mid,
-                session_id=session_id,
-                session_kind=session.kind if session else "",
-                sessions=sessions,
-                wallet=state.tokens,
-                meta=_meta(info),
+                sessions=_sessions(info),
+                wallet=_state(info).tokens,
+                meta=info.context.meta,
             )
         except QuarryError as exc:
             return SwitchBusinessUnitPayload(user_errors=_error(exc))
@@ -126,15 +95,16 @@ class AccountMutation:
         description="Administrators: remove a user, ending their sessions and revoking their"
         " Marketing Cloud and API tokens."
     )
-    async def remove_user(self, info: Info[Any, None], input: RemoveUserInput) -> RemoveUserPayload:
-        state = _state(info)
+    async def remove_user(
+        self, info: Info[GraphQLContext, None], input: RemoveUserInput
+    ) -> RemoveUserPayload:
         try:
             result = await remove_user(
-                info.context.principal,
+                info.context.authentication,
                 user_id_text=str(input.user_id),
-                sessions=state.sessions,
-                wallet=state.wallet,
-                meta=_meta(info),
+                sessions=_sessions(info),
+                wallet=_state(info).wallet,
+                meta=info.context.meta,
             )
         except QuarryError as exc:
             return RemoveUserPayload(user_errors=_error(exc))
@@ -149,16 +119,15 @@ class AccountMutation:
         " stored Marketing Cloud token and API token."
     )
     async def uninstall_tenant(
-        self, info: Info[Any, None], input: UninstallTenantInput
+        self, info: Info[GraphQLContext, None], input: UninstallTenantInput
     ) -> UninstallTenantPayload:
-        state = _state(info)
         try:
             result = await uninstall_tenant(
-                info.context.principal,
+                info.context.authentication,
                 confirm_enterprise_id=input.confirm_enterprise_id,
-                sessions=state.sessions,
-                wallet=state.wallet,
-                meta=_meta(info),
+                sessions=_sessions(info),
+                wallet=_state(info).wallet,
+                meta=info.context.meta,
             )
         except QuarryError as exc:
             return UninstallTenantPayload(user_errors=_error(exc))

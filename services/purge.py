@@ -16,6 +16,7 @@ from models import ApiToken, Outcome, Tenant, TenantContext, TenantRepository, T
 from services import audit
 from services.audit import Actor, RequestMeta
 from services.errors import NotFound
+from services.revocations import publish_api_token_revoked
 from services.sessions import SessionStore
 
 __all__ = ["PurgeResult", "WalletPurger", "purge_tenant", "purge_user"]
@@ -51,6 +52,7 @@ async def purge_user(
     ended = await sessions.end_for_user(ctx.tenant_id, user_id)
     async with repo.transaction():
         await wallet.delete_for_user(ctx, user_id)
+        token_ids = [t.id for t in await repo.of(ApiToken).list(user_id=user_id)]
         tokens = await repo.of(ApiToken).delete(user_id=user_id)
         users = await repo.of(User).delete(id=user_id)
         await audit.record(
@@ -64,6 +66,7 @@ async def purge_user(
         )
     # A session created between the first sweep and the delete would outlive the user.
     ended += await sessions.end_for_user(ctx.tenant_id, user_id)
+    await _announce(sessions, token_ids)
     return PurgeResult(sessions=ended, api_tokens=tokens, users=users)
 
 
@@ -84,6 +87,7 @@ async def purge_tenant(
     async with repo.transaction():
         await repo.of(Tenant).update({"tenant_id": ctx.tenant_id}, status=TenantStatus.UNINSTALLED)
         await wallet.delete_for_tenant(ctx)
+        token_ids = [t.id for t in await repo.of(ApiToken).list()]
         tokens = await repo.of(ApiToken).delete()
         await audit.record(
             ctx,
@@ -95,4 +99,11 @@ async def purge_tenant(
             details={"sessions": ended, "api_tokens": tokens},
         )
     ended += await sessions.end_for_tenant(ctx.tenant_id)
+    await _announce(sessions, token_ids)
     return PurgeResult(sessions=ended, api_tokens=tokens, users=0)
+
+
+async def _announce(sessions: SessionStore, token_ids: list[UUID]) -> None:
+    """Websockets authenticated by a deleted API token close now, not at their next check."""
+    for token_id in token_ids:
+        await publish_api_token_revoked(sessions.redis, token_id)

@@ -203,3 +203,29 @@ async def test_cli_purges_a_user_then_the_tenant(
     ]
     assert run_cli(db, "purge-tenant", "--tenant", "7", "--yes").returncode == 2
     assert run_cli(db, "purge-user", "--tenant", "x", "--user", "1").returncode == 2
+
+
+async def test_api_tokens_cannot_switch_remove_or_uninstall(
+    app: Starlette, browser: httpx.AsyncClient, mce: Mce
+) -> None:
+    await sign_in(browser, mce)
+    created = await graphql(
+        browser,
+        'mutation { createApiToken(input: {name: "ops", scope: READ_WRITE}) {'
+        " token userErrors { code } } }",
+    )
+    token = created["data"]["createApiToken"]["token"]
+    async with httpx.AsyncClient(transport=AppOrNetwork(app), base_url=APP_ORIGIN) as bot:
+        for query, variables, field in (
+            (SWITCH, {"mid": str(child_mid(mce))}, "switchBusinessUnit"),
+            (REMOVE, {"id": "00000000-0000-0000-0000-000000000000"}, "removeUser"),
+            (UNINSTALL, {"eid": str(mce.eid)}, "uninstallTenant"),
+        ):
+            response = await bot.post(
+                "/api/graphql",
+                json={"query": query, "variables": variables},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            payload = response.json()["data"][field]
+            assert [e["code"] for e in payload["userErrors"]] == ["FORBIDDEN"], field
+    assert await signed_in(browser) is True
