@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from app.auth_pages import refusal_page
+from app.authn import request_meta
 from app.cookies import (
     SESSION_COOKIE,
     SIGNIN_COOKIE,
@@ -26,22 +27,14 @@ from app.cookies import (
     set_cookie_header,
 )
 from services import audit
-from services.audit import Actor, ActorType, Outcome, RequestMeta
+from services.audit import Actor, ActorType, Outcome
 from services.oauth_state import STATE_TTL_SECONDS
 from services.sessions import SessionStore
 from services.signin import SignedIn, SignInRefused, SignInService
 
-__all__ = ["auth_routes", "request_meta"]
+__all__ = ["auth_routes"]
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-
-
-def request_meta(request: Request) -> RequestMeta:
-    return RequestMeta(
-        ip=request.client.host if request.client else "",
-        user_agent=request.headers.get("user-agent", "")[:300],
-        request_id=request.scope.get("state", {}).get("request_id", ""),
-    )
 
 
 def _signin(request: Request) -> SignInService:
