@@ -38,6 +38,7 @@ from playwright.sync_api import expect as expect_that
 from app.graphiql import SCROLL_LOCK_STYLE_HASH
 from app.settings import Settings
 from simulator.app import create_app as create_sim_app
+from simulator.auth_legacy import mint_legacy_jwt
 from simulator.state import Simulator
 from tests.simulator.conftest import ServerThread, make_sim
 
@@ -78,6 +79,7 @@ class Stack:
     app_url: str
     sim: Simulator
     log: Path
+    sim_url: str = ""
 
     def log_tail(self) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-40:])
@@ -94,7 +96,7 @@ def stack(test_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> 
     )
     log = tmp_path_factory.mktemp("browser") / "uvicorn.log"
     with ServerThread(create_sim_app(sim)) as sim_server:
-        package = sim.enhanced_package
+        package, legacy = sim.enhanced_package, sim.legacy_package
         env = {
             **os.environ,
             "QUARRY_ENV": "development",
@@ -104,6 +106,9 @@ def stack(test_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> 
             "MCE_AUTH_BASE_URL": sim_server.url,
             "MCE_CLIENT_ID": package.client_id,
             "MCE_CLIENT_SECRET": package.client_secret,
+            "MCE_LEGACY_CLIENT_ID": legacy.client_id,
+            "MCE_LEGACY_CLIENT_SECRET": legacy.client_secret,
+            "MCE_LEGACY_JWT_SECRET": legacy.jwt_signing_secret or "",
             "GRAPHIQL_ENABLED": "true",
             # Limits count per client IP in the shared Redis, and every test process on this
             # machine comes from 127.0.0.1: this test is not about limits, so none may bite.
@@ -130,7 +135,7 @@ def stack(test_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> 
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        stack = Stack(app_url=app_url, sim=sim, log=log)
+        stack = Stack(app_url=app_url, sim=sim, log=log, sim_url=sim_server.url)
         try:
             _wait_until_serving(api, stack)
             yield stack
@@ -460,3 +465,28 @@ def test_names_from_mce_are_shown_as_text_never_as_markup(
         watched.assert_clean("the SPA with a hostile BU name")
     finally:
         unit.name = original
+
+
+def test_a_legacy_package_signs_in_by_form_posting_its_jwt(
+    stack: Stack, context: BrowserContext, watched: Watched
+) -> None:
+    """What MCE does for a legacy package: a page on its own site auto-submits a form with the
+    signed JWT to the app's login URL; the browser follows the 303 to the signed-in app."""
+    mia = stack.sim.store.find_user("mia.marketer")
+    assert mia is not None
+    token, _ = mint_legacy_jwt(stack.sim, user=mia, mid=mia.default_mid, base_url=stack.sim_url)
+    page = watched.page
+    page.set_content(
+        f'<form id="sso" method="post" action="{stack.app_url}/api/auth/login">'
+        f'<input type="hidden" name="jwt" value="{token}"></form>'
+    )
+    page.locator("#sso").evaluate("(form) => form.submit()")
+    _wait_for_url(page, f"{stack.app_url}/", stack)
+    app = page.locator("#app")
+    expect_that(app).to_have_attribute("data-state", "signed-in")
+    expect_that(page.locator('[data-field="user-name"]')).to_have_text(mia.email)
+    business_unit = page.locator('[data-field="business-unit"]')
+    expect_that(business_unit).to_have_attribute("data-mid", str(mia.default_mid))
+    cookie = _session_cookie(context, stack)
+    assert cookie is not None and cookie["sameSite"] == "None" and cookie["httpOnly"] is True
+    watched.assert_clean("the SPA after a legacy sign-in")
