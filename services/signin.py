@@ -48,6 +48,7 @@ from services.errors import QuarryError
 from services.legacy_jwt import LegacyJwtRejected
 from services.legacy_jwt import verify as verify_legacy_jwt
 from services.mce_auth import MceAuthFactory
+from services.oauth_code import code_attempts
 from services.oauth_state import IssuedState, OAuthStateStore, StateRejected
 from services.redis_keys import digest, oauth_code_key
 
@@ -208,10 +209,19 @@ class SignInService:
         if not first_use:
             await self._refuse(meta, "code_reused", "This sign-in link was already used.")
         auth = self.auth.for_tssd(canonical_tssd)
-        try:
-            grant = await auth.exchange_code(code=code, redirect_uri=self.config.redirect_uri)
-        except MceError as exc:
-            await self._refuse_mce(meta, exc, "code_exchange")
+        grant: TokenGrant | None = None
+        for attempt in code_attempts(code):
+            try:
+                grant = await auth.exchange_code(
+                    code=attempt, redirect_uri=self.config.redirect_uri
+                )
+                break
+            except ReauthRequired as exc:
+                last: MceError = exc  # a refused code: try the next form, if any
+            except MceError as exc:
+                await self._refuse_mce(meta, exc, "code_exchange")
+        if grant is None:
+            await self._refuse_mce(meta, last, "code_exchange")
         missing = sorted(set(self.config.scopes) - grant.scopes)
         if missing:
             await self._refuse(

@@ -50,7 +50,8 @@ def _parser() -> argparse.ArgumentParser:
         "--quirks",
         action="store_true",
         help="switch on MCE's reported quirks: a status that lags two polls, an early "
-        "CompletedDate, rows readable 3 s after completion",
+        "CompletedDate, rows readable 3 s after completion, authorization codes wrapped in a "
+        "JWT-like string",
     )
     parser.add_argument(
         "--public-url",
@@ -93,6 +94,7 @@ def _config(args: argparse.Namespace) -> SimulatorConfig:
         quirk_status_lag_polls=2 if args.quirks else 0,
         quirk_early_completed_date=args.quirks,
         quirk_rows_visible_after_seconds=3.0 if args.quirks else 0.0,
+        quirk_jwt_wrapped_code=args.quirks,
     )
 
 

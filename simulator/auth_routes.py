@@ -8,7 +8,10 @@ With auto-approve off it renders a small page to pick a user and approve or deny
 
 from __future__ import annotations
 
+import base64
 import html
+import json
+import secrets
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -114,11 +117,26 @@ def _complete(
     code = sim.auth.issue_code(
         package=package, user=user, mid=mid, scopes=scopes, redirect_uri=redirect_uri
     )
+    if sim.config.quirk_jwt_wrapped_code:
+        code = wrap_code(code, eid=sim.store.enterprise.eid)
     out = {"code": code}
     if state is not None:
         out["state"] = state
     out["tssd"] = sim.store.enterprise.tssd
     return RedirectResponse(_with_query(redirect_uri, out), status_code=302)
+
+
+def wrap_code(code: str, *, eid: int) -> str:
+    """The production quirk: a three-segment JWT-like string carrying the real code."""
+
+    def b64(data: dict[str, object]) -> str:
+        raw = json.dumps(data, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    signature = secrets.token_urlsafe(32)
+    return (
+        f"{b64({'alg': 'HS256', 'typ': 'JWT'})}.{b64({'auth_code': code, 'eid': eid})}.{signature}"
+    )
 
 
 # ---------------------------------------------------------------- authorize

@@ -51,6 +51,9 @@ class SimulatorConfig:
     quirk_early_completed_date: bool = False
     #: seconds after completion during which the target's rowset answers 404.
     quirk_rows_visible_after_seconds: float = 0.0
+    #: ``/v2/authorize`` returns the code wrapped in a JWT-like string whose payload holds
+    #: ``auth_code`` (REFERENCE §1.1, observed in production); ``/v2/token`` takes the inner one.
+    quirk_jwt_wrapped_code: bool = False
 
     def __post_init__(self) -> None:
         if self.scale not in SCALES:

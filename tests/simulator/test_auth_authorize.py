@@ -117,3 +117,28 @@ def test_manual_approval_page_then_approve_and_deny() -> None:
         assert _query(denied)["error"] == ["access_denied"]
         assert _query(denied)["state"] == ["st-1"]
     sim.close()
+
+
+def test_the_wrapped_code_quirk_carries_the_real_code_in_a_jwt_like_payload(
+    http: httpx.Client, sim: Simulator
+) -> None:
+    import base64
+    import json
+
+    sim.config.quirk_jwt_wrapped_code = True
+    wrapped = _query(http.get("v2/authorize", params=_params(sim)))["code"][0]
+    header, payload, signature = wrapped.split(".")
+    assert json.loads(base64.urlsafe_b64decode(header + "==")) == {"alg": "HS256", "typ": "JWT"}
+    inner = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert inner["eid"] == sim.store.enterprise.eid and signature
+    package = sim.enhanced_package
+    body = {
+        "grant_type": "authorization_code",
+        "client_id": package.client_id,
+        "client_secret": package.client_secret,
+        "redirect_uri": package.redirect_uris[0],
+    }
+    refused = http.post("v2/token", json={**body, "code": wrapped})
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+    accepted = http.post("v2/token", json={**body, "code": inner["auth_code"]})
+    assert accepted.status_code == 200 and accepted.json()["access_token"]

@@ -180,3 +180,19 @@ async def test_two_users_of_one_tenant_get_their_own_rows(
     by_user = {r["mce_user_id"]: r["role"] for r in roles}
     assert by_user == {mce.user("ada.admin").id: "admin", mce.user("mia.marketer").id: "user"}
     assert await count_rows(admin_conn, "tenants", mce.eid) == 1
+
+
+async def test_a_jwt_wrapped_code_is_unwrapped(
+    browser: httpx.AsyncClient, mce: Mce, admin_conn: asyncpg.Connection
+) -> None:
+    """MCE's production quirk (REFERENCE §1.1): the code inside a JWT-like string."""
+    mce.sim.config.quirk_jwt_wrapped_code = True
+    first = await browser.get("/api/auth/login", follow_redirects=False)
+    authorize = httpx.URL(first.headers["location"]).copy_merge_params({"sim_user": "ada.admin"})
+    answer = await browser.get(authorize, follow_redirects=False)
+    assert parse_qs(urlsplit(answer.headers["location"]).query)["code"][0].count(".") == 2
+    final = await browser.get(answer.headers["location"])
+    assert str(final.url) == f"{APP_ORIGIN}/"
+    # The embedded code was accepted at the first try.
+    assert mce.sim.stats.get("auth.token.authorization_code") == 1
+    assert await count_rows(admin_conn, "users", mce.eid) == 1

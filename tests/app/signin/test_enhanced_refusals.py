@@ -146,7 +146,7 @@ async def test_hostile_tssd(
     query = await authorize(browser)
     response = await refused(browser, {**query, "tssd": tssd}, admin_conn, "tssd_invalid")
     assert "invalid Marketing Cloud account" in response.text
-    assert mce.sim.stats.get("auth.token") == 0  # the code never went anywhere
+    assert mce.sim.stats.get("auth.token.authorization_code") == 0  # the code went nowhere
     await nothing_stored(admin_conn, mce)
 
 
