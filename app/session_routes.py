@@ -4,7 +4,8 @@ which CSRF token to send.
 The CSRF token is readable here by design: only pages of our own origin can read this
 response (no CORS headers, so the same-origin policy hides it from every other site), and a
 cross-site page that cannot read it cannot forge ``X-CSRF-Token``. Reading the status is
-not activity: it does not extend the session. Never cached (``no-store``).
+not activity: it does not extend the session. Never cached (``no-store``). Counted against
+the per-IP GraphQL limit, as the SPA calls it before every GraphQL request it makes.
 """
 
 from __future__ import annotations
@@ -15,13 +16,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from app.authn import client_ip
 from app.cookies import SESSION_COOKIE, read_cookie_values
 from services.authn import Authenticator
+from services.rate_limits import RateLimiter
 
 __all__ = ["session_routes", "session_status"]
 
 
 async def session_status(request: Request) -> Response:
+    limiter: RateLimiter = request.app.state.rate_limits
+    await limiter.hit("graphql", f"ip:{client_ip(request.scope)}")  # over it: 429 (handler)
     authenticator: Authenticator = request.app.state.authenticator
     session_ids = read_cookie_values(request.headers.get("cookie"), SESSION_COOKIE)
     auth = await authenticator.cookie(session_ids, touch=False)

@@ -183,3 +183,10 @@ async def test_routes_raising_rate_limited_answer_429(db: Settings) -> None:
             _assert_429(await http.get("/raises-plain"))
     finally:
         await redis.aclose()
+
+
+async def test_the_session_route_counts_against_the_per_ip_limit(limited: Starlette) -> None:
+    async with https_client(limited, ip=unique_ip()) as http:
+        answers = [await http.get("/api/auth/session") for _ in range(LIMIT + 1)]
+    assert [a.status_code for a in answers] == [200] * LIMIT + [429]
+    _assert_429(answers[-1])
