@@ -2,7 +2,8 @@
 
 ``create-api-token``: an API token for one user in one BU (an integration set up by an
 operator on a customer's request). ``create-support-token``: a token for support staff,
-which authenticates but opens no tenant's data.
+which authenticates but opens no tenant's data. ``revoke-support-token``: ends one at once
+(announced, so a GraphiQL socket using it closes).
 
 Both run as the system role, are audited (``api_token.created``, ``support_token.created``,
 actor ``system:cli``) and print the secret exactly once, alone on stdout so a script can
@@ -14,6 +15,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from uuid import UUID
+
+from redis.asyncio import Redis
 
 from app.settings import Settings
 from models import Tenant as TenantRow
@@ -24,9 +28,11 @@ from services.api_tokens import (
     SUPPORT_TOKEN_MAX_DAYS,
     issue_api_token,
     issue_support_token,
+    revoke_support_token,
 )
 from services.audit import SYSTEM_ACTOR
 from services.errors import QuarryError
+from services.revocations import publish_api_token_revoked
 
 __all__ = ["add_commands"]
 
@@ -51,6 +57,12 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
         "--days", type=_positive_int, default=7, metavar="D", help="lifetime (default 7)"
     )
     support.set_defaults(handler=create_support_token_command)
+
+    revoke = subparsers.add_parser(
+        "revoke-support-token", help="revoke a support token at once (its sockets close)"
+    )
+    revoke.add_argument("--id", type=_uuid, required=True, metavar="TOKEN_ID")
+    revoke.set_defaults(handler=revoke_support_token_command)
 
 
 async def create_api_token_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -98,6 +110,25 @@ async def create_support_token_command(args: argparse.Namespace, settings: Setti
     )
     sys.stdout.write(issued.secret + "\n")
     return 0
+
+
+async def revoke_support_token_command(args: argparse.Namespace, settings: Settings) -> int:
+    if not await revoke_support_token(args.id, actor=SYSTEM_ACTOR):
+        return _refuse(f"no live support token {args.id}")
+    redis = Redis.from_url(settings.redis_url)
+    try:
+        await publish_api_token_revoked(redis, args.id)
+    finally:
+        await redis.aclose()  # type: ignore[attr-defined]  # types-redis lags redis 5
+    _say(f"support token {args.id} revoked")
+    return 0
+
+
+def _uuid(value: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a token id: {value!r}") from None
 
 
 _OPTIONS = {"name": "--name", "expiresInDays": "--days", "days": "--days", "mid": "--mid"}

@@ -402,3 +402,27 @@ async def issue_support_token(
         details={"name": name, "expires_at": expires_at.isoformat()},
     )
     return IssuedSupportToken(secret=secret, id=row.id, expires_at=expires_at)
+
+
+async def revoke_support_token(
+    token_id: UUID, *, actor: Actor, meta: RequestMeta = NO_REQUEST
+) -> bool:
+    """Revoke a support token (system role); False when it is unknown or already revoked.
+
+    The caller announces the revocation (``publish_api_token_revoked``) so open sockets close.
+    """
+    row = await SupportToken.get_or_none(id=token_id)
+    if row is None or row.revoked_at is not None:
+        return False
+    row.revoked_at = _now()
+    await row.save(update_fields=["revoked_at"])
+    await audit.record(
+        None,
+        action="support_token.revoked",
+        outcome=Outcome.SUCCESS,
+        actor=actor,
+        meta=meta,
+        target=f"support_token:{row.id}",
+        details={"name": row.name},
+    )
+    return True

@@ -137,3 +137,30 @@ def test_malformed_arguments_exit_2(argv: list[str], capsys: pytest.CaptureFixtu
     assert exited.value.code == 2
     err = capsys.readouterr().err
     assert "error:" in err and "Traceback" not in err
+
+
+async def test_revoke_support_token_ends_it_and_is_audited(
+    db: Settings, capsys: pytest.CaptureFixture[str], admin_conn: asyncpg.Connection
+) -> None:
+    from models.lookups import find_support_token
+
+    assert await _run(db, ["create-support-token", "--name", "Temp support"]) == 0
+    secret = capsys.readouterr().out.strip()
+    record = await find_support_token(hash_token(secret))
+    assert record is not None and record.revoked_at is None
+    assert await _run(db, ["revoke-support-token", "--id", str(record.id)]) == 0
+    revoked = await find_support_token(hash_token(secret))
+    assert revoked is not None and revoked.revoked_at is not None
+    assert (
+        await admin_conn.fetchval(
+            "SELECT count(*) FROM audit_events WHERE action = 'support_token.revoked'"
+            " AND target = $1",
+            f"support_token:{record.id}",
+        )
+        == 1
+    )
+    # Again, or an unknown id: exit 2 naming it.
+    assert await _run(db, ["revoke-support-token", "--id", str(record.id)]) == 2
+    assert f"no live support token {record.id}" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        _parse(["revoke-support-token", "--id", "not-a-uuid"])
