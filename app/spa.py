@@ -5,16 +5,20 @@ Marketing Cloud's app switcher, which starts the sign-in. Outside production the
 MCE to start it, so the page is served with ``content="development"`` and the app offers a
 "Sign in" link to ``/api/auth/login`` (the simulator then approves). No other data is put into
 the page: everything else the app learns from the API.
+
+An OAuth answer that lands on the app root (``/?code=...&state=...``) is sent on to the
+callback: REFERENCE §1.1 reports MCE redirecting there in some environments [3rd-party].
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import parse_qs
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.staticfiles import PathLike, StaticFiles
 from starlette.types import Scope
 
@@ -41,6 +45,11 @@ class SpaFiles(StaticFiles):
         self.dev_sign_in = dev_sign_in
 
     async def get_response(self, path: str, scope: Scope) -> Response:
+        if path in ("", ".", "index.html"):
+            query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+            if "state" in query and ("code" in query or "error" in query):
+                target = "/api/auth/callback?" + scope["query_string"].decode("latin-1")
+                return RedirectResponse(target, status_code=302)
         try:
             return await super().get_response(path, scope)
         except HTTPException as exc:

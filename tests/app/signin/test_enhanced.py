@@ -13,7 +13,16 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.app.signin.conftest import APP_ORIGIN, Mce, count_rows, graphql
+from app.main import create_app
+from app.settings import Settings
+from tests.app.signin.conftest import (
+    APP_ORIGIN,
+    AppOrNetwork,
+    Mce,
+    count_rows,
+    graphql,
+    signin_settings,
+)
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -195,4 +204,30 @@ async def test_a_jwt_wrapped_code_is_unwrapped(
     assert str(final.url) == f"{APP_ORIGIN}/"
     # The embedded code was accepted at the first try.
     assert mce.sim.stats.get("auth.token.authorization_code") == 1
+    assert await count_rows(admin_conn, "users", mce.eid) == 1
+
+
+async def test_an_answer_landing_on_the_app_root_is_sent_to_the_callback(
+    db: Settings, mce: Mce, admin_conn: asyncpg.Connection
+) -> None:
+    """REFERENCE §1.1 [3rd-party]: in some environments MCE redirects to ``/?code&state``;
+    here the package's redirect URI is the app root."""
+    root = f"{APP_ORIGIN}/"
+    mce.sim.enhanced_package.redirect_uris.append(root)
+    application = create_app(signin_settings(db, mce, MCE_REDIRECT_URI=root), manage_orm=False)
+    async with (
+        application.router.lifespan_context(application),
+        httpx.AsyncClient(
+            transport=AppOrNetwork(application), base_url=APP_ORIGIN, follow_redirects=True
+        ) as browser,
+    ):
+        final = await sign_in(browser, mce)
+        assert [str(r.url).split("?")[0] for r in final.history][-2:] == [
+            root,
+            f"{APP_ORIGIN}/api/auth/callback",
+        ]
+        assert str(final.url) == root
+        assert (await browser.get("/api/auth/session")).json()["signedIn"] is True
+        plain = await browser.get("/?utm=x")  # no code: just the app
+        assert plain.status_code == 200 and "quarry-sign-in" in plain.text
     assert await count_rows(admin_conn, "users", mce.eid) == 1
