@@ -229,3 +229,16 @@ async def test_legacy_sign_in_is_off_without_a_signing_secret(
         httpx.AsyncClient(transport=AppOrNetwork(application), base_url=APP_ORIGIN) as browser,
     ):
         await refused(browser, token, admin_conn, "legacy_disabled")
+
+
+async def test_the_unverified_flat_claim_shape_is_refused(
+    browser: httpx.AsyncClient, mce: Mce, admin_conn: asyncpg.Connection
+) -> None:
+    """REFERENCE §1.3 marks a flat claim shape (user_id, member_id, ...) [unverified]: it is
+    refused rather than guessed at."""
+    person = mce.user("ada.admin")
+    token, _ = mint_legacy_jwt(
+        mce.sim, user=person, mid=person.default_mid, base_url=mce.url, variant="flat"
+    )
+    await refused(browser, token, admin_conn, "jwt_claims")
+    assert await count_rows(admin_conn, "users", mce.eid) == 0
