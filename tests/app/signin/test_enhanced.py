@@ -231,3 +231,25 @@ async def test_an_answer_landing_on_the_app_root_is_sent_to_the_callback(
         plain = await browser.get("/?utm=x")  # no code: just the app
         assert plain.status_code == 200 and "quarry-sign-in" in plain.text
     assert await count_rows(admin_conn, "users", mce.eid) == 1
+
+
+@pytest.mark.parametrize("status", [404, 500])
+async def test_without_a_token_context_answer_userinfo_is_trusted(
+    status: int,
+    browser: httpx.AsyncClient,
+    mce: Mce,
+    admin_conn: asyncpg.Connection,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """tokenContext is a cross-check known from third-party tools only: its absence or an
+    outage does not block sign-in (a disagreement does: test_enhanced_refusals)."""
+    from simulator.faults import FaultRule
+
+    mce.sim.faults.add_rule(
+        FaultRule(operation="rest.tokenContext", kind="error", status=status, times=1)
+    )
+    final = await sign_in(browser, mce)
+    assert str(final.url) == f"{APP_ORIGIN}/"
+    assert mce.sim.stats.get("rest.tokenContext") == 1
+    assert await count_rows(admin_conn, "users", mce.eid) == 1
+    assert any("token context not confirmed" in r.getMessage() for r in caplog.records)
