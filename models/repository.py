@@ -71,11 +71,25 @@ class TenantRepository:
 
 
 class ModelRepository(Generic[M]):
-    """CRUD for one model under a tenant context."""
+    """CRUD for one model under a tenant context.
+
+    Every read, update and delete of a model with a ``tenant_id`` is also filtered by the
+    context's tenant. Row-level security already does that for the app role; the filter makes
+    the same code right for the system role (operator commands, cross-tenant jobs), whose
+    policy sees every tenant's rows.
+    """
 
     def __init__(self, repo: TenantRepository, model: type[M]) -> None:
         self._repo = repo
         self._model = model
+        self._scoped = "tenant_id" in model._meta.fields_map
+
+    def _filters(self, filters: dict[str, Any]) -> dict[str, Any]:
+        if not self._scoped:
+            return filters
+        if "tenant_id" in filters and filters["tenant_id"] != self._repo.ctx.tenant_id:
+            raise MissingTenantContext("tenant_id comes from the context, not the caller")
+        return {**filters, "tenant_id": self._repo.ctx.tenant_id}
 
     async def create(self, **values: Any) -> M:
         if "tenant_id" in values and values["tenant_id"] != self._repo.ctx.tenant_id:
@@ -86,26 +100,27 @@ class ModelRepository(Generic[M]):
 
     async def list(self, *, order_by: Sequence[str] = (), **filters: Any) -> list[M]:
         async with self._repo.transaction() as conn:
-            query = self._model.filter(**filters).using_db(conn)
+            query = self._model.filter(**self._filters(filters)).using_db(conn)
             if order_by:
                 query = query.order_by(*order_by)
             return list(await query)
 
     async def get_or_none(self, **filters: Any) -> M | None:
         async with self._repo.transaction() as conn:
-            return await self._model.filter(**filters).using_db(conn).first()
+            return await self._model.filter(**self._filters(filters)).using_db(conn).first()
 
     async def count(self, **filters: Any) -> int:
         async with self._repo.transaction() as conn:
-            return await self._model.filter(**filters).using_db(conn).count()
+            return await self._model.filter(**self._filters(filters)).using_db(conn).count()
 
     async def update(self, filters: dict[str, Any], **values: Any) -> int:
         """Update matching rows; returns how many the context allowed to change."""
         if "tenant_id" in values:
             raise MissingTenantContext("tenant_id cannot be changed")
         async with self._repo.transaction() as conn:
-            return int(await self._model.filter(**filters).using_db(conn).update(**values))
+            query = self._model.filter(**self._filters(filters)).using_db(conn)
+            return int(await query.update(**values))
 
     async def delete(self, **filters: Any) -> int:
         async with self._repo.transaction() as conn:
-            return int(await self._model.filter(**filters).using_db(conn).delete())
+            return int(await self._model.filter(**self._filters(filters)).using_db(conn).delete())
