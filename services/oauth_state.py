@@ -82,7 +82,7 @@ class OAuthStateStore:
         """Accept ``state`` once, for the browser holding ``binding``; else StateRejected."""
         if not state:
             raise StateRejected(StateProblem.MISSING)
-        if len(state) > _MAX_STATE_LENGTH or state.count(".") != 2:
+        if len(state) > _MAX_STATE_LENGTH or not state.isascii() or state.count(".") != 2:
             raise StateRejected(StateProblem.MALFORMED)
         nonce, issued_text, signature = state.split(".")
         payload = f"{nonce}.{issued_text}"

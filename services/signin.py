@@ -203,14 +203,20 @@ class SignInService:
             await self._refuse(
                 meta, "tssd_invalid", "The sign-in answer names an invalid Marketing Cloud account."
             )
-        first_use = await self.redis.set(
-            oauth_code_key(digest(code)), "1", ex=CODE_MEMORY_SECONDS, nx=True
-        )
-        if not first_use:
+        # Every form of the code is remembered: a JWT-wrapped code re-wrapped differently
+        # still carries the same inner code.
+        attempts = code_attempts(code)
+        first_uses = [
+            await self.redis.set(
+                oauth_code_key(digest(attempt)), "1", ex=CODE_MEMORY_SECONDS, nx=True
+            )
+            for attempt in attempts
+        ]
+        if not all(first_uses):
             await self._refuse(meta, "code_reused", "This sign-in link was already used.")
         auth = self.auth.for_tssd(canonical_tssd)
         grant: TokenGrant | None = None
-        for attempt in code_attempts(code):
+        for attempt in attempts:
             try:
                 grant = await auth.exchange_code(
                     code=attempt, redirect_uri=self.config.redirect_uri

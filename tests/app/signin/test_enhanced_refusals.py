@@ -85,6 +85,7 @@ async def test_forged_state(
         browser, {**query, "state": f"{nonce}.{issued}.AAAA"}, admin_conn, "state_malformed"
     )
     await refused(browser, {**query, "state": "x" * 300}, admin_conn, "state_malformed")
+    await refused(browser, {**query, "state": "a.1.\u00e9"}, admin_conn, "state_malformed")
     await nothing_stored(admin_conn, mce)
 
 
@@ -228,3 +229,18 @@ async def test_sign_in_endpoints_are_rate_limited_per_ip(db: Settings, mce: Mce)
     assert int(limited.headers["retry-after"]) >= 1
     assert limited.json()["error"]["code"] == "RATE_LIMITED"
     assert callback.status_code == 429 and legacy.status_code == 429
+
+
+async def test_a_rewrapped_code_is_still_a_reused_code(
+    browser: httpx.AsyncClient, mce: Mce, admin_conn: asyncpg.Connection
+) -> None:
+    """The JWT wrapper is not verified, so a used inner code in a new wrapper is refused too."""
+    mce.sim.config.quirk_jwt_wrapped_code = True
+    query = await authorize(browser)
+    ok = await browser.get("/api/auth/callback", params=query, follow_redirects=False)
+    assert ok.status_code == 302
+    browser.cookies.delete("__Host-quarry_session")
+    header, payload, _signature = query["code"].split(".")
+    rewrapped = f"{header}.{payload}.{secrets.token_urlsafe(32)}"
+    fresh = await authorize(browser)
+    await refused(browser, {**fresh, "code": rewrapped}, admin_conn, "code_reused")
