@@ -10,7 +10,8 @@ Configuration (``WALLET_KEKS`` or the file named by ``WALLET_KEK_FILE``; set one
 ``id:base64key`` entries separated by commas or newlines, the first active. In the file, blank
 lines and lines starting with ``#`` are ignored. An id is 1-64 characters of letters, digits,
 ``.``, ``_`` and ``-`` starting with a letter or digit; a key is standard or URL-safe base64 of
-exactly 32 bytes (AES-256). Errors name the entry's position and id, never key material.
+exactly 32 bytes (AES-256). Parse errors name the entry's position, never the text of its id
+or key (an id and key swapped by mistake must not print the key).
 
 A secrets manager would be one more :class:`KeyProvider` (same two methods).
 """
@@ -112,6 +113,7 @@ def parse_keks(text: str, *, source: str = "WALLET_KEKS") -> StaticKeyProvider:
         for part in line.split(",")
     ]
     keys: list[KeyEncryptionKey] = []
+    positions: dict[str, int] = {}
     for position, entry in enumerate((e for e in entries if e), start=1):
         kek_id, sep, encoded = entry.partition(":")
         kek_id = kek_id.strip()
@@ -122,20 +124,24 @@ def parse_keks(text: str, *, source: str = "WALLET_KEKS") -> StaticKeyProvider:
                 f"{source}: entry {position} has an invalid key id (1-64 letters, digits, "
                 "'.', '_' or '-', starting with a letter or digit)"
             )
+        # From here on the id field is not echoed: an operator who swapped id and key (a
+        # URL-safe key is a valid id) would otherwise see the key in logs and stderr.
         raw = _decode_key(encoded.strip())
         if raw is None:
-            raise WalletKeyError(f"{source}: key {kek_id!r} is not valid base64")
+            raise WalletKeyError(f"{source}: entry {position}'s key is not valid base64")
         if len(raw) != KEY_BYTES:
             raise WalletKeyError(
-                f"{source}: key {kek_id!r} is {len(raw)} bytes; AES-256 needs {KEY_BYTES}"
+                f"{source}: entry {position}'s key is {len(raw)} bytes; AES-256 needs {KEY_BYTES}"
             )
+        if kek_id in positions:
+            raise WalletKeyError(
+                f"{source}: entry {position} repeats the key id of entry {positions[kek_id]}"
+            )
+        positions[kek_id] = position
         keys.append(KeyEncryptionKey(kek_id, raw))
     if not keys:
         raise WalletKeyError(f"{source}: no key-encryption key is configured")
-    try:
-        return StaticKeyProvider(keys)
-    except WalletKeyError as exc:
-        raise WalletKeyError(f"{source}: {exc}") from None
+    return StaticKeyProvider(keys)
 
 
 def load_kek_file(path: str) -> StaticKeyProvider:

@@ -64,7 +64,7 @@ def test_file_with_comments_and_newlines(tmp_path: Path) -> None:
             + base64.b64encode(b"k" * 32).decode()
             + ",a:"
             + base64.b64encode(b"j" * 32).decode(),
-            "listed twice",
+            "entry 2 repeats the key id of entry 1",
         ),
     ],
 )
@@ -82,6 +82,33 @@ def test_errors_never_contain_key_material() -> None:
     kek = random_kek("a")
     assert base64.b64encode(kek.key).decode() not in repr(kek)
     assert repr(kek.key) not in repr(parse_keks(keks_text(kek)))
+
+
+def _urlsafe_key() -> str:
+    """32 random bytes as unpadded URL-safe base64 that is also a valid key id."""
+    while True:
+        text = base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+        if text[0].isalnum():
+            return text
+
+
+@pytest.mark.parametrize(
+    ("entries", "message"),
+    [
+        ("{key}:2025-06", "entry 1's key is 5 bytes"),
+        ("{key}:prod", "entry 1's key is 3 bytes"),
+        ("{key}:not*base64", "entry 1's key is not valid base64"),
+        ("{key}:{other},{key}:{other}", "entry 2 repeats the key id of entry 1"),
+    ],
+)
+def test_an_id_and_key_swapped_never_print_the_key(entries: str, message: str) -> None:
+    """A URL-safe key is a valid id: put in the id field by mistake, it must not be echoed."""
+    key = _urlsafe_key()
+    text = entries.format(key=key, other=base64.b64encode(os.urandom(32)).decode())
+    with pytest.raises(WalletKeyError, match=message) as info:
+        parse_keks(text)
+    assert key not in str(info.value)
+    assert key[:12] not in str(info.value)
 
 
 def test_unknown_kek_names_the_configured_ids() -> None:
