@@ -323,8 +323,8 @@ class Settings:
             problems.append("PUBLIC_URL must be https")
         if self.simulator_enabled:
             problems.append("the MCE simulator cannot be enabled in production")
-        if self.wallet_keks == DEV_WALLET_KEKS:
-            problems.append("WALLET_KEKS or WALLET_KEK_FILE must be set")
+        if problem := self._wallet_kek_problem():
+            problems.append(problem)
         if not (self.mce_client_id and self.mce_client_secret):
             problems.append("MCE_CLIENT_ID and MCE_CLIENT_SECRET must be set")
         if self.legacy_sign_in_enabled and len(self.mce_legacy_jwt_secret) < 32:
@@ -339,3 +339,28 @@ class Settings:
             problems.append("embedded Postgres/Redis cannot be enabled in production")
         if problems:
             raise SettingsError("unsafe production settings: " + "; ".join(problems))
+
+    def _wallet_kek_problem(self) -> str | None:
+        """Why the configured KEKs are unfit for production, or None.
+
+        Compares key bytes, not text: the development key under another id, with other
+        spacing, or in ``WALLET_KEK_FILE`` is still the development key. Parse errors name
+        entry positions only, never key material.
+        """
+        # Imported here: the wallet package pulls in the database and Redis layers, which
+        # reading settings outside production does not need.
+        from services.wallet.errors import WalletKeyError
+        from services.wallet.keys import key_provider_from_config, parse_keks
+
+        try:
+            configured = key_provider_from_config(
+                keks=self.wallet_keks, kek_file=self.wallet_kek_file
+            )
+        except WalletKeyError as exc:
+            return f"WALLET_KEKS / WALLET_KEK_FILE is not usable: {exc}"
+        dev_keys = {kek.key for kek in parse_keks(DEV_WALLET_KEKS).keks}
+        if any(kek.key in dev_keys for kek in configured.keks):
+            return (
+                "WALLET_KEKS or WALLET_KEK_FILE must be set, to keys other than the development key"
+            )
+        return None

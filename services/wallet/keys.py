@@ -88,6 +88,11 @@ class StaticKeyProvider:
     def ids(self) -> tuple[str, ...]:
         return tuple(k.id for k in self._keys)
 
+    @property
+    def keks(self) -> tuple[KeyEncryptionKey, ...]:
+        """Every configured KEK, the active one first."""
+        return self._keys
+
     def active(self) -> KeyEncryptionKey:
         return self._keys[0]
 

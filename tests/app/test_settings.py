@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+from pathlib import Path
+
 import pytest
 
-from app.settings import DEV_SECRET_KEY, Settings, SettingsError
+from app.settings import DEV_SECRET_KEY, DEV_WALLET_KEKS, Settings, SettingsError
 
 PROD_OK = {
     "QUARRY_ENV": "production",
@@ -114,3 +117,64 @@ def test_the_simulator_is_the_only_mce_host_outside_production() -> None:
     assert Settings.from_env(PROD_OK).mce_dev_origin is None
     assert dev.mce_redirect_uri == "http://localhost:8000/api/auth/callback"
     assert "https://mc.exacttarget.com" in dev.trusted_origins
+
+
+# ------------------------------------------------------------------ wallet KEKs in production
+_DEV_KEY = DEV_WALLET_KEKS.split(":", 1)[1]
+_DEV_KEY_UNPADDED = base64.urlsafe_b64encode(base64.b64decode(_DEV_KEY)).decode().rstrip("=")
+_OTHER_KEY = base64.b64encode(b"another-production-kek-32-bytes!").decode()
+
+
+def _without_keks(env: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in env.items() if k != "WALLET_KEKS"}
+
+
+@pytest.mark.parametrize(
+    "keks",
+    [
+        DEV_WALLET_KEKS + "\n",
+        f" {DEV_WALLET_KEKS} ",
+        f"prod-1:{_DEV_KEY}",
+        f"prod-1:{_DEV_KEY_UNPADDED}",
+        f"prod-2:{_OTHER_KEY},old:{_DEV_KEY}",
+    ],
+    ids=["trailing-newline", "spaces", "other-id", "url-safe-unpadded", "not-first"],
+)
+def test_production_refuses_the_development_kek_however_written(keks: str) -> None:
+    with pytest.raises(SettingsError, match="development key"):
+        Settings.from_env({**PROD_OK, "WALLET_KEKS": keks})
+
+
+def test_production_refuses_the_development_kek_from_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "keks"
+    path.write_text(f"# looks real\nprod-2:{_OTHER_KEY}\nprod-1:{_DEV_KEY}\n")
+    with pytest.raises(SettingsError, match="development key"):
+        Settings.from_env({**_without_keks(PROD_OK), "WALLET_KEK_FILE": str(path)})
+    path.write_text(f"prod-2:{_OTHER_KEY}\n")
+    settings = Settings.from_env({**_without_keks(PROD_OK), "WALLET_KEK_FILE": str(path)})
+    assert settings.wallet_kek_file == str(path)
+
+
+@pytest.mark.parametrize(
+    ("env", "complaint"),
+    [
+        ({**PROD_OK, "WALLET_KEKS": "prod-1:c2hvcnQ="}, "entry 1's key is 5 bytes"),
+        ({**PROD_OK, "WALLET_KEKS": "prod-1"}, "entry 1 is not 'id:base64key'"),
+        ({**PROD_OK, "WALLET_KEK_FILE": "/nonexistent/keks"}, "not both"),
+        ({**_without_keks(PROD_OK), "WALLET_KEK_FILE": "/nonexistent/keks"}, "cannot be read"),
+    ],
+)
+def test_production_refuses_kek_configuration_that_does_not_parse(
+    env: dict[str, str], complaint: str
+) -> None:
+    with pytest.raises(SettingsError, match=complaint) as info:
+        Settings.from_env(env)
+    assert "c2hvcnQ" not in str(info.value)
+
+
+def test_a_kek_error_in_production_never_prints_the_key() -> None:
+    """An id and a key swapped by mistake: the key (a valid id in URL-safe base64) stays out."""
+    key = base64.urlsafe_b64encode(b"k" * 32).decode().rstrip("=")
+    with pytest.raises(SettingsError, match="entry 1") as info:
+        Settings.from_env({**PROD_OK, "WALLET_KEKS": f"{key}:2025-06"})
+    assert key not in str(info.value)
