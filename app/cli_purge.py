@@ -1,8 +1,10 @@
-"""Operator commands for uninstall and user removal: ``purge-tenant`` and ``purge-user``.
+"""Operator commands for a tenant's lifecycle: ``purge-tenant`` (uninstall), ``purge-user``,
+``suspend-tenant`` and ``resume-tenant``.
 
-They do what the admin mutations do (services/purge.py), for when no administrator can sign
-in: MCE uninstalled the package, or a user left and must lose access now. Run as the system
-role; audited with the system actor.
+The purges do what the admin mutations do (services/purge.py), for when no administrator can
+sign in: MCE uninstalled the package, or a user left and must lose access now. Suspension
+(services/tenant_status.py) blocks a tenant at once without deleting anything. Run as the
+system role; audited with the system actor.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from redis.asyncio import Redis
 from app.settings import Settings
 from models import TenantContext, TenantRepository, User
 from services.audit import SYSTEM_ACTOR, RequestMeta
-from services.errors import NotFound
+from services.errors import NotFound, QuarryError
 from services.purge import PurgeResult, purge_tenant, purge_user
 from services.sessions import SessionStore
+from services.tenant_status import resume_tenant, suspend_tenant
 from services.wallet.keys import key_provider_from_config
 from services.wallet.store import TokenWallet
 
@@ -41,6 +44,14 @@ def add_commands(commands: Any) -> None:
     user.add_argument("--tenant", type=int, required=True, help="the enterprise id (EID)")
     user.add_argument("--user", type=int, required=True, help="the MCE user id")
     user.set_defaults(handler=_purge_user)
+    suspend = commands.add_parser(
+        "suspend-tenant", help="block a tenant now: end its sessions, refuse its tokens"
+    )
+    suspend.add_argument("--tenant", type=int, required=True, help="the enterprise id (EID)")
+    suspend.set_defaults(handler=_suspend_tenant)
+    resume = commands.add_parser("resume-tenant", help="lift a tenant's suspension")
+    resume.add_argument("--tenant", type=int, required=True, help="the enterprise id (EID)")
+    resume.set_defaults(handler=_resume_tenant)
 
 
 def _stores(settings: Settings) -> tuple[Redis, SessionStore, TokenWallet]:
@@ -98,3 +109,28 @@ async def _purge_user(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         await redis.aclose()  # type: ignore[attr-defined]  # types-redis lags redis 5
     return _report(f"user {args.user} removed", result)
+
+
+async def _suspend_tenant(args: argparse.Namespace, settings: Settings) -> int:
+    redis, sessions, _ = _stores(settings)
+    try:
+        ended = await suspend_tenant(
+            TenantContext(tenant_id=args.tenant), sessions=sessions, actor=SYSTEM_ACTOR, meta=_CLI
+        )
+    except QuarryError as exc:
+        sys.stderr.write(f"tenant {args.tenant}: {exc.message}\n")
+        return 2
+    finally:
+        await redis.aclose()  # type: ignore[attr-defined]  # types-redis lags redis 5
+    sys.stdout.write(f"tenant {args.tenant} suspended: {ended} sessions ended\n")
+    return 0
+
+
+async def _resume_tenant(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        await resume_tenant(TenantContext(tenant_id=args.tenant), actor=SYSTEM_ACTOR, meta=_CLI)
+    except QuarryError as exc:
+        sys.stderr.write(f"tenant {args.tenant}: {exc.message}\n")
+        return 2
+    sys.stdout.write(f"tenant {args.tenant} resumed\n")
+    return 0

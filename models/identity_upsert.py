@@ -16,7 +16,17 @@ from uuid import UUID
 from models.context import TenantContext
 from models.repository import TenantRepository
 
-__all__ = ["IdentityRecord", "UnitRecord", "UpsertedUser", "upsert_identity"]
+__all__ = [
+    "IdentityRecord",
+    "TenantSuspended",
+    "UnitRecord",
+    "UpsertedUser",
+    "upsert_identity",
+]
+
+
+class TenantSuspended(Exception):
+    """The tenant is suspended: nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -46,14 +56,18 @@ class UpsertedUser:
     parent_mid: int | None
 
 
+# Signing in reinstalls an uninstalled tenant; a suspended one stays suspended. The row lock
+# this statement takes (insert or update) is held until commit, so sign-ins of one tenant run
+# one after another: the first-user-admin rule and the status check below cannot race.
 _TENANT = """
 INSERT INTO tenants (tenant_id, name, tssd, status, created_at, updated_at)
 VALUES ($1, $2, $3, 'active', now(), now())
 ON CONFLICT (tenant_id) DO UPDATE SET
     name = CASE WHEN EXCLUDED.name <> '' THEN EXCLUDED.name ELSE tenants.name END,
     tssd = COALESCE(EXCLUDED.tssd, tenants.tssd),
-    status = 'active',
+    status = CASE WHEN tenants.status = 'suspended' THEN tenants.status ELSE 'active' END,
     updated_at = now()
+RETURNING status
 """
 
 _UNIT = """
@@ -87,7 +101,11 @@ ON CONFLICT (tenant_id, user_id, mid) DO NOTHING
 
 
 async def upsert_identity(identity: IdentityRecord, units: Sequence[UnitRecord]) -> UpsertedUser:
-    """Write the tenant, its BUs (the signed-in one always), the user and memberships."""
+    """Write the tenant, its BUs (the signed-in one always), the user and memberships.
+
+    Raises :class:`TenantSuspended`, writing nothing, when the tenant is suspended (also when
+    it was suspended after the caller's lookup).
+    """
     ctx = TenantContext(tenant_id=identity.tenant_id, mid=identity.mid)
     repo = TenantRepository(ctx)
     by_mid = {unit.mid: unit for unit in units}
@@ -98,7 +116,11 @@ async def upsert_identity(identity: IdentityRecord, units: Sequence[UnitRecord])
     )
     by_mid[identity.mid] = current
     async with repo.transaction():
-        await repo.fetch(_TENANT, [identity.tenant_id, identity.tenant_name, identity.tssd])
+        status = await repo.fetch(
+            _TENANT, [identity.tenant_id, identity.tenant_name, identity.tssd]
+        )
+        if status[0]["status"] == "suspended":
+            raise TenantSuspended(identity.tenant_id)
         for unit in sorted(by_mid.values(), key=lambda u: (u.parent_mid is not None, u.mid)):
             await repo.fetch(_UNIT, [identity.tenant_id, unit.mid, unit.name, unit.parent_mid])
         rows = await repo.fetch(

@@ -40,7 +40,7 @@ from client.secret import Secret
 from client.tokens import AccessToken, CallTarget
 from client.userinfo import UserInfo
 from models import GrantKind, Outcome, TenantContext, TenantStatus
-from models.identity_upsert import IdentityRecord, UnitRecord, upsert_identity
+from models.identity_upsert import IdentityRecord, TenantSuspended, UnitRecord, upsert_identity
 from models.lookups import find_tenant
 from services import audit
 from services.audit import ANONYMOUS, Actor, ActorType, RequestMeta
@@ -420,7 +420,15 @@ class SignInService:
                 "Quarry is suspended for this Marketing Cloud account.",
                 tenant_id=identity.tenant_id,
             )
-        user = await upsert_identity(identity, units)
+        try:
+            user = await upsert_identity(identity, units)
+        except TenantSuspended:
+            await self._refuse(
+                meta,
+                "tenant_suspended",
+                "Quarry is suspended for this Marketing Cloud account.",
+                tenant_id=identity.tenant_id,
+            )
         ctx = TenantContext(tenant_id=identity.tenant_id, mid=identity.mid, user_id=user.user_id)
         await self.wallet.put_refresh_token(
             ctx,

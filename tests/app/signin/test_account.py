@@ -229,3 +229,28 @@ async def test_api_tokens_cannot_switch_remove_or_uninstall(
             payload = response.json()["data"][field]
             assert [e["code"] for e in payload["userErrors"]] == ["FORBIDDEN"], field
     assert await signed_in(browser) is True
+
+
+async def test_suspension_ends_sessions_and_blocks_sign_in_until_resumed(
+    db: Settings, browser: httpx.AsyncClient, mce: Mce, admin_conn: asyncpg.Connection
+) -> None:
+    await sign_in(browser, mce)
+    suspended = run_cli(db, "suspend-tenant", "--tenant", str(mce.eid))
+    assert suspended.returncode == 0, suspended.stderr
+    assert "1 sessions ended" in suspended.stdout
+    assert await signed_in(browser) is False
+    refused = await sign_in(browser, mce)
+    assert refused.status_code == 400 and "suspended" in refused.text
+    assert await signed_in(browser) is False
+    again = run_cli(db, "suspend-tenant", "--tenant", str(mce.eid))
+    assert again.returncode == 2 and "not active" in again.stderr
+    assert run_cli(db, "resume-tenant", "--tenant", str(mce.eid)).returncode == 0
+    await sign_in(browser, mce)
+    assert await signed_in(browser) is True
+    actions = await admin_conn.fetch(
+        "SELECT action FROM audit_events WHERE tenant_id = $1 AND action LIKE 'admin.tenant_%'"
+        " ORDER BY id",
+        mce.eid,
+    )
+    assert [a["action"] for a in actions] == ["admin.tenant_suspended", "admin.tenant_resumed"]
+    assert run_cli(db, "resume-tenant", "--tenant", str(mce.eid)).returncode == 2
