@@ -26,6 +26,7 @@ from app.cookies import (
     read_cookie,
     set_cookie_header,
 )
+from app.settings import origin_of
 from services import audit
 from services.audit import Actor, ActorType, Outcome
 from services.oauth_state import STATE_TTL_SECONDS
@@ -79,11 +80,25 @@ async def _legacy_login(request: Request) -> Response:
             value = form.get("jwt")
             token = value if isinstance(value, str) else None
     try:
-        signed = await _signin(request).complete_legacy(token=token, meta=meta)
+        signed = await _signin(request).complete_legacy(
+            token=token, origin=_posting_origin(request), meta=meta
+        )
     except SignInRefused as exc:
         return refusal_page(exc.message, request_id=meta.request_id)
     # 303: the browser follows a POST's redirect with a GET.
     return await _start_session(request, signed, status=303)
+
+
+def _posting_origin(request: Request) -> str | None:
+    """The origin of the page that posted: ``Origin``, else the ``Referer``'s origin."""
+    origin = request.headers.get("origin")
+    source = origin if origin and origin != "null" else request.headers.get("referer")
+    if not source:
+        return None
+    try:
+        return origin_of(source)
+    except ValueError:  # e.g. a port that is not a number
+        return None
 
 
 async def callback(request: Request) -> Response:

@@ -11,7 +11,7 @@ import httpx
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 
-from app.settings import Settings
+from app.settings import Settings, origin_of
 from client.secret import Secret
 from services.mce_auth import MceAuthConfig, MceAuthFactory
 from services.oauth_state import OAuthStateStore
@@ -62,6 +62,7 @@ def wire_auth(
             redirect_uri=settings.mce_redirect_uri,
             scopes=settings.requested_scopes,
             legacy_jwt_secret=settings.mce_legacy_jwt_secret,
+            legacy_origins=frozenset(origin_of(o) for o in settings.frame_ancestors),
         ),
         auth=factory,
         states=OAuthStateStore(redis, secret_key=settings.secret_key),

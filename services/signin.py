@@ -110,6 +110,9 @@ class SignInConfig:
     redirect_uri: str
     scopes: tuple[str, ...]
     legacy_jwt_secret: str = ""
+    #: Origins MCE posts legacy JWTs from (its own hosts): a post from anywhere else could
+    #: sign a victim's browser in as the attacker (login CSRF with a captured JWT).
+    legacy_origins: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -348,10 +351,19 @@ class SignInService:
         )
 
     # ------------------------------------------------------------------ legacy
-    async def complete_legacy(self, *, token: str | None, meta: RequestMeta) -> SignedIn:
+    async def complete_legacy(
+        self, *, token: str | None, origin: str | None, meta: RequestMeta
+    ) -> SignedIn:
+        """``origin``: the posting page's origin (``Origin``, else ``Referer``'s), or None."""
         if not self.config.legacy_jwt_secret:
             await self._refuse(
                 meta, "legacy_disabled", "Sign-in with a legacy package is not configured."
+            )
+        if origin not in self.config.legacy_origins:
+            await self._refuse(
+                meta,
+                "legacy_origin",
+                "Sign-in was not posted by Marketing Cloud. Open Quarry from Marketing Cloud.",
             )
         try:
             claims = await verify_legacy_jwt(

@@ -11,6 +11,7 @@ Secure; Partitioned``. A page on a site that is not listed may not frame the app
 from __future__ import annotations
 
 import datetime
+import html
 import ipaddress
 import os
 import socket
@@ -38,6 +39,8 @@ from starlette.routing import Route
 
 from app.settings import Settings
 from simulator.app import create_app as create_sim_app
+from simulator.auth_legacy import mint_legacy_jwt
+from simulator.state import Simulator
 from tests.simulator.conftest import ServerThread, make_sim
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -114,8 +117,9 @@ class _HttpsThread:
         self.thread.join(timeout=10)
 
 
-def _mce_page(app_url: str) -> Starlette:
-    """The stand-in app switcher: an https page that frames Quarry."""
+def _mce_page(app_url: str, legacy_jwts: list[str]) -> Starlette:
+    """The stand-in app switcher: an https page that frames Quarry; ``/legacy`` is what MCE
+    does for a legacy package: a page that form-posts the next JWT to the app's login URL."""
 
     async def page(request: Request) -> HTMLResponse:
         return HTMLResponse(
@@ -123,7 +127,19 @@ def _mce_page(app_url: str) -> Starlette:
             f'<iframe id="quarry" src="{app_url}/" width="900" height="600"></iframe>'
         )
 
-    return Starlette(routes=[Route("/", page)])
+    async def legacy(request: Request) -> HTMLResponse:
+        token = html.escape(legacy_jwts.pop(), quote=True)
+        # Real MCE and Quarry are both https. Here the app is http://localhost, and a post
+        # from https to http carries "Origin: null" under the default referrer policy; this
+        # policy keeps the page's origin on it, as an https-to-https post has.
+        return HTMLResponse(
+            "<!doctype html><title>Marketing Cloud</title>"
+            '<meta name="referrer" content="origin">'
+            f'<form id="sso" method="post" action="{app_url}/api/auth/login">'
+            f'<input type="hidden" name="jwt" value="{token}"></form>'
+        )
+
+    return Starlette(routes=[Route("/", page), Route("/legacy", legacy)])
 
 
 @dataclass
@@ -132,6 +148,9 @@ class Stack:
     mce_url: str  # a listed frame ancestor
     other_url: str  # not listed
     log: Path
+    sim: Simulator
+    sim_url: str
+    legacy_jwts: list[str]  # the next JWT the stand-in's /legacy page posts
 
 
 @pytest.fixture(scope="module")
@@ -145,10 +164,11 @@ def stack(test_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> 
         seed=3_000_000 + os.getpid() % 100_000, redirect_uris=[f"{app_url}/api/auth/callback"]
     )
     log = workdir / "uvicorn.log"
+    legacy_jwts: list[str] = []
     with (
         ServerThread(create_sim_app(sim)) as sim_server,
-        _HttpsThread(_mce_page(app_url), port=mce_port, cert=cert, key=key),
-        _HttpsThread(_mce_page(app_url), port=other_port, cert=cert, key=key),
+        _HttpsThread(_mce_page(app_url, legacy_jwts), port=mce_port, cert=cert, key=key),
+        _HttpsThread(_mce_page(app_url, legacy_jwts), port=other_port, cert=cert, key=key),
         log.open("wb") as out,
     ):
         env = {
@@ -160,6 +180,9 @@ def stack(test_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> 
             "MCE_AUTH_BASE_URL": sim_server.url,
             "MCE_CLIENT_ID": sim.enhanced_package.client_id,
             "MCE_CLIENT_SECRET": sim.enhanced_package.client_secret,
+            "MCE_LEGACY_CLIENT_ID": sim.legacy_package.client_id,
+            "MCE_LEGACY_CLIENT_SECRET": sim.legacy_package.client_secret,
+            "MCE_LEGACY_JWT_SECRET": sim.legacy_package.jwt_signing_secret or "",
             "FRAME_ANCESTORS": mce_url,
             "RATE_LIMIT_SIGNIN_PER_MINUTE": "100000",
             "RATE_LIMIT_GRAPHQL_PER_MINUTE": "100000",
@@ -174,7 +197,15 @@ def stack(test_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> 
         )
         try:
             _wait_until_serving(api, app_url, log)
-            yield Stack(app_url=app_url, mce_url=mce_url, other_url=other_url, log=log)
+            yield Stack(
+                app_url=app_url,
+                mce_url=mce_url,
+                other_url=other_url,
+                log=log,
+                sim=sim,
+                sim_url=sim_server.url,
+                legacy_jwts=legacy_jwts,
+            )
         finally:
             api.terminate()
             try:
@@ -242,5 +273,29 @@ def test_a_site_not_listed_cannot_frame_the_app(browser: Browser, stack: Stack) 
         ):
             page.goto(stack.other_url)
         assert page.frame_locator("#quarry").locator("#app").count() == 0
+    finally:
+        context.close()
+
+
+def test_a_legacy_package_signs_in_by_form_posting_its_jwt(browser: Browser, stack: Stack) -> None:
+    """What MCE does for a legacy package: its page auto-submits a form with the signed JWT to
+    the app's login URL; the browser follows the 303 to the signed-in app. The post comes from
+    MCE's origin, the only one the app accepts it from."""
+    mia = stack.sim.store.find_user("mia.marketer")
+    assert mia is not None
+    token, _ = mint_legacy_jwt(stack.sim, user=mia, mid=mia.default_mid, base_url=stack.sim_url)
+    stack.legacy_jwts.append(token)
+    context = browser.new_context(ignore_https_errors=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        page.goto(f"{stack.mce_url}/legacy")
+        with page.expect_navigation(url=f"{stack.app_url}/"):
+            page.locator("#sso").evaluate("(form) => form.submit()")
+        app = page.locator("#app")
+        expect_that(app).to_have_attribute("data-state", "signed-in", timeout=TIMEOUT_MS)
+        expect_that(page.locator('[data-field="user-name"]')).to_have_text(mia.email)
+        business_unit = page.locator('[data-field="business-unit"]')
+        expect_that(business_unit).to_have_attribute("data-mid", str(mia.default_mid))
     finally:
         context.close()

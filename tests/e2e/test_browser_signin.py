@@ -38,7 +38,6 @@ from playwright.sync_api import expect as expect_that
 from app.graphiql import SCROLL_LOCK_STYLE_HASH
 from app.settings import Settings
 from simulator.app import create_app as create_sim_app
-from simulator.auth_legacy import mint_legacy_jwt
 from simulator.state import Simulator
 from tests.simulator.conftest import ServerThread, make_sim
 
@@ -465,28 +464,3 @@ def test_names_from_mce_are_shown_as_text_never_as_markup(
         watched.assert_clean("the SPA with a hostile BU name")
     finally:
         unit.name = original
-
-
-def test_a_legacy_package_signs_in_by_form_posting_its_jwt(
-    stack: Stack, context: BrowserContext, watched: Watched
-) -> None:
-    """What MCE does for a legacy package: a page on its own site auto-submits a form with the
-    signed JWT to the app's login URL; the browser follows the 303 to the signed-in app."""
-    mia = stack.sim.store.find_user("mia.marketer")
-    assert mia is not None
-    token, _ = mint_legacy_jwt(stack.sim, user=mia, mid=mia.default_mid, base_url=stack.sim_url)
-    page = watched.page
-    page.set_content(
-        f'<form id="sso" method="post" action="{stack.app_url}/api/auth/login">'
-        f'<input type="hidden" name="jwt" value="{token}"></form>'
-    )
-    page.locator("#sso").evaluate("(form) => form.submit()")
-    _wait_for_url(page, f"{stack.app_url}/", stack)
-    app = page.locator("#app")
-    expect_that(app).to_have_attribute("data-state", "signed-in")
-    expect_that(page.locator('[data-field="user-name"]')).to_have_text(mia.email)
-    business_unit = page.locator('[data-field="business-unit"]')
-    expect_that(business_unit).to_have_attribute("data-mid", str(mia.default_mid))
-    cookie = _session_cookie(context, stack)
-    assert cookie is not None and cookie["sameSite"] == "None" and cookie["httpOnly"] is True
-    watched.assert_clean("the SPA after a legacy sign-in")

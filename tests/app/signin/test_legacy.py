@@ -33,14 +33,23 @@ def minted(mce: Mce, user: str = "ada.admin", mid: int | None = None) -> tuple[s
     return mint_legacy_jwt(mce.sim, user=person, mid=mid or person.default_mid, base_url=mce.url)
 
 
-async def post_jwt(browser: httpx.AsyncClient, token: str) -> httpx.Response:
-    return await browser.post("/api/auth/login", data={"jwt": token}, follow_redirects=False)
+MCE_ORIGIN = "https://mc.s7.exacttarget.com"  # one of the default FRAME_ANCESTORS
+
+
+async def post_jwt(
+    browser: httpx.AsyncClient, token: str, *, origin: str | None = MCE_ORIGIN
+) -> httpx.Response:
+    """The form post MCE's page makes (its Origin is an MCE host)."""
+    headers = {"Origin": origin} if origin is not None else {}
+    return await browser.post(
+        "/api/auth/login", data={"jwt": token}, headers=headers, follow_redirects=False
+    )
 
 
 async def refused(
     browser: httpx.AsyncClient, token: str, conn: asyncpg.Connection, reason: str
 ) -> None:
-    response = await post_jwt(browser, token)
+    response = await post_jwt(browser, token, origin=MCE_ORIGIN)
     assert response.status_code == 400, response.text
     assert "Sign-in refused" in response.text
     assert browser.cookies.get("__Host-quarry_session") is None
@@ -213,7 +222,12 @@ async def test_jwt_sent_as_json_is_not_a_form_post(
     browser: httpx.AsyncClient, mce: Mce, admin_conn: asyncpg.Connection
 ) -> None:
     token, _ = minted(mce)
-    response = await browser.post("/api/auth/login", json={"jwt": token}, follow_redirects=False)
+    response = await browser.post(
+        "/api/auth/login",
+        json={"jwt": token},
+        headers={"Origin": MCE_ORIGIN},
+        follow_redirects=False,
+    )
     assert response.status_code == 400
     assert await count_rows(admin_conn, "users", mce.eid) == 0
 
@@ -242,3 +256,47 @@ async def test_the_unverified_flat_claim_shape_is_refused(
     )
     await refused(browser, token, admin_conn, "jwt_claims")
     assert await count_rows(admin_conn, "users", mce.eid) == 0
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},
+        {"Origin": "https://mc.exacttarget.com.evil.example"},
+        {"Origin": "https://x:notaport"},
+        {"Referer": "https://evil.example/page"},
+    ],
+)
+async def test_a_jwt_not_posted_by_mce_is_refused(
+    headers: dict[str, str], browser: httpx.AsyncClient, mce: Mce, admin_conn: asyncpg.Connection
+) -> None:
+    """Login CSRF: a captured JWT posted from another site would sign the victim in as the
+    attacker. Only MCE's own hosts may post it; the JWT itself stays unspent."""
+    token, _ = minted(mce)
+    response = await browser.post(
+        "/api/auth/login", data={"jwt": token}, headers=headers, follow_redirects=False
+    )
+    assert response.status_code == 400
+    rows = await admin_conn.fetch(
+        "SELECT details FROM audit_events WHERE action = 'auth.sign_in' AND request_id = $1",
+        response.headers["x-request-id"],
+    )
+    assert [json.loads(r["details"])["reason"] for r in rows] == ["legacy_origin"]
+    assert await count_rows(admin_conn, "users", mce.eid) == 0
+    # The JWT was not spent: MCE's own post of it still works.
+    assert (await post_jwt(browser, token)).status_code == 303
+
+
+async def test_a_referer_from_mce_stands_in_for_a_missing_origin(
+    browser: httpx.AsyncClient, mce: Mce
+) -> None:
+    token, _ = minted(mce)
+    response = await browser.post(
+        "/api/auth/login",
+        data={"jwt": token},
+        headers={"Referer": f"{MCE_ORIGIN}/cloud/#app/Quarry"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
