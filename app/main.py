@@ -26,7 +26,12 @@ from app.db import tortoise_config
 from app.graphiql import graphiql_routes
 from app.graphql import QuarryGraphQL
 from app.logs import configure_logging
-from app.middleware import BodySizeLimitMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
+from app.middleware import (
+    BodySizeLimitMiddleware,
+    RequestIdMiddleware,
+    SecurityHeadersMiddleware,
+    security_headers,
+)
 from app.session_routes import session_routes
 from app.settings import Settings
 from app.spa import SpaFiles, api_not_found, spa_directory
@@ -62,9 +67,16 @@ async def internal_error(request: Request, exc: Exception) -> Response:
     """Unexpected failures: logged with the request id by the access log, masked here."""
     logging.getLogger("quarry.app").exception("unhandled error")
     request_id = request.scope.get("state", {}).get("request_id", "-")
+    # Starlette answers a 500 from its outermost layer, outside our header middleware.
+    headers = {
+        **security_headers(request.app.state.settings),
+        "cache-control": "no-store",
+        "x-request-id": request_id,
+    }
     return JSONResponse(
         {"error": {"code": "INTERNAL", "message": "Unexpected error.", "requestId": request_id}},
         status_code=500,
+        headers=headers,
     )
 
 

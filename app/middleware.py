@@ -57,6 +57,24 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
 
 
+def security_headers(settings: Settings) -> dict[str, str]:
+    """The headers every response carries (also the 500 page, built outside the middleware)."""
+    ancestors = " ".join(["'self'", *settings.frame_ancestors])
+    headers = {
+        "content-security-policy": (
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+            " connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self';"
+            f" frame-ancestors {ancestors}"
+        ),
+        "x-content-type-options": "nosniff",
+        "referrer-policy": "strict-origin-when-cross-origin",
+        "cross-origin-opener-policy": "same-origin",
+    }
+    if settings.is_production:
+        headers["strict-transport-security"] = "max-age=31536000; includeSubDomains"
+    return headers
+
+
 class SecurityHeadersMiddleware:
     """CSP with exact ``frame-ancestors``, nosniff, referrer policy, HSTS in production, and
     ``Cache-Control: no-store`` on everything under ``/api/``.
@@ -68,19 +86,7 @@ class SecurityHeadersMiddleware:
 
     def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
         self.app = app
-        ancestors = " ".join(["'self'", *settings.frame_ancestors])
-        self.headers = {
-            "content-security-policy": (
-                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
-                " connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self';"
-                f" frame-ancestors {ancestors}"
-            ),
-            "x-content-type-options": "nosniff",
-            "referrer-policy": "strict-origin-when-cross-origin",
-            "cross-origin-opener-policy": "same-origin",
-        }
-        if settings.is_production:
-            self.headers["strict-transport-security"] = "max-age=31536000; includeSubDomains"
+        self.headers = security_headers(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
