@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
 
+from redis.asyncio import Redis
+
 from models import ApiToken, Outcome, Tenant, TenantContext, TenantRepository, TenantStatus, User
 from services import audit
 from services.audit import Actor, RequestMeta
@@ -26,6 +28,10 @@ class WalletPurger(Protocol):
     async def delete_for_user(self, ctx: TenantContext, user_id: UUID) -> Any: ...
 
     async def delete_for_tenant(self, ctx: TenantContext) -> Any: ...
+
+    async def delete_cached_access_tokens(
+        self, redis: Redis, *, tenant_id: int, user_id: UUID | None = None
+    ) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,9 @@ async def purge_user(
         )
     # A session created between the first sweep and the delete would outlive the user.
     ended += await sessions.end_for_user(ctx.tenant_id, user_id)
+    await wallet.delete_cached_access_tokens(
+        sessions.redis, tenant_id=ctx.tenant_id, user_id=user_id
+    )
     await _announce(sessions, token_ids)
     return PurgeResult(sessions=ended, api_tokens=tokens, users=users)
 
@@ -99,6 +108,7 @@ async def purge_tenant(
             details={"sessions": ended, "api_tokens": tokens},
         )
     ended += await sessions.end_for_tenant(ctx.tenant_id)
+    await wallet.delete_cached_access_tokens(sessions.redis, tenant_id=ctx.tenant_id)
     await _announce(sessions, token_ids)
     return PurgeResult(sessions=ended, api_tokens=tokens, users=0)
 

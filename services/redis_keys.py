@@ -71,6 +71,12 @@ def access_token_key(tenant_id: int, mid: int, user_id: UUID) -> str:
     return f"{PREFIX}:wallet:access:{tenant_id}:{mid}:{user_id}"
 
 
+def access_token_pattern(tenant_id: int, user_id: UUID | None = None) -> str:
+    """SCAN pattern of :func:`access_token_key`: every BU's token of one user, or every
+    token of the tenant (purge, uninstall)."""
+    return f"{PREFIX}:wallet:access:{tenant_id}:*" + (f":{user_id}" if user_id is not None else "")
+
+
 def refresh_lock_key(tenant_id: int, mid: int, user_id: UUID) -> str:
     """Single-flight refresh across processes."""
     return f"{PREFIX}:wallet:refresh-lock:{tenant_id}:{mid}:{user_id}"

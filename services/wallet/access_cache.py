@@ -22,12 +22,12 @@ from redis.asyncio import Redis
 from client.secret import Secret
 from client.tokens import AccessToken
 from models import TenantRepository
-from services.redis_keys import access_token_key
+from services.redis_keys import access_token_key, access_token_pattern
 from services.wallet.crypto import Purpose, associated_data, open_sealed, seal
 from services.wallet.data_keys import DataKey, DataKeyring
 from services.wallet.errors import WalletDecryptError, WalletKeyError
 
-__all__ = ["AccessTokenCache", "CachedAccessToken"]
+__all__ = ["AccessTokenCache", "CachedAccessToken", "delete_access_tokens"]
 
 _VERSION = b"\x01"
 _HEADER = 1 + 16
@@ -136,6 +136,26 @@ class AccessTokenCache:
 
     async def _delete_if_same(self, name: str, raw: bytes) -> None:
         await self.redis.eval(_DELETE_IF_SAME, 1, name, raw)
+
+
+async def delete_access_tokens(redis: Redis, *, tenant_id: int, user_id: UUID | None = None) -> int:
+    """Delete every cached access token of a user (all BUs) or of the whole tenant.
+
+    For purge and uninstall: the provider would refuse these tokens anyway (it checks the
+    user and the entry on every call), but a removed user's bearer tokens should not stay
+    in Redis until their TTL. SCAN, never KEYS, so a large Redis is not blocked. Returns how
+    many were deleted.
+    """
+    deleted = 0
+    batch: list[bytes] = []
+    async for name in redis.scan_iter(match=access_token_pattern(tenant_id, user_id), count=500):
+        batch.append(name)
+        if len(batch) >= 500:
+            deleted += await redis.delete(*batch)
+            batch.clear()
+    if batch:
+        deleted += await redis.delete(*batch)
+    return deleted
 
 
 def _ad(key: DataKey, *, tenant_id: int, mid: int, user_id: UUID) -> bytes:

@@ -11,6 +11,10 @@ Why:
 - The first key of a tenant is created under a transaction-scoped advisory lock on the
   tenant, and the active key is read again after taking it: two processes creating the first
   key at once end up with one key.
+- A write refuses an uninstalled tenant (:class:`TenantUninstalled`). The status is read
+  after the key lock: an uninstall holds the tenant's keys ``FOR UPDATE`` (and the advisory
+  lock) until it commits, so a writer that waited for it sees the new status, and one that
+  got the key first finishes before the uninstall deletes what it wrote.
 - Unwrapped keys are cached in process memory by (tenant, key id, KEK id, digest of the
   wrapped bytes). The database row is read on every use, so a re-wrapped key is simply a new
   cache entry and a retired (wiped) key opens nothing whatever the cache holds. The cache
@@ -26,9 +30,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid4
 
-from models import DataKeyStatus, TenantRepository
+from models import DataKeyStatus, TenantRepository, TenantStatus
 from services.wallet.crypto import Purpose, associated_data, open_sealed, seal
-from services.wallet.errors import DataKeyRetired, DataKeyUnwrapFailed, WalletDecryptError
+from services.wallet.errors import (
+    DataKeyRetired,
+    DataKeyUnwrapFailed,
+    TenantUninstalled,
+    WalletDecryptError,
+)
 from services.wallet.keys import KEY_BYTES, KeyProvider
 
 __all__ = ["DataKey", "DataKeyring", "as_uuid", "lock_tenant_keys"]
@@ -41,6 +50,7 @@ _ACTIVE_SQL = (
 _BY_ID_SQL = (
     "SELECT id, wrapped_key, kek_id, status FROM wallet_data_keys WHERE tenant_id = $1 AND id = $2"
 )
+_TENANT_STATUS_SQL = "SELECT status FROM tenants WHERE tenant_id = $1"
 _INSERT_SQL = (
     "INSERT INTO wallet_data_keys (id, tenant_id, wrapped_key, kek_id, status, created_at)"
     " VALUES ($1, $2, $3, $4, $5, now())"
@@ -132,14 +142,16 @@ class DataKeyring:
         """The tenant's active key, share-locked until the caller's transaction ends.
 
         Must be called inside ``repo.transaction()``, the one that writes the ciphertext.
-        Creates the tenant's first key when it has none.
+        Creates the tenant's first key when it has none. Raises :class:`TenantUninstalled`
+        when the tenant is uninstalled (checked after the lock; see the module docstring).
         """
         rows = await repo.fetch(_ACTIVE_SQL, [repo.ctx.tenant_id])
         if not rows:
             await lock_tenant_keys(repo)
             rows = await repo.fetch(_ACTIVE_SQL, [repo.ctx.tenant_id])
-            if not rows:
-                return await self.create_active(repo)
+        await _refuse_uninstalled(repo)
+        if not rows:
+            return await self.create_active(repo)
         return self.from_row(repo.ctx.tenant_id, rows[0])
 
     async def create_active(self, repo: TenantRepository) -> DataKey:
@@ -153,6 +165,14 @@ class DataKeyring:
             [key_id, repo.ctx.tenant_id, wrapped, kek_id, DataKeyStatus.ACTIVE.value],
         )
         return DataKey(id=key_id, status=DataKeyStatus.ACTIVE, key=key)
+
+
+async def _refuse_uninstalled(repo: TenantRepository) -> None:
+    rows = await repo.fetch(_TENANT_STATUS_SQL, [repo.ctx.tenant_id])
+    if not rows or rows[0]["status"] == TenantStatus.UNINSTALLED.value:
+        raise TenantUninstalled(
+            f"tenant {repo.ctx.tenant_id} is not installed: the wallet stores nothing for it"
+        )
 
 
 def as_uuid(value: Any) -> UUID:

@@ -14,6 +14,8 @@ __all__ = [
     "BusinessUnitSwitchUnsupported",
     "DataKeyRetired",
     "DataKeyUnwrapFailed",
+    "TenantUnavailable",
+    "TenantUninstalled",
     "WalletDecryptError",
     "WalletError",
     "WalletKeyError",
@@ -39,6 +41,20 @@ class DataKeyUnwrapFailed(WalletKeyError, WalletDecryptError):
 
 class DataKeyRetired(WalletDecryptError):
     """The ciphertext names a data key that rotation retired and wiped: it opens nothing."""
+
+
+class TenantUninstalled(WalletError):
+    """The tenant is uninstalled (or has no row): the wallet creates no data key and stores
+    no token for it. A write that was in flight when the uninstall committed ends here
+    instead of bringing back a readable token; signing in again reinstalls the tenant first."""
+
+
+class TenantUnavailable(WalletError):
+    """The tenant's row or its TSSD is missing, so its tokens cannot be refreshed.
+
+    Our own inconsistency, not the user's sign-in ending: nothing is marked, and the entry
+    works again once the row is right.
+    """
 
 
 class BusinessUnitSwitchUnsupported(QuarryError):

@@ -24,10 +24,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from redis.asyncio import Redis
+
 from client.secret import Secret
 from models import GrantKind, TenantContext, TenantRepository, WalletStatus
+from services.wallet.access_cache import delete_access_tokens
 from services.wallet.crypto import Purpose, associated_data, open_sealed, seal
-from services.wallet.data_keys import DataKey, DataKeyring, as_uuid
+from services.wallet.data_keys import DataKey, DataKeyring, as_uuid, lock_tenant_keys
 from services.wallet.errors import WalletDecryptError
 from services.wallet.keys import KeyProvider
 
@@ -71,6 +74,7 @@ _DELETE_ONE_SQL = (
 )
 _DELETE_USER_SQL = "DELETE FROM wallet_entries WHERE tenant_id = $1 AND user_id = $2 RETURNING id"
 _DELETE_TENANT_SQL = "DELETE FROM wallet_entries WHERE tenant_id = $1 RETURNING id"
+_LOCK_KEYS_SQL = "SELECT id FROM wallet_data_keys WHERE tenant_id = $1 FOR UPDATE"
 _DELETE_KEYS_SQL = "DELETE FROM wallet_data_keys WHERE tenant_id = $1"
 _LIST_USER_SQL = (
     "SELECT mid, kind, status, version FROM wallet_entries"
@@ -301,17 +305,32 @@ class TokenWallet:
     async def delete_for_user(self, ctx: TenantContext, user_id: UUID) -> int:
         """Delete every entry of one user (purge); returns how many.
 
-        Cached access tokens are keyed by user and are refused once the entry is gone (the
-        provider checks the entry on every call) and expire within their TTL.
+        Cached access tokens are refused once the entry is gone (the provider checks the
+        entry on every call); :meth:`delete_cached_access_tokens` removes them from Redis.
         """
         rows = await TenantRepository(ctx).fetch(_DELETE_USER_SQL, [ctx.tenant_id, user_id])
         return len(rows)
 
+    async def delete_cached_access_tokens(
+        self, redis: Redis, *, tenant_id: int, user_id: UUID | None = None
+    ) -> int:
+        """Delete the cached access tokens of a user (every BU) or of the whole tenant from
+        Redis; call after the entries are deleted. Returns how many."""
+        return await delete_access_tokens(redis, tenant_id=tenant_id, user_id=user_id)
+
     async def delete_for_tenant(self, ctx: TenantContext) -> int:
         """Delete every entry and every data key of the tenant (uninstall): crypto-shredding,
-        nothing of the tenant's can be opened afterwards. Returns how many entries."""
+        nothing of the tenant's can be opened afterwards. Returns how many entries.
+
+        Takes the tenant's key lock and its data keys ``FOR UPDATE`` first, so it waits for
+        writes in flight (they hold the active key ``FOR SHARE``) and deletes what they
+        wrote; writes that come after see the tenant uninstalled (the caller marks it in the
+        same transaction) and are refused (:class:`TenantUninstalled`).
+        """
         repo = TenantRepository(ctx)
         async with repo.transaction():
+            await lock_tenant_keys(repo)
+            await repo.fetch(_LOCK_KEYS_SQL, [ctx.tenant_id])
             rows = await repo.fetch(_DELETE_TENANT_SQL, [ctx.tenant_id])
             await repo.fetch(_DELETE_KEYS_SQL, [ctx.tenant_id])
         return len(rows)
