@@ -10,11 +10,18 @@ returns a new one, REFERENCE §1.1):
 - The new refresh token is stored with a compare-and-swap on the entry's version. The lock
   can expire under a slow call, and sign-in writes without it, so the CAS is what prevents
   a lost update; a lost CAS means the row already holds someone else's equally new token.
-- A refresh refused with ``invalid_grant`` is not yet proof that the user must sign in
-  again: another process (or a new sign-in) may have rotated the token between our read and
-  our call. So the entry is read again; if its version moved, the newer token is tried
-  (once). Only if the row is unchanged is it marked ``needs_reauth``, audited, and
-  :class:`ReauthRequired` raised with a user-safe message.
+- Before MCE is called, the tenant is checked and its active data key unwrapped (the key
+  the new token will be sealed with): a refresh spends the old token, so a process that
+  could not store the new one (a KEK missing during a rotation, an uninstalled tenant, no
+  TSSD) must fail before spending anything.
+- A refused refresh is not yet proof that the user must sign in again: another process (or
+  a new sign-in) may have rotated the token between our read and our call. So the entry is
+  read again; if its version moved, the newer token is tried (once). Only an unambiguous
+  OAuth ``invalid_grant`` on an unchanged row marks it ``needs_reauth`` (audited). A
+  REST-style 401 (legacy ``/v1/requestToken``) is the same answer for a refused refresh
+  token and for a wrong client secret: it is raised to the caller as
+  :class:`ReauthRequired` but marks nothing, so a mistyped or rotated package secret does
+  not sign every legacy user out for good.
 - A BU without an entry is never served by silently moving another BU's lineage: that
   spends the other BU's token. Moving is explicit (:meth:`mint_for_business_unit`).
 - The database is read on every call (the user, whether the entry is still active, the
@@ -44,7 +51,7 @@ from services.mce_auth import MceAuthFactory
 from services.redis_keys import refresh_lock_key
 from services.wallet.access_cache import AccessTokenCache
 from services.wallet.data_keys import as_uuid
-from services.wallet.errors import BusinessUnitSwitchUnsupported, WalletError
+from services.wallet.errors import BusinessUnitSwitchUnsupported, TenantUnavailable, WalletError
 from services.wallet.store import StoredToken, TokenWallet
 
 __all__ = ["SIGN_IN_AGAIN", "WalletTokenProvider"]
@@ -181,8 +188,9 @@ class WalletTokenProvider:
                 raise ReauthRequired(SIGN_IN_AGAIN)
             if source.kind is GrantKind.LEGACY:
                 raise BusinessUnitSwitchUnsupported()
+            tssd = await self._ready_to_store(ctx)
             source, fresh = await self._call_with_recheck(
-                ctx, source, target=target, account_id=to_mid
+                ctx, source, tssd=tssd, target=target, account_id=to_mid
             )
             if fresh.refresh is None:
                 raise MceUnavailable("Marketing Cloud did not return a refresh token.")
@@ -218,7 +226,10 @@ class WalletTokenProvider:
         entry = await self.wallet.read(ctx, user_id=user_id, mid=mid)
         if entry is None or not entry.active:
             raise ReauthRequired(SIGN_IN_AGAIN)
-        entry, fresh = await self._call_with_recheck(ctx, entry, target=target, account_id=mid)
+        tssd = await self._ready_to_store(ctx)
+        entry, fresh = await self._call_with_recheck(
+            ctx, entry, tssd=tssd, target=target, account_id=mid
+        )
         if fresh.refresh is not None:
             stored = await self.wallet.replace_refresh_token(
                 ctx,
@@ -235,16 +246,46 @@ class WalletTokenProvider:
         await self.cache.put(TenantRepository(ctx), mid=mid, user_id=user_id, token=fresh.access)
         return fresh.access
 
+    async def _ready_to_store(self, ctx: TenantContext) -> str:
+        """The tenant's TSSD, once it is sure a refreshed token could be stored now.
+
+        Runs before MCE spends the refresh token: raises :class:`TenantUnavailable` (no
+        tenant row or TSSD), :class:`TenantUninstalled`, or the key errors of an active data
+        key this process cannot unwrap (:class:`WalletKeyError`, :class:`DataKeyUnwrapFailed`).
+        A rotation switching the active key between this check and the store is not covered;
+        its procedure deploys the new KEK everywhere before any key is wrapped under it.
+        """
+        repo = TenantRepository(ctx)
+        async with repo.transaction():
+            tenant = await repo.of(Tenant).get_or_none(tenant_id=ctx.tenant_id)
+            if tenant is None or not tenant.tssd:
+                raise TenantUnavailable(
+                    f"tenant {ctx.tenant_id} has no row or no TSSD: its tokens cannot be refreshed"
+                )
+            await self.wallet.keyring.active_for_write(repo)
+        return tenant.tssd
+
     async def _call_with_recheck(
-        self, ctx: TenantContext, entry: StoredToken, *, target: CallTarget, account_id: int
+        self,
+        ctx: TenantContext,
+        entry: StoredToken,
+        *,
+        tssd: str,
+        target: CallTarget,
+        account_id: int,
     ) -> tuple[StoredToken, _Fresh]:
-        """Refresh ``entry``'s token; on ``invalid_grant`` re-read, retry once with a newer
-        token, else mark the entry ``needs_reauth`` (audited) and raise ReauthRequired."""
+        """Refresh ``entry``'s token; when refused, re-read and retry once with a newer token.
+
+        Otherwise raise :class:`ReauthRequired`, marking the entry ``needs_reauth`` (audited)
+        only for an OAuth ``invalid_grant``: anything else (a REST-style 401) may be our own
+        client credentials being refused, which says nothing about the user's token.
+        """
         retried = False
         while True:
             try:
-                return entry, await self._call_mce(ctx, entry, target=target, account_id=account_id)
-            except ReauthRequired:
+                fresh = await self._call_mce(entry, tssd=tssd, target=target, account_id=account_id)
+                return entry, fresh
+            except ReauthRequired as refused:
                 newer = await self.wallet.read(ctx, user_id=entry.user_id, mid=entry.mid)
                 if (
                     not retried
@@ -254,17 +295,25 @@ class WalletTokenProvider:
                 ):
                     entry, retried = newer, True
                     continue
-                await self._needs_reauth(ctx, entry)
+                if refused.mce_code == "invalid_grant":
+                    await self._needs_reauth(ctx, entry)
+                else:
+                    log.warning(
+                        "wallet refresh refused without invalid_grant (status %s; tenant %s,"
+                        " mid %s, %s package): entry kept; if it persists for every user,"
+                        " check the package's client id and secret",
+                        refused.status,
+                        ctx.tenant_id,
+                        entry.mid,
+                        entry.kind.value,
+                    )
                 raise ReauthRequired(SIGN_IN_AGAIN) from None
 
     async def _call_mce(
-        self, ctx: TenantContext, entry: StoredToken, *, target: CallTarget, account_id: int
+        self, entry: StoredToken, *, tssd: str, target: CallTarget, account_id: int
     ) -> _Fresh:
-        tenant = await TenantRepository(ctx).of(Tenant).get_or_none(tenant_id=ctx.tenant_id)
-        if tenant is None or not tenant.tssd:
-            raise ReauthRequired(SIGN_IN_AGAIN)
         if entry.kind is GrantKind.LEGACY:
-            legacy = await self.auth.for_tssd(tenant.tssd, GrantKind.LEGACY).legacy_request_token(
+            legacy = await self.auth.for_tssd(tssd, GrantKind.LEGACY).legacy_request_token(
                 refresh_token=entry.token, target=target
             )
             return _Fresh(
@@ -272,7 +321,7 @@ class WalletTokenProvider:
                 refresh=legacy.refresh_token,
                 scopes=None,
             )
-        grant = await self.auth.for_tssd(tenant.tssd, GrantKind.ENHANCED).refresh(
+        grant = await self.auth.for_tssd(tssd, GrantKind.ENHANCED).refresh(
             refresh_token=entry.token, account_id=account_id, target=target
         )
         return _Fresh(
