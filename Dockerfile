@@ -34,4 +34,4 @@ RUN useradd --create-home --uid 10001 quarry
 USER quarry
 
 EXPOSE 8000 8900
-CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000", "--ws-max-size", "1048576"]

@@ -1,4 +1,5 @@
-"""docker-compose.yml and the Dockerfile: checked by structure, since no Docker engine runs here.
+"""docker-compose.yml and the Dockerfile (and scripts/dev's server command): checked by structure,
+since no Docker engine runs here.
 
 What would otherwise only fail on a user's machine: a missing service or healthcheck, a
 `depends_on` naming a service that does not exist (or waiting for health it never reports),
@@ -7,6 +8,8 @@ environment the app's settings reject, and an image that ignores the pinned vers
 
 from __future__ import annotations
 
+import json
+import shlex
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,6 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from app.graphql import MAX_WEBSOCKET_FRAME_BYTES
 from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -206,3 +210,38 @@ def test_app_settings_accept_the_compose_environment(
     settings = Settings.from_env(_env(services[name]))
     assert settings.database_url == _env(services[name])["DATABASE_URL"]
     assert settings.redis_url == _env(services[name])["REDIS_URL"]
+
+
+def _ws_max_size(command: list[str]) -> int | None:
+    """The ``--ws-max-size`` a uvicorn argument list sets (either spelling), else None."""
+    for position, argument in enumerate(command):
+        if argument == "--ws-max-size":
+            return int(command[position + 1])
+        if argument.startswith("--ws-max-size="):
+            return int(argument.split("=", 1)[1])
+    return None
+
+
+def _uvicorn_commands(text: str) -> list[list[str]]:
+    """Every ``uvicorn app.main:app ...`` invocation in a shell text (comments aside), as
+    argument lists."""
+    commands = []
+    for line in text.replace("\\\n", " ").splitlines():
+        if "uvicorn app.main:app" in line and not line.lstrip().startswith("#"):
+            words = shlex.split(line.split("uvicorn app.main:app", 1)[1], comments=True)
+            commands.append(["uvicorn", "app.main:app", *words])
+    return commands
+
+
+def test_every_api_server_caps_websocket_frames(services: dict[str, dict[str, Any]]) -> None:
+    """uvicorn reads websocket frames of up to 16 MiB by default; the API needs far less."""
+    api = _uvicorn_commands(" ".join(services["api"]["command"]))
+    dev = _uvicorn_commands((ROOT / "scripts" / "dev").read_text())
+    cmd = [
+        line for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("CMD")
+    ]
+    assert len(api) == 1 and len(dev) == 1 and len(cmd) == 1
+    image = json.loads(cmd[0].removeprefix("CMD").strip())
+    assert image[:2] == ["uvicorn", "app.main:app"]
+    for command in (*api, *dev, image):
+        assert _ws_max_size(command) == MAX_WEBSOCKET_FRAME_BYTES, command
