@@ -4,7 +4,9 @@ HTTP (``POST /api/graphql``), before strawberry sees the request:
 1. the per-IP limit; 2. the credential (a refused bearer token is a 401, never anonymous);
 3. for cookie-authenticated POSTs, CSRF: a trusted ``Origin`` AND ``X-CSRF-Token`` equal to
 the session's token (bearer requests are exempt: no ambient credential); 4. the per-user
-limit. Queries over GET stay refused (strawberry, ``allow_queries_via_get=False``).
+limit; 5. only then is the session's activity recorded. A session is looked up without
+extending it, so a refused request, or a GET (which runs nothing: queries over GET stay
+refused by strawberry, ``allow_queries_via_get=False``), cannot keep it alive.
 
 Websockets (``graphql-transport-ws`` only; the legacy protocol's handshake is refused):
 - At the upgrade the ``Origin`` must be a trusted origin, exactly: browsers attach cookies to
@@ -12,10 +14,16 @@ Websockets (``graphql-transport-ws`` only; the legacy protocol's handshake is re
   A missing ``Origin`` means a non-browser client; it is let through, but may then only
   authenticate with a bearer token: cookies are not honoured without an Origin.
 - ``connection_init`` carries ``{"authorization": "Bearer ..."}``, else the upgrade request's
-  session cookie is used; a refused credential closes the socket with 4403.
-- The credential is re-checked at every ``subscribe`` (counted as activity) and by a watcher
-  per socket, woken by the revocation feed when its session ends or its token is revoked
-  and on a timer as a backstop; an ended credential closes the socket with 4403.
+  session cookie is used, and then only with ``{"csrfToken": "..."}``, the session's CSRF
+  token: the Origin check alone would let any page on a trusted origin (every MCE host in
+  ``FRAME_ANCESTORS``) open a socket with the ambient cookie and run mutations. A refused
+  credential or a missing or wrong CSRF token closes the socket with 4403.
+- The credential is re-checked at every ``subscribe`` (activity, recorded once the subscribe
+  passed the checks) and by a watcher per socket, woken by the revocation feed when its
+  session ends or its token is revoked and on a timer as a backstop; an ended credential
+  closes the socket with 4403.
+- A frame that is not JSON (nesting bombs and oversized numbers included) closes the socket
+  with 4400. Frames above 1 MiB are refused by uvicorn (``--ws-max-size``, docs/operations.md).
 - At most 10 operations at a time per socket (strawberry refuses the excess with an error).
 """
 
@@ -61,12 +69,13 @@ from services.authn import (
     CsrfRejected,
     InvalidCredentials,
     check_csrf,
+    check_csrf_token,
 )
 from services.errors import QuarryError
 from services.identity import Principal
 from services.rate_limits import RateLimiter, RateLimitExceeded
 
-__all__ = ["MAX_SUBSCRIPTIONS_PER_CONNECTION", "QuarryGraphQL"]
+__all__ = ["MAX_SUBSCRIPTIONS_PER_CONNECTION", "MAX_WEBSOCKET_FRAME_BYTES", "QuarryGraphQL"]
 
 log = logging.getLogger("quarry.graphql")
 
@@ -76,9 +85,20 @@ RECHECK_SECONDS = 30.0
 CREDENTIAL_ENDED = 4403
 #: A socket that has not sent ``connection_init`` by then is closed (4408).
 CONNECTION_INIT_WAIT = timedelta(seconds=10)
+#: The largest websocket frame the server reads: uvicorn's ``--ws-max-size`` in every command
+#: that serves the API (scripts/dev, Dockerfile, docker-compose.yml; tests/test_compose.py).
+MAX_WEBSOCKET_FRAME_BYTES = 1_048_576
 
 _AUTH_KEY = "quarry.auth"
 _CONNECTION_KEY = "quarry.ws"
+
+
+class _UndecodableJson(json.JSONDecodeError):
+    """A body or frame that is not JSON for a reason ``json`` does not report as
+    ``JSONDecodeError``; it keeps neither the input nor the original exception."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, "", 0)
 
 
 @dataclass
@@ -111,7 +131,7 @@ class QuarryTransportHandler(BaseGraphQLTransportWSHandler[GraphQLContext, None]
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         if self.connection_acknowledged:
-            if not await self._still_valid(touch=True):
+            if not await self._still_valid(touch=False):
                 return
             try:
                 await self._count(message)
@@ -123,6 +143,8 @@ class QuarryTransportHandler(BaseGraphQLTransportWSHandler[GraphQLContext, None]
                 await self.send_message(
                     ErrorMessage(id=message["id"], type="error", payload=[error])
                 )
+                return
+            if not await self._still_valid(touch=True):  # passed the checks: activity
                 return
         await super().handle_subscribe(message)
 
@@ -238,6 +260,8 @@ class QuarryGraphQL(GraphQL[GraphQLContext, None]):
                 )
             if auth.principal is not None:
                 await limiter.hit("graphql", _user_subject(auth.principal))
+            if auth.method is AuthMethod.COOKIE and request.method == "POST":
+                auth = await authenticator.touch(auth)  # passed every check: activity
         except InvalidCredentials as exc:
             return auth_error_response(
                 exc,
@@ -272,16 +296,32 @@ class QuarryGraphQL(GraphQL[GraphQLContext, None]):
 
     # ------------------------------------------------------------------ strawberry hooks
     def decode_json(self, data: str | bytes) -> object:
+        """JSON, or :class:`_UndecodableJson` whatever went wrong.
+
+        strawberry's websocket handler calls this for every frame and handles only
+        ``JSONDecodeError`` (closing with 4400): anything else raised here (a RecursionError
+        from a nesting bomb, a ValueError from a 5,000-digit number) would escape it and drop
+        the socket with no close code.
+        """
         try:
             return json.loads(data)
-        except RecursionError as exc:
-            raise HTTPException(400, "Request body is nested too deeply") from exc
-        except UnicodeDecodeError as exc:
-            raise HTTPException(400, "Request body is not valid UTF-8") from exc
-        except ValueError as exc:
-            if isinstance(exc, json.JSONDecodeError):
-                raise
-            raise HTTPException(400, "Request body is not valid JSON") from exc
+        except json.JSONDecodeError:
+            raise
+        except RecursionError:
+            raise _UndecodableJson("Request body is nested too deeply") from None
+        except UnicodeDecodeError:
+            raise _UndecodableJson("Request body is not valid UTF-8") from None
+        except ValueError:
+            raise _UndecodableJson("Request body is not valid JSON") from None
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """HTTP bodies (and GET parameters): a 400 naming what was wrong."""
+        try:
+            return self.decode_json(data)
+        except _UndecodableJson as exc:
+            raise HTTPException(400, exc.msg) from None
+        except json.JSONDecodeError:
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -321,6 +361,11 @@ class QuarryGraphQL(GraphQL[GraphQLContext, None]):
             elif upgrade.origin_present:
                 session_ids = read_cookie_values(upgrade.cookie_header, SESSION_COOKIE)
                 auth = await authenticator.cookie(session_ids)
+                if auth.session is not None:
+                    # The ambient cookie alone proves nothing about the page that opened
+                    # the socket: it must also know the session's CSRF token.
+                    csrf = params.get("csrfToken")
+                    check_csrf_token(auth.session, csrf if isinstance(csrf, str) else None)
             else:
                 # No Origin: not a browser, so no cookie; it must bring a bearer token.
                 raise ConnectionRejectionError()

@@ -9,8 +9,13 @@ Why this shape (DESIGN.md, "Tenancy and security invariants"):
 - Tokens are read from the ``Authorization`` header only; a token in a URL would end up in
   logs and browser history, so a query-string token is simply never looked at.
 - Cookie requests carry ambient credentials, so the browser-facing checks that go with them
-  (CSRF for HTTP, the Origin check for websockets) apply only to them; bearer requests are
+  apply only to them: a trusted ``Origin`` plus the session's CSRF token, in ``X-CSRF-Token``
+  over HTTP and in ``connection_init`` over a websocket (the Origin check alone would let any
+  page on a trusted origin, every MCE host included, drive the session). Bearer requests are
   exempt because a page on another origin cannot make a browser attach our header.
+- Looking a session up does not extend it: activity is recorded (:meth:`Authenticator.touch`)
+  only once a request has passed those checks, so requests that are refused, or that can run
+  nothing (a GET), cannot keep a session alive past its idle timeout.
 - A support token yields a :class:`SupportPrincipal`, which has no tenant and therefore
   cannot produce a tenant context: support staff see no tenant's data by construction.
 - Every credential can be re-checked later (:meth:`Authenticator.recheck`): long-lived
@@ -48,6 +53,7 @@ __all__ = [
     "InvalidCredentials",
     "SupportPrincipal",
     "check_csrf",
+    "check_csrf_token",
     "parse_bearer",
 ]
 
@@ -164,9 +170,14 @@ def check_csrf(
     """
     if origin is None or origin.strip().lower() not in trusted_origins:
         raise CsrfRejected("This request did not come from Quarry (Origin not trusted).")
+    check_csrf_token(session, header_token)
+
+
+def check_csrf_token(session: Session, given: str | None) -> None:
+    """Refuse unless ``given`` is the session's CSRF token (compared in constant time)."""
     expected = session.csrf_token.encode()
-    given = (header_token or "").encode("utf-8", "replace")
-    if not header_token or not hmac.compare_digest(given, expected):
+    presented = (given or "").encode("utf-8", "replace")
+    if not given or not hmac.compare_digest(presented, expected):
         raise CsrfRejected("Missing or wrong CSRF token; reload the page.")
 
 
@@ -197,7 +208,8 @@ class Authenticator:
         """From the request's ``Authorization`` header values and session cookie values.
 
         Raises InvalidCredentials for a refused bearer credential and RateLimitExceeded.
-        ``allow_cookie`` False ignores cookies (a websocket without an Origin).
+        ``allow_cookie`` False ignores cookies (a websocket without an Origin). A session is
+        only looked up: :meth:`touch` it once the request has passed its checks.
         """
         if len(authorization) > 1:
             raise InvalidCredentials("Send one Authorization header.")
@@ -207,7 +219,9 @@ class Authenticator:
             return await self.cookie(session_ids)
         return ANONYMOUS
 
-    async def cookie(self, session_ids: Sequence[str], *, touch: bool = True) -> Authentication:
+    async def cookie(self, session_ids: Sequence[str], *, touch: bool = False) -> Authentication:
+        """The first live session among the cookie values; by default looking does not
+        extend it (see :meth:`touch`)."""
         for session_id in session_ids[:MAX_SESSION_COOKIES]:
             session = await self.sessions.get(session_id, touch=touch)
             if session is not None:
@@ -235,6 +249,13 @@ class Authenticator:
             await self.limiter.hit("bearer", f"token:{auth.principal.api_token_id}")
             await self._mark_used(auth.principal)
         return auth
+
+    async def touch(self, auth: Authentication) -> Authentication:
+        """Record activity on a cookie session that passed its checks (anything else is
+        returned as is); ANONYMOUS if the session ended meanwhile."""
+        if auth.session is None:
+            return auth
+        return await self.recheck(auth, touch=True) or ANONYMOUS
 
     async def recheck(self, auth: Authentication, *, touch: bool = False) -> Authentication | None:
         """The credential's current state; None when it no longer authenticates anyone.

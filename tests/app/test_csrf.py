@@ -11,9 +11,10 @@ from starlette.applications import Starlette
 
 from app.settings import Settings
 from models import ApiToken, TenantRepository
-from services.sessions import SessionStore
+from services.sessions import Session, SessionStore
 from tests.auth_helpers import (
     ORIGIN,
+    Clock,
     bearer,
     browser_headers,
     https_client,
@@ -177,3 +178,73 @@ async def test_queries_over_get_are_refused(
     )
     assert 400 <= response.status_code < 500
     assert str(tenant.user.id) not in response.text
+
+
+# ------------------------------------------------------------------ activity
+# Only a request that passed the checks extends the session: otherwise any page in the same
+# cookie partition could keep a session alive past its idle timeout with refused requests.
+async def _clocked_session(app: Starlette, tenant: TenantFixture) -> tuple[str, Session, Clock]:
+    clock = Clock()
+    _store(app).clock = clock  # the app's own store, on a clock the test moves
+    session_id, session = await new_session(_store(app), tenant)
+    clock.advance(60)
+    return session_id, session, clock
+
+
+async def _last_seen(app: Starlette, session: Session) -> float:
+    current = await _store(app).get_by_hash(session.id_hash, touch=False)
+    assert current is not None
+    return current.last_seen_at
+
+
+async def test_a_request_that_passed_csrf_extends_the_session(
+    app: Starlette, http: httpx.AsyncClient, tenant: TenantFixture
+) -> None:
+    session_id, session, _ = await _clocked_session(app, tenant)
+    headers = browser_headers(session_id, session.csrf_token)
+    response = await http.post("/api/graphql", json=VIEWER, headers=headers)
+    assert response.json()["data"]["viewer"]["user"]["id"] == str(tenant.user.id)
+    assert await _last_seen(app, session) == session.last_seen_at + 60
+
+
+@pytest.mark.parametrize(
+    "refusal", ["no csrf header", "wrong csrf token", "foreign origin", "no origin"]
+)
+async def test_a_csrf_refused_request_does_not_extend_the_session(
+    app: Starlette, http: httpx.AsyncClient, tenant: TenantFixture, refusal: str
+) -> None:
+    session_id, session, _ = await _clocked_session(app, tenant)
+    headers = {
+        "no csrf header": {**session_cookie(session_id), "origin": ORIGIN},
+        "wrong csrf token": browser_headers(session_id, "wrong"),
+        "foreign origin": browser_headers(
+            session_id, session.csrf_token, origin="https://evil.example"
+        ),
+        "no origin": {**session_cookie(session_id), "x-csrf-token": session.csrf_token},
+    }[refusal]
+    _assert_csrf_refusal(await http.post("/api/graphql", json=VIEWER, headers=headers))
+    assert await _last_seen(app, session) == session.last_seen_at
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"query": "{ viewer { user { id } } }"},
+        {"query": "subscription { sessionStatus { active } }"},
+    ],
+    ids=["bare", "query", "subscription"],
+)
+async def test_a_get_does_not_extend_the_session(
+    app: Starlette,
+    http: httpx.AsyncClient,
+    tenant: TenantFixture,
+    params: dict[str, str],
+) -> None:
+    """GETs run nothing (404, refused queries, subscriptions refused over HTTP), so they are
+    never activity, whatever headers they carry."""
+    session_id, session, _ = await _clocked_session(app, tenant)
+    headers = browser_headers(session_id, session.csrf_token)
+    response = await http.get("/api/graphql", params=params, headers=headers)
+    assert str(tenant.user.id) not in response.text
+    assert await _last_seen(app, session) == session.last_seen_at

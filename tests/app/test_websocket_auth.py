@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
@@ -24,12 +24,14 @@ from starlette.routing import WebSocketRoute
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from app.graphql import QuarryGraphQL
+from app.graphql import MAX_WEBSOCKET_FRAME_BYTES, QuarryGraphQL
 from app.settings import Settings
+from models import ApiToken, TenantRepository
 from services.redis_keys import session_key
-from services.sessions import SessionStore
+from services.sessions import Session, SessionStore
 from tests.auth_helpers import (
     ORIGIN,
+    Clock,
     bearer,
     browser_headers,
     eventually,
@@ -56,7 +58,12 @@ async def _serve(app: Starlette) -> AsyncIterator[str]:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        app, lifespan="off", log_level="critical", access_log=False, ws="websockets-sansio"
+        app,
+        lifespan="off",
+        log_level="critical",
+        access_log=False,
+        ws="websockets-sansio",
+        ws_max_size=MAX_WEBSOCKET_FRAME_BYTES,  # as every command serving the API sets it
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
@@ -136,6 +143,11 @@ async def _init(ws: ClientConnection, payload: dict[str, Any] | None = None) -> 
     return await _recv(ws)
 
 
+def _csrf(session: Session) -> dict[str, str]:
+    """What a page of ours sends in ``connection_init`` to use its session cookie."""
+    return {"csrfToken": session.csrf_token}
+
+
 async def _subscribe(ws: ClientConnection, op_id: str, query: str) -> None:
     await _send(ws, {"id": op_id, "type": "subscribe", "payload": {"query": query}})
 
@@ -152,13 +164,97 @@ async def _closed_with(ws: ClientConnection) -> int | None:
 
 # ------------------------------------------------------------------ the handshake
 async def test_cookie_in_connection_init(app: Starlette, url: str, tenant: TenantFixture) -> None:
-    session_id, _ = await new_session(_store(app), tenant)
+    session_id, session = await new_session(_store(app), tenant)
     async with _socket(url, headers=session_cookie(session_id)) as ws:
         assert ws.subprotocol == PROTOCOL
-        assert (await _init(ws))["type"] == "connection_ack"
+        assert (await _init(ws, _csrf(session)))["type"] == "connection_ack"
         await _subscribe(ws, "1", "{ viewer { user { id } } }")
         message = await _recv(ws)
         assert message["payload"]["data"]["viewer"]["user"]["id"] == str(tenant.user.id)
+
+
+CREATE_TOKEN = (
+    'mutation { createApiToken(input: {name: "over-a-socket", scope: READ_WRITE}) '
+    "{ token userErrors { code } } }"
+)
+
+
+async def _tokens_named(tenant: TenantFixture, name: str) -> int:
+    return await TenantRepository(tenant.context()).of(ApiToken).count(name=name)
+
+
+#: connection_init payloads that do not prove the page knows the session's CSRF token.
+WITHOUT_CSRF: dict[str, Callable[[Session], dict[str, Any]]] = {
+    "nothing": lambda session: {},
+    "empty": lambda session: {"csrfToken": ""},
+    "wrong": lambda session: {"csrfToken": "wrong"},
+    "number": lambda session: {"csrfToken": 42},
+    "null": lambda session: {"csrfToken": None},
+    "list": lambda session: {"csrfToken": [session.csrf_token]},
+    "other key case": lambda session: {"csrftoken": session.csrf_token},
+    "long": lambda session: {"csrfToken": "A" * 5000},
+    "non-ascii": lambda session: {"csrfToken": "é" * 43},
+    "prefix": lambda session: {"csrfToken": session.csrf_token[:-1]},
+}
+
+
+@pytest.mark.parametrize("case", list(WITHOUT_CSRF))
+async def test_a_session_cookie_without_its_csrf_token_is_closed(
+    app: Starlette, url: str, tenant: TenantFixture, db: Settings, case: str
+) -> None:
+    """The Origin check alone is not enough: every MCE host is a trusted origin, and any page
+    there could open a socket carrying the ambient cookie and mint a READ_WRITE token."""
+    session_id, session = await new_session(_store(app), tenant)
+    mce = db.frame_ancestors[0]
+    async with _socket(url, origin=mce, headers=session_cookie(session_id)) as ws:
+        # The mutation right behind connection_init, as an attacker would pipeline it.
+        await _send(ws, {"type": "connection_init", "payload": WITHOUT_CSRF[case](session)})
+        await _subscribe(ws, "1", CREATE_TOKEN)
+        assert await _closed_with(ws) == 4403
+    assert await _tokens_named(tenant, "over-a-socket") == 0
+
+
+async def test_the_csrf_token_of_another_session_is_refused(
+    app: Starlette, url: str, tenant: TenantFixture
+) -> None:
+    session_id, _ = await new_session(_store(app), tenant)
+    _, other = await new_session(_store(app), tenant)
+    async with _socket(url, headers=session_cookie(session_id)) as ws:
+        await _send(ws, {"type": "connection_init", "payload": _csrf(other)})
+        assert await _closed_with(ws) == 4403
+
+
+async def test_a_page_of_ours_in_an_mce_frame_may_mutate_with_its_csrf_token(
+    app: Starlette, url: str, tenant: TenantFixture, db: Settings
+) -> None:
+    session_id, session = await new_session(_store(app), tenant)
+    mce = db.frame_ancestors[0]
+    async with _socket(url, origin=mce, headers=session_cookie(session_id)) as ws:
+        assert (await _init(ws, _csrf(session)))["type"] == "connection_ack"
+        await _subscribe(ws, "1", CREATE_TOKEN)
+        created = (await _recv(ws))["payload"]["data"]["createApiToken"]
+    assert created["userErrors"] == [] and created["token"].startswith("qry_")
+    assert await _tokens_named(tenant, "over-a-socket") == 1
+
+
+async def test_a_bearer_socket_needs_no_csrf_token_even_with_a_cookie(
+    app: Starlette, url: str, tenant: TenantFixture
+) -> None:
+    issued = await new_api_token(tenant)
+    session_id, _ = await new_session(_store(app), tenant)
+    async with _socket(url, headers=session_cookie(session_id)) as ws:
+        ack = await _init(ws, {"authorization": f"Bearer {issued.secret}"})
+        assert ack["type"] == "connection_ack"
+        await _subscribe(ws, "1", "{ viewer { user { id } } }")
+        message = await _recv(ws)
+        assert message["payload"]["data"]["viewer"]["user"]["id"] == str(tenant.user.id)
+
+
+async def test_a_dead_cookie_without_a_csrf_token_is_just_anonymous(url: str) -> None:
+    async with _socket(url, headers=session_cookie("no-such-session-id")) as ws:
+        assert (await _init(ws))["type"] == "connection_ack"
+        await _subscribe(ws, "1", "{ viewer { user { id } } }")
+        assert (await _recv(ws))["payload"]["data"] == {"viewer": None}
 
 
 async def test_bearer_in_connection_init_without_origin(url: str, tenant: TenantFixture) -> None:
@@ -281,9 +377,9 @@ async def test_a_read_token_cannot_mutate_over_a_socket(url: str, tenant: Tenant
 async def test_session_status_reports_the_expiries(
     app: Starlette, url: str, tenant: TenantFixture
 ) -> None:
-    session_id, _ = await new_session(_store(app), tenant)
+    session_id, session = await new_session(_store(app), tenant)
     async with _socket(url, headers=session_cookie(session_id)) as ws:
-        await _init(ws)
+        await _init(ws, _csrf(session))
         await _subscribe(ws, "s", STATUS)
         status = (await _recv(ws))["payload"]["data"]["sessionStatus"]
     assert status["active"] is True
@@ -297,7 +393,7 @@ async def test_session_status_follows_activity(
     _view(app).recheck_seconds = 0.1
     session_id, session = await new_session(_store(app), tenant)
     async with _socket(url, headers=session_cookie(session_id)) as ws:
-        await _init(ws)
+        await _init(ws, _csrf(session))
         await _subscribe(ws, "s", STATUS)
         first = (await _recv(ws))["payload"]["data"]["sessionStatus"]
         await asyncio.sleep(0.05)  # so the next touch is measurably later
@@ -328,14 +424,14 @@ async def test_token_status_has_its_expiry(url: str, tenant: TenantFixture) -> N
 async def test_ending_the_session_closes_its_socket(
     app: Starlette, url: str, tenant: TenantFixture
 ) -> None:
-    session_id, _ = await new_session(_store(app), tenant)
-    bystander_id, _ = await new_session(_store(app), tenant)
+    session_id, session = await new_session(_store(app), tenant)
+    bystander_id, bystander = await new_session(_store(app), tenant)
     async with (
         _socket(url, headers=session_cookie(session_id)) as ws,
         _socket(url, headers=session_cookie(bystander_id)) as other,
     ):
-        await _init(ws)
-        await _init(other)
+        await _init(ws, _csrf(session))
+        await _init(other, _csrf(bystander))
         await _subscribe(ws, "s", STATUS)
         assert (await _recv(ws))["payload"]["data"]["sessionStatus"]["active"] is True
         await _store(app).end(session_id)  # sign-out elsewhere: announced on the feed
@@ -369,7 +465,7 @@ async def test_the_backstop_recheck_notices_a_silent_expiry(
     _view(app).recheck_seconds = 0.1
     session_id, session = await new_session(_store(app), tenant)
     async with _socket(url, headers=session_cookie(session_id)) as ws:
-        await _init(ws)
+        await _init(ws, _csrf(session))
         await redis.delete(session_key(session.id_hash))  # what a TTL expiry does
         assert await _closed_with(ws) == 4403
 
@@ -379,7 +475,7 @@ async def test_every_subscribe_rechecks(
 ) -> None:
     session_id, session = await new_session(_store(app), tenant)
     async with _socket(url, headers=session_cookie(session_id)) as ws:
-        await _init(ws)
+        await _init(ws, _csrf(session))
         await redis.delete(session_key(session.id_hash))  # silently, the timer is 30 s away
         await _subscribe(ws, "1", "{ viewer { user { id } } }")
         assert await _closed_with(ws) == 4403
@@ -389,9 +485,9 @@ async def test_every_subscribe_rechecks(
 async def test_a_subscription_flood_is_capped_and_the_socket_survives(
     app: Starlette, url: str, tenant: TenantFixture
 ) -> None:
-    session_id, _ = await new_session(_store(app), tenant)
+    session_id, session = await new_session(_store(app), tenant)
     async with _socket(url, headers=session_cookie(session_id)) as ws:
-        await _init(ws)
+        await _init(ws, _csrf(session))
         for n in range(10):
             await _subscribe(ws, f"s{n}", STATUS)
         firsts = [await _recv(ws) for _ in range(10)]
@@ -412,13 +508,13 @@ async def test_a_subscription_flood_is_capped_and_the_socket_survives(
 
 async def test_subscribes_count_against_the_rate_limit(db: Settings, tenant: TenantFixture) -> None:
     async with running_app(replace(db, rate_limit_graphql_per_minute=3)) as app:
-        session_id, _ = await new_session(_store(app), tenant)
+        session_id, session = await new_session(_store(app), tenant)
         async with (
             _serve(app) as address,
             _socket(address, headers=session_cookie(session_id)) as ws,
         ):
             # The upgrade counts once for the address; the third subscribe is one too many.
-            await _init(ws)
+            await _init(ws, _csrf(session))
             await _subscribe(ws, "a", "{ health { status } }")
             assert (await _recv(ws))["type"] == "next"
             await _recv(ws)  # complete
@@ -440,3 +536,90 @@ async def test_bearer_header_on_the_upgrade_is_not_needed(
     async with _socket(url, origin=None, headers=bearer(issued.secret)) as ws:
         await _send(ws, {"type": "connection_init", "payload": {}})
         assert await _closed_with(ws) == 4403
+
+
+# ------------------------------------------------------------------ activity
+async def _last_seen(app: Starlette, session: Session) -> float:
+    current = await _store(app).get_by_hash(session.id_hash, touch=False)
+    assert current is not None
+    return current.last_seen_at
+
+
+async def test_only_a_subscribe_that_passed_the_checks_extends_the_session(
+    app: Starlette, url: str, tenant: TenantFixture
+) -> None:
+    clock = Clock()
+    _store(app).clock = clock  # the app's own store, on a clock the test moves
+    session_id, session = await new_session(_store(app), tenant)
+    clock.advance(60)
+    async with _socket(url, headers=session_cookie(session_id)) as refused:
+        await _send(refused, {"type": "connection_init", "payload": {}})  # no CSRF token
+        assert await _closed_with(refused) == 4403
+    async with _socket(url, headers=session_cookie(session_id)) as ws:
+        await _init(ws, _csrf(session))  # opening a socket is not yet activity
+        assert await _last_seen(app, session) == session.last_seen_at
+        await _subscribe(ws, "1", "{ health { status } }")
+        assert (await _recv(ws))["type"] == "next"
+    assert await _last_seen(app, session) == session.last_seen_at + 60
+
+
+async def test_a_rate_limited_subscribe_does_not_extend_the_session(
+    db: Settings, tenant: TenantFixture
+) -> None:
+    async with running_app(replace(db, rate_limit_graphql_per_minute=2)) as app:
+        clock = Clock()
+        _store(app).clock = clock
+        session_id, session = await new_session(_store(app), tenant)
+        async with (
+            _serve(app) as address,
+            _socket(address, headers=session_cookie(session_id)) as ws,
+        ):
+            await _init(ws, _csrf(session))  # the upgrade counted once for the address
+            clock.advance(60)
+            await _subscribe(ws, "a", "{ health { status } }")
+            assert (await _recv(ws))["type"] == "next"
+            await _recv(ws)  # complete
+            assert await _last_seen(app, session) == session.last_seen_at + 60
+            clock.advance(60)
+            await _subscribe(ws, "b", "{ health { status } }")
+            assert (await _recv(ws))["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
+            assert await _last_seen(app, session) == session.last_seen_at + 60
+
+
+# ------------------------------------------------------------------ malformed frames
+NOT_JSON: dict[str, str | bytes] = {
+    "nesting bomb": "[" * 100_000 + "]" * 100_000,
+    "huge number": "9" * 5_000,
+    "truncated": '{"type": "connection_init"',
+    "binary": b'{"type": "connection_init"}',
+}
+
+
+@pytest.mark.parametrize("frame", list(NOT_JSON))
+@pytest.mark.parametrize("acknowledged", [False, True], ids=["before init", "after ack"])
+async def test_a_frame_that_is_not_json_closes_with_4400(
+    url: str, frame: str, acknowledged: bool
+) -> None:
+    async with _socket(url) as ws:
+        if acknowledged:
+            assert (await _init(ws))["type"] == "connection_ack"
+        await ws.send(NOT_JSON[frame])
+        assert await _closed_with(ws) == 4400
+
+
+async def test_a_text_frame_that_is_not_utf8_is_refused(url: str) -> None:
+    async with _socket(url) as ws:
+        await _init(ws)
+        await ws.send(b'{"type": "ping", "x": "\xff\xfe"}', text=True)
+        assert await _closed_with(ws) == 1007  # uvicorn's websocket layer, before JSON
+
+
+async def test_a_frame_over_the_size_limit_closes_with_1009(url: str) -> None:
+    async with _socket(url) as ws:
+        await _init(ws)
+        padded = "{ health { status } }" + " " * (MAX_WEBSOCKET_FRAME_BYTES - 1000)
+        await _subscribe(ws, "fits", padded)  # just under the limit: served
+        assert (await _recv(ws))["payload"]["data"] == {"health": {"status": "ok"}}
+        await _recv(ws)  # complete
+        await _subscribe(ws, "too-big", padded + " " * 1000)
+        assert await _closed_with(ws) == 1009

@@ -13,7 +13,9 @@
  * 3.8 still records each run's headers in its history ("graphiql:queries" in localStorage), its
  * storage is ours and drops every "headers" field before writing (see headerlessStorage).
  * Subscriptions use graphql-transport-ws on the same path; the browser sends the cookie and our
- * Origin with the upgrade.
+ * Origin with the upgrade, and connection_init carries {"csrfToken": ...}: the server refuses a
+ * cookie-authenticated socket without it (close 4403). A pasted Authorization header goes in
+ * connection_init instead, alone.
  */
 (function () {
   "use strict";
@@ -149,13 +151,48 @@
     return url.href;
   }
 
-  var fetcher = GraphiQL.createFetcher({
+  function hasAuthorization(headers) {
+    return Object.keys(headers || {}).some(function (key) {
+      return key.toLowerCase() === "authorization";
+    });
+  }
+
+  function runsSubscription(documentAST) {
+    return Boolean(
+      documentAST &&
+        documentAST.definitions.some(function (definition) {
+          return (
+            definition.kind === "OperationDefinition" && definition.operation === "subscription"
+          );
+        })
+    );
+  }
+
+  // GraphiQL's toolkit opens one socket per subscription, with wsConnectionParams plus the
+  // headers editor's values as the connection_init payload, reading wsConnectionParams from
+  // these options at that moment: set them just before each run.
+  var fetcherOptions = {
     url: ENDPOINT,
     subscriptionUrl: subscriptionUrl(),
     fetch: quarryFetch,
+    wsConnectionParams: {},
     // Our API answers plain JSON; no multipart (@defer/@stream) responses.
     enableIncrementalDelivery: false,
-  });
+  };
+  var graphiqlFetcher = GraphiQL.createFetcher(fetcherOptions);
+
+  async function fetcher(graphQLParams, opts) {
+    var params = {};
+    if (runsSubscription(opts && opts.documentAST) && !hasAuthorization(opts && opts.headers)) {
+      // Read afresh: a socket cannot retry with a new token the way quarryFetch does.
+      csrfToken = await loadCsrfToken();
+      if (csrfToken) {
+        params.csrfToken = csrfToken;
+      }
+    }
+    fetcherOptions.wsConnectionParams = params;
+    return graphiqlFetcher(graphQLParams, opts);
+  }
 
   ReactDOM.createRoot(document.getElementById("graphiql")).render(
     React.createElement(GraphiQL, {
