@@ -1,8 +1,8 @@
-"""The GraphQL schema, built once per process."""
+"""The GraphQL schema, built once per process (errors are logged without the document:
+schema/error_log.py)."""
 
 from __future__ import annotations
 
-import strawberry
 from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
@@ -11,6 +11,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from schema.error_log import QuarrySchema
 from schema.errors import UserError, should_mask_error
 from schema.extensions import IntrospectionGate, PublicErrorCodes
 from schema.operations import SubscriptionsOverWebsocketOnly
@@ -22,7 +23,7 @@ MAX_TOKENS = 5_000
 MAX_ALIASES = 30
 RELAY_MAX_RESULTS = 100
 
-schema = strawberry.Schema(
+schema = QuarrySchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
