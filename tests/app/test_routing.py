@@ -135,3 +135,30 @@ async def test_readyz_is_503_when_redis_is_unreachable(db: Settings) -> None:
     assert response.status_code == 503
     assert body["dependencies"]["redis"]["status"] == "down"
     assert body["dependencies"]["postgres"]["status"] == "ok"
+
+
+async def test_a_request_id_with_a_trailing_newline_is_replaced() -> None:
+    """``$`` matches before a final newline: the id check must match the whole value, or a
+    forged id could split log lines or headers downstream."""
+    from starlette.responses import PlainTextResponse
+
+    from app.middleware import RequestIdMiddleware
+
+    seen: list[bytes] = []
+
+    async def send(message: dict[str, object]) -> None:
+        if message["type"] == "http.response.start":
+            seen.extend(v for k, v in message["headers"] if k == b"x-request-id")  # type: ignore[attr-defined]
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b""}
+
+    middleware = RequestIdMiddleware(PlainTextResponse("ok"))
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/",
+        "headers": [(b"x-request-id", b"abcdefgh12345\n")],
+    }
+    await middleware(scope, receive, send)  # type: ignore[arg-type]
+    assert len(seen) == 1 and seen[0] != b"abcdefgh12345\n" and b"\n" not in seen[0]
