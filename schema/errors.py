@@ -22,8 +22,10 @@ class UserError:
 
 def should_mask_error(error: GraphQLError) -> bool:
     original = error.original_error
-    if original is None:
-        return False  # a GraphQL syntax/validation error: safe and useful
+    if original is None or isinstance(original, GraphQLError):
+        # GraphQL's own syntax, validation or variable-coercion error (e.g. an unknown enum
+        # value in the variables): about the caller's own document, safe and useful.
+        return False
     return not isinstance(original, QuarryError)
 
 

@@ -132,3 +132,18 @@ def test_masking_lets_only_public_errors_through() -> None:
     assert should_mask_error(GraphQLError("boom", original_error=RuntimeError("secret dsn")))
     assert not should_mask_error(GraphQLError("bad", original_error=InvalidInput("bad")))
     assert not should_mask_error(GraphQLError("Syntax Error"))
+
+
+async def test_a_bad_enum_variable_says_what_is_wrong(client: httpx.AsyncClient) -> None:
+    """GraphQL's own variable-coercion errors are about the caller's input: not masked."""
+    response = await client.post(
+        "/api/graphql",
+        json={
+            "query": 'mutation($s: ApiTokenScope!) { createApiToken(input: {name: "x",'
+            " scope: $s}) { token } }",
+            "variables": {"s": "NOPE"},
+        },
+    )
+    messages = [e["message"] for e in response.json()["errors"]]
+    assert messages and "does not exist in 'ApiTokenScope' enum" in messages[0]
+    assert "Unexpected error." not in messages
