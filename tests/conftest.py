@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 import pytest_asyncio
+from redis.asyncio import Redis
 from tortoise import Tortoise
 
 from app.db import tortoise_config
@@ -85,6 +86,16 @@ async def admin_conn(test_settings: Settings) -> AsyncIterator[asyncpg.Connectio
         yield conn
     finally:
         await conn.close()
+
+
+@pytest_asyncio.fixture
+async def redis() -> AsyncIterator[Redis]:
+    """An async client on the tests' Redis database (never flushed: tests run side by side)."""
+    client = Redis.from_url(REDIS_URL)
+    try:
+        yield client
+    finally:
+        await client.aclose()
 
 
 @pytest.fixture

@@ -38,7 +38,6 @@ from tests.auth_helpers import (
     https_client,
     new_api_token,
     new_session,
-    redis_client,
     running_app,
     session_cookie,
     unique_loopback,
@@ -89,15 +88,6 @@ async def url(app: Starlette) -> AsyncIterator[str]:
 @pytest_asyncio.fixture
 async def tenant() -> TenantFixture:
     return await make_tenant("Sockets")
-
-
-@pytest_asyncio.fixture
-async def redis() -> AsyncIterator[Redis]:
-    client = redis_client()
-    try:
-        yield client
-    finally:
-        await client.aclose()
 
 
 def _view(app: Starlette) -> QuarryGraphQL:

@@ -7,11 +7,9 @@ import multiprocessing
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-import pytest_asyncio
 from redis.asyncio import Redis
 
 from client.errors import MceUnavailable, Throttled
@@ -57,13 +55,6 @@ async def _take_and_die(tenant_id: int) -> None:
 
 def _crasher(tenant_id: int) -> None:
     asyncio.run(_take_and_die(tenant_id))
-
-
-@pytest_asyncio.fixture
-async def redis() -> AsyncIterator[Redis]:
-    client = Redis.from_url(REDIS_URL)
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture

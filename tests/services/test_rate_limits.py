@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
-import pytest_asyncio
 from redis.asyncio import Redis
 
 from services.errors import RateLimited
 from services.rate_limits import Limit, RateLimiter, RateLimitExceeded, retry_after_seconds
-from tests.auth_helpers import Clock, redis_client
-
-
-@pytest_asyncio.fixture
-async def redis() -> AsyncIterator[Redis]:
-    client = redis_client()
-    try:
-        yield client
-    finally:
-        await client.aclose()
+from tests.auth_helpers import Clock
 
 
 @pytest.fixture

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
-import pytest_asyncio
 from redis.asyncio import Redis
 
 from services.identity import PrincipalKind
@@ -19,19 +17,10 @@ from services.redis_keys import (
     user_sessions_key,
 )
 from services.sessions import MAX_SESSION_ID_LENGTH, SessionStore
-from tests.auth_helpers import Clock, redis_client
+from tests.auth_helpers import Clock
 from tests.factories import next_id
 
 IDLE, ABSOLUTE = 600, 3600
-
-
-@pytest_asyncio.fixture
-async def redis() -> AsyncIterator[Redis]:
-    client = redis_client()
-    try:
-        yield client
-    finally:
-        await client.aclose()
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ from app.settings import Settings
 from client.http import create_http_client
 from services.wallet import KeyEncryptionKey, StaticKeyProvider, TokenWallet, WalletTokenProvider
 from simulator.state import Simulator
-from tests.conftest import REDIS_URL
 from tests.services.wallet.helpers import (
     SimControl,
     SimTenant,
@@ -48,15 +47,6 @@ def keys(kek_a: KeyEncryptionKey) -> StaticKeyProvider:
 @pytest.fixture
 def wallet(keys: StaticKeyProvider) -> TokenWallet:
     return TokenWallet.from_keys(keys)
-
-
-@pytest_asyncio.fixture
-async def redis() -> AsyncIterator[Redis]:
-    client = Redis.from_url(REDIS_URL)
-    try:
-        yield client
-    finally:
-        await client.aclose()
 
 
 @pytest_asyncio.fixture
