@@ -15,7 +15,7 @@ from client.auth import AuthClient, TokenGrant
 from client.secret import Secret
 from client.tokens import AccessToken, CallTarget
 
-__all__ = ["ClientCredentialsTokenProvider", "RefreshingTokenProvider"]
+__all__ = ["ClientCredentialsTokenProvider", "FixedTokenProvider", "RefreshingTokenProvider"]
 
 
 class _CachingProvider:
@@ -98,3 +98,17 @@ class ClientCredentialsTokenProvider(_CachingProvider):
 
     async def _fetch(self, target: CallTarget) -> TokenGrant:
         return await self._auth.client_credentials(account_id=self._account_id, target=target)
+
+
+class FixedTokenProvider:
+    """One access token, for a short unit of work that already holds it (the sign-in's own
+    calls right after the code exchange). A rejected token is not replaced: the call fails."""
+
+    def __init__(self, token: AccessToken) -> None:
+        self._token = token
+
+    async def access_token(self, target: CallTarget) -> AccessToken:
+        return self._token
+
+    async def token_rejected(self, target: CallTarget, token: AccessToken) -> None:
+        return None

@@ -37,6 +37,7 @@ from client.errors import (
 )
 from client.pipeline import RetryPolicy
 from client.secret import Secret
+from client.simple_tokens import FixedTokenProvider
 from client.tokens import AccessToken, CallTarget
 from client.userinfo import UserInfo
 from models import GrantKind, Outcome, TenantContext, TenantStatus
@@ -124,19 +125,6 @@ class SignedIn:
     mce_user_id: int
     kind: GrantKind
     is_admin: bool
-
-
-class _OneToken:
-    """A token provider holding the access token just obtained (sign-in's own calls)."""
-
-    def __init__(self, token: AccessToken) -> None:
-        self.token = token
-
-    async def access_token(self, target: CallTarget) -> AccessToken:
-        return self.token
-
-    async def token_rejected(self, target: CallTarget, token: AccessToken) -> None:
-        raise ReauthRequired("Marketing Cloud refused the new access token.")
 
 
 _NO_RETRY = RetryPolicy(max_retries=0)
@@ -343,7 +331,7 @@ class SignInService:
         token = AccessToken(value=grant.access_token, expires_at=grant.expires_at)
         return MceBridge(
             http=self.auth.http,
-            tokens=_OneToken(token),
+            tokens=FixedTokenProvider(token),
             endpoints=grant.endpoints,
             target=target,
             retry=_NO_RETRY,

@@ -19,22 +19,22 @@ from client.errors import MceError, MceUnavailable, OutcomeUnknown
 from client.pipeline import MceCaller, RequestParts, RetryPolicy
 from client.rest import rest_classify
 from client.secret import Secret
+from client.simple_tokens import FixedTokenProvider
 from client.tokens import AccessToken, CallTarget
 from tests.client.hostile import Hostile, hostile_server
 
 TOKEN = "hostile-test-access-token"
 TARGET = CallTarget(tenant_id=1, mid=1)
+
+
+def _one_token() -> FixedTokenProvider:
+    """One fixed token (the endpoint here is not MCE)."""
+    return FixedTokenProvider(
+        AccessToken(value=Secret(TOKEN), expires_at=datetime.now(UTC) + timedelta(hours=1))
+    )
+
+
 NO_RETRY = RetryPolicy(max_retries=0)
-
-
-class _OneToken:
-    """The TokenProvider seam with one fixed token (the endpoint here is not MCE)."""
-
-    async def access_token(self, target: CallTarget) -> AccessToken:
-        return AccessToken(value=Secret(TOKEN), expires_at=datetime.now(UTC) + timedelta(hours=1))
-
-    async def token_rejected(self, target: CallTarget, token: AccessToken) -> None:
-        return None
 
 
 @pytest_asyncio.fixture
@@ -73,7 +73,7 @@ async def test_a_redirect_is_never_followed_even_by_a_following_client(
     hostile: Hostile, following: httpx.AsyncClient
 ) -> None:
     hostile.mode = "redirect"
-    caller = MceCaller(http=following, tokens=_OneToken(), retry=NO_RETRY, timeout=5.0)
+    caller = MceCaller(http=following, tokens=_one_token(), retry=NO_RETRY, timeout=5.0)
     with pytest.raises(MceError):
         await call(caller, hostile, idempotent=True)
     assert hostile.received == []
@@ -83,7 +83,7 @@ async def test_a_dripping_body_cannot_outlast_the_timeout(
     hostile: Hostile, following: httpx.AsyncClient
 ) -> None:
     hostile.mode = "drip"
-    caller = MceCaller(http=following, tokens=_OneToken(), retry=NO_RETRY, timeout=0.5)
+    caller = MceCaller(http=following, tokens=_one_token(), retry=NO_RETRY, timeout=0.5)
     started = time.monotonic()
     with pytest.raises(MceUnavailable):
         await call(caller, hostile, idempotent=True)
@@ -94,7 +94,7 @@ async def test_a_dripping_body_on_a_create_is_outcome_unknown(
     hostile: Hostile, following: httpx.AsyncClient
 ) -> None:
     hostile.mode = "drip"
-    caller = MceCaller(http=following, tokens=_OneToken(), timeout=0.5)
+    caller = MceCaller(http=following, tokens=_one_token(), timeout=0.5)
     with pytest.raises(OutcomeUnknown):
         await call(caller, hostile, idempotent=False)
 
@@ -104,7 +104,9 @@ async def test_an_endless_body_is_cut_off(
     hostile: Hostile, following: httpx.AsyncClient, idempotent: bool
 ) -> None:
     hostile.mode = "huge"
-    caller = MceCaller(http=following, tokens=_OneToken(), timeout=20.0, max_response_bytes=1 << 20)
+    caller = MceCaller(
+        http=following, tokens=_one_token(), timeout=20.0, max_response_bytes=1 << 20
+    )
     started = time.monotonic()
     with pytest.raises(OutcomeUnknown if not idempotent else MceUnavailable) as raised:
         await call(caller, hostile, idempotent=idempotent)
