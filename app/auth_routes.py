@@ -18,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from app.auth_pages import refusal_page
-from app.authn import request_meta
+from app.authn import request_meta, signin_limiter
 from app.cookies import (
     SESSION_COOKIE,
     SIGNIN_COOKIE,
@@ -49,12 +49,8 @@ def _sessions(request: Request) -> SessionStore:
 
 
 async def _limit(request: Request) -> Response | None:
-    """Per-IP rate limit of the sign-in endpoints (a 429 page when exceeded)."""
-    limiter = getattr(request.app.state, "signin_limiter", None)
-    if limiter is None:
-        return None
-    response: Response | None = await limiter(request)
-    return response
+    """Per-IP rate limit of the sign-in endpoints: None, or the 429 to send."""
+    return await signin_limiter(request)
 
 
 async def login(request: Request) -> Response:

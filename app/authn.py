@@ -27,6 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Scope
 
 from app.settings import Settings
+from app.wiring import session_store
 from services.audit import RequestMeta
 from services.authn import Authenticator
 from services.errors import QuarryError, RateLimited
@@ -115,19 +116,14 @@ def rate_limiter(settings: Settings, redis: Redis) -> RateLimiter:
 
 
 def wire_request_auth(app: Starlette, settings: Settings, *, redis: Redis) -> None:
-    """``app.state``: ``sessions`` (unless already wired), ``rate_limits``, ``signin_limiter``,
+    """``app.state``: ``sessions`` (unless already wired), ``rate_limits``,
     ``authenticator``, ``revocations``. Close ``revocations`` in the lifespan's shutdown.
     """
     sessions = getattr(app.state, "sessions", None)
     if not isinstance(sessions, SessionStore):
-        sessions = SessionStore(
-            redis,
-            idle_seconds=settings.session_idle_seconds,
-            absolute_seconds=settings.session_absolute_seconds,
-        )
+        sessions = session_store(settings, redis)
         app.state.sessions = sessions
     limiter = rate_limiter(settings, redis)
     app.state.rate_limits = limiter
-    app.state.signin_limiter = signin_limiter
     app.state.authenticator = Authenticator(sessions=sessions, limiter=limiter, redis=redis)
     app.state.revocations = RevocationFeed(redis)

@@ -16,13 +16,13 @@ from typing import Any
 from redis.asyncio import Redis
 
 from app.settings import Settings
+from app.wiring import session_store, token_wallet
 from models import TenantContext, TenantRepository, User
 from services.audit import SYSTEM_ACTOR, RequestMeta
 from services.errors import NotFound, QuarryError
 from services.purge import PurgeResult, purge_tenant, purge_user
 from services.sessions import SessionStore
 from services.tenant_status import resume_tenant, suspend_tenant
-from services.wallet.keys import key_provider_from_config
 from services.wallet.store import TokenWallet
 
 __all__ = ["add_commands"]
@@ -56,15 +56,7 @@ def add_commands(commands: Any) -> None:
 
 def _stores(settings: Settings) -> tuple[Redis, SessionStore, TokenWallet]:
     redis = Redis.from_url(settings.redis_url)
-    sessions = SessionStore(
-        redis,
-        idle_seconds=settings.session_idle_seconds,
-        absolute_seconds=settings.session_absolute_seconds,
-    )
-    wallet = TokenWallet.from_keys(
-        key_provider_from_config(keks=settings.wallet_keks, kek_file=settings.wallet_kek_file)
-    )
-    return redis, sessions, wallet
+    return redis, session_store(settings, redis), token_wallet(settings)
 
 
 def _report(what: str, result: PurgeResult) -> int:

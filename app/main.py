@@ -35,13 +35,11 @@ from app.middleware import (
 from app.session_routes import session_routes
 from app.settings import Settings
 from app.spa import SpaFiles, api_not_found, spa_directory
-from app.wiring import wire_auth
+from app.wiring import token_wallet, wire_auth
 from client.http import create_http_client
 from models.health import ping_database
 from services.errors import RateLimited
 from services.health import Status, check_dependencies
-from services.wallet.keys import key_provider_from_config
-from services.wallet.store import TokenWallet
 
 
 async def healthz(request: Request) -> Response:
@@ -142,9 +140,7 @@ def create_app(
     app.state.redis = Redis.from_url(
         settings.redis_url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=30
     )
-    app.state.wallet = TokenWallet.from_keys(
-        key_provider_from_config(keks=settings.wallet_keks, kek_file=settings.wallet_kek_file)
-    )
+    app.state.wallet = token_wallet(settings)
     wire_auth(app, settings, redis=app.state.redis, mce_http=mce_client, wallet=app.state.wallet)
     wire_request_auth(app, settings, redis=app.state.redis)
     return app

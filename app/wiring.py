@@ -17,10 +17,26 @@ from services.mce_auth import MceAuthConfig, MceAuthFactory
 from services.oauth_state import OAuthStateStore
 from services.sessions import SessionStore
 from services.signin import SignInConfig, SignInService
+from services.wallet.keys import key_provider_from_config
 from services.wallet.provider import WalletTokenProvider
 from services.wallet.store import TokenWallet
 
-__all__ = ["mce_auth_config", "mce_auth_factory", "wire_auth"]
+__all__ = ["mce_auth_config", "mce_auth_factory", "session_store", "token_wallet", "wire_auth"]
+
+
+def token_wallet(settings: Settings) -> TokenWallet:
+    """The token wallet with the configured key-encryption keys."""
+    return TokenWallet.from_keys(
+        key_provider_from_config(keks=settings.wallet_keks, kek_file=settings.wallet_kek_file)
+    )
+
+
+def session_store(settings: Settings, redis: Redis) -> SessionStore:
+    return SessionStore(
+        redis,
+        idle_seconds=settings.session_idle_seconds,
+        absolute_seconds=settings.session_absolute_seconds,
+    )
 
 
 def mce_auth_config(settings: Settings) -> MceAuthConfig:
@@ -50,11 +66,7 @@ def wire_auth(
     factory = mce_auth_factory(settings, http=mce_http)
     app.state.mce_auth = factory
     app.state.tokens = WalletTokenProvider(wallet=wallet, auth=factory, redis=redis)
-    app.state.sessions = SessionStore(
-        redis,
-        idle_seconds=settings.session_idle_seconds,
-        absolute_seconds=settings.session_absolute_seconds,
-    )
+    app.state.sessions = session_store(settings, redis)
     app.state.signin = SignInService(
         config=SignInConfig(
             client_id=settings.mce_client_id,
