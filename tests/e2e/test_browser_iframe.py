@@ -14,16 +14,12 @@ import datetime
 import html
 import ipaddress
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 import uvicorn
 from cryptography import x509
@@ -41,19 +37,13 @@ from app.settings import Settings
 from simulator.app import create_app as create_sim_app
 from simulator.auth_legacy import mint_legacy_jwt
 from simulator.state import Simulator
+from tests.e2e.app_process import NO_RATE_LIMITS, app_env, free_port, running_app, simulator_env
 from tests.simulator.conftest import ServerThread, make_sim
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("QUARRY_CHROMIUM", "/usr/bin/chromium")
 TIMEOUT_MS = 15_000
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _certificate(directory: Path) -> tuple[Path, Path]:
@@ -157,7 +147,7 @@ class Stack:
 def stack(test_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("iframe")
     cert, key = _certificate(workdir)
-    app_port, mce_port, other_port = _free_port(), _free_port(), _free_port()
+    app_port, mce_port, other_port = free_port(), free_port(), free_port()
     app_url = f"http://localhost:{app_port}"
     mce_url, other_url = f"https://127.0.0.1:{mce_port}", f"https://127.0.0.1:{other_port}"
     sim = make_sim(
@@ -169,65 +159,27 @@ def stack(test_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> 
         ServerThread(create_sim_app(sim)) as sim_server,
         _HttpsThread(_mce_page(app_url, legacy_jwts), port=mce_port, cert=cert, key=key),
         _HttpsThread(_mce_page(app_url, legacy_jwts), port=other_port, cert=cert, key=key),
-        log.open("wb") as out,
     ):
-        env = {
-            **os.environ,
-            "QUARRY_ENV": "development",
-            "DATABASE_URL": test_settings.database_url,
-            "REDIS_URL": test_settings.redis_url,
-            "PUBLIC_URL": app_url,
-            "MCE_AUTH_BASE_URL": sim_server.url,
-            "MCE_CLIENT_ID": sim.enhanced_package.client_id,
-            "MCE_CLIENT_SECRET": sim.enhanced_package.client_secret,
-            "MCE_LEGACY_CLIENT_ID": sim.legacy_package.client_id,
-            "MCE_LEGACY_CLIENT_SECRET": sim.legacy_package.client_secret,
-            "MCE_LEGACY_JWT_SECRET": sim.legacy_package.jwt_signing_secret or "",
-            "FRAME_ANCESTORS": mce_url,
-            "RATE_LIMIT_SIGNIN_PER_MINUTE": "100000",
-            "RATE_LIMIT_GRAPHQL_PER_MINUTE": "100000",
-        }
-        command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]
-        api = subprocess.Popen(
-            [*command, "--port", str(app_port), "--no-access-log"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
+        env = app_env(
+            test_settings,
+            public_url=app_url,
+            FRAME_ANCESTORS=mce_url,
+            **simulator_env(sim, sim_server.url),
+            **NO_RATE_LIMITS,
         )
         try:
-            _wait_until_serving(api, app_url, log)
-            yield Stack(
-                app_url=app_url,
-                mce_url=mce_url,
-                other_url=other_url,
-                log=log,
-                sim=sim,
-                sim_url=sim_server.url,
-                legacy_jwts=legacy_jwts,
-            )
+            with running_app(port=app_port, env=env, log=log):
+                yield Stack(
+                    app_url=app_url,
+                    mce_url=mce_url,
+                    other_url=other_url,
+                    log=log,
+                    sim=sim,
+                    sim_url=sim_server.url,
+                    legacy_jwts=legacy_jwts,
+                )
         finally:
-            api.terminate()
-            try:
-                api.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                api.kill()
-                api.wait(timeout=5)
             sim.close()
-
-
-def _wait_until_serving(api: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    with httpx.Client(timeout=2) as http:
-        while time.monotonic() < deadline:
-            if api.poll() is not None:
-                pytest.fail(f"uvicorn exited:\n{log.read_text(errors='replace')[-3000:]}")
-            try:
-                if http.get(f"{url}/api/healthz").status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-    pytest.fail("the app did not answer within 30 s")
 
 
 @pytest.fixture(scope="module")

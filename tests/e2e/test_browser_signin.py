@@ -13,10 +13,6 @@ import base64
 import hashlib
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,11 +35,18 @@ from app.graphiql import SCROLL_LOCK_STYLE_HASH
 from app.settings import Settings
 from simulator.app import create_app as create_sim_app
 from simulator.state import Simulator
+from tests.e2e.app_process import (
+    NO_RATE_LIMITS,
+    app_env,
+    free_port,
+    log_tail,
+    running_app,
+    simulator_env,
+)
 from tests.simulator.conftest import ServerThread, make_sim
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("QUARRY_CHROMIUM", "/usr/bin/chromium")
 SESSION_COOKIE = "__Host-quarry_session"
 USER = "ada.admin"
@@ -67,12 +70,6 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class Stack:
     app_url: str
@@ -81,13 +78,13 @@ class Stack:
     sim_url: str = ""
 
     def log_tail(self) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-40:])
+        return log_tail(self.log)
 
 
 @pytest.fixture(scope="module")
 def stack(test_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The simulator in a thread, then the app as a uvicorn process pointed at it."""
-    port = _free_port()
+    port = free_port()
     app_url = f"http://localhost:{port}"
     sim = make_sim(
         seed=2_000_000 + os.getpid() % 100_000,
@@ -95,74 +92,18 @@ def stack(test_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> 
     )
     log = tmp_path_factory.mktemp("browser") / "uvicorn.log"
     with ServerThread(create_sim_app(sim)) as sim_server:
-        package, legacy = sim.enhanced_package, sim.legacy_package
-        env = {
-            **os.environ,
-            "QUARRY_ENV": "development",
-            "DATABASE_URL": test_settings.database_url,
-            "REDIS_URL": test_settings.redis_url,
-            "PUBLIC_URL": app_url,
-            "MCE_AUTH_BASE_URL": sim_server.url,
-            "MCE_CLIENT_ID": package.client_id,
-            "MCE_CLIENT_SECRET": package.client_secret,
-            "MCE_LEGACY_CLIENT_ID": legacy.client_id,
-            "MCE_LEGACY_CLIENT_SECRET": legacy.client_secret,
-            "MCE_LEGACY_JWT_SECRET": legacy.jwt_signing_secret or "",
-            "GRAPHIQL_ENABLED": "true",
-            # Limits count per client IP in the shared Redis, and every test process on this
-            # machine comes from 127.0.0.1: this test is not about limits, so none may bite.
-            "RATE_LIMIT_SIGNIN_PER_MINUTE": "100000",
-            "RATE_LIMIT_GRAPHQL_PER_MINUTE": "100000",
-            "RATE_LIMIT_BEARER_PER_MINUTE": "100000",
-            "LOG_LEVEL": "INFO",
-        }
-        with log.open("wb") as out:
-            api = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "app.main:app",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--no-access-log",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        stack = Stack(app_url=app_url, sim=sim, log=log, sim_url=sim_server.url)
+        env = app_env(
+            test_settings,
+            public_url=app_url,
+            GRAPHIQL_ENABLED="true",
+            **simulator_env(sim, sim_server.url),
+            **NO_RATE_LIMITS,
+        )
         try:
-            _wait_until_serving(api, stack)
-            yield stack
+            with running_app(port=port, env=env, log=log):
+                yield Stack(app_url=app_url, sim=sim, log=log, sim_url=sim_server.url)
         finally:
-            api.send_signal(signal.SIGTERM)
-            try:
-                api.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                api.kill()
-                api.wait(timeout=5)
             sim.close()
-
-
-def _wait_until_serving(api: subprocess.Popen[bytes], stack: Stack) -> None:
-    with httpx.Client(timeout=2) as http:
-        for _ in range(300):  # about 30 s
-            if api.poll() is not None:
-                pytest.fail(f"uvicorn exited ({api.returncode}):\n{stack.log_tail()}")
-            try:
-                if http.get(f"{stack.app_url}/api/healthz").status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            try:
-                api.wait(timeout=0.1)
-            except subprocess.TimeoutExpired:
-                continue
-    pytest.fail(f"the app did not answer within 30 s:\n{stack.log_tail()}")
 
 
 @pytest.fixture(scope="module")

@@ -6,61 +6,27 @@ This is what ``./scripts/dev`` starts (minus the simulator), pointed at the test
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 import websockets
 
 from app.settings import Settings
+from tests.e2e.app_process import ROOT, app_env, free_port, running_app
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 @pytest.fixture(scope="module")
-def stack(test_settings: Settings) -> Iterator[str]:
-    port = _free_port()
+def stack(test_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "QUARRY_ENV": "development",
-        "DATABASE_URL": test_settings.database_url,
-        "REDIS_URL": test_settings.redis_url,
-        "PUBLIC_URL": base,
-        "LOG_LEVEL": "INFO",
-    }
-    api = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    env = app_env(test_settings, public_url=base)
+    log = tmp_path_factory.mktemp("stack") / "uvicorn.log"
     worker = subprocess.Popen(
         [sys.executable, "-m", "app.worker"],
         cwd=ROOT,
@@ -69,28 +35,15 @@ def stack(test_settings: Settings) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/api/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.3)
-        else:
-            pytest.fail("the stack did not become ready within 30 s")
-        yield base
+        with running_app(port=port, env=env, log=log, ready_path="/api/readyz"):
+            yield base
     finally:
-        for process in (api, worker):
-            process.send_signal(signal.SIGTERM)
-        for process in (api, worker):
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        output = api.stdout.read().decode() if api.stdout else ""
-        api.stdout and api.stdout.close()
-        _assert_json_logs(output)
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+    _assert_json_logs(log.read_text())
 
 
 def _assert_json_logs(output: str) -> None:
