@@ -26,7 +26,6 @@ import statistics
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 import httpx
@@ -48,6 +47,7 @@ from services.wallet.provider import WalletTokenProvider
 from services.wallet.store import TokenWallet
 from simulator.app import create_app
 from simulator.state import Simulator, SimulatorConfig
+from tests.services.wallet.helpers import SimControl, sim_user_id
 from tests.simulator.conftest import ServerThread
 
 ADMIN_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -72,32 +72,10 @@ def summary(label: str, micros: list[float]) -> float:
 
 
 async def refresh_token_from(sim: Simulator, url: str, user: str) -> tuple[str, int]:
-    package = sim.enhanced_package
+    """A refresh token for ``user`` from a fresh authorization-code grant, and their MCE id."""
     async with httpx.AsyncClient(base_url=url) as http:
-        answer = await http.get(
-            "v2/authorize",
-            params={
-                "response_type": "code",
-                "client_id": package.client_id,
-                "redirect_uri": package.redirect_uris[0],
-                "sim_user": user,
-            },
-        )
-        code = parse_qs(urlsplit(answer.headers["location"]).query)["code"][0]
-        token = await http.post(
-            "v2/token",
-            json={
-                "grant_type": "authorization_code",
-                "code": code,
-                "client_id": package.client_id,
-                "client_secret": package.client_secret,
-                "redirect_uri": package.redirect_uris[0],
-            },
-        )
-    body = token.json()
-    person = sim.store.find_user(user)
-    assert person is not None
-    return body["refresh_token"], person.id
+        body = await SimControl(sim, http).tokens(user=user)
+    return body["refresh_token"], sim_user_id(sim, user)
 
 
 async def run(calls: int, refreshes: int) -> None:
