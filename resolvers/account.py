@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from client.errors import AccessDenied, MceError, ReauthRequired
-from models import BusinessUnit, Membership, Role, TenantContext, TenantRepository, User
+from models import BusinessUnit, Membership, Role, TenantContext, TenantRepository
 from resolvers.viewer import Viewer, get_viewer
 from services import audit
 from services.audit import Actor, ActorType, Outcome, RequestMeta
@@ -92,7 +92,7 @@ async def switch_business_unit(
             ctx,
             action="auth.switch_business_unit",
             outcome=Outcome.SUCCESS,
-            actor=Actor(ActorType.USER, str(principal.user_id)),
+            actor=_actor(principal),
             meta=meta,
             target=f"bu:{mid}",
             details={"from_mid": principal.mid, "to_mid": mid},
@@ -109,11 +109,18 @@ async def _parent_of(ctx: TenantContext, mid: int) -> int | None:
     return None if unit is None else unit.parent_mid
 
 
-async def _require_admin(principal: Principal) -> None:
+async def _administrator(authentication: Authentication) -> Principal:
+    """The signed-in administrator of this BU, or the public error saying why not."""
+    principal = authentication.require_session()
     repo = TenantRepository(principal.tenant_context())
     membership = await repo.of(Membership).get_or_none(user_id=principal.user_id, mid=principal.mid)
     if membership is None or membership.role != Role.ADMIN:
         raise PermissionDenied("Only an administrator of this account can do this.")
+    return principal
+
+
+def _actor(principal: Principal) -> Actor:
+    return Actor(ActorType.USER, str(principal.user_id))
 
 
 async def remove_user(
@@ -124,21 +131,17 @@ async def remove_user(
     wallet: WalletPurger,
     meta: RequestMeta,
 ) -> PurgeResult:
-    principal = authentication.require_session()
-    await _require_admin(principal)
+    principal = await _administrator(authentication)
     try:
         user_id = UUID(user_id_text)
     except ValueError:
         raise InvalidInput("Not a user id.", field="userId") from None
-    ctx = principal.tenant_context()
-    if await TenantRepository(ctx).of(User).get_or_none(id=user_id) is None:
-        raise NotFound("No such user in this account.", field="userId")
     return await purge_user(
-        ctx,
+        principal.tenant_context(),
         user_id=user_id,
         sessions=sessions,
         wallet=wallet,
-        actor=Actor(ActorType.USER, str(principal.user_id)),
+        actor=_actor(principal),
         meta=meta,
     )
 
@@ -151,8 +154,7 @@ async def uninstall_tenant(
     wallet: WalletPurger,
     meta: RequestMeta,
 ) -> PurgeResult:
-    principal = authentication.require_session()
-    await _require_admin(principal)
+    principal = await _administrator(authentication)
     if confirm_enterprise_id.strip() != str(principal.tenant_id):
         raise InvalidInput(
             "Type this account's enterprise id to confirm.", field="confirmEnterpriseId"
@@ -161,6 +163,6 @@ async def uninstall_tenant(
         TenantContext(tenant_id=principal.tenant_id, user_id=principal.user_id),
         sessions=sessions,
         wallet=wallet,
-        actor=Actor(ActorType.USER, str(principal.user_id)),
+        actor=_actor(principal),
         meta=meta,
     )
