@@ -234,8 +234,9 @@ class SignInService:
         if info.user is None:
             await self._refuse(meta, "userinfo_no_user", "Marketing Cloud returned no user.")
         assert info.user is not None
-        await self._confirm_token_business_unit(grant, info, meta)
-        units = await self._business_units(grant, info)
+        bridge = self._bridge(grant, info)  # the new token's own calls
+        await self._confirm_token_business_unit(grant, info, bridge, meta)
+        units = await self._business_units(bridge)
         identity = IdentityRecord(
             tenant_id=info.organization.enterprise_id,
             tenant_name=info.organization.enterprise_name,
@@ -261,7 +262,7 @@ class SignInService:
         )
 
     async def _confirm_token_business_unit(
-        self, grant: TokenGrant, info: UserInfo, meta: RequestMeta
+        self, grant: TokenGrant, info: UserInfo, bridge: MceBridge, meta: RequestMeta
     ) -> None:
         """``/v2/userinfo`` must describe the token's own enterprise, BU and user.
 
@@ -275,7 +276,6 @@ class SignInService:
             await self._refuse(
                 meta, "userinfo_endpoints", "Marketing Cloud answered for another account."
             )
-        bridge = self._bridge(grant, info)
         try:
             body = await bridge.rest.json(
                 operation="rest.tokenContext",
@@ -306,9 +306,8 @@ class SignInService:
                 "Marketing Cloud's profile does not match your session. Open Quarry again.",
             )
 
-    async def _business_units(self, grant: TokenGrant, info: UserInfo) -> list[UnitRecord]:
+    async def _business_units(self, bridge: MceBridge) -> list[UnitRecord]:
         """The BUs the user can reach, with names; just the current one if MCE won't say."""
-        bridge = self._bridge(grant, info)
         units: list[UnitRecord] = []
         try:
             async for bu in bridge.soap.business_units():
