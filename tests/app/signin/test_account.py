@@ -254,3 +254,10 @@ async def test_suspension_ends_sessions_and_blocks_sign_in_until_resumed(
     )
     assert [a["action"] for a in actions] == ["admin.tenant_suspended", "admin.tenant_resumed"]
     assert run_cli(db, "resume-tenant", "--tenant", str(mce.eid)).returncode == 2
+
+
+def test_suspending_or_resuming_an_unknown_tenant_exits_2(db: Settings) -> None:
+    for command in ("suspend-tenant", "resume-tenant"):
+        result = run_cli(db, command, "--tenant", "7")
+        assert result.returncode == 2 and "No such account" in result.stderr, command
+    assert run_cli(db, "suspend-tenant", "--tenant", "seven").returncode == 2

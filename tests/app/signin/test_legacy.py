@@ -300,3 +300,26 @@ async def test_a_referer_from_mce_stands_in_for_a_missing_origin(
         follow_redirects=False,
     )
     assert response.status_code == 303
+
+
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        {"files": {"jwt": ("jwt.txt", b"abc")}},  # an upload, not a field
+        {"data": {f"field{i}": "x" for i in range(30)}},  # more fields than a login has
+        {"content": b"jwt=%ZZ%", "headers": {"content-type": "application/x-www-form-urlencoded"}},
+        {
+            "content": b"--b\r\nbroken",
+            "headers": {"content-type": "multipart/form-data; boundary=b"},
+        },
+    ],
+)
+async def test_malformed_form_posts_are_a_400_not_a_500(
+    request_kwargs: dict[str, object], browser: httpx.AsyncClient, mce: Mce
+) -> None:
+    headers = {"Origin": MCE_ORIGIN, **request_kwargs.pop("headers", {})}  # type: ignore[dict-item]
+    response = await browser.post(
+        "/api/auth/login", headers=headers, follow_redirects=False, **request_kwargs
+    )  # type: ignore[arg-type]
+    assert response.status_code == 400
+    assert browser.cookies.get("__Host-quarry_session") is None
