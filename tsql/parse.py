@@ -1,0 +1,168 @@
+"""Bounded parsing of MCE SQL with sqlglot's T-SQL dialect.
+
+Hostile text must give a finding, never an exception: the size is capped before anything else,
+nesting is measured on the token stream (sqlglot's parser is recursive, so 10,000 nested
+parentheses would otherwise exhaust the stack), and sqlglot's own errors become findings with
+the position it reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import Token, TokenType
+
+from tsql.findings import Finding, Severity, span_of_offsets
+
+__all__ = ["DIALECT", "MAX_NESTING", "MAX_SQL_CHARS", "ParsedSql", "parse", "tokenize"]
+
+DIALECT = "tsql"
+#: Longest SQL text tsql looks at (characters): far above any real query activity.
+MAX_SQL_CHARS = 100_000
+#: Deepest parenthesis nesting tsql parses.
+MAX_NESTING = 64
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedSql:
+    """The outcome of :func:`parse`: the statements sqlglot read (none when it could not), the
+    tokens (comments attached as sqlglot attaches them), and findings about the text itself."""
+
+    text: str
+    statements: tuple[exp.Expression, ...]
+    tokens: tuple[Token, ...]
+    findings: tuple[Finding, ...]
+
+    @property
+    def statement(self) -> exp.Expression | None:
+        """The single statement, when there is exactly one."""
+        return self.statements[0] if len(self.statements) == 1 else None
+
+    @property
+    def ok(self) -> bool:
+        return not any(finding.blocking for finding in self.findings)
+
+
+def tokenize(text: str) -> tuple[tuple[Token, ...], Finding | None]:
+    """sqlglot's T-SQL tokens for ``text``, or a finding where the tokenizer gave up."""
+    try:
+        return tuple(sqlglot.tokenize(text, read=DIALECT)), None
+    except TokenError as error:
+        return (), Finding(
+            code="SYNTAX_ERROR",
+            severity=Severity.ERROR,
+            message=f"The SQL could not be read: {_first_line(str(error))}",
+            span=span_of_offsets(text, len(text), len(text)),
+        )
+
+
+def parse(text: str) -> ParsedSql:
+    """Parse ``text``; never raises for any input."""
+    if len(text) > MAX_SQL_CHARS:
+        return _refused(
+            text,
+            Finding(
+                code="SQL_TOO_LONG",
+                severity=Severity.ERROR,
+                message=f"The SQL is {len(text):,} characters long; the limit is "
+                f"{MAX_SQL_CHARS:,}.",
+                span=span_of_offsets(text, MAX_SQL_CHARS, len(text)),
+                suggestion="Split the work into several queries.",
+            ),
+        )
+    if not text.strip():
+        return _refused(
+            text,
+            Finding(
+                code="EMPTY_SQL",
+                severity=Severity.ERROR,
+                message="There is no SQL to check.",
+                suggestion="Write a SELECT statement.",
+            ),
+        )
+    tokens, failure = tokenize(text)
+    if failure is not None:
+        return _refused(text, failure)
+    too_deep = _too_deep(text, tokens)
+    if too_deep is not None:
+        return ParsedSql(text, (), tokens, (too_deep,))
+    try:
+        statements = tuple(
+            statement for statement in sqlglot.parse(text, read=DIALECT) if statement is not None
+        )
+    except ParseError as error:
+        return ParsedSql(text, (), tokens, (_syntax_finding(text, error),))
+    except (RecursionError, ValueError, TypeError, AttributeError, KeyError, IndexError) as error:
+        # sqlglot is not hardened against every input: whatever it raises is a finding.
+        return ParsedSql(
+            text,
+            (),
+            tokens,
+            (
+                Finding(
+                    code="SYNTAX_ERROR",
+                    severity=Severity.ERROR,
+                    message=f"The SQL could not be read ({type(error).__name__}).",
+                ),
+            ),
+        )
+    return ParsedSql(text, statements, tokens, ())
+
+
+def _refused(text: str, finding: Finding) -> ParsedSql:
+    return ParsedSql(text, (), (), (finding,))
+
+
+def _too_deep(text: str, tokens: tuple[Token, ...]) -> Finding | None:
+    depth = 0
+    for token in tokens:
+        if token.token_type is TokenType.L_PAREN:
+            depth += 1
+            if depth > MAX_NESTING:
+                return Finding(
+                    code="SQL_TOO_DEEP",
+                    severity=Severity.ERROR,
+                    message=f"The SQL nests parentheses more than {MAX_NESTING} deep.",
+                    span=span_of_offsets(text, token.start, token.end + 1),
+                    suggestion="Simplify the expression or split it into derived tables.",
+                )
+        elif token.token_type is TokenType.R_PAREN:
+            depth = max(0, depth - 1)
+    return None
+
+
+def _syntax_finding(text: str, error: ParseError) -> Finding:
+    detail = error.errors[0] if error.errors else {}
+    line = detail.get("line")
+    column = detail.get("col")
+    span = None
+    if isinstance(line, int) and isinstance(column, int) and line >= 1:
+        offset = _offset_of(text, line, column)
+        highlight = str(detail.get("highlight") or "")
+        start = max(0, offset - len(highlight))
+        span = span_of_offsets(text, start, max(offset, start + 1))
+    description = str(detail.get("description") or _first_line(str(error)))
+    return Finding(
+        code="SYNTAX_ERROR",
+        severity=Severity.ERROR,
+        message=f"Incorrect syntax: {description}",
+        span=span,
+    )
+
+
+def _offset_of(text: str, line: int, column: int) -> int:
+    """The 0-based offset just past 1-based ``line``/``column`` as sqlglot reports them."""
+    offset = 0
+    for _ in range(line - 1):
+        next_newline = text.find("\n", offset)
+        if next_newline < 0:
+            return len(text)
+        offset = next_newline + 1
+    return min(len(text), offset + column)
+
+
+def _first_line(message: str) -> str:
+    return message.strip().splitlines()[0] if message.strip() else "unknown error"
