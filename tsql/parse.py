@@ -32,12 +32,12 @@ class ParsedSql:
     tokens (comments attached as sqlglot attaches them), and findings about the text itself."""
 
     text: str
-    statements: tuple[exp.Expression, ...]
+    statements: tuple[exp.Expr, ...]
     tokens: tuple[Token, ...]
     findings: tuple[Finding, ...]
 
     @property
-    def statement(self) -> exp.Expression | None:
+    def statement(self) -> exp.Expr | None:
         """The single statement, when there is exactly one."""
         return self.statements[0] if len(self.statements) == 1 else None
 
