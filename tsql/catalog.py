@@ -8,6 +8,8 @@ asks the catalogue only for DEs, and for ``_EnterpriseAttribute``'s per-account 
 
 from __future__ import annotations
 
+import bisect
+import heapq
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
@@ -38,34 +40,53 @@ class Catalog(Protocol):
 
 
 class MemoryCatalog:
-    """A :class:`Catalog` over tables held in memory: tests, benchmarks, small callers."""
+    """A :class:`Catalog` over tables held in memory: tests, benchmarks, small callers.
+
+    :meth:`search` is fast enough for completions over 10,000 tables (bench.tsql): names are
+    kept sorted so prefix matches are a binary search, and only when they do not fill the
+    answer are the names scanned for substring and subsequence matches.
+    """
 
     def __init__(self, tables: Iterable[Table] = ()) -> None:
         self._tables: dict[tuple[str, bool], Table] = {}
+        self._keys: list[tuple[str, bool]] | None = None  # sorted; rebuilt after add()
         for table in tables:
             self.add(table)
 
     def add(self, table: Table) -> None:
         self._tables[(table.name.casefold(), table.shared)] = table
+        self._keys = None
 
     async def lookup(self, name: TableName) -> Table | None:
         return self._tables.get((name.name.casefold(), name.shared))
 
     async def search(self, text: str, *, limit: int) -> Sequence[Table]:
+        """Prefix matches, then substring matches, then subsequence matches (fuzzy); within
+        each, shorter names first, then alphabetically."""
+        if limit <= 0:
+            return []
         wanted = text.casefold()
-        ranked: list[tuple[int, str, Table]] = []
-        for (folded, _shared), table in self._tables.items():
-            if not wanted or folded.startswith(wanted):
-                rank = 0
-            elif wanted in folded:
-                rank = 1
-            elif _is_subsequence(wanted, folded):
-                rank = 2
-            else:
-                continue
-            ranked.append((rank, folded, table))
-        ranked.sort(key=lambda item: (item[0], len(item[1]), item[1]))
-        return [table for _rank, _folded, table in ranked[:limit]]
+        keys = self._sorted_keys()
+        start = bisect.bisect_left(keys, (wanted, False))
+        end = start
+        while end < len(keys) and keys[end][0].startswith(wanted):
+            end += 1
+        found = heapq.nsmallest(limit, keys[start:end], key=_shortest_first)
+        if len(found) < limit:
+            rest = keys[:start] + keys[end:]
+            inside = [key for key in rest if wanted in key[0]]
+            found += heapq.nsmallest(limit - len(found), inside, key=_shortest_first)
+            if len(found) < limit:
+                fuzzy = [
+                    key for key in rest if wanted not in key[0] and _is_subsequence(wanted, key[0])
+                ]
+                found += heapq.nsmallest(limit - len(found), fuzzy, key=_shortest_first)
+        return [self._tables[key] for key in found]
+
+    def _sorted_keys(self) -> list[tuple[str, bool]]:
+        if self._keys is None:
+            self._keys = sorted(self._tables)
+        return self._keys
 
 
 class EmptyCatalog(MemoryCatalog):
@@ -73,6 +94,10 @@ class EmptyCatalog(MemoryCatalog):
 
     def __init__(self) -> None:
         super().__init__(())
+
+
+def _shortest_first(key: tuple[str, bool]) -> tuple[int, str, bool]:
+    return (len(key[0]), key[0], key[1])
 
 
 def _is_subsequence(needle: str, haystack: str) -> bool:
