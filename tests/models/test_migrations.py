@@ -50,6 +50,7 @@ async def test_migrations_apply_to_empty_database_and_are_idempotent() -> None:
             "0002_security",
             "0003_wallet_support",
             "0004_wallet_security",
+            "0005_bu_writes",
         ]
         assert {row[0] for row in first["policies"]} >= {"tenants", "users", "audit_events"}
         await migrate(settings)
