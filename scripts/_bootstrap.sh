@@ -4,51 +4,23 @@
 # inside .venv holds the hash of both files, and pip runs only when the hash differs.
 # Override the interpreter with QUARRY_PYTHON=/path/to/python3.11.
 #
-# .venv is a symlink to an environment outside the checkout, one per checkout path, under
-# QUARRY_VENV_HOME (default: .quarry-venvs beside the checkout, or ~/.cache/quarry/venvs when
-# that folder is not writable): recursive scans of the tree (grep -r, the project's rule checks,
-# editors' searches) then never walk third-party code, whose imports would break rules meant
-# for ours. Paths stay .venv/bin/... for every tool. Beside the checkout rather than in the home
-# directory by default: as root, embedded PostgreSQL runs as another user that must reach the
-# package's binaries, and the checkout's parents are already open to it for .data/.
+# .venv is a plain directory inside the checkout, where uv, Poetry's in-project mode and editors
+# look for it. Earlier versions made .venv a symlink to an environment outside the checkout;
+# such a link is replaced by a fresh in-tree environment (a venv cannot be moved: its scripts'
+# shebangs and activate name its absolute path) and the old environment is then deleted.
+# Embedded PostgreSQL as root reaches the package's binaries inside .venv by permissions that
+# app.devstack sets (see docs/operations.md, "Running as root").
 
 QUARRY_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$QUARRY_ROOT" || exit 1
 VENV="$QUARRY_ROOT/.venv"
 STAMP="$VENV/.quarry-deps.sha256"
+# Inside a rebuilt .venv: the outside environment the old symlink named, deleted once the new
+# environment is complete (so an interrupted rebuild still removes it on the next run).
+FORMER="$VENV/.quarry-former-venv"
 
 _bootstrap_sha() {
   if command -v sha256sum >/dev/null 2>&1; then sha256sum; else shasum -a 256; fi | cut -d' ' -f1
-}
-
-# Where .venv points: outside the tree, one directory per checkout path.
-_bootstrap_venv_home() {
-  local base="${QUARRY_VENV_HOME:-}" beside
-  if [[ -z "$base" ]]; then
-    beside="$(dirname "$QUARRY_ROOT")"
-    if [[ -w "$beside" ]]; then
-      base="$beside/.quarry-venvs"
-    else
-      base="${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/quarry/venvs"
-    fi
-  fi
-  printf '%s/%s-%s\n' "$base" "$(basename "$QUARRY_ROOT")" \
-    "$(printf '%s' "$QUARRY_ROOT" | _bootstrap_sha | cut -c1-12)"
-}
-
-# Make .venv a symlink to the outside environment; an older in-tree .venv directory is moved
-# there (its scripts name .venv/bin/python, which the symlink keeps valid).
-_bootstrap_link() {
-  local target
-  target="$(_bootstrap_venv_home)"
-  [[ -L "$VENV" && "$(readlink "$VENV")" == "$target" ]] && return 0
-  mkdir -p "$(dirname "$target")"
-  if [[ -d "$VENV" && ! -L "$VENV" ]]; then
-    rm -rf "$target"
-    mv "$VENV" "$target"
-  fi
-  rm -f "$VENV"
-  ln -s "$target" "$VENV"
 }
 
 _bootstrap_python() {
@@ -69,19 +41,50 @@ _bootstrap_hash() {
   cat pyproject.toml constraints.txt | _bootstrap_sha
 }
 
+# An old-layout .venv symlink: drop the link (the environment is rebuilt in the tree) and
+# remember where it pointed.
+_bootstrap_unlink_former() {
+  local former
+  [[ -L "$VENV" ]] || return 0
+  former="$(readlink "$VENV")"
+  echo "bootstrap: .venv was a symlink to $former; rebuilding it inside the checkout" >&2
+  rm -f "$VENV"
+  mkdir -p "$VENV"
+  printf '%s\n' "$former" >"$FORMER"
+}
+
+# Delete the environment the old symlink named, but only one this bootstrap made: a directory
+# holding our stamp and a pyvenv.cfg, under a folder named .quarry-venvs or quarry/venvs. Its
+# parent folder goes too once empty. Anything else is left alone, with a note.
+_bootstrap_remove_former() {
+  local former parent
+  [[ -f "$FORMER" ]] || return 0
+  former="$(cat "$FORMER")"
+  parent="$(dirname "$former")"
+  if [[ -f "$former/.quarry-deps.sha256" && -f "$former/pyvenv.cfg" ]] \
+    && [[ "$parent" == */.quarry-venvs || "$parent" == */quarry/venvs ]]; then
+    rm -rf "$former"
+    rmdir "$parent" 2>/dev/null || true
+    echo "bootstrap: deleted the former environment $former" >&2
+  elif [[ -e "$former" ]]; then
+    echo "bootstrap: $former (the former .venv target) is no longer used; delete it if unneeded" >&2
+  fi
+  rm -f "$FORMER"
+}
+
 bootstrap_venv() {
   local want python
-  _bootstrap_link
+  _bootstrap_unlink_former
   if [[ -x "$VENV/bin/python" ]] \
     && ! "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
     echo "bootstrap: $VENV is not a working Python 3.11 environment; recreating it" >&2
-    rm -rf "$(readlink "$VENV")"
+    rm -rf "$VENV/bin" "$VENV/lib" "$VENV/lib64" "$VENV/include" "$VENV/pyvenv.cfg" "$STAMP"
   fi
   if [[ ! -x "$VENV/bin/python" ]]; then
     python="$(_bootstrap_python)"
-    echo "bootstrap: creating $VENV -> $(readlink "$VENV") with $python" >&2
-    # venv refuses a symlink as its directory: create it at the link's target.
-    "$python" -m venv "$(readlink "$VENV")"
+    echo "bootstrap: creating $VENV with $python" >&2
+    rm -f "$STAMP"
+    "$python" -m venv "$VENV"
   fi
   want="$(_bootstrap_hash)"
   if [[ ! -f "$STAMP" || "$(cat "$STAMP")" != "$want" ]]; then
@@ -90,6 +93,7 @@ bootstrap_venv() {
       -c constraints.txt -e '.[dev]'
     printf '%s\n' "$want" >"$STAMP"
   fi
+  _bootstrap_remove_former
   export VIRTUAL_ENV="$VENV"
   export PATH="$VENV/bin:$PATH"
 }

