@@ -2,6 +2,7 @@
 
 from models.api_token import ApiToken, TokenScope
 from models.audit import ActorType, AuditEvent, Outcome
+from models.background import BackgroundState, WaitingWork
 from models.context import MissingTenantContext, TenantContext, tenant_transaction
 from models.metadata import CachedDataExtension
 from models.repository import ModelRepository, TenantRepository
@@ -14,6 +15,7 @@ __all__ = [
     "ActorType",
     "ApiToken",
     "AuditEvent",
+    "BackgroundState",
     "BusinessUnit",
     "CachedDataExtension",
     "DataKeyStatus",
@@ -30,6 +32,7 @@ __all__ = [
     "TenantStatus",
     "TokenScope",
     "User",
+    "WaitingWork",
     "WalletDataKey",
     "WalletEntry",
     "WalletStatus",

@@ -18,6 +18,7 @@ MODEL_MODULES = [
     "models.metadata",
     "models.wallet",
     "models.support",
+    "models.background",
 ]
 
 

@@ -7,6 +7,7 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
+from models.background import BackgroundState
 from models.base import TenantModel
 
 
@@ -31,12 +32,25 @@ class Tenant(Model):
 
 
 class BusinessUnit(TenantModel):
-    """A business unit (MID) inside a tenant; ``parent_mid`` points at the enterprise BU."""
+    """A business unit (MID) inside a tenant; ``parent_mid`` points at the enterprise BU.
+
+    ``background_state`` says whether background work can run here, and if not why
+    (services/acting.py): ``needs_sign_in`` when no member has a usable token any more.
+    """
 
     id = fields.UUIDField(primary_key=True)
     mid = fields.BigIntField()
     name = fields.CharField(max_length=200, default="")
     parent_mid = fields.BigIntField(null=True)
+    # Database defaults too: sign-in's upsert inserts BUs with SQL of its own.
+    background_state = fields.CharEnumField(
+        BackgroundState,
+        max_length=20,
+        default=BackgroundState.READY,
+        db_default=BackgroundState.READY.value,
+    )
+    background_state_reason = fields.CharField(max_length=64, default="", db_default="")
+    background_state_changed_at = fields.DatetimeField(null=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

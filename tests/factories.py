@@ -8,16 +8,23 @@ from __future__ import annotations
 import itertools
 import random
 from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
 
 from models import (
     BusinessUnit,
     CachedDataExtension,
+    DataKeyStatus,
+    GrantKind,
     Membership,
     Role,
     Tenant,
     TenantContext,
     TenantRepository,
     User,
+    WalletDataKey,
+    WalletEntry,
+    WalletStatus,
 )
 
 _ids = itertools.count(random.randint(10_000, 90_000) * 1000)
@@ -70,3 +77,52 @@ async def make_data_extension(
         name=name,
         is_shared=shared,
     )
+
+
+async def make_member(
+    tenant: TenantFixture,
+    *,
+    mids: tuple[int, ...],
+    last_login_at: datetime | None = None,
+    role: Role = Role.USER,
+    name: str = "Member",
+) -> User:
+    """Another user of ``tenant``, a member of ``mids``, last signed in at ``last_login_at``."""
+    repo = TenantRepository(TenantContext(tenant_id=tenant.tenant_id))
+    async with repo.transaction():
+        user = await repo.of(User).create(
+            mce_user_id=next_id(), name=name, last_login_at=last_login_at
+        )
+        for mid in mids:
+            await repo.of(Membership).create(user_id=user.id, mid=mid, role=role)
+    return user
+
+
+async def make_wallet_entry(
+    tenant: TenantFixture,
+    *,
+    user_id: UUID,
+    mid: int,
+    kind: GrantKind = GrantKind.ENHANCED,
+    status: WalletStatus = WalletStatus.ACTIVE,
+) -> WalletEntry:
+    """A wallet entry whose kind and status are real and whose ciphertext is filler.
+
+    For code that asks only whether a user holds a usable entry (who acts for background
+    work); tests that open entries use the wallet itself (tests/services/wallet).
+    """
+    repo = TenantRepository(TenantContext(tenant_id=tenant.tenant_id))
+    async with repo.transaction():
+        key = await repo.of(WalletDataKey).get_or_none(status=DataKeyStatus.ACTIVE)
+        if key is None:
+            key = await repo.of(WalletDataKey).create(
+                wrapped_key=b"filler: no key", kek_id="test-filler"
+            )
+        return await repo.of(WalletEntry).create(
+            user_id=user_id,
+            mid=mid,
+            kind=kind,
+            status=status,
+            data_key_id=key.id,
+            ciphertext=b"filler: no token",
+        )

@@ -51,6 +51,8 @@ async def test_migrations_apply_to_empty_database_and_are_idempotent() -> None:
             "0003_wallet_support",
             "0004_wallet_security",
             "0005_bu_writes",
+            "0006_wallet_lineage",
+            "0007_background_identity",
         ]
         assert {row[0] for row in first["policies"]} >= {"tenants", "users", "audit_events"}
         await migrate(settings)
