@@ -45,7 +45,12 @@ class WalletDataKey(TenantModel):
 
 
 class WalletEntry(TenantModel):
-    """One user's refresh token for one BU. ``version`` guards rotation (compare-and-swap)."""
+    """A user's MCE refresh token. ``version`` guards rotation (compare-and-swap).
+
+    Enhanced entries are one lineage per (tenant, user): ``mid`` is the BU last minted from
+    it. Legacy entries serve only their own BU, one per (tenant, user, BU). Both uniqueness
+    rules are partial unique indexes (migration 0006), which tortoise cannot declare.
+    """
 
     id = fields.UUIDField(primary_key=True)
     user_id = fields.UUIDField()
@@ -61,4 +66,3 @@ class WalletEntry(TenantModel):
 
     class Meta:
         table = "wallet_entries"
-        unique_together = (("tenant_id", "user_id", "mid"),)

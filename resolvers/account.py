@@ -7,11 +7,17 @@ failures come back as :class:`~services.errors.QuarryError` for the payload's
 
 from __future__ import annotations
 
-from typing import Any, Protocol
 from uuid import UUID
 
-from client.errors import AccessDenied, MceError, ReauthRequired
-from models import BusinessUnit, Membership, Role, TenantContext, TenantRepository
+from models import (
+    BusinessUnit,
+    GrantKind,
+    Membership,
+    Role,
+    TenantContext,
+    TenantRepository,
+    WalletStatus,
+)
 from resolvers.viewer import Viewer, get_viewer
 from services import audit
 from services.audit import Actor, ActorType, Outcome, RequestMeta
@@ -20,18 +26,17 @@ from services.errors import InvalidInput, NotAuthenticated, NotFound, Permission
 from services.identity import Principal
 from services.purge import PurgeResult, WalletPurger, purge_tenant, purge_user
 from services.sessions import SessionStore
+from services.wallet import TokenWallet
 
 __all__ = ["parse_mid", "remove_user", "switch_business_unit", "uninstall_tenant"]
 
 
-class BusinessUnitMinter(Protocol):
-    async def mint_for_business_unit(
-        self, ctx: TenantContext, *, user_id: UUID, from_mid: int, to_mid: int
-    ) -> Any: ...
+class LegacySignInOneBusinessUnit(QuarryError):
+    """A legacy package's sign-in holds a token for each BU the user opened Quarry from in
+    Marketing Cloud, and cannot mint one for another (``/v1/requestToken`` has no
+    ``account_id``)."""
 
-
-class ReauthNeeded(QuarryError):
-    code = "REAUTH_REQUIRED"
+    code = "BU_SWITCH_NEEDS_SIGN_IN"
 
 
 def parse_mid(value: str, *, field: str = "mid") -> int:
@@ -47,10 +52,15 @@ async def switch_business_unit(
     *,
     mid_text: str,
     sessions: SessionStore,
-    wallet: BusinessUnitMinter,
+    wallet: TokenWallet,
     meta: RequestMeta,
 ) -> Viewer:
-    """Move the session to another BU the user is a member of, minting that BU's tokens."""
+    """Move the session to another BU the user is a member of.
+
+    A pure session change: no token moves. An enhanced sign-in's lineage mints a token for
+    any member BU when one is first needed (services/wallet/provider.py). A legacy sign-in
+    can switch only to a BU it holds an active entry for.
+    """
     principal = authentication.require_session()
     session = authentication.session
     assert session is not None  # require_session guarantees it
@@ -61,27 +71,14 @@ async def switch_business_unit(
     if membership is None:
         raise NotFound("You have no access to that business unit.", field="mid")
     if mid != principal.mid:
-        if session.kind != "enhanced":
-            raise PermissionDenied(
-                "This sign-in cannot switch business units; switch in Marketing Cloud instead.",
+        if session.kind != GrantKind.ENHANCED.value and not await _legacy_entry_for(
+            wallet, ctx, user_id=principal.user_id, mid=mid
+        ):
+            raise LegacySignInOneBusinessUnit(
+                "This Marketing Cloud package signs you in to one business unit at a time:"
+                " open Quarry from that business unit in Marketing Cloud.",
                 field="mid",
             )
-        try:
-            await wallet.mint_for_business_unit(
-                ctx, user_id=principal.user_id, from_mid=principal.mid, to_mid=mid
-            )
-        except ReauthRequired:
-            raise ReauthNeeded(
-                "Your Marketing Cloud session has ended; open Quarry again from Marketing Cloud."
-            ) from None
-        except AccessDenied:
-            raise PermissionDenied(
-                "Marketing Cloud denied access to that business unit.", field="mid"
-            ) from None
-        except MceError:
-            raise QuarryError(
-                "Marketing Cloud did not answer; try again.", code="MCE_UNAVAILABLE"
-            ) from None
         parent = await _parent_of(ctx, mid)
         moved = await sessions.switch_business_unit_by_hash(
             session.id_hash, mid=mid, parent_mid=parent
@@ -102,6 +99,16 @@ async def switch_business_unit(
     if viewer is None:
         raise NotFound("That business unit is not available.", field="mid")
     return viewer
+
+
+async def _legacy_entry_for(
+    wallet: TokenWallet, ctx: TenantContext, *, user_id: UUID, mid: int
+) -> bool:
+    entries = await wallet.entries_of_user(ctx, user_id)
+    return any(
+        e.kind is GrantKind.LEGACY and e.mid == mid and e.status is WalletStatus.ACTIVE
+        for e in entries
+    )
 
 
 async def _parent_of(ctx: TenantContext, mid: int) -> int | None:

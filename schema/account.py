@@ -74,7 +74,8 @@ class UninstallTenantPayload:
 @strawberry.type
 class AccountMutation:
     @strawberry.mutation(
-        description="Work in another business unit you are a member of (enhanced sign-in only)."
+        description="Work in another business unit you are a member of. A legacy package's"
+        " sign-in can switch only to business units it was opened from in Marketing Cloud."
     )
     async def switch_business_unit(
         self, info: Info[GraphQLContext, None], input: SwitchBusinessUnitInput
@@ -84,7 +85,7 @@ class AccountMutation:
                 info.context.authentication,
                 mid_text=input.mid,
                 sessions=_sessions(info),
-                wallet=_state(info).tokens,
+                wallet=_state(info).wallet,
                 meta=info.context.meta,
             )
         except QuarryError as exc:

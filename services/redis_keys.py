@@ -77,6 +77,9 @@ def access_token_pattern(tenant_id: int, user_id: UUID | None = None) -> str:
     return f"{PREFIX}:wallet:access:{tenant_id}:*" + (f":{user_id}" if user_id is not None else "")
 
 
-def refresh_lock_key(tenant_id: int, mid: int, user_id: UUID) -> str:
-    """Single-flight refresh across processes."""
-    return f"{PREFIX}:wallet:refresh-lock:{tenant_id}:{mid}:{user_id}"
+def refresh_lock_key(tenant_id: int, user_id: UUID, mid: int | None = None) -> str:
+    """Single-flight refresh of one lineage across processes: per (tenant, user) for the
+    enhanced lineage, per (tenant, user, BU) for a legacy entry (``mid`` given)."""
+    if mid is None:
+        return f"{PREFIX}:wallet:refresh-lock:{tenant_id}:{user_id}"
+    return f"{PREFIX}:wallet:refresh-lock:{tenant_id}:{user_id}:legacy:{mid}"

@@ -9,7 +9,6 @@ both key levels online. docs/auth-wallet.md describes the whole.
 
 from services.wallet.data_keys import DataKey, DataKeyring
 from services.wallet.errors import (
-    BusinessUnitSwitchUnsupported,
     DataKeyRetired,
     DataKeyUnwrapFailed,
     TenantUnavailable,
@@ -38,7 +37,6 @@ from services.wallet.store import EntrySummary, StoredToken, TokenWallet
 
 __all__ = [
     "SIGN_IN_AGAIN",
-    "BusinessUnitSwitchUnsupported",
     "DataKey",
     "DataKeyRetired",
     "DataKeyRotation",

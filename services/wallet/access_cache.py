@@ -116,6 +116,10 @@ class AccessTokenCache:
         if current is None or current.value == only.value:
             await self._delete_if_same(name, raw)
 
+    async def drop_user(self, tenant_id: int, user_id: UUID) -> int:
+        """Forget the user's cached tokens in every BU (their lineage is gone)."""
+        return await delete_access_tokens(self.redis, tenant_id=tenant_id, user_id=user_id)
+
     async def _open(
         self, repo: TenantRepository, raw: bytes, *, mid: int, user_id: UUID
     ) -> AccessToken | None:

@@ -3,15 +3,12 @@
 Key and ciphertext problems are operator problems, not user problems: their messages name key
 ids and rows (never key material or tokens) and are not :class:`QuarryError`, so the API masks
 them. What a user can act on is :class:`client.errors.ReauthRequired` (sign in again), raised
-by the provider, and :class:`BusinessUnitSwitchUnsupported`.
+by the provider.
 """
 
 from __future__ import annotations
 
-from services.errors import QuarryError
-
 __all__ = [
-    "BusinessUnitSwitchUnsupported",
     "DataKeyRetired",
     "DataKeyUnwrapFailed",
     "TenantUnavailable",
@@ -55,15 +52,3 @@ class TenantUnavailable(WalletError):
     Our own inconsistency, not the user's sign-in ending: nothing is marked, and the entry
     works again once the row is right.
     """
-
-
-class BusinessUnitSwitchUnsupported(QuarryError):
-    """A legacy-package token cannot be moved to another BU (``/v1/requestToken`` has no
-    ``account_id``): the user must switch BU in Marketing Cloud and open the app again."""
-
-    code = "BU_SWITCH_NEEDS_SIGN_IN"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "Switch business units in Marketing Cloud, then open Quarry again from there."
-        )

@@ -1,12 +1,21 @@
-"""The app's :class:`client.tokens.TokenProvider`: access tokens from the wallet.
+"""The app's :class:`client.tokens.TokenProvider`: access tokens from the wallet, for any BU
+the user belongs to.
 
 Why it is built this way (MCE refresh tokens rotate: each refresh spends the old token and
 returns a new one, REFERENCE §1.1):
-- Access tokens are shared through Redis, encrypted (:mod:`services.wallet.access_cache`), so
-  API processes and RQ work-horses do not each spend the refresh token.
-- A refresh is single-flight across processes: a Redis lock per (tenant, BU, user) with a
-  bounded wait; whoever gets the lock first looks at the cache again (the previous holder
-  has usually just filled it) before refreshing.
+- One lineage per user: an enhanced package's refresh token, refreshed with ``account_id``,
+  mints an access token for any BU the user can reach, and the rotated refresh token
+  replaces the lineage. So a token for BU ``m`` needs no sign-in to ``m``: only membership,
+  which is checked in our database first (a BU the user is not a member of is
+  :class:`AccessDenied` without calling MCE). A legacy package's token has no
+  ``account_id`` (``/v1/requestToken``) and serves only its own BU.
+- Access tokens are shared through Redis per BU, encrypted
+  (:mod:`services.wallet.access_cache`), so minting happens once per BU per token lifetime,
+  not per call, and API processes and RQ work-horses do not each spend the lineage.
+- A refresh is single-flight across processes: a Redis lock per lineage ((tenant, user) for
+  the enhanced lineage, (tenant, user, BU) for a legacy entry) with a bounded wait. Requests
+  for several BUs of one user serialize their refreshes, not the calls that follow; whoever
+  gets the lock looks at the cache again (the previous holder has often just filled it).
 - The new refresh token is stored with a compare-and-swap on the entry's version. The lock
   can expire under a slow call, and sign-in writes without it, so the CAS is what prevents
   a lost update; a lost CAS means the row already holds someone else's equally new token.
@@ -16,17 +25,20 @@ returns a new one, REFERENCE §1.1):
   TSSD) must fail before spending anything.
 - A refused refresh is not yet proof that the user must sign in again: another process (or
   a new sign-in) may have rotated the token between our read and our call. So the entry is
-  read again; if its version moved, the newer token is tried (once). Only an unambiguous
-  OAuth ``invalid_grant`` on an unchanged row marks it ``needs_reauth`` (audited). A
-  REST-style 401 (legacy ``/v1/requestToken``) is the same answer for a refused refresh
-  token and for a wrong client secret: it is raised to the caller as
-  :class:`ReauthRequired` but marks nothing, so a mistyped or rotated package secret does
-  not sign every legacy user out for good.
-- A BU without an entry is never served by silently moving another BU's lineage: that
-  spends the other BU's token. Moving is explicit (:meth:`mint_for_business_unit`).
-- The database is read on every call (the user, whether the entry is still active, the
-  data key), so a purged user, a needs-reauth entry or a retired key takes effect at once in
-  every process; Redis and process memory hold only optimisations.
+  read again; if it moved, the newer token is tried (once). Only an unambiguous OAuth
+  ``invalid_grant`` on an unchanged row marks it ``needs_reauth`` (audited). A REST-style
+  401 (legacy ``/v1/requestToken``) is the same answer for a refused refresh token and for a
+  wrong client secret: it is raised to the caller as :class:`ReauthRequired` but marks
+  nothing, so a mistyped or rotated package secret does not sign every legacy user out.
+- MCE may refuse a BU (``access_denied``) after spending the lineage: the simulator spends a
+  refresh token before it checks ``account_id`` [sim], and REFERENCE does not say what MCE
+  does. So a refused BU is followed by one refresh of the same token for the BU the lineage
+  was last minted for: if MCE accepts it, the lineage lives on (stored as usual); if it
+  answers ``invalid_grant``, the lineage is lost and marked ``needs_reauth`` (audited).
+- The database is read on every call (the user, the membership, whether the entry is still
+  active, the data key), so a purged user, a removed membership, a needs-reauth entry or a
+  retired key takes effect at once in every process; Redis and process memory hold only
+  optimisations.
 """
 
 from __future__ import annotations
@@ -41,7 +53,7 @@ from uuid import UUID
 from redis.asyncio import Redis
 from redis.exceptions import LockError
 
-from client.errors import MceUnavailable, ReauthRequired
+from client.errors import AccessDenied, MceError, MceUnavailable, ReauthRequired
 from client.secret import Secret
 from client.tokens import AccessToken, CallTarget
 from models import GrantKind, Tenant, TenantContext, TenantRepository, User, WalletStatus
@@ -51,7 +63,7 @@ from services.mce_auth import MceAuthFactory
 from services.redis_keys import refresh_lock_key
 from services.wallet.access_cache import AccessTokenCache
 from services.wallet.data_keys import as_uuid
-from services.wallet.errors import BusinessUnitSwitchUnsupported, TenantUnavailable, WalletError
+from services.wallet.errors import TenantUnavailable, WalletError
 from services.wallet.store import StoredToken, TokenWallet
 
 __all__ = ["SIGN_IN_AGAIN", "WalletTokenProvider"]
@@ -59,13 +71,46 @@ __all__ = ["SIGN_IN_AGAIN", "WalletTokenProvider"]
 log = logging.getLogger(__name__)
 
 SIGN_IN_AGAIN = "Your Marketing Cloud sign-in has ended; open Quarry from Marketing Cloud again."
+NOT_A_MEMBER = "You are not a member of that business unit."
+LEGACY_OTHER_BU = (
+    "This Marketing Cloud package signs you in to one business unit at a time: open Quarry"
+    " from that business unit in Marketing Cloud."
+)
 WALLET_ACTOR = Actor(ActorType.SYSTEM, "wallet")
 
+# The user, whether they are a member of BU $3, and the entry that would serve it (the same
+# preference as TokenWallet.read: an active lineage, else an active legacy entry of $3).
 _WHOSE_SQL = (
-    "SELECT u.id AS user_id, e.status FROM users u LEFT JOIN wallet_entries e"
-    " ON e.tenant_id = u.tenant_id AND e.user_id = u.id AND e.mid = $3"
+    "SELECT u.id AS user_id,"
+    " EXISTS (SELECT 1 FROM memberships m WHERE m.tenant_id = u.tenant_id"
+    " AND m.user_id = u.id AND m.mid = $3) AS member,"
+    " e.kind, e.status"
+    " FROM users u LEFT JOIN LATERAL ("
+    " SELECT w.kind, w.status FROM wallet_entries w"
+    " WHERE w.tenant_id = u.tenant_id AND w.user_id = u.id"
+    " AND (w.kind = 'enhanced' OR (w.kind = 'legacy' AND w.mid = $3))"
+    " ORDER BY (w.status = 'active') DESC, (w.kind = 'enhanced') DESC LIMIT 1) e ON true"
     " WHERE u.tenant_id = $1 AND u.mce_user_id = $2"
 )
+
+
+@dataclass(frozen=True)
+class _Whose:
+    """Who ``CallTarget.user_id`` is, and whether anything of theirs can serve the BU."""
+
+    user_id: UUID
+    member: bool
+    kind: GrantKind | None
+    active: bool
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> _Whose:
+        return cls(
+            user_id=as_uuid(row["user_id"]),
+            member=bool(row["member"]),
+            kind=None if row["kind"] is None else GrantKind(row["kind"]),
+            active=row["status"] == WalletStatus.ACTIVE.value,
+        )
 
 
 @dataclass(frozen=True)
@@ -107,32 +152,37 @@ class WalletTokenProvider:
 
     # ------------------------------------------------------------------ TokenProvider
     async def access_token(self, target: CallTarget) -> AccessToken:
-        """A token for ``target``; :class:`ReauthRequired` when the user must sign in again."""
+        """A token for ``target``'s BU: :class:`AccessDenied` when the user is not a member
+        of it, :class:`ReauthRequired` when the user must sign in again."""
         if target.user_id is None:
             raise WalletError("the wallet holds user tokens, not server-to-server ones")
         ctx = TenantContext(tenant_id=target.tenant_id, mid=target.mid)
         repo = TenantRepository(ctx)
         async with repo.transaction():
             rows = await repo.fetch(_WHOSE_SQL, [target.tenant_id, target.user_id, target.mid])
-            user_id = as_uuid(rows[0]["user_id"]) if rows else None
-            active = bool(rows) and rows[0]["status"] == WalletStatus.ACTIVE.value
+            whose = _Whose.of(rows[0]) if rows else None
             cached = (
-                await self.cache.get(repo, mid=target.mid, user_id=user_id)
-                if user_id is not None and active
+                await self.cache.get(repo, mid=target.mid, user_id=whose.user_id)
+                if whose is not None and whose.member and whose.active
                 else None
             )
-        if user_id is None:
+        if whose is None:
             raise ReauthRequired(SIGN_IN_AGAIN)
-        if not active:
-            await self.cache.drop(repo, mid=target.mid, user_id=user_id)
+        if not whose.member:
+            raise AccessDenied(NOT_A_MEMBER)
+        if not whose.active:
+            await self.cache.drop(repo, mid=target.mid, user_id=whose.user_id)
+            if whose.kind is None and await self._has_legacy_entries_only(ctx, whose.user_id):
+                raise ReauthRequired(LEGACY_OTHER_BU)
             raise ReauthRequired(SIGN_IN_AGAIN)
         if cached is not None:
             return cached.token
-        async with self._refresh_lock(ctx.tenant_id, target.mid, user_id):
-            cached = await self.cache.get(repo, mid=target.mid, user_id=user_id)
+        legacy_mid = target.mid if whose.kind is GrantKind.LEGACY else None
+        async with self._refresh_lock(ctx.tenant_id, whose.user_id, legacy_mid):
+            cached = await self.cache.get(repo, mid=target.mid, user_id=whose.user_id)
             if cached is not None:
                 return cached.token
-            return await self._refresh(ctx, user_id=user_id, mid=target.mid, target=target)
+            return await self._refresh(ctx, user_id=whose.user_id, mid=target.mid, target=target)
 
     async def token_rejected(self, target: CallTarget, token: AccessToken) -> None:
         """MCE refused ``token``: drop it from the cache unless a newer one replaced it."""
@@ -158,63 +208,15 @@ class WalletTokenProvider:
         for mid in mids:
             await self.cache.drop(repo, mid=mid, user_id=user_id)
 
-    # ------------------------------------------------------------------ BU switch
-    async def mint_for_business_unit(
-        self, ctx: TenantContext, *, user_id: UUID, from_mid: int, to_mid: int
-    ) -> None:
-        """Give the user a refresh-token lineage in ``to_mid`` by refreshing ``from_mid``'s
-        token with ``account_id=to_mid``.
-
-        Does nothing when ``to_mid`` already has an active entry. Otherwise the source's
-        token is spent, so its entry is deleted in the same transaction that stores the new
-        BU's entry (a spent token must not look valid). Raises :class:`ReauthRequired` when
-        the source has no usable entry, :class:`BusinessUnitSwitchUnsupported` for a legacy
-        package's token (``/v1/requestToken`` takes no ``account_id``), and the client's
-        errors as they come (``AccessDenied`` when the user cannot reach ``to_mid``; MCE may
-        have spent the source token then, which the next refresh will find out).
-        """
-        if await self._has_active_entry(ctx, user_id=user_id, mid=to_mid):
-            return
-        repo = TenantRepository(ctx)
-        user = await repo.of(User).get_or_none(id=user_id)
-        if user is None:
-            raise ReauthRequired(SIGN_IN_AGAIN)
-        target = CallTarget(tenant_id=ctx.tenant_id, mid=to_mid, user_id=user.mce_user_id)
-        async with self._refresh_lock(ctx.tenant_id, from_mid, user_id):
-            if await self._has_active_entry(ctx, user_id=user_id, mid=to_mid):
-                return
-            source = await self.wallet.read(ctx, user_id=user_id, mid=from_mid)
-            if source is None or not source.active:
-                raise ReauthRequired(SIGN_IN_AGAIN)
-            if source.kind is GrantKind.LEGACY:
-                raise BusinessUnitSwitchUnsupported()
-            tssd = await self._ready_to_store(ctx)
-            source, fresh = await self._call_with_recheck(
-                ctx, source, tssd=tssd, target=target, account_id=to_mid
-            )
-            if fresh.refresh is None:
-                raise MceUnavailable("Marketing Cloud did not return a refresh token.")
-            await self.wallet.move_refresh_token(
-                ctx,
-                user_id=user_id,
-                from_mid=from_mid,
-                from_version=source.version,
-                to_mid=to_mid,
-                token=fresh.refresh,
-                scopes=fresh.scopes or (),
-            )
-        await self.cache.drop(repo, mid=from_mid, user_id=user_id)
-        await self.cache.put(repo, mid=to_mid, user_id=user_id, token=fresh.access)
-
     # ------------------------------------------------------------------ internals
-    async def _has_active_entry(self, ctx: TenantContext, *, user_id: UUID, mid: int) -> bool:
+    async def _has_legacy_entries_only(self, ctx: TenantContext, user_id: UUID) -> bool:
         entries = await self.wallet.entries_of_user(ctx, user_id)
-        return any(e.mid == mid and e.status is WalletStatus.ACTIVE for e in entries)
+        return bool(entries) and all(e.kind is GrantKind.LEGACY for e in entries)
 
-    def _refresh_lock(self, tenant_id: int, mid: int, user_id: UUID) -> _RefreshLock:
+    def _refresh_lock(self, tenant_id: int, user_id: UUID, legacy_mid: int | None) -> _RefreshLock:
         return _RefreshLock(
             self.redis,
-            refresh_lock_key(tenant_id, mid, user_id),
+            refresh_lock_key(tenant_id, user_id, legacy_mid),
             timeout=self.lock_timeout,
             wait=self.lock_wait,
         )
@@ -232,12 +234,7 @@ class WalletTokenProvider:
         )
         if fresh.refresh is not None:
             stored = await self.wallet.replace_refresh_token(
-                ctx,
-                user_id=user_id,
-                mid=mid,
-                expected_version=entry.version,
-                token=fresh.refresh,
-                scopes=fresh.scopes,
+                ctx, entry=entry, token=fresh.refresh, mid=mid, scopes=fresh.scopes
             )
             if stored is None:
                 # Someone stored a newer token after our read (lock expired, or a sign-in):
@@ -278,25 +275,32 @@ class WalletTokenProvider:
 
         Otherwise raise :class:`ReauthRequired`, marking the entry ``needs_reauth`` (audited)
         only for an OAuth ``invalid_grant``: anything else (a REST-style 401) may be our own
-        client credentials being refused, which says nothing about the user's token.
+        client credentials being refused, which says nothing about the user's token. A BU
+        MCE refuses (:class:`AccessDenied`) is raised after :meth:`_after_refused_business_unit`.
         """
         retried = False
         while True:
             try:
                 fresh = await self._call_mce(entry, tssd=tssd, target=target, account_id=account_id)
                 return entry, fresh
+            except AccessDenied:
+                if entry.kind is GrantKind.ENHANCED and account_id != entry.mid:
+                    await self._after_refused_business_unit(ctx, entry, tssd=tssd, target=target)
+                raise
             except ReauthRequired as refused:
-                newer = await self.wallet.read(ctx, user_id=entry.user_id, mid=entry.mid)
+                newer = await self.wallet.read_entry(ctx, entry.id)
+                if newer is None:
+                    newer = await self.wallet.read(ctx, user_id=entry.user_id, mid=target.mid)
                 if (
                     not retried
                     and newer is not None
                     and newer.active
-                    and newer.version != entry.version
+                    and (newer.id, newer.version) != (entry.id, entry.version)
                 ):
                     entry, retried = newer, True
                     continue
                 if refused.mce_code == "invalid_grant":
-                    await self._needs_reauth(ctx, entry)
+                    await self._needs_reauth(ctx, entry, reason="invalid_grant")
                 else:
                     log.warning(
                         "wallet refresh refused without invalid_grant (status %s; tenant %s,"
@@ -308,6 +312,34 @@ class WalletTokenProvider:
                         entry.kind.value,
                     )
                 raise ReauthRequired(SIGN_IN_AGAIN) from None
+
+    async def _after_refused_business_unit(
+        self, ctx: TenantContext, entry: StoredToken, *, tssd: str, target: CallTarget
+    ) -> None:
+        """MCE refused ``target``'s BU for the lineage ``entry``: find out whether that spent
+        the lineage, by refreshing the same token for the BU it was last minted for.
+
+        Accepted: the lineage lives on, rotated and stored as usual. ``invalid_grant``: the
+        refusal spent it, so it is marked ``needs_reauth`` (audited). Anything else leaves
+        the entry as it is; the next refresh finds out.
+        """
+        home = CallTarget(tenant_id=ctx.tenant_id, mid=entry.mid, user_id=target.user_id)
+        try:
+            fresh = await self._call_mce(entry, tssd=tssd, target=home, account_id=entry.mid)
+        except ReauthRequired as refused:
+            if refused.mce_code == "invalid_grant":
+                await self._needs_reauth(ctx, entry, reason="spent_by_refused_business_unit")
+            return
+        except MceError:
+            log.warning("wallet lineage check after a refused BU did not answer; entry kept")
+            return
+        if fresh.refresh is not None:
+            await self.wallet.replace_refresh_token(
+                ctx, entry=entry, token=fresh.refresh, mid=entry.mid, scopes=fresh.scopes
+            )
+        await self.cache.put(
+            TenantRepository(ctx), mid=entry.mid, user_id=entry.user_id, token=fresh.access
+        )
 
     async def _call_mce(
         self, entry: StoredToken, *, tssd: str, target: CallTarget, account_id: int
@@ -330,14 +362,17 @@ class WalletTokenProvider:
             scopes=grant.scopes or None,
         )
 
-    async def _needs_reauth(self, ctx: TenantContext, entry: StoredToken) -> None:
+    async def _needs_reauth(self, ctx: TenantContext, entry: StoredToken, *, reason: str) -> None:
         repo = TenantRepository(ctx)
         await self.cache.drop(repo, mid=entry.mid, user_id=entry.user_id)
         marked = await self.wallet.mark_needs_reauth(
-            ctx, user_id=entry.user_id, mid=entry.mid, expected_version=entry.version
+            ctx, entry_id=entry.id, expected_version=entry.version
         )
         if not marked:
             return  # changed meanwhile (a new sign-in): nothing to mark
+        if entry.kind is GrantKind.ENHANCED:
+            # Every BU's cached token came from the lost lineage: none may outlive it.
+            await self.cache.drop_user(ctx.tenant_id, entry.user_id)
         await audit.record(
             ctx,
             action="wallet.needs_reauth",
@@ -345,7 +380,7 @@ class WalletTokenProvider:
             actor=WALLET_ACTOR,
             mid=entry.mid,
             target=f"user:{entry.user_id}",
-            details={"kind": entry.kind.value, "reason": "invalid_grant"},
+            details={"kind": entry.kind.value, "reason": reason},
         )
 
 

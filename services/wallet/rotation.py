@@ -266,7 +266,7 @@ async def _reencrypt(
         try:
             opened.append((row, wallet.open_row(tenant_id, row)))
         except WalletDecryptError:
-            failed.add(as_uuid(row["id"]))  # reported as left; never silently dropped
+            failed.add(as_uuid(row["entry_id"]))  # reported as left; never silently dropped
     written = 0
     async with repo.transaction():
         active = await wallet.keyring.active_for_write(repo)
@@ -276,7 +276,14 @@ async def _reencrypt(
             )
             changed = await repo.fetch(
                 _REENCRYPT_SQL,
-                [active.id, ciphertext, tenant_id, row["id"], entry.version, entry.data_key_id],
+                [
+                    active.id,
+                    ciphertext,
+                    tenant_id,
+                    row["entry_id"],
+                    entry.version,
+                    entry.data_key_id,
+                ],
             )
             written += len(changed)
     return written

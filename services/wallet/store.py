@@ -1,9 +1,16 @@
-"""The wallet's rows: MCE refresh tokens, encrypted, one per (tenant, user, BU).
+"""The wallet's rows: MCE refresh tokens, encrypted; one lineage per user for enhanced packages.
 
 Why:
 - Only refresh tokens are stored, each sealed under the tenant's active data key with
   associated data naming the tenant, BU, user and key (:mod:`services.wallet.crypto`): a
   ciphertext copied onto another row does not open.
+- An enhanced package's refresh token can mint an access token for any BU the user belongs
+  to (``account_id`` on the refresh grant, REFERENCE §1.1), so each user keeps **one**
+  enhanced entry per tenant, the lineage. Its ``mid`` is the BU last minted from it: every
+  compare-and-swap stores the rotated token sealed for the BU it was minted for and moves
+  ``mid`` with it. A legacy package's token has no ``account_id`` (``/v1/requestToken``), so
+  legacy entries stay one per (tenant, user, BU). Partial unique indexes (migration 0006)
+  enforce both.
 - MCE refresh tokens rotate: every refresh spends the old one and returns a new one, which
   must be stored or the user is signed out. ``version`` makes that safe across processes:
   a refresher writes the new token only if the row still holds the version it read
@@ -39,53 +46,75 @@ __all__ = ["SELECT_ENTRY_SQL", "EntrySummary", "StoredToken", "TokenWallet", "fo
 _MAX_SCOPES = 2000  # wallet_entries.scopes
 
 SELECT_ENTRY_SQL = (
-    "SELECT e.id, e.user_id, e.mid, e.kind, e.status, e.version, e.scopes, e.refreshed_at,"
-    " e.ciphertext, e.data_key_id, k.id AS key_id, k.wrapped_key, k.kek_id,"
+    "SELECT e.id AS entry_id, e.user_id, e.mid, e.kind, e.status, e.version, e.scopes,"
+    " e.refreshed_at, e.ciphertext, e.data_key_id, k.id AS key_id, k.wrapped_key, k.kek_id,"
     " k.status AS key_status"
     " FROM wallet_entries e JOIN wallet_data_keys k"
     " ON k.tenant_id = e.tenant_id AND k.id = e.data_key_id"
 )
-_READ_SQL = SELECT_ENTRY_SQL + " WHERE e.tenant_id = $1 AND e.user_id = $2 AND e.mid = $3"
+# The entry that serves BU $3: the user's lineage when it is active, else the legacy entry of
+# that BU when it is active, else whichever of the two exists (to report its status).
+_READ_FOR_BU_SQL = (
+    SELECT_ENTRY_SQL + " WHERE e.tenant_id = $1 AND e.user_id = $2"
+    " AND (e.kind = 'enhanced' OR (e.kind = 'legacy' AND e.mid = $3))"
+    " ORDER BY (e.status = 'active') DESC, (e.kind = 'enhanced') DESC LIMIT 1"
+)
+_READ_ID_SQL = SELECT_ENTRY_SQL + " WHERE e.tenant_id = $1 AND e.id = $2"
 
-_UPSERT_SQL = (
+_INSERT = (
     "INSERT INTO wallet_entries (id, tenant_id, user_id, mid, kind, data_key_id, ciphertext,"
     " version, status, scopes, refreshed_at, created_at, updated_at)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, 1, 'active', $8, now(), now(), now())"
-    " ON CONFLICT (tenant_id, user_id, mid) DO UPDATE SET kind = EXCLUDED.kind,"
-    " data_key_id = EXCLUDED.data_key_id, ciphertext = EXCLUDED.ciphertext,"
-    " version = wallet_entries.version + 1, status = 'active', scopes = EXCLUDED.scopes,"
-    " refreshed_at = now(), updated_at = now()"
+)
+_ON_CONFLICT_UPDATE = (
+    " DO UPDATE SET mid = EXCLUDED.mid, data_key_id = EXCLUDED.data_key_id,"
+    " ciphertext = EXCLUDED.ciphertext, version = wallet_entries.version + 1,"
+    " status = 'active', scopes = EXCLUDED.scopes, refreshed_at = now(), updated_at = now()"
     " RETURNING version"
 )
+_UPSERT_SQL = {
+    GrantKind.ENHANCED: _INSERT
+    + " ON CONFLICT (tenant_id, user_id) WHERE kind = 'enhanced'"
+    + _ON_CONFLICT_UPDATE,
+    GrantKind.LEGACY: _INSERT
+    + " ON CONFLICT (tenant_id, user_id, mid) WHERE kind = 'legacy'"
+    + _ON_CONFLICT_UPDATE,
+}
 _CAS_SQL = (
-    "UPDATE wallet_entries SET data_key_id = $1, ciphertext = $2, version = version + 1,"
-    " status = 'active', scopes = COALESCE($3, scopes), refreshed_at = now(), updated_at = now()"
-    " WHERE tenant_id = $4 AND user_id = $5 AND mid = $6 AND version = $7"
+    "UPDATE wallet_entries SET data_key_id = $1, ciphertext = $2, mid = $3,"
+    " version = version + 1, status = 'active', scopes = COALESCE($4, scopes),"
+    " refreshed_at = now(), updated_at = now()"
+    " WHERE tenant_id = $5 AND id = $6 AND version = $7"
     " RETURNING version"
 )
 _MARK_SQL = (
     "UPDATE wallet_entries SET status = 'needs_reauth', updated_at = now()"
-    " WHERE tenant_id = $1 AND user_id = $2 AND mid = $3 AND status = 'active'"
-    " AND ($4::int IS NULL OR version = $4::int) RETURNING id"
+    " WHERE tenant_id = $1 AND id = $2 AND status = 'active'"
+    " AND ($3::int IS NULL OR version = $3::int) RETURNING id"
 )
 _DELETE_ONE_SQL = (
-    "DELETE FROM wallet_entries WHERE tenant_id = $1 AND user_id = $2 AND mid = $3"
-    " AND ($4::int IS NULL OR version = $4::int) RETURNING id"
+    "DELETE FROM wallet_entries WHERE tenant_id = $1 AND id = $2"
+    " AND ($3::int IS NULL OR version = $3::int) RETURNING id"
 )
 _DELETE_USER_SQL = "DELETE FROM wallet_entries WHERE tenant_id = $1 AND user_id = $2 RETURNING id"
 _DELETE_TENANT_SQL = "DELETE FROM wallet_entries WHERE tenant_id = $1 RETURNING id"
 _LOCK_KEYS_SQL = "SELECT id FROM wallet_data_keys WHERE tenant_id = $1 FOR UPDATE"
 _DELETE_KEYS_SQL = "DELETE FROM wallet_data_keys WHERE tenant_id = $1"
 _LIST_USER_SQL = (
-    "SELECT mid, kind, status, version FROM wallet_entries"
+    "SELECT id, mid, kind, status, version FROM wallet_entries"
     " WHERE tenant_id = $1 AND user_id = $2 ORDER BY mid"
 )
 
 
 @dataclass(frozen=True)
 class StoredToken:
-    """A decrypted wallet entry. ``token`` is a :class:`Secret` (never printed)."""
+    """A decrypted wallet entry. ``token`` is a :class:`Secret` (never printed).
 
+    ``mid`` is the BU the token was sealed for: a legacy entry's own BU, or the BU last
+    minted from an enhanced lineage.
+    """
+
+    id: UUID
     user_id: UUID
     mid: int
     kind: GrantKind
@@ -105,6 +134,7 @@ class StoredToken:
 class EntrySummary:
     """What an entry is, without opening it."""
 
+    id: UUID
     mid: int
     kind: GrantKind
     status: WalletStatus
@@ -179,7 +209,9 @@ class TokenWallet:
     ) -> int:
         """Store a refresh token from a sign-in (insert, or replace and bump the version).
 
-        Returns the entry's new version. The entry becomes active whatever it was.
+        An enhanced token becomes the user's lineage, sealed for ``mid`` (the BU signed in
+        to); a legacy token becomes the entry of ``mid``. Returns the entry's new version.
+        The entry becomes active whatever it was.
         """
         repo = TenantRepository(ctx)
         async with repo.transaction():
@@ -203,7 +235,7 @@ class TokenWallet:
             key, tenant_id=tenant_id, user_id=user_id, mid=mid, token=token
         )
         rows = await repo.fetch(
-            _UPSERT_SQL,
+            _UPSERT_SQL[GrantKind(kind)],
             [
                 uuid4(),
                 tenant_id,
@@ -221,84 +253,54 @@ class TokenWallet:
         self,
         ctx: TenantContext,
         *,
-        user_id: UUID,
-        mid: int,
-        expected_version: int,
+        entry: StoredToken,
         token: Secret,
+        mid: int | None = None,
         scopes: str | Iterable[str] | None = None,
     ) -> int | None:
-        """Compare-and-swap: store a rotated refresh token if the entry is still at
-        ``expected_version``. Returns the new version, or None when another writer got there
-        first (then the entry holds their token, which is just as new)."""
+        """Compare-and-swap: store a rotated refresh token if ``entry`` is still at the
+        version it was read at. ``mid`` is the BU the token was minted for (an enhanced
+        lineage moves there; a legacy entry always keeps its own BU).
+
+        Returns the new version, or None when another writer got there first (then the entry
+        holds their token, which is just as new).
+        """
+        new_mid = entry.mid if entry.kind is GrantKind.LEGACY or mid is None else int(mid)
         repo = TenantRepository(ctx)
         async with repo.transaction():
             key = await self.keyring.active_for_write(repo)
             ciphertext = self.seal_token(
-                key, tenant_id=ctx.tenant_id, user_id=user_id, mid=mid, token=token
+                key, tenant_id=ctx.tenant_id, user_id=entry.user_id, mid=new_mid, token=token
             )
             rows = await repo.fetch(
                 _CAS_SQL,
                 [
                     key.id,
                     ciphertext,
+                    new_mid,
                     None if scopes is None else format_scopes(scopes),
                     ctx.tenant_id,
-                    user_id,
-                    int(mid),
-                    int(expected_version),
+                    entry.id,
+                    int(entry.version),
                 ],
             )
         return int(rows[0]["version"]) if rows else None
 
-    async def move_refresh_token(
-        self,
-        ctx: TenantContext,
-        *,
-        user_id: UUID,
-        from_mid: int,
-        from_version: int,
-        to_mid: int,
-        token: Secret,
-        scopes: str | Iterable[str],
-    ) -> int:
-        """In one transaction: store ``token`` as the ``to_mid`` entry (enhanced) and delete
-        the ``from_mid`` entry if it is still at ``from_version`` (its token is spent).
-
-        If the source changed meanwhile it holds someone else's newer token and is kept.
-        Returns the new entry's version.
-        """
-        repo = TenantRepository(ctx)
-        async with repo.transaction():
-            await repo.fetch(_DELETE_ONE_SQL, [ctx.tenant_id, user_id, int(from_mid), from_version])
-            return await self._upsert(
-                repo,
-                user_id=user_id,
-                mid=to_mid,
-                kind=GrantKind.ENHANCED,
-                token=token,
-                scopes=scopes,
-            )
-
     async def mark_needs_reauth(
-        self,
-        ctx: TenantContext,
-        *,
-        user_id: UUID,
-        mid: int,
-        expected_version: int | None = None,
+        self, ctx: TenantContext, *, entry_id: UUID, expected_version: int | None = None
     ) -> bool:
         """Mark an active entry as needing a new sign-in (only at ``expected_version`` if
         given). Returns whether this call changed it."""
         rows = await TenantRepository(ctx).fetch(
-            _MARK_SQL, [ctx.tenant_id, user_id, int(mid), expected_version]
+            _MARK_SQL, [ctx.tenant_id, entry_id, expected_version]
         )
         return bool(rows)
 
     async def delete_entry(
-        self, ctx: TenantContext, *, user_id: UUID, mid: int, expected_version: int | None = None
+        self, ctx: TenantContext, *, entry_id: UUID, expected_version: int | None = None
     ) -> bool:
         rows = await TenantRepository(ctx).fetch(
-            _DELETE_ONE_SQL, [ctx.tenant_id, user_id, int(mid), expected_version]
+            _DELETE_ONE_SQL, [ctx.tenant_id, entry_id, expected_version]
         )
         return bool(rows)
 
@@ -337,16 +339,22 @@ class TokenWallet:
 
     # ------------------------------------------------------------------ reads
     async def read(self, ctx: TenantContext, *, user_id: UUID, mid: int) -> StoredToken | None:
-        """The decrypted entry of (user, BU), or None.
+        """The decrypted entry that serves BU ``mid`` for the user, or None.
 
+        That is the user's lineage when it is active, else the BU's legacy entry when it is
+        active, else whichever of them exists (inactive). Membership is the caller's check.
         Raises :class:`WalletDecryptError` (or :class:`DataKeyRetired`) when the stored
         ciphertext does not open for this row.
         """
-        repo = TenantRepository(ctx)
-        rows = await repo.fetch(_READ_SQL, [ctx.tenant_id, user_id, int(mid)])
-        if not rows:
-            return None
-        return self.open_row(ctx.tenant_id, rows[0])
+        rows = await TenantRepository(ctx).fetch(
+            _READ_FOR_BU_SQL, [ctx.tenant_id, user_id, int(mid)]
+        )
+        return self.open_row(ctx.tenant_id, rows[0]) if rows else None
+
+    async def read_entry(self, ctx: TenantContext, entry_id: UUID) -> StoredToken | None:
+        """The decrypted entry ``entry_id``, or None once it is gone."""
+        rows = await TenantRepository(ctx).fetch(_READ_ID_SQL, [ctx.tenant_id, entry_id])
+        return self.open_row(ctx.tenant_id, rows[0]) if rows else None
 
     def open_row(self, tenant_id: int, row: dict[str, Any]) -> StoredToken:
         """Decrypt a row of ``SELECT_ENTRY_SQL``."""
@@ -365,6 +373,7 @@ class TokenWallet:
             key, row["ciphertext"], tenant_id=tenant_id, user_id=user_id, mid=mid
         )
         return StoredToken(
+            id=as_uuid(row["entry_id"]),
             user_id=user_id,
             mid=mid,
             kind=GrantKind(row["kind"]),
@@ -381,6 +390,7 @@ class TokenWallet:
         rows = await TenantRepository(ctx).fetch(_LIST_USER_SQL, [ctx.tenant_id, user_id])
         return [
             EntrySummary(
+                id=as_uuid(r["id"]),
                 mid=int(r["mid"]),
                 kind=GrantKind(r["kind"]),
                 status=WalletStatus(r["status"]),

@@ -48,10 +48,14 @@ async def signed_in(browser: httpx.AsyncClient) -> bool:
     return bool((await browser.get("/api/auth/session")).json()["signedIn"])
 
 
-async def test_switch_business_unit_moves_the_session_and_the_token_lineage(
+async def test_switch_business_unit_moves_the_session_and_no_token(
     browser: httpx.AsyncClient, mce: Mce, admin_conn: asyncpg.Connection
 ) -> None:
+    """A pure session change: the one lineage stays as it is (it mints a token for the new
+    BU only when a call there needs one)."""
     await sign_in(browser, mce)
+    before = await _wallet_rows(admin_conn, mce)
+    assert [(mid, status) for mid, status, _version in before] == [(mce.eid, "active")]
     target = child_mid(mce)
     body = await graphql(browser, SWITCH, {"mid": str(target)})
     payload = body["data"]["switchBusinessUnit"]
@@ -59,10 +63,7 @@ async def test_switch_business_unit_moves_the_session_and_the_token_lineage(
     assert payload["viewer"]["businessUnit"]["mid"] == str(target)
     viewer = await graphql(browser, "{ viewer { businessUnit { mid } } }")
     assert viewer["data"]["viewer"]["businessUnit"]["mid"] == str(target)
-    entries = await admin_conn.fetch(
-        "SELECT mid, status FROM wallet_entries WHERE tenant_id = $1", mce.eid
-    )
-    assert [tuple(e) for e in entries] == [(target, "active")]
+    assert await _wallet_rows(admin_conn, mce) == before
     assert (
         await admin_conn.fetchval(
             "SELECT count(*) FROM audit_events WHERE tenant_id = $1"
@@ -72,9 +73,18 @@ async def test_switch_business_unit_moves_the_session_and_the_token_lineage(
         )
         == 1
     )
-    # And back again: the lineage follows.
+    # And back again.
     back = await graphql(browser, SWITCH, {"mid": str(mce.eid)})
     assert back["data"]["switchBusinessUnit"]["viewer"]["businessUnit"]["mid"] == str(mce.eid)
+    assert await _wallet_rows(admin_conn, mce) == before
+
+
+async def _wallet_rows(admin_conn: asyncpg.Connection, mce: Mce) -> list[tuple[int, str, int]]:
+    rows = await admin_conn.fetch(
+        "SELECT mid, status, version FROM wallet_entries WHERE tenant_id = $1 ORDER BY mid",
+        mce.eid,
+    )
+    return [(r["mid"], r["status"], r["version"]) for r in rows]
 
 
 @pytest.mark.parametrize(
@@ -97,15 +107,28 @@ async def test_switch_refuses_bad_or_foreign_business_units(
     assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [(code, "mid")]
 
 
-async def test_legacy_sessions_cannot_switch(browser: httpx.AsyncClient, mce: Mce) -> None:
+async def test_legacy_sessions_switch_only_between_bus_they_were_opened_from(
+    browser: httpx.AsyncClient, mce: Mce
+) -> None:
     from tests.app.signin.test_legacy import minted, post_jwt
 
     await sign_in(browser, mce)  # an enhanced sign-in records Ada's memberships in every BU
     browser.cookies.clear()
+    child = child_mid(mce)
     token, _ = minted(mce)
     assert (await post_jwt(browser, token)).status_code == 303
-    payload = (await graphql(browser, SWITCH, {"mid": str(child_mid(mce))}))["data"]
-    assert [e["code"] for e in payload["switchBusinessUnit"]["userErrors"]] == ["FORBIDDEN"]
+    payload = (await graphql(browser, SWITCH, {"mid": str(child)}))["data"]
+    errors = payload["switchBusinessUnit"]["userErrors"]
+    assert [(e["code"], e["field"]) for e in errors] == [("BU_SWITCH_NEEDS_SIGN_IN", "mid")]
+    assert "one business unit at a time" in errors[0]["message"]
+
+    # Opened from the child BU in Marketing Cloud too: both legacy entries exist now.
+    token, _ = minted(mce, mid=child)
+    assert (await post_jwt(browser, token)).status_code == 303
+    home = str(mce.user().default_mid)
+    payload = (await graphql(browser, SWITCH, {"mid": home}))["data"]["switchBusinessUnit"]
+    assert payload["userErrors"] == []
+    assert payload["viewer"]["businessUnit"]["mid"] == home
 
 
 async def test_admin_removes_a_user_and_their_sessions_end(

@@ -3,8 +3,9 @@
 Run as ``python -m tests.services.wallet.refresh_process`` with ``WALLET_PROCESS_CONFIG``
 (JSON) in the environment. It connects to Postgres as the app role (as an RQ work-horse
 would) and to Redis with clients of its own, prints ``ready``, waits for a line on stdin
-(so two processes start together), asks for the token and prints one JSON line:
-``{"token": ...}`` or ``{"error": <type>, "message": ...}``.
+(so two processes start together), asks for the token of ``mid`` (or, with ``mids``, of each
+of those BUs at once) and prints one JSON line: ``{"token": ..., "tokens": {mid: ...}}`` or
+``{"error": <type>, "message": ...}``.
 """
 
 from __future__ import annotations
@@ -40,17 +41,20 @@ async def main(config: dict[str, Any]) -> dict[str, Any]:
             provider = WalletTokenProvider(
                 wallet=TokenWallet.from_keys(parse_keks(config["keks"])), auth=auth, redis=redis
             )
-            target = CallTarget(
-                tenant_id=config["tenant_id"], mid=config["mid"], user_id=config["mce_user_id"]
-            )
+            mids: list[int] = config.get("mids") or [config["mid"]]
+            targets = [
+                CallTarget(tenant_id=config["tenant_id"], mid=mid, user_id=config["mce_user_id"])
+                for mid in mids
+            ]
             sys.stdout.write("ready\n")
             sys.stdout.flush()
             await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
             try:
-                token = await provider.access_token(target)
+                tokens = await asyncio.gather(*(provider.access_token(t) for t in targets))
             except Exception as exc:
                 return {"error": type(exc).__name__, "message": str(exc)}
-            return {"token": token.value.reveal()}
+            revealed = {str(mid): t.value.reveal() for mid, t in zip(mids, tokens, strict=True)}
+            return {"token": revealed[str(mids[0])], "tokens": revealed}
     finally:
         await redis.aclose()
 

@@ -51,11 +51,12 @@ async def _tenant_under(kek: KeyEncryptionKey) -> tuple[TenantFixture, TokenWall
     wallet = TokenWallet.from_keys(provider_of(kek))
     tenant = await make_tenant()
     for mid in (tenant.parent_mid, *tenant.child_mids):
+        # Legacy entries: one per BU, so the rotation has several rows to re-encrypt.
         await wallet.put_refresh_token(
             tenant.context(),
             user_id=tenant.user.id,
             mid=mid,
-            kind=GrantKind.ENHANCED,
+            kind=GrantKind.LEGACY,
             token=Secret(f"token-{mid}"),
         )
     return tenant, wallet

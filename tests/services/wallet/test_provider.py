@@ -218,22 +218,24 @@ async def test_a_lost_compare_and_swap_keeps_the_newer_row(
     assert stored is not None and stored.version == 2 and stored.token == Secret(newer)
 
 
-async def test_a_bu_without_an_entry_is_not_served_from_another_bus_lineage(
+async def test_a_legacy_entry_does_not_serve_another_bu(
     sim: Simulator,
     simctl: SimControl,
     sim_tenant: SimTenant,
     wallet: TokenWallet,
     provider: WalletTokenProvider,
 ) -> None:
-    await _store(wallet, sim_tenant, (await simctl.tokens())["refresh_token"])
+    """``/v1/requestToken`` has no ``account_id``: a legacy token serves only its own BU."""
+    await _store(wallet, sim_tenant, legacy_refresh_token(sim), kind=GrantKind.LEGACY)
     child = sim_tenant.mids[1]
-    with pytest.raises(ReauthRequired):
+    with pytest.raises(ReauthRequired) as refused:
         await provider.access_token(_target(sim, sim_tenant, child))
-    assert await simctl.count(REFRESH) == 0
-    parent = await wallet.read(
+    assert "one business unit at a time" in str(refused.value)
+    assert await simctl.count("auth.requestToken") == 0
+    entry = await wallet.read(
         sim_tenant.ctx(), user_id=sim_tenant.user().id, mid=sim_tenant.parent_mid
     )
-    assert parent is not None and parent.version == 1 and parent.active
+    assert entry is not None and entry.version == 1 and entry.active
 
 
 async def test_unknown_users_and_server_to_server_targets(

@@ -44,12 +44,13 @@ async def _tenant_with_entries(
     rows = []
     for n, user in enumerate(user_ids):
         for mid in (tenant.parent_mid, tenant.child_mids[0]):
+            # Legacy entries: one per (user, BU), so each user has several rows.
             token = f"{label}-{tenant.tenant_id}-{n}-{mid}"
             await wallet.put_refresh_token(
                 tenant.context(),
                 user_id=user,
                 mid=mid,
-                kind=GrantKind.ENHANCED,
+                kind=GrantKind.LEGACY,
                 token=Secret(token),
             )
             rows.append((user, mid, token))
@@ -229,7 +230,7 @@ async def test_a_put_racing_the_rotation_is_not_lost(
                     tenant.context(),
                     user_id=user,
                     mid=mid,
-                    kind=GrantKind.ENHANCED,
+                    kind=GrantKind.LEGACY,
                     token=Secret(latest[(user, mid)]),
                 )
 
@@ -264,7 +265,7 @@ async def test_an_interrupted_rotation_resumes(
     await _assert_readable(TokenWallet.from_keys(wallet.keyring.keys), tenant, rows)
     user, mid, _ = rows[0]
     await wallet.put_refresh_token(
-        tenant.context(), user_id=user, mid=mid, kind=GrantKind.ENHANCED, token=Secret("fresh")
+        tenant.context(), user_id=user, mid=mid, kind=GrantKind.LEGACY, token=Secret("fresh")
     )
     rows[0] = (user, mid, "fresh")
     stored = await wallet.read(tenant.context(), user_id=user, mid=mid)
@@ -305,7 +306,7 @@ async def test_an_unreadable_row_is_reported_and_keeps_the_old_key(
         tenant.context(),
         user_id=broken_user,
         mid=broken_mid,
-        kind=GrantKind.ENHANCED,
+        kind=GrantKind.LEGACY,
         token=Secret("again"),
     )
     again = await rotate_data_keys(wallet, tenant_id=tenant.tenant_id)

@@ -59,14 +59,26 @@ async def test_round_trip_and_upsert_bumps_the_version(
     assert b"rt-1" not in bytes(row["ciphertext"])
     assert row["data_key_id"] == stored.data_key_id
 
-    assert await wallet.mark_needs_reauth(ctx, user_id=user, mid=mid)
+    assert await wallet.mark_needs_reauth(ctx, entry_id=stored.id)
+    # A fresh enhanced sign-in (to another BU) replaces the one lineage and wins.
+    child = tenant.child_mids[0]
     version = await wallet.put_refresh_token(
-        ctx, user_id=user, mid=mid, kind=GrantKind.LEGACY, token=Secret("rt-2")
+        ctx, user_id=user, mid=child, kind=GrantKind.ENHANCED, token=Secret("rt-2")
     )
     again = await wallet.read(ctx, user_id=user, mid=mid)
-    assert again is not None and version == 2 == again.version
-    assert again.token == Secret("rt-2") and again.kind is GrantKind.LEGACY
-    assert again.status is WalletStatus.ACTIVE  # a fresh sign-in always wins
+    assert again is not None and version == 2 == again.version and again.id == stored.id
+    assert again.token == Secret("rt-2") and again.mid == child
+    assert again.status is WalletStatus.ACTIVE
+    # A legacy token is an entry of its own BU, beside the lineage.
+    assert (
+        await wallet.put_refresh_token(
+            ctx, user_id=user, mid=mid, kind=GrantKind.LEGACY, token=Secret("rt-3")
+        )
+        == 1
+    )
+    assert [(e.kind, e.mid) for e in await wallet.entries_of_user(ctx, user)] == sorted(
+        [(GrantKind.ENHANCED, child), (GrantKind.LEGACY, mid)], key=lambda e: e[1]
+    )
 
 
 async def test_compare_and_swap(db: Settings, wallet: TokenWallet) -> None:
@@ -76,45 +88,64 @@ async def test_compare_and_swap(db: Settings, wallet: TokenWallet) -> None:
         ctx, user_id=user, mid=mid, kind=GrantKind.ENHANCED, token=Secret("v1")
     )
 
+    first = await wallet.read(ctx, user_id=user, mid=mid)
+    assert first is not None
+    child = tenant.child_mids[0]
+
+    # Minted for the child BU: the lineage moves there, re-sealed for it.
     assert (
         await wallet.replace_refresh_token(
-            ctx, user_id=user, mid=mid, expected_version=1, token=Secret("v2"), scopes={"a", "b"}
+            ctx, entry=first, token=Secret("v2"), mid=child, scopes={"a", "b"}
         )
         == 2
     )
     # A writer that read version 1 loses and changes nothing.
-    assert (
-        await wallet.replace_refresh_token(
-            ctx, user_id=user, mid=mid, expected_version=1, token=Secret("stale")
-        )
-        is None
-    )
+    assert await wallet.replace_refresh_token(ctx, entry=first, token=Secret("stale")) is None
     stored = await wallet.read(ctx, user_id=user, mid=mid)
     assert stored is not None and stored.token == Secret("v2") and stored.version == 2
-    assert stored.scopes == "a b"
+    assert stored.scopes == "a b" and stored.mid == child
 
     # needs_reauth does not bump the version: a refresher that did get a token may store it.
-    assert await wallet.mark_needs_reauth(ctx, user_id=user, mid=mid, expected_version=2)
-    assert not await wallet.mark_needs_reauth(ctx, user_id=user, mid=mid)  # already marked
-    assert (
-        await wallet.replace_refresh_token(
-            ctx, user_id=user, mid=mid, expected_version=2, token=Secret("v3")
-        )
-        == 3
-    )
+    assert await wallet.mark_needs_reauth(ctx, entry_id=stored.id, expected_version=2)
+    assert not await wallet.mark_needs_reauth(ctx, entry_id=stored.id)  # already marked
+    assert await wallet.replace_refresh_token(ctx, entry=stored, token=Secret("v3")) == 3
     stored = await wallet.read(ctx, user_id=user, mid=mid)
     assert stored is not None and stored.active and stored.token == Secret("v3")
     assert stored.scopes == "a b"  # kept when the refresh reports none
+    assert stored.mid == child  # no mid given: the lineage stays where it was minted
+
+
+async def test_a_legacy_entry_keeps_its_own_bu_when_replaced(
+    db: Settings, wallet: TokenWallet
+) -> None:
+    tenant = await make_tenant()
+    ctx, user, mid = tenant.context(), tenant.user.id, tenant.child_mids[0]
+    await wallet.put_refresh_token(
+        ctx, user_id=user, mid=mid, kind=GrantKind.LEGACY, token=Secret("l1")
+    )
+    entry = await wallet.read(ctx, user_id=user, mid=mid)
+    assert entry is not None
+    assert (
+        await wallet.replace_refresh_token(
+            ctx, entry=entry, token=Secret("l2"), mid=tenant.parent_mid
+        )
+        == 2
+    )
+    stored = await wallet.read(ctx, user_id=user, mid=mid)
+    assert stored is not None and stored.mid == mid and stored.token == Secret("l2")
+    # It serves only its own BU.
+    assert await wallet.read(ctx, user_id=user, mid=tenant.parent_mid) is None
 
 
 @pytest.mark.parametrize("target", ["other_user", "other_bu", "other_tenant"])
 async def test_a_moved_ciphertext_does_not_open(
     db: Settings, wallet: TokenWallet, admin_conn: asyncpg.Connection, target: str
 ) -> None:
+    # Legacy entries: one per BU, so "another BU's row" of the same user exists.
     tenant = await make_tenant()
     ctx, user, mid = tenant.context(), tenant.user.id, tenant.parent_mid
     await wallet.put_refresh_token(
-        ctx, user_id=user, mid=mid, kind=GrantKind.ENHANCED, token=Secret("victim")
+        ctx, user_id=user, mid=mid, kind=GrantKind.LEGACY, token=Secret("victim")
     )
     if target == "other_user":
         other_ctx, other_user, other_mid = ctx, (await _second_user(tenant)).id, mid
@@ -127,7 +158,7 @@ async def test_a_moved_ciphertext_does_not_open(
         other_ctx,
         user_id=other_user,
         mid=other_mid,
-        kind=GrantKind.ENHANCED,
+        kind=GrantKind.LEGACY,
         token=Secret("attacker"),
     )
     source = await _row(admin_conn, tenant.tenant_id, user, mid)
@@ -162,6 +193,54 @@ async def test_a_moved_ciphertext_does_not_open(
     assert "victim" not in str(info.value)
     original = await wallet.read(ctx, user_id=user, mid=mid)
     assert original is not None and original.token == Secret("victim")
+
+
+async def test_a_lineage_moved_to_another_bu_by_hand_does_not_open(
+    db: Settings, wallet: TokenWallet, admin_conn: asyncpg.Connection
+) -> None:
+    """The lineage's ciphertext is sealed for the BU it was last minted for: changing its
+    ``mid`` behind the wallet's back (not through the compare-and-swap) breaks it."""
+    tenant = await make_tenant()
+    ctx, user = tenant.context(), tenant.user.id
+    await wallet.put_refresh_token(
+        ctx, user_id=user, mid=tenant.parent_mid, kind=GrantKind.ENHANCED, token=Secret("t")
+    )
+    await admin_conn.execute(
+        "UPDATE wallet_entries SET mid = $1 WHERE tenant_id = $2 AND user_id = $3",
+        tenant.child_mids[0],
+        tenant.tenant_id,
+        user,
+    )
+    with pytest.raises(WalletDecryptError):
+        await wallet.read(ctx, user_id=user, mid=tenant.parent_mid)
+
+
+async def test_one_lineage_per_user_is_enforced_by_the_database(
+    db: Settings, wallet: TokenWallet, admin_conn: asyncpg.Connection
+) -> None:
+    tenant = await make_tenant()
+    ctx, user = tenant.context(), tenant.user.id
+    for mid in (tenant.parent_mid, *tenant.child_mids):
+        await wallet.put_refresh_token(
+            ctx, user_id=user, mid=mid, kind=GrantKind.ENHANCED, token=Secret(f"t-{mid}")
+        )
+    rows = await admin_conn.fetch(
+        "SELECT mid, version FROM wallet_entries WHERE tenant_id = $1 AND user_id = $2",
+        tenant.tenant_id,
+        user,
+    )
+    assert [(r["mid"], r["version"]) for r in rows] == [(tenant.child_mids[-1], 3)]
+    with pytest.raises(asyncpg.UniqueViolationError):
+        await admin_conn.execute(
+            "INSERT INTO wallet_entries (id, tenant_id, user_id, mid, kind, data_key_id,"
+            " ciphertext, version, status, scopes, created_at, updated_at)"
+            " SELECT gen_random_uuid(), tenant_id, user_id, $1, 'enhanced', data_key_id,"
+            " ciphertext, 1, 'active', '', now(), now() FROM wallet_entries"
+            " WHERE tenant_id = $2 AND user_id = $3",
+            tenant.parent_mid,
+            tenant.tenant_id,
+            user,
+        )
 
 
 async def test_the_first_data_key_is_created_once_under_a_race(
@@ -204,9 +283,13 @@ async def test_rows_of_another_tenant_are_invisible(db: Settings, wallet: TokenW
     )
     # The other tenant's context naming our user and BU sees nothing (RLS), and cannot
     # delete or mark it either.
+    mine = await wallet.read(tenant.context(), user_id=tenant.user.id, mid=tenant.parent_mid)
+    assert mine is not None
     probe = TenantContext(tenant_id=other.tenant_id)
     assert await wallet.read(probe, user_id=tenant.user.id, mid=tenant.parent_mid) is None
-    assert not await wallet.mark_needs_reauth(probe, user_id=tenant.user.id, mid=tenant.parent_mid)
+    assert await wallet.read_entry(probe, mine.id) is None
+    assert not await wallet.mark_needs_reauth(probe, entry_id=mine.id)
+    assert not await wallet.delete_entry(probe, entry_id=mine.id)
     assert await wallet.delete_for_user(probe, tenant.user.id) == 0
     stored = await wallet.read(tenant.context(), user_id=tenant.user.id, mid=tenant.parent_mid)
     assert stored is not None and stored.active
@@ -218,10 +301,12 @@ async def test_delete_for_user_and_for_tenant(
     tenant = await make_tenant()
     ctx, other = tenant.context(), (await _second_user(tenant)).id
     for user in (tenant.user.id, other):
-        for mid in (tenant.parent_mid, tenant.child_mids[0]):
-            await wallet.put_refresh_token(
-                ctx, user_id=user, mid=mid, kind=GrantKind.ENHANCED, token=Secret("t")
-            )
+        await wallet.put_refresh_token(
+            ctx, user_id=user, mid=tenant.parent_mid, kind=GrantKind.ENHANCED, token=Secret("t")
+        )
+        await wallet.put_refresh_token(
+            ctx, user_id=user, mid=tenant.child_mids[0], kind=GrantKind.LEGACY, token=Secret("t")
+        )
     assert [e.mid for e in await wallet.entries_of_user(ctx, tenant.user.id)] == sorted(
         (tenant.parent_mid, tenant.child_mids[0])
     )

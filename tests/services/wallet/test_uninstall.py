@@ -177,25 +177,22 @@ async def test_every_write_after_the_uninstall_is_refused(
     admin_conn: asyncpg.Connection,
 ) -> None:
     ctx, user = tenant.context(), tenant.user.id
-    version = await wallet.put_refresh_token(
+    await wallet.put_refresh_token(
         ctx, user_id=user, mid=tenant.parent_mid, kind=GrantKind.ENHANCED, token=Secret("a")
     )
+    entry = await wallet.read(ctx, user_id=user, mid=tenant.parent_mid)
+    assert entry is not None
     await purge_tenant(ctx, sessions=sessions, wallet=wallet, actor=SYSTEM_ACTOR, meta=META)
 
-    # A BU switch, a refresh and a cached access token finishing after the uninstall:
-    with pytest.raises(TenantUninstalled):
-        await wallet.move_refresh_token(
-            ctx,
-            user_id=user,
-            from_mid=tenant.parent_mid,
-            from_version=version,
-            to_mid=tenant.child_mids[0],
-            token=Secret("new-lineage"),
-            scopes=(),
-        )
+    # A refresh minting another BU, a sign-in and a cached access token finishing after the
+    # uninstall:
     with pytest.raises(TenantUninstalled):
         await wallet.replace_refresh_token(
-            ctx, user_id=user, mid=tenant.parent_mid, expected_version=version, token=Secret("r")
+            ctx, entry=entry, token=Secret("r"), mid=tenant.child_mids[0]
+        )
+    with pytest.raises(TenantUninstalled):
+        await wallet.put_refresh_token(
+            ctx, user_id=user, mid=tenant.parent_mid, kind=GrantKind.ENHANCED, token=Secret("s")
         )
     cache = AccessTokenCache(redis=redis, keyring=wallet.keyring, safety_margin=timedelta(0))
     token = AccessToken(value=Secret("x"), expires_at=datetime.now(UTC) + timedelta(hours=1))
