@@ -10,8 +10,9 @@ from app.db import tortoise_config
 from app.settings import Settings
 
 
-async def migrate(settings: Settings) -> None:
-    """Bootstrap roles, create the database if needed, and apply pending migrations.
+async def migrate(settings: Settings, *, target: str | None = None) -> None:
+    """Bootstrap roles, create the database if needed, and apply pending migrations (up to
+    ``target``, e.g. ``models.0005_bu_writes``, when given: tests of a data migration).
 
     The migrator runs in a context of its own: ``Tortoise.init`` would otherwise adopt (and
     leave behind as current) whatever context the calling task has, which in a process that
@@ -22,6 +23,8 @@ async def migrate(settings: Settings) -> None:
     ctx = TortoiseContext()
     with ctx:
         try:
-            await tortoise_migrate(config=tortoise_config(settings.owner_database_url, max_size=2))
+            await tortoise_migrate(
+                config=tortoise_config(settings.owner_database_url, max_size=2), target=target
+            )
         finally:
             await ctx.close_connections()
