@@ -51,12 +51,61 @@ def tokenize(text: str) -> tuple[tuple[Token, ...], Finding | None]:
     try:
         return tuple(sqlglot.tokenize(text, read=DIALECT)), None
     except TokenError as error:
+        unclosed = _unclosed(text)
+        if unclosed is not None:
+            start, what, closer = unclosed
+            return (), Finding(
+                code="SYNTAX_ERROR",
+                severity=Severity.ERROR,
+                message=f"This {what} is never closed.",
+                span=span_of_offsets(text, start, len(text)),
+                suggestion=f"Close it with {closer}.",
+            )
         return (), Finding(
             code="SYNTAX_ERROR",
             severity=Severity.ERROR,
             message=f"The SQL could not be read: {_first_line(str(error))}",
             span=span_of_offsets(text, len(text), len(text)),
         )
+
+
+#: Openers of T-SQL's delimited pieces: (opener, closer, what it is, how a closer is escaped).
+_DELIMITED = (
+    ("'", "'", "string", True),
+    ("[", "]", "bracketed name", True),
+    ('"', '"', "quoted name", True),
+    ("/*", "*/", "comment", False),
+    ("--", "\n", "line comment", False),
+)
+
+
+def _unclosed(text: str) -> tuple[int, str, str] | None:
+    """Where an unclosed string, bracketed name or comment starts (the tokenizer's message
+    does not say). A scan of delimiters only: what is inside them is not looked at."""
+    position = 0
+    length = len(text)
+    while position < length:
+        for opener, closer, what, doubled in _DELIMITED:
+            if not text.startswith(opener, position):
+                continue
+            if closer == "\n":
+                end = text.find("\n", position)
+                position = length if end < 0 else end + 1
+                break
+            search = position + len(opener)
+            while True:
+                end = text.find(closer, search)
+                if end < 0:
+                    return position, what, closer
+                if doubled and text.startswith(closer * 2, end):
+                    search = end + 2 * len(closer)
+                    continue
+                break
+            position = end + len(closer)
+            break
+        else:
+            position += 1
+    return None
 
 
 def parse(text: str) -> ParsedSql:
@@ -94,7 +143,8 @@ def parse(text: str) -> ParsedSql:
             statement for statement in sqlglot.parse(text, read=DIALECT) if statement is not None
         )
     except ParseError as error:
-        return ParsedSql(text, (), tokens, (_syntax_finding(text, error),))
+        finding = _second_statement(text, tokens, error) or _syntax_finding(text, error)
+        return ParsedSql(text, (), tokens, (finding,))
     except (RecursionError, ValueError, TypeError, AttributeError, KeyError, IndexError) as error:
         # sqlglot is not hardened against every input: whatever it raises is a finding.
         return ParsedSql(
@@ -132,6 +182,42 @@ def _too_deep(text: str, tokens: tuple[Token, ...]) -> Finding | None:
         elif token.token_type is TokenType.R_PAREN:
             depth = max(0, depth - 1)
     return None
+
+
+#: Words that start a statement: where sqlglot stops at one of them after a complete
+#: statement, the text holds a second statement without a ';'.
+_STATEMENT_STARTS = frozenset(
+    {
+        TokenType.SELECT, TokenType.INSERT, TokenType.UPDATE, TokenType.DELETE, TokenType.MERGE,
+        TokenType.WITH, TokenType.DECLARE, TokenType.EXECUTE, TokenType.CREATE, TokenType.DROP,
+        TokenType.ALTER, TokenType.TRUNCATE, TokenType.COMMAND, TokenType.SET, TokenType.USE,
+    }
+)  # fmt: skip
+
+
+def _second_statement(text: str, tokens: tuple[Token, ...], error: ParseError) -> Finding | None:
+    detail = error.errors[0] if error.errors else {}
+    line, column = detail.get("line"), detail.get("col")
+    if not isinstance(line, int) or not isinstance(column, int) or line < 1:
+        return None
+    offset = _offset_of(text, line, column)
+    index = next((i for i, token in enumerate(tokens) if token.end + 1 == offset), None)
+    if not index or tokens[index].token_type not in _STATEMENT_STARTS:
+        return None
+    start = tokens[index].start
+    try:
+        before = [s for s in sqlglot.parse(text[:start], read=DIALECT) if s is not None]
+    except (ParseError, TokenError, RecursionError):
+        return None
+    if len(before) != 1:
+        return None
+    return Finding(
+        code="MULTIPLE_STATEMENTS",
+        severity=Severity.ERROR,
+        message="A second statement starts here; a query activity is exactly one SELECT.",
+        span=span_of_offsets(text, start, len(text)),
+        suggestion="Keep one SELECT; combine results with UNION ALL or a join.",
+    )
 
 
 def _syntax_finding(text: str, error: ParseError) -> Finding:

@@ -18,8 +18,18 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from tests.simulator.query_corpus import CORPUS as MARKETING_CORPUS
+from tsql.catalog import MemoryCatalog
+from tsql.types import Column, FieldType, Table, TableKind
 
-__all__ = ["CORPUS", "KNOWN_DISAGREEMENTS", "CorpusCase", "case_named"]
+__all__ = [
+    "CORPUS",
+    "KNOWN_DISAGREEMENTS",
+    "SEED_TABLES",
+    "SHARED_SEED_TABLES",
+    "CorpusCase",
+    "case_named",
+    "seed_catalog",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,8 +391,18 @@ _REJECTED: tuple[CorpusCase, ...] = (
     ),
     CorpusCase(
         "unterminated bracket",
-        "SELECT [Event Type FROM [Web Events 2024]",
+        "SELECT [Event Type FROM Subscribers",
         ("SYNTAX_ERROR",),
+    ),
+    CorpusCase(
+        "unterminated comment",
+        "SELECT SubscriberKey FROM Subscribers /* note",
+        ("SYNTAX_ERROR",),
+    ),
+    CorpusCase(
+        "bracket closed too late: one long name and no FROM",
+        "SELECT [Event Type FROM [Web Events 2024]",
+        ("UNKNOWN_COLUMN",),
     ),
     CorpusCase(
         "derived table without an alias",
@@ -431,3 +451,120 @@ def case_named(name: str) -> CorpusCase:
         if case.name == name:
             return case
     raise KeyError(name)
+
+
+# ----------------------------------------------------------------------------- the seed's DEs
+_T, _N, _D, _B = FieldType.TEXT, FieldType.NUMBER, FieldType.DATE, FieldType.BOOLEAN
+_E, _P, _DEC, _L = FieldType.EMAIL_ADDRESS, FieldType.PHONE, FieldType.DECIMAL, FieldType.LOCALE
+
+
+def _c(
+    name: str,
+    field_type: FieldType,
+    length: int | None = None,
+    *,
+    pk: bool = False,
+    required: bool = False,
+    scale: int | None = None,
+) -> Column:
+    decimal = field_type is FieldType.DECIMAL
+    return Column(
+        name=name,
+        field_type=field_type,
+        max_length=None if decimal else length,
+        precision=length if decimal else None,
+        scale=scale if decimal else None,
+        nullable=not (pk or required),
+        primary_key=pk,
+    )
+
+
+#: The DEs every seeded BU has (simulator/seed_data.py), written out by hand so that tsql's
+#: unit tests need no simulator; the oracle test checks them against the simulator's seed.
+SEED_TABLES: Mapping[str, tuple[Column, ...]] = MappingProxyType(
+    {
+        "Subscribers": (
+            _c("SubscriberKey", _T, 254, pk=True),
+            _c("EmailAddress", _E, 254, required=True),
+            _c("FirstName", _T, 100),
+            _c("LastName", _T, 100),
+            _c("Locale", _L),
+            _c("Phone", _P),
+            _c("BirthDate", _D),
+            _c("OptIn", _B),
+            _c("LoyaltyPoints", _N),
+            _c("LifetimeValue", _DEC, 18, scale=2),
+            _c("Country", _T, 2),
+        ),
+        "Orders": (
+            _c("OrderID", _N, pk=True),
+            _c("SubscriberKey", _T, 254, required=True),
+            _c("OrderDate", _D, required=True),
+            _c("Amount", _DEC, 12, scale=2),
+            _c("Currency", _T, 3),
+            _c("Status", _T, 20),
+            _c("IsGift", _B),
+        ),
+        "Web Events 2024": (
+            _c("EventID", _T, 36, pk=True),
+            _c("SubscriberKey", _T, 254),
+            _c("Event Type", _T, 50),
+            _c("Page URL", _T, 500),
+            _c("Occurred At", _D),
+        ),
+        "All Types": (
+            _c("TextCol", _T, 50),
+            _c("NumberCol", _N),
+            _c("DateCol", _D),
+            _c("BooleanCol", _B),
+            _c("EmailCol", _E),
+            _c("PhoneCol", _P),
+            _c("DecimalCol", _DEC, 10, scale=3),
+            _c("LocaleCol", _L),
+        ),
+        "Empty Staging": (_c("Id", _N, pk=True), _c("Note", _T, 100)),
+        "Active Subscribers": (
+            _c("SubscriberKey", _T, 254, pk=True),
+            _c("EmailAddress", _E, 254),
+        ),
+    }
+)
+
+#: The parent BU's shared DEs, reached as ENT.[name] from every BU.
+SHARED_SEED_TABLES: Mapping[str, tuple[Column, ...]] = MappingProxyType(
+    {
+        "Shared Products": (
+            _c("SKU", _T, 20, pk=True),
+            _c("ProductName", _T, 200, required=True),
+            _c("Category", _T, 50),
+            _c("Price", _DEC, 10, scale=2),
+            _c("Active", _B),
+        ),
+        "Shared Suppression List": (
+            _c("EmailAddress", _E, 254, pk=True),
+            _c("Reason", _T, 100),
+            _c("AddedAt", _D),
+        ),
+    }
+)
+
+
+def seed_catalog(bu: str = "parent") -> MemoryCatalog:
+    """A catalogue of BU ``bu`` ("parent" or "child") as the simulator seeds it: its own DEs,
+    and the parent's shared DEs as ``ENT.``; in the parent every own DE answers ``ENT.`` too."""
+    tables: list[Table] = []
+    own = dict(SEED_TABLES)
+    if bu == "parent":
+        own.update(SHARED_SEED_TABLES)
+    for name, columns in own.items():
+        tables.append(Table(name=name, kind=TableKind.DATA_EXTENSION, columns=columns))
+        if bu == "parent":
+            tables.append(
+                Table(name=name, kind=TableKind.DATA_EXTENSION, columns=columns, shared=True)
+            )
+    if bu != "parent":
+        for name, columns in SHARED_SEED_TABLES.items():
+            tables.append(
+                Table(name=name, kind=TableKind.DATA_EXTENSION, columns=columns, shared=True)
+            )
+    return MemoryCatalog(tables)

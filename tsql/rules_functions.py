@@ -1,0 +1,175 @@
+"""Rules about calls and aggregation: functions MCE lacks, and columns GROUP BY leaves out.
+
+A call is judged by its name as written (sqlglot reads ``ISNULL`` as Coalesce and Oracle's
+``NVL`` as Coalesce too; only the written name tells them apart), against
+:data:`tsql.functions.FUNCTIONS` and :data:`tsql.functions.UNSUPPORTED_FUNCTIONS`.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+from sqlglot.tokens import Token, TokenType
+
+from tsql.functions import FUNCTIONS, UNSUPPORTED_FUNCTIONS
+from tsql.rules_base import RuleContext, error
+
+__all__ = ["check_calls", "check_grouping"]
+
+_NOT_BUILT_IN = "'{}' is not a recognized built-in function name."
+
+
+#: Nodes sqlglot files under Func that are syntax, not calls.
+_NOT_CALLS = (
+    exp.Case, exp.Window, exp.Exists, exp.Any, exp.All, exp.Subquery, exp.Binary, exp.Unary,
+    exp.Connector,
+)  # fmt: skip
+
+
+def check_calls(context: RuleContext, statement: exp.Expr) -> None:
+    judged: set[int] = set()
+    for call in statement.find_all(exp.Func):
+        if isinstance(call, _NOT_CALLS):
+            continue
+        token = context.call_name_token(call)
+        if token is None or token.start in judged:
+            continue
+        judged.add(token.start)
+        name = token.text
+        upper = name.upper()
+        if upper in FUNCTIONS:
+            continue
+        if not _followed_by_paren(context, token.end):
+            continue  # CURRENT_TIMESTAMP and other keywords sqlglot files as functions
+        span = context.span(token.start, _call_end(context, token))
+        if upper in UNSUPPORTED_FUNCTIONS:
+            context.add(
+                error(
+                    "UNSUPPORTED_FUNCTION",
+                    f"MCE does not offer {upper}.",
+                    span,
+                    suggestion=UNSUPPORTED_FUNCTIONS[upper],
+                )
+            )
+        else:
+            context.add(
+                error(
+                    "UNKNOWN_FUNCTION",
+                    f"{name} is not a function MCE's SQL knows.",
+                    span,
+                    suggestion="Check the spelling; completions list MCE's functions.",
+                )
+            )
+
+
+def _call_end(context: RuleContext, name: Token) -> int:
+    """The offset just past the ``)`` closing the call named by ``name``."""
+    depth = 0
+    index = context.token_index_at(name.end + 1)
+    while index < len(context.tokens):
+        token = context.tokens[index]
+        if token.token_type is TokenType.L_PAREN:
+            depth += 1
+        elif token.token_type is TokenType.R_PAREN:
+            depth -= 1
+            if depth == 0:
+                return token.end + 1
+        index += 1
+    return name.end + 1
+
+
+def _followed_by_paren(context: RuleContext, end: int) -> bool:
+    index = context.token_index_at(end + 1)
+    return index < len(context.tokens) and context.tokens[index].text == "("
+
+
+# ------------------------------------------------------------------ GROUP BY
+def check_grouping(context: RuleContext, statement: exp.Expr) -> None:
+    """In a grouped SELECT, every selected column must be grouped or inside an aggregate.
+
+    Conservative on purpose: windows, subqueries and ``*`` are not judged, and a column
+    matches a GROUP BY column by name when either side has no table prefix.
+    """
+    for select in statement.find_all(exp.Select):
+        group = select.args.get("group")
+        if group is not None and any(
+            group.args.get(key) for key in ("rollup", "cube", "grouping_sets")
+        ):
+            continue
+        grouped = list(group.expressions) if group is not None else []
+        if not grouped and not any(_has_aggregate(p) for p in select.expressions):
+            continue
+        texts = {_text(expression) for expression in grouped}
+        columns = [g for g in grouped if isinstance(g, exp.Column)]
+        for projection in select.expressions:
+            target = projection.this if isinstance(projection, exp.Alias) else projection
+            offender = _ungrouped_column(target, texts, columns)
+            if offender is not None:
+                _report(context, offender, has_group=bool(grouped))
+
+
+def _report(context: RuleContext, column: exp.Column, *, has_group: bool) -> None:
+    name = column.sql(dialect="tsql")
+    reason = "is not in GROUP BY" if has_group else "sits beside an aggregate without GROUP BY"
+    context.add(
+        error(
+            "GROUP_BY_MISMATCH",
+            f"{name} {reason}: a grouped SELECT can only show grouped columns and aggregates.",
+            context.node_span(column),
+            suggestion=f"Add {name} to GROUP BY, or aggregate it (MAX({name})).",
+        )
+    )
+
+
+def _text(node: exp.Expr) -> str:
+    return node.sql(dialect="tsql").casefold()
+
+
+def _is_aggregate(node: exp.Expr) -> bool:
+    if isinstance(node, exp.AggFunc):
+        return True
+    if isinstance(node, exp.Anonymous):
+        spec = FUNCTIONS.get(str(node.name).upper())
+        return spec is not None and spec.aggregate
+    return False
+
+
+def _has_aggregate(node: exp.Expr) -> bool:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if _is_aggregate(current):
+            return True
+        if isinstance(current, exp.Window | exp.Subquery | exp.Query):
+            continue
+        stack.extend(current.iter_expressions())
+    return False
+
+
+def _ungrouped_column(
+    node: exp.Expr, texts: set[str], columns: list[exp.Column]
+) -> exp.Column | None:
+    if _text(node) in texts or _is_aggregate(node):
+        return None
+    if isinstance(node, exp.Window | exp.Subquery | exp.Query | exp.Star | exp.Exists):
+        return None
+    if isinstance(node, exp.Column):
+        if isinstance(node.this, exp.Star) or _matches_by_name(node, columns):
+            return None
+        return node
+    for child in node.iter_expressions():
+        found = _ungrouped_column(child, texts, columns)
+        if found is not None:
+            return found
+    return None
+
+
+def _matches_by_name(column: exp.Column, grouped: list[exp.Column]) -> bool:
+    name = column.name.casefold()
+    table = column.table.casefold()
+    for candidate in grouped:
+        if candidate.name.casefold() != name:
+            continue
+        other = candidate.table.casefold()
+        if not table or not other or table == other:
+            return True
+    return False

@@ -1,0 +1,184 @@
+"""Validate MCE SQL for a purpose: everything MCE rejects, as findings with positions.
+
+Two stages. The first needs no metadata: parse (bounded, never raising) and the construct rules
+(REFERENCE §5.1: one SELECT, no ``;``, no CTE, ORDER BY only with TOP, named columns, ...). The
+second asks the catalogue: unknown tables and columns, ambiguous columns and the output columns
+come from :func:`tsql.infer.infer_output`, and the width of ``SELECT *`` arms of a UNION.
+
+:func:`validate_cached` keeps the first stage of recent texts in an LRU: the editor validates the
+same text again and again, and only the second stage can change with the catalogue, so a cached
+answer is never stale.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from threading import Lock
+
+from sqlglot import exp
+
+from tsql.catalog import Catalog
+from tsql.findings import Finding, Severity
+from tsql.infer import infer_output
+from tsql.parse import MAX_SQL_CHARS, ParsedSql, parse
+from tsql.rules_base import RuleContext
+from tsql.rules_functions import check_calls, check_grouping
+from tsql.rules_query import (
+    add_width_mismatch,
+    check_derived_tables,
+    check_order_and_paging,
+    iter_star_set_operations,
+    outermost_query,
+)
+from tsql.rules_statement import check_joins, check_statement_shape, check_statement_tokens
+from tsql.types import Column, Purpose
+
+__all__ = ["CACHE_SIZE", "Analysis", "clear_cache", "validate", "validate_cached"]
+
+#: Texts whose first stage :func:`validate_cached` keeps.
+CACHE_SIZE = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What :func:`validate` found: the findings (in text order), the output columns when the
+    query could be inferred, and what kind of statement the text is (None: unparsable)."""
+
+    findings: tuple[Finding, ...]
+    columns: tuple[Column, ...]
+    statement_kind: str | None
+
+    @property
+    def valid(self) -> bool:
+        """True when nothing blocks the SQL (no ERROR finding)."""
+        return not any(finding.severity is Severity.ERROR for finding in self.findings)
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """The catalogue-independent stage: parse and construct findings. Shared between callers
+    through the cache, so nothing may mutate it (the tree is only read)."""
+
+    parsed: ParsedSql
+    findings: tuple[Finding, ...]
+    statement_kind: str | None
+
+
+async def validate(sql: str, *, purpose: Purpose, catalog: Catalog) -> Analysis:
+    """Check ``sql`` for ``purpose`` against ``catalog``; never raises for any text."""
+    return await _complete(_prepare(sql, purpose), catalog=catalog)
+
+
+async def validate_cached(sql: str, *, purpose: Purpose, catalog: Catalog) -> Analysis:
+    """:func:`validate`, reusing the parse and construct rules of recently seen texts."""
+    return await _complete(_prepare_cached(sql, purpose), catalog=catalog)
+
+
+_cache: OrderedDict[tuple[str, Purpose], _Prepared] = OrderedDict()
+_cache_lock = Lock()
+
+
+def _prepare_cached(sql: str, purpose: Purpose) -> _Prepared:
+    key = (sql, purpose)
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+            return hit
+    prepared = _prepare(sql, purpose)
+    if len(sql) <= MAX_SQL_CHARS:
+        with _cache_lock:
+            _cache[key] = prepared
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    return prepared
+
+
+def clear_cache() -> None:
+    """Forget every cached text (tests, and callers that change rules at run time)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def _prepare(sql: str, purpose: Purpose) -> _Prepared:
+    parsed = parse(sql)
+    if parsed.findings or not parsed.statements:
+        return _Prepared(parsed, parsed.findings, None)
+    context = RuleContext(text=sql, tokens=parsed.tokens, purpose=purpose)
+    check_statement_tokens(context, len(parsed.statements))
+    for statement in parsed.statements:
+        if not check_statement_shape(context, statement):
+            continue
+        check_order_and_paging(context, statement)
+        check_derived_tables(context, statement)
+        check_calls(context, statement)
+        check_grouping(context, statement)
+        for join in statement.find_all(exp.Join):
+            check_joins(context, join)
+    return _Prepared(parsed, tuple(context.findings), statement_kind(parsed.statements[0]))
+
+
+async def _complete(prepared: _Prepared, *, catalog: Catalog) -> Analysis:
+    findings = list(prepared.findings)
+    columns: tuple[Column, ...] = ()
+    statement = prepared.parsed.statements[0] if prepared.parsed.statements else None
+    if statement is not None and isinstance(outermost_query(statement), exp.Query):
+        text = prepared.parsed.text
+        inference = await infer_output(statement, text=text, catalog=catalog)
+        columns = inference.columns
+        findings.extend(_new(inference.findings, findings))
+        if not any(f.code == "UNKNOWN_TABLE" for f in inference.findings):
+            findings.extend(await _star_widths(statement, parsed=prepared.parsed, catalog=catalog))
+    findings.sort(key=_position)
+    return Analysis(tuple(findings), columns, prepared.statement_kind)
+
+
+def _new(candidates: tuple[Finding, ...], known: list[Finding]) -> list[Finding]:
+    """Inference findings about places no construct rule has reported: ``FROM #t`` is a temp
+    table, not also an unknown table."""
+    taken = [f.span for f in known if f.span is not None and f.severity is Severity.ERROR]
+    return [
+        f
+        for f in candidates
+        if f.span is None or not any(s.start < f.span.end and f.span.start < s.end for s in taken)
+    ]
+
+
+async def _star_widths(
+    statement: exp.Expr, *, parsed: ParsedSql, catalog: Catalog
+) -> list[Finding]:
+    """UNION arms whose width a ``*`` hides, compared once the catalogue expands it."""
+    operations = list(iter_star_set_operations(statement))
+    if not operations:
+        return []
+    text = parsed.text
+    context = RuleContext(text=text, tokens=parsed.tokens, purpose=Purpose.QUERY_ACTIVITY)
+    for operation in operations:
+        widths = []
+        for side in (operation.this, operation.expression):
+            inference = await infer_output(side, text=text, catalog=catalog)
+            if any(f.severity is Severity.ERROR for f in inference.findings):
+                break
+            widths.append(len(inference.columns))
+        if len(widths) == 2 and widths[0] != widths[1]:
+            add_width_mismatch(context, operation, widths[0], widths[1])
+    return context.findings
+
+
+def statement_kind(statement: exp.Expr) -> str:
+    """SELECT, UNION (any set operation), INSERT, UPDATE, DELETE or OTHER."""
+    query = outermost_query(statement)
+    if isinstance(query, exp.Select):
+        return "SELECT"
+    if isinstance(query, exp.SetOperation):
+        return "UNION"
+    for kind, name in ((exp.Insert, "INSERT"), (exp.Update, "UPDATE"), (exp.Delete, "DELETE")):
+        if isinstance(query, kind):
+            return name
+    return "OTHER"
+
+
+def _position(finding: Finding) -> tuple[int, int]:
+    span = finding.span
+    return (span.start, span.end) if span is not None else (-1, -1)
