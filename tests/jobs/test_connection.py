@@ -63,6 +63,24 @@ def _run_worker(env: dict[str, str]) -> str:
     return completed.stdout + completed.stderr
 
 
+def _dump_redis(connection: SyncRedis) -> str:
+    parts: list[str] = []
+    for key in connection.scan_iter(count=500):
+        parts.append(key.decode(errors="replace"))
+        kind = connection.type(key).decode()
+        if kind == "string":
+            parts.append(repr(connection.get(key)))
+        elif kind == "hash":
+            parts.append(repr(connection.hgetall(key)))
+        elif kind == "list":
+            parts.append(repr(connection.lrange(key, 0, -1)))
+        elif kind == "zset":
+            parts.append(repr(connection.zrange(key, 0, -1)))
+        elif kind == "set":
+            parts.append(repr(connection.smembers(key)))
+    return "\n".join(parts)
+
+
 async def test_a_check_waits_for_sign_in_and_a_real_worker_runs_it_when_resumed(
     db: Settings,
     sim: Simulator,
@@ -145,6 +163,13 @@ async def test_a_check_waits_for_sign_in_and_a_real_worker_runs_it_when_resumed(
         ]
         details = json.loads(rows[0]["details"])
         assert (details["acting_for"], details["why"]) == (str(ada.id), "checked_user")
+
+        # No token the simulator issued is anywhere in RQ's records (job arguments, results,
+        # the failed run's traceback) nor in the audit rows.
+        issued = [t.rsplit(".", 1)[-1] for t in [*sim.auth._access, *sim.auth._refresh]]
+        assert len(issued) >= 3  # the sign-in's pair and the worker's refresh
+        stored = _dump_redis(connection) + str([dict(r) for r in rows])
+        assert [t for t in issued if t in stored] == []
     finally:
         Job(first.job_id, connection=connection).delete()
         connection.close()

@@ -11,6 +11,7 @@ The cast of :func:`_world` (a parent BU P and children A and B):
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -566,3 +567,55 @@ async def test_job_queue_enqueues_by_name_once_per_idempotency_key(jobs: JobQueu
             await jobs.enqueue("subprocess.run", 1)
     finally:
         _drop_jobs([first.job_id, other.job_id])
+
+
+# ---------------------------------------------------------------------- isolation, races
+async def test_waiting_work_is_forced_rls_per_tenant(
+    world: World, admin_conn: asyncpg.Connection
+) -> None:
+    w = world
+    await TenantRepository(w.ctx).of(WalletEntry).delete()
+    with pytest.raises(NeedsSignIn):
+        await choose_actor(
+            w.ctx, mid=w.p, kind=BackgroundWork.SCHEDULED_SYNC, waiting_job=_sync_job(w, w.p)
+        )
+    forced = await admin_conn.fetchval(
+        "SELECT relrowsecurity AND relforcerowsecurity FROM pg_class WHERE relname = 'waiting_work'"
+    )
+    assert forced is True
+    other = TenantRepository((await make_tenant("Elsewhere")).context())
+    assert await other.fetch("SELECT id FROM waiting_work") == []
+    assert await other.fetch("UPDATE waiting_work SET reason = 'x' RETURNING id") == []
+    with pytest.raises(Exception, match="row-level security"):
+        await other.fetch(
+            "INSERT INTO waiting_work (id, tenant_id, mid, kind, job, args, job_key, queue,"
+            " timeout_seconds, reason, created_at) VALUES (gen_random_uuid(), $1, $2,"
+            " 'run', 'jobs.x.y', '[]', 'k', 'default', 60, 'r', now())",
+            [w.t.tenant_id, w.p],
+        )
+    assert len(await _waiting(w)) == 1
+
+
+async def test_two_sign_ins_at_once_resume_each_job_once(world: World, jobs: JobQueue) -> None:
+    w = world
+    repo = TenantRepository(w.ctx)
+    await repo.of(WalletEntry).delete()
+    for mid in (w.p, w.a):
+        with pytest.raises(NeedsSignIn):
+            await choose_actor(
+                w.ctx, mid=mid, kind=BackgroundWork.SCHEDULED_SYNC, waiting_job=_sync_job(w, mid)
+            )
+    await make_wallet_entry(w.t, user_id=w.alice.id, mid=w.p)
+    await make_wallet_entry(w.t, user_id=w.bob.id, mid=w.a)
+    first, second = await asyncio.gather(
+        resume_waiting_work(w.ctx, user_id=w.alice.id, enqueue=jobs),
+        resume_waiting_work(w.ctx, user_id=w.bob.id, enqueue=jobs),
+    )
+    claimed = [*first.jobs, *second.jobs]
+    enqueued = [j for j in claimed if j.enqueued]
+    try:
+        assert len(claimed) == 2  # each row claimed by one sign-in only
+        assert len({j.job_id for j in enqueued}) == 2
+        assert await _waiting(w) == []
+    finally:
+        _drop_jobs([j.job_id for j in enqueued])
