@@ -200,7 +200,7 @@ _USABLE_SQL = (
     "  AND (e.kind = 'enhanced' OR e.mid = $2))"
     " ORDER BY u.last_login_at DESC NULLS LAST, u.id LIMIT 1"
 )
-_BU_SQL = "SELECT background_state FROM business_units WHERE tenant_id = $1 AND mid = $2"
+_BU_SQL = "SELECT mid FROM business_units WHERE tenant_id = $1 AND mid = $2"
 _MARK_BU_SQL = (
     "UPDATE business_units SET background_state = $3, background_state_reason = $4,"
     " background_state_changed_at = now()"
@@ -279,8 +279,8 @@ async def choose_actor(
         raise ValueError(f"{kind.value} work acts for the BU's most recent usable member")
     repo = TenantRepository(ctx)
     async with repo.transaction():
-        bus = await repo.fetch(_BU_SQL, [ctx.tenant_id, int(mid)])
-        if not bus:
+        bu_rows = await repo.fetch(_BU_SQL, [ctx.tenant_id, int(mid)])
+        if not bu_rows:
             raise NotFound("No such business unit in this account.")
         if preferred_user_id is not None and rule.preferred_reason is not None:
             found = await _usable_user(repo, mid=mid, user_id=preferred_user_id)
