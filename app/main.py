@@ -104,6 +104,7 @@ def create_app(
         finally:
             await app.state.revocations.aclose()
             await app.state.redis.aclose()
+            app.state.jobs.close()
             if own_mce_http:
                 await mce_client.aclose()
             if manage_orm:

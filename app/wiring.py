@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 
 from app.settings import Settings, origin_of
 from client.secret import Secret
+from services.job_queue import JobQueue
 from services.mce_auth import MceAuthConfig, MceAuthFactory
 from services.oauth_state import OAuthStateStore
 from services.sessions import SessionStore
@@ -62,11 +63,12 @@ def wire_auth(
     wallet: TokenWallet,
 ) -> None:
     """``app.state``: ``mce_auth``, ``tokens`` (the wallet's token provider), ``sessions``,
-    ``signin``."""
+    ``jobs`` (the RQ queues), ``signin``."""
     factory = mce_auth_factory(settings, http=mce_http)
     app.state.mce_auth = factory
     app.state.tokens = WalletTokenProvider(wallet=wallet, auth=factory, redis=redis)
     app.state.sessions = session_store(settings, redis)
+    app.state.jobs = JobQueue.from_url(settings.redis_url)
     app.state.signin = SignInService(
         config=SignInConfig(
             client_id=settings.mce_client_id,
@@ -81,4 +83,5 @@ def wire_auth(
         redis=redis,
         wallet=wallet,
         tokens=app.state.tokens,
+        jobs=app.state.jobs,
     )

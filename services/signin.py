@@ -24,6 +24,7 @@ from urllib.parse import urlencode, urlsplit
 from uuid import UUID
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from client.auth import TokenGrant
 from client.bridge import MceBridge
@@ -52,6 +53,7 @@ from services.mce_auth import MceAuthFactory
 from services.oauth_code import code_attempts
 from services.oauth_state import IssuedState, OAuthStateStore, StateRejected
 from services.redis_keys import digest, oauth_code_key
+from services.waiting_work import JobEnqueuer, resume_waiting_work
 
 __all__ = [
     "AccessTokenSharer",
@@ -140,6 +142,7 @@ class SignInService:
         redis: Redis,
         wallet: RefreshTokenStore,
         tokens: AccessTokenSharer,
+        jobs: JobEnqueuer | None = None,
     ) -> None:
         self.config = config
         self.auth = auth
@@ -147,6 +150,8 @@ class SignInService:
         self.redis = redis
         self.wallet = wallet
         self.tokens = tokens
+        # Background work that waited for someone able to act in a BU resumes at sign-in.
+        self.jobs = jobs
 
     # ------------------------------------------------------------------ enhanced
     async def begin(self, *, binding: str | None) -> tuple[str, IssuedState]:
@@ -450,6 +455,7 @@ class SignInService:
             target=f"user:{user.user_id}",
             details={"flow": kind.value, "mce_user_id": identity.mce_user_id},
         )
+        await self._resume_waiting_work(ctx, user.user_id)
         return SignedIn(
             tenant_id=identity.tenant_id,
             mid=identity.mid,
@@ -459,6 +465,28 @@ class SignInService:
             kind=kind,
             is_admin=user.is_admin,
         )
+
+    async def _resume_waiting_work(self, ctx: TenantContext, user_id: UUID) -> None:
+        """Resume what waited for a usable user in the BUs this user can now act in.
+
+        Never fails the sign-in: the work stays waiting (and is resumed by the next sign-in)
+        when Redis or the queue cannot take it now.
+        """
+        if self.jobs is None:
+            return
+        try:
+            resumed = await resume_waiting_work(ctx, user_id=user_id, enqueue=self.jobs)
+        except (RedisError, OSError) as exc:
+            log.warning(
+                "waiting background work not resumed at sign-in",
+                extra={"error": type(exc).__name__},
+            )
+            return
+        if resumed.jobs:
+            log.info(
+                "resumed waiting background work",
+                extra={"jobs": len(resumed.jobs), "mids": list(resumed.ready_mids)},
+            )
 
     async def _refuse_mce(self, meta: RequestMeta, exc: MceError, step: str) -> NoReturn:
         if isinstance(exc, ReauthRequired):

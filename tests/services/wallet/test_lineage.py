@@ -10,12 +10,15 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
+import httpx
 import pytest
 
+from client.endpoints import EndpointPolicy
 from client.errors import AccessDenied, ReauthRequired
 from client.secret import Secret
 from client.tokens import CallTarget
 from models import GrantKind, Membership, TenantRepository, WalletStatus
+from services.mce_bridges import bridge_for_user
 from services.wallet import TokenWallet, WalletTokenProvider
 from simulator.state import Simulator
 from tests.services.wallet.helpers import SimControl, SimTenant, audit_actions, sim_user_id
@@ -188,3 +191,33 @@ async def test_a_revoked_lineage_is_marked_audited_and_healed_by_the_next_sign_i
     assert (await simctl.userinfo(token.value.reveal()))["organization"]["member_id"] == child
     entries = await wallet.entries_of_user(sim_tenant.ctx(), sim_tenant.user().id)
     assert [e.status for e in entries] == [WalletStatus.ACTIVE]
+
+
+async def test_a_bridge_for_the_user_works_in_every_member_bu_and_no_other(
+    sim: Simulator,
+    sim_url: str,
+    simctl: SimControl,
+    sim_tenant: SimTenant,
+    wallet: TokenWallet,
+    provider: WalletTokenProvider,
+    ahttp: httpx.AsyncClient,
+) -> None:
+    await _sign_in(simctl, wallet, sim_tenant, user="mia.marketer")
+    mia = sim_tenant.user("mia.marketer")
+    sim_mia = next(u for u in sim.store.users.values() if u.username == "mia.marketer")
+    home, other = sim_mia.reachable_mids
+    bridge = await bridge_for_user(
+        sim_tenant.ctx(home),
+        user_id=mia.id,
+        mid=home,
+        http=ahttp,
+        tokens=provider,
+        policy=EndpointPolicy(dev_origin=sim_url),
+    )
+    for mid in (home, other):
+        listed = await bridge.for_business_unit(mid).queries.list(page_size=25)
+        expected = {q.customer_key for q in sim.store.query_definitions.values() if q.mid == mid}
+        assert listed.count == len(expected) > 0
+        assert {q.key for q in listed.items} <= expected
+    with pytest.raises(AccessDenied):
+        await bridge.for_business_unit(sim_tenant.parent_mid).queries.list()
