@@ -12,6 +12,7 @@ from redis import Redis
 from rq import Worker
 
 from app.settings import Settings
+from app.spa import spa_directory
 from tests.app.conftest import client_for
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -34,6 +35,7 @@ async def test_static_asset_is_served_as_itself(client: httpx.AsyncClient) -> No
     response = await client.get("/app.css")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/css")
+    assert response.content == (spa_directory() / "app.css").read_bytes()
 
 
 async def test_path_traversal_does_not_escape_web_root(client: httpx.AsyncClient) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 import time
@@ -171,12 +172,23 @@ async def test_redis_down_fails_closed_and_nothing_is_sent(
 
 
 async def test_redis_lost_during_a_call_never_hides_its_result(
-    tenant_id: int, bridge: Bridge, ahttp: httpx.AsyncClient
+    redis: Redis,
+    tenant_id: int,
+    bridge: Bridge,
+    ahttp: httpx.AsyncClient,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A create that MCE made must not look failed because the slot release failed."""
+    """A create that MCE made must not look failed because the slot release failed.
+
+    Redis sits behind a proxy that the test tears down while MCE is still answering (300 ms of
+    latency); the proof that Redis was really gone for the release: the slot is still held in
+    Redis after the call, and the limiter logged that it could not release it.
+    """
     host, port = REDIS_URL.split("//", 1)[1].split("/", 1)[0].split(":")
+    to_client: list[asyncio.StreamWriter] = []
 
     async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        to_client.append(writer)
         up_reader, up_writer = await asyncio.open_connection(host, int(port))
         await asyncio.gather(_forward(reader, up_writer), _forward(up_reader, writer))
 
@@ -187,18 +199,34 @@ async def test_redis_lost_during_a_call_never_hides_its_result(
     caller = MceCaller(
         http=ahttp,
         tokens=bridge.provider,
-        limiter=RedisConcurrencyLimiter(proxied, limit=1, lease_seconds=1),
+        limiter=RedisConcurrencyLimiter(proxied, limit=1, lease_seconds=30, redis_timeout=0.5),
     )
     bridge.control("latency", {"ms": 300, "operation": "rest.rowset.get"})
+    events: list[str] = []
+
+    async def call() -> httpx.Response:
+        response = await _get_rows(caller, bridge, tenant_id)
+        events.append("MCE answered")
+        return response
 
     async def redis_dies() -> None:
         await asyncio.sleep(0.1)
-        server.close()
-        await proxied.connection_pool.disconnect()
+        server.close()  # no new connections ...
+        for writer in to_client:  # ... and the open ones are cut
+            writer.close()
+        events.append("Redis dropped")
 
-    response, _ = await asyncio.gather(_get_rows(caller, bridge, tenant_id), redis_dies())
-    assert response.status_code == 200
-    await proxied.aclose()
+    try:
+        with caplog.at_level(logging.WARNING, logger="quarry.client"):
+            response, _ = await asyncio.gather(call(), redis_dies())
+        assert response.status_code == 200
+        assert events == ["Redis dropped", "MCE answered"]
+        assert len(to_client) == 1  # the slot was taken through the proxy
+        assert await redis.zcard(slots_key(tenant_id)) == 1  # the release never arrived
+        assert "could not release an MCE call slot" in caplog.text
+    finally:
+        await redis.delete(slots_key(tenant_id))
+        await proxied.aclose()
 
 
 async def test_a_hung_redis_fails_the_call_closed(

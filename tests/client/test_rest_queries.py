@@ -7,6 +7,7 @@ import pytest
 from client.errors import MceValidationError, NotFound, OutcomeUnknown
 from client.rest.api import RestClient
 from client.rest.queries import QueryActivities, QueryActivity, UpdateType
+from simulator.rest_queries import NO_WHERE_WARNING
 from simulator.state import Simulator
 from tests.client.conftest import Bridge
 
@@ -38,8 +39,6 @@ async def test_crud_start_isrunning(bridge: Bridge, sim: Simulator) -> None:
     assert found is not None and found.id == created.id
     updated = await queries.update(created.id, description="changed")
     assert updated.description == "changed"
-    await queries.start(created.id)
-    assert isinstance(await queries.is_running(created.id), bool)
     listed = await queries.list()
     assert listed.count >= 2
     await queries.delete(created.id)
@@ -48,12 +47,42 @@ async def test_crud_start_isrunning(bridge: Bridge, sim: Simulator) -> None:
     assert await queries.find_by_key("client_test_q") is None
 
 
+async def test_start_runs_the_query_and_isrunning_follows_the_run(
+    bridge: Bridge, sim: Simulator
+) -> None:
+    queries = queries_of(bridge)
+    seeded = await queries.find_by_key("refresh_active_subscribers")
+    assert seeded is not None
+    target = sim.store.get_de(bridge.target.mid, customer_key="active_subscribers")
+    assert target is not None
+    sim.rows.truncate(target)
+    # A run now waits 10 s as Queued before it runs (the test default is 0: done at once).
+    sim.config.query_queue_seconds = 10
+
+    assert await queries.is_running(seeded.id) is False
+    await queries.start(seeded.id)
+    assert await queries.is_running(seeded.id) is True
+    assert sim.rows.count(target) == 0
+    sim.clock.advance(11)
+    assert await queries.is_running(seeded.id) is False
+    assert sim.rows.count(target) == _opted_in_subscribers(sim, bridge.target.mid) > 0
+
+
+def _opted_in_subscribers(sim: Simulator, mid: int) -> int:
+    subscribers = sim.store.get_de(mid, customer_key="Subscribers")
+    assert subscribers is not None
+    return sim.rows.count(subscribers, where='"OptIn" = ?', params=(True,))
+
+
 async def test_validate(bridge: Bridge) -> None:
     queries = queries_of(bridge)
     result = await queries.validate("SELECT SubscriberKey FROM Subscribers")
-    assert result.valid and result.warnings
+    assert result.valid and not result.errors
+    assert result.warnings == [NO_WHERE_WARNING]
+    filtered = await queries.validate("SELECT SubscriberKey FROM Subscribers WHERE OptIn = 1")
+    assert (filtered.valid, filtered.errors, filtered.warnings) == (True, [], [])
     broken = await queries.validate("SELEC nonsense FROM")
-    assert not broken.valid and broken.errors
+    assert (broken.valid, broken.errors) == (False, ["Incorrect syntax near 'SELEC'."])
 
 
 async def test_create_refused_is_typed(bridge: Bridge, sim: Simulator) -> None:

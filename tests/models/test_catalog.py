@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
+from app.settings import Settings
+from tests.factories import make_tenant
+
 APP_ROLE = "quarry_app"
 LOOKUP_FUNCTIONS = {
     "quarry_lookup_tenant",
@@ -55,11 +58,37 @@ async def test_every_tenant_table_has_forced_rls(admin_conn: asyncpg.Connection)
     assert without_policy == []
 
 
-async def test_policies_read_transaction_settings_safely(admin_conn: asyncpg.Connection) -> None:
-    body = await admin_conn.fetchval(
-        "SELECT prosrc FROM pg_proc WHERE proname = 'quarry_current_tenant'"
-    )
-    assert "NULLIF(current_setting('app.tenant_id', true), '')" in body
+_CONTEXT = "SELECT quarry_current_tenant(), quarry_current_mid(), quarry_visible_mids()"
+
+
+@pytest.mark.usefixtures("db")
+async def test_policies_read_transaction_settings_safely(test_settings: Settings) -> None:
+    """The context functions the policies call: unset or emptied settings mean "no tenant".
+
+    A setting never set reads as NULL, but once a transaction has set it locally it reads as
+    '' for the rest of the session; a bare ::bigint cast would then raise on every query.
+    """
+    tenant = await make_tenant("Context Co")
+    conn = await asyncpg.connect(test_settings.app_database_url)
+    try:
+        assert tuple(await conn.fetchrow(_CONTEXT)) == (None, None, [])
+        assert await conn.fetchval(_COUNT_TENANT, tenant.tenant_id) == 0
+        async with conn.transaction():
+            await conn.execute(
+                "SELECT set_config('app.tenant_id', $1, true), set_config('app.mid', '5', true),"
+                " set_config('app.visible_mids', '5,6', true)",
+                str(tenant.tenant_id),
+            )
+            assert tuple(await conn.fetchrow(_CONTEXT)) == (tenant.tenant_id, 5, [5, 6])
+            assert await conn.fetchval(_COUNT_TENANT, tenant.tenant_id) == 1
+        assert await conn.fetchval("SELECT current_setting('app.tenant_id', true)") == ""
+        assert tuple(await conn.fetchrow(_CONTEXT)) == (None, None, [])
+        assert await conn.fetchval(_COUNT_TENANT, tenant.tenant_id) == 0
+    finally:
+        await conn.close()
+
+
+_COUNT_TENANT = "SELECT count(*) FROM tenants WHERE tenant_id = $1"
 
 
 async def test_app_role_owns_nothing_and_cannot_bypass(admin_conn: asyncpg.Connection) -> None:

@@ -35,7 +35,7 @@ _COUNT = TargetField("Total", "Number", None)
 CORPUS: tuple[CorpusQuery, ...] = (
     CorpusQuery(
         "openers",
-        "SELECT DISTINCT o.SubscriberKey FROM _Open o WHERE o.EventDate >= DATEADD(day, -30, "
+        "SELECT DISTINCT o.SubscriberKey FROM _Open o WHERE o.EventDate >= DATEADD(day, -90, "
         "GETDATE())",
         (_KEY,),
     ),

@@ -2,7 +2,8 @@
 
 1. Every envelope :class:`SoapOperations` sends, built from our minimal ``partner.wsdl``,
    equals the one zeep builds from the real WSDL for the same call (XML compared after
-   resolving ``xsi:type`` QNames; a ``wsa:MessageID`` would be ignored).
+   resolving ``xsi:type`` QNames; a ``wsa:MessageID`` would be ignored). The calls go through
+   the real pipeline to the simulator, so each reply, a refusal or a next page, is MCE-shaped.
 2. Real-WSDL-shaped responses (the simulator serves the real WSDL's shapes) read the same
    with our lxml parser as with zeep's object mapper on the real WSDL.
 
@@ -11,8 +12,9 @@ Mandatory when ``CI`` is set; otherwise skipped when the WSDL files are absent.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
@@ -22,9 +24,10 @@ import pytest
 from lxml import etree
 from zeep.transports import Transport
 
+from client.auth import TokenGrant
 from client.endpoints import MceEndpoints
-from client.errors import NotFound
-from client.pipeline import MceCaller
+from client.errors import MceError, NotFound
+from client.pipeline import MceCaller, RequestParts
 from client.soap import (
     AsyncActivityStatus,
     BusinessUnit,
@@ -57,7 +60,7 @@ WSDL = SHARED_MCE / "ETFramework.wsdl"
 FAULT_XSD = SHARED_MCE / "ETFrameworkFault.xsd"
 FAULT_XSD_URL = "https://webservice.exacttarget.com/ETFrameworkFault.xsd"
 WSA_MESSAGE_ID = "{http://www.w3.org/2005/08/addressing}MessageID"
-TARGET = CallTarget(tenant_id=1, mid=1, user_id=1)
+CONTINUE_REQUEST = f"{{{PARTNER_NS}}}ContinueRequest"
 RECORDS: dict[str, Any] = {
     cls.OBJECT_TYPE: cls
     for cls in (
@@ -91,53 +94,35 @@ def real_schema() -> PartnerSchema:
 
 # --- 1. envelopes -------------------------------------------------------------------------
 
-_OK_RESULT = (
-    "<Results><StatusCode>OK</StatusCode><StatusMessage>done</StatusMessage>"
-    "<NewID>7</NewID><NewObjectID>new-oid</NewObjectID></Results>"
-)
 
+class EnvelopeRecorder:
+    """Passes each call to the real pipeline (the simulator answers, as MCE would) and records
+    every envelope the pipeline sends: (operation, SOAPAction, body)."""
 
-def _reply(message: str, inner: str) -> bytes:
-    return (
-        f'<soap:Envelope xmlns:soap="{SOAP_ENV_NS}"><soap:Body>'
-        f'<{message} xmlns="{PARTNER_NS}">{inner}</{message}>'
-        "</soap:Body></soap:Envelope>"
-    ).encode()
-
-
-class RecordingCaller:
-    """Stands in for :class:`MceCaller`: records each envelope, answers with canned success
-    (a Retrieve's first page says ``MoreDataAvailable`` so continuations are sent too)."""
-
-    def __init__(self) -> None:
+    def __init__(self, inner: MceCaller) -> None:
+        self.inner = inner
         self.sent: list[tuple[str, str, bytes]] = []
-        self._continued: set[str] = set()
 
     async def call(self, **kw: Any) -> httpx.Response:
-        parts = kw["build"]("TOKEN-1")
+        build: Callable[[str], RequestParts] = kw["build"]
         operation: str = kw["operation"]
-        self.sent.append((operation, parts.headers["SOAPAction"], parts.content))
-        action = parts.headers["SOAPAction"]
-        if action == "Retrieve":
-            if operation in self._continued:
-                body = _reply("RetrieveResponseMsg", "<OverallStatus>OK</OverallStatus>")
-            else:
-                self._continued.add(operation)
-                body = _reply(
-                    "RetrieveResponseMsg",
-                    "<OverallStatus>MoreDataAvailable</OverallStatus><RequestID>r-1</RequestID>",
-                )
-        elif action == "Perform":
-            body = _reply(
-                "PerformResponseMsg",
-                "<Results><Result><StatusCode>OK</StatusCode><StatusMessage>ok</StatusMessage>"
-                "<Task><StatusCode>OK</StatusCode><StatusMessage>OK</StatusMessage><ID>42</ID>"
-                "</Task></Result></Results><OverallStatus>OK</OverallStatus>"
-                "<OverallStatusMessage/>",
-            )
+
+        def recording_build(token: str) -> RequestParts:
+            parts = build(token)
+            self.sent.append((operation, parts.headers["SOAPAction"], parts.content))
+            return parts
+
+        return await self.inner.call(**{**kw, "build": recording_build})
+
+
+async def _send(request: Awaitable[Any] | AsyncIterator[Any]) -> None:
+    """Send one request (draining a Retrieve): its envelope is recorded even when the
+    simulator refuses it (an id that does not exist, a name already taken)."""
+    with contextlib.suppress(MceError):
+        if isinstance(request, AsyncIterator):
+            [_ async for _ in request]
         else:
-            body = _reply(f"{action}Response", f"{_OK_RESULT}<OverallStatus>OK</OverallStatus>")
-        return httpx.Response(200, content=body)
+            await request
 
 
 FIELDS = (
@@ -147,23 +132,24 @@ FIELDS = (
 )
 
 
-async def _every_operation(ops: SoapOperations) -> None:
-    """Each request shape SoapOperations can send, with and without another BU."""
-    for client_id in (None, 4242):
-        [_ async for _ in ops.folders(client_id=client_id)]
-        [_ async for _ in ops.folders(content_type="dataextension", client_id=client_id)]
-        [_ async for _ in ops.folders(content_type="queryactivity", parent_id=0)]
-        [_ async for _ in ops.folders(query_all_accounts=True)]
-        [_ async for _ in ops.data_extensions(client_id=client_id)]
-        [_ async for _ in ops.data_extensions(folder_id=12, customer_key="k", name="n")]
-        [_ async for _ in ops.data_extensions(modified_since=datetime(2024, 5, 1, 8, 30))]
-        [_ async for _ in ops.data_extension_fields(["a"], client_id=client_id)]
-        [_ async for _ in ops.data_extension_fields(["a", "b", "c"], keys_per_call=2)]
-        [_ async for _ in ops.data_extension_fields(None)]
-        [_ async for _ in ops.query_definitions(customer_key="q", client_id=client_id)]
-        [_ async for _ in ops.query_definitions(object_id="oid", folder_id=3)]
-        [_ async for _ in ops.business_units()]
-        await ops.async_activity_status("42", client_id=client_id)
+async def _every_operation(ops: SoapOperations, *, other_bu: int) -> None:
+    """Each request shape SoapOperations can send, with and without another BU; the
+    ``bulk`` DE has more fields than one Retrieve page, so a continuation is sent too."""
+    for client_id in (None, other_bu):
+        await _send(ops.folders(client_id=client_id))
+        await _send(ops.folders(content_type="dataextension", client_id=client_id))
+        await _send(ops.folders(content_type="queryactivity", parent_id=0))
+        await _send(ops.folders(query_all_accounts=True))
+        await _send(ops.data_extensions(client_id=client_id))
+        await _send(ops.data_extensions(folder_id=12, customer_key="k", name="n"))
+        await _send(ops.data_extensions(modified_since=datetime(2024, 5, 1, 8, 30)))
+        await _send(ops.data_extension_fields(["bulk"], client_id=client_id))
+        await _send(ops.data_extension_fields(["a", "b", "c"], keys_per_call=2))
+        await _send(ops.data_extension_fields(None))
+        await _send(ops.query_definitions(customer_key="q", client_id=client_id))
+        await _send(ops.query_definitions(object_id="oid", folder_id=3))
+        await _send(ops.business_units())
+        await _send(ops.async_activity_status("42", client_id=client_id))
         spec = NewDataExtension(
             customer_key="de_key",
             name="DE <&> name",
@@ -173,74 +159,89 @@ async def _every_operation(ops: SoapOperations) -> None:
             retention=Retention(length=2, period="Weeks"),
             is_testable=False,
         )
-        await ops.create_data_extension(spec, client_id=client_id)
-        await ops.create_data_extension(
-            NewDataExtension(customer_key="k2", name="n2", fields=FIELDS[:1]),
-            client_id=client_id,
+        await _send(ops.create_data_extension(spec, client_id=client_id))
+        await _send(
+            ops.create_data_extension(
+                NewDataExtension(customer_key="k2", name="n2", fields=FIELDS[:1]),
+                client_id=client_id,
+            )
         )
-        await ops.update_data_extension(
-            DataExtensionChanges(
-                customer_key="de_key",
-                name="renamed",
-                description="d",
-                category_id=5,
-                retention=Retention(length=1, row_based=True),
-                fields=FIELDS[1:],
-            ),
-            client_id=client_id,
+        await _send(
+            ops.update_data_extension(
+                DataExtensionChanges(
+                    customer_key="de_key",
+                    name="renamed",
+                    description="d",
+                    category_id=5,
+                    retention=Retention(length=1, row_based=True),
+                    fields=FIELDS[1:],
+                ),
+                client_id=client_id,
+            )
         )
-        await ops.delete_data_extension("de_key", client_id=client_id)
-        await ops.create_fields("de_key", FIELDS, client_id=client_id)
-        await ops.update_fields("de_key", FIELDS[1:], client_id=client_id)
-        await ops.delete_fields("de_key", ["Email", "Amount"], client_id=client_id)
-        await ops.create_folder(
-            NewFolder(
-                name="F",
-                content_type="dataextension",
-                parent_id=10,
-                customer_key="f_key",
-                description="d",
-                allow_children=True,
-            ),
-            client_id=client_id,
+        await _send(ops.delete_data_extension("de_key", client_id=client_id))
+        await _send(ops.create_fields("de_key", FIELDS, client_id=client_id))
+        await _send(ops.update_fields("de_key", FIELDS[1:], client_id=client_id))
+        await _send(ops.delete_fields("de_key", ["Email", "Amount"], client_id=client_id))
+        await _send(
+            ops.create_folder(
+                NewFolder(
+                    name="F",
+                    content_type="dataextension",
+                    parent_id=10,
+                    customer_key="f_key",
+                    description="d",
+                    allow_children=True,
+                ),
+                client_id=client_id,
+            )
         )
-        await ops.create_folder(NewFolder(name="G", content_type="queryactivity", parent_id=11))
-        await ops.update_folder(
-            FolderChanges(id=12, name="F2", description="d2", parent_id=13), client_id=client_id
+        await _send(
+            ops.create_folder(NewFolder(name="G", content_type="queryactivity", parent_id=11))
         )
-        await ops.update_folder(FolderChanges(id=12, name="F3"))
-        await ops.delete_folder(12, client_id=client_id)
-        await ops.create_query_definition(
-            NewQueryDefinition(
-                customer_key="q_key",
-                name="Q",
-                query_text="SELECT a FROM [b] WHERE c < 'd' & 1",
-                target_key="t_key",
-                target_name="T",
-                update_type="Append",
-                category_id=21,
-                description="d",
-            ),
-            client_id=client_id,
+        await _send(
+            ops.update_folder(
+                FolderChanges(id=12, name="F2", description="d2", parent_id=13), client_id=client_id
+            )
         )
-        await ops.update_query_definition(
-            QueryDefinitionChanges(
-                customer_key="q_key",
-                query_text="SELECT 1 AS x",
-                target_key="t2",
-                target_name="T2",
-                update_type="Update",
-            ),
-            client_id=client_id,
+        await _send(ops.update_folder(FolderChanges(id=12, name="F3")))
+        await _send(ops.delete_folder(12, client_id=client_id))
+        await _send(
+            ops.create_query_definition(
+                NewQueryDefinition(
+                    customer_key="q_key",
+                    name="Q",
+                    query_text="SELECT a FROM [b] WHERE c < 'd' & 1",
+                    target_key="t_key",
+                    target_name="T",
+                    update_type="Append",
+                    category_id=21,
+                    description="d",
+                ),
+                client_id=client_id,
+            )
         )
-        await ops.update_query_definition(QueryDefinitionChanges(object_id="oid", name="n"))
-        await ops.delete_query_definition("oid", client_id=client_id)
-        await ops.start_query("oid", client_id=client_id)
+        await _send(
+            ops.update_query_definition(
+                QueryDefinitionChanges(
+                    customer_key="q_key",
+                    query_text="SELECT 1 AS x",
+                    target_key="t2",
+                    target_name="T2",
+                    update_type="Update",
+                ),
+                client_id=client_id,
+            )
+        )
+        await _send(ops.update_query_definition(QueryDefinitionChanges(object_id="oid", name="n")))
+        await _send(ops.delete_query_definition("oid", client_id=client_id))
+        await _send(ops.start_query("oid", client_id=client_id))
 
 
 def _normal(element: etree._Element) -> tuple[Any, ...]:
     """A comparable form of an element: tag, attributes (``xsi:type`` as a Clark QName),
-    stripped text and children in order; ``wsa:MessageID`` dropped."""
+    stripped text and children in order; ``wsa:MessageID`` dropped, a continuation's
+    RequestID replaced by a placeholder."""
     attributes = []
     for name, value in sorted(element.attrib.items()):
         if name == XSI_TYPE:
@@ -252,45 +253,78 @@ def _normal(element: etree._Element) -> tuple[Any, ...]:
         for child in element
         if isinstance(child.tag, str) and child.tag != WSA_MESSAGE_ID
     ]
-    return (element.tag, tuple(attributes), (element.text or "").strip(), tuple(children))
+    text = (element.text or "").strip()
+    if element.tag == CONTINUE_REQUEST and text:
+        text = "<the RequestID of the page before>"  # the simulator's, new in each run
+    return (element.tag, tuple(attributes), text, tuple(children))
 
 
-async def _envelopes(schema: PartnerSchema) -> list[tuple[str, str, bytes]]:
-    caller = RecordingCaller()
-    ops = SoapOperations(
-        cast(MceCaller, caller),
-        url="https://example.invalid/Service.asmx",
-        target=TARGET,
-        schema=schema,
-    )
-    await _every_operation(ops)
-    return caller.sent
+async def _envelopes(
+    recorder: EnvelopeRecorder,
+    *,
+    url: str,
+    target: CallTarget,
+    schema: PartnerSchema,
+    other_bu: int,
+) -> list[tuple[str, str, bytes]]:
+    recorder.sent.clear()
+    ops = SoapOperations(cast(MceCaller, recorder), url=url, target=target, schema=schema)
+    await _every_operation(ops, other_bu=other_bu)
+    return list(recorder.sent)
 
 
-async def test_envelopes_equal_real_wsdl(real_schema: PartnerSchema) -> None:
-    ours = await _envelopes(partner_schema())
-    real = await _envelopes(real_schema)
+@pytest.fixture
+def recorder(sim: Simulator, caller: MceCaller) -> EnvelopeRecorder:
+    """The real caller against the simulator, whose parent BU holds ``bulk``: 2600 fields."""
+    fields = [SimField(f"Col{i:04d}", "Text", max_length=40) for i in range(2600)]
+    sim.store.create_de(mid=bu_mids(sim)["parent"], name="bulk", customer_key="bulk", fields=fields)
+    return EnvelopeRecorder(caller)
+
+
+async def test_envelopes_equal_real_wsdl(
+    sim: Simulator,
+    recorder: EnvelopeRecorder,
+    endpoints: MceEndpoints,
+    target: CallTarget,
+    real_schema: PartnerSchema,
+) -> None:
+    where = {"url": endpoints.soap_url, "target": target, "other_bu": bu_mids(sim)["us"]}
+    ours = await _envelopes(recorder, schema=partner_schema(), **where)
+    real = await _envelopes(recorder, schema=real_schema, **where)
     assert len(ours) == len(real) > 50
     for (operation, action, our_xml), (_, real_action, real_xml) in zip(ours, real, strict=True):
         assert action == real_action
         assert _normal(etree.fromstring(our_xml)) == _normal(etree.fromstring(real_xml)), (
             f"{operation}:\nours: {our_xml.decode()}\nreal: {real_xml.decode()}"
         )
-    # Every operation and object type we send was covered.
+    # Every operation and object type we send was covered, and a Retrieve continuation too.
     assert {op for op, _, _ in ours} >= {
         f"soap.{action}.{kind}"
         for action in ("Create", "Update", "Delete")
         for kind in ("DataExtension", "DataExtensionField", "DataFolder", "QueryDefinition")
     } | {f"soap.Retrieve.{kind}" for kind in RECORDS} | {"soap.Perform.QueryDefinition"}
+    assert any(b"ContinueRequest" in xml for _, _, xml in ours)
 
 
-async def test_envelope_carries_token_in_fueloauth_header() -> None:
-    sent = await _envelopes(partner_schema())
+async def test_envelope_carries_token_in_fueloauth_header(
+    sim: Simulator,
+    recorder: EnvelopeRecorder,
+    endpoints: MceEndpoints,
+    target: CallTarget,
+    grant: TokenGrant,
+) -> None:
+    sent = await _envelopes(
+        recorder,
+        url=endpoints.soap_url,
+        target=target,
+        schema=partner_schema(),
+        other_bu=bu_mids(sim)["us"],
+    )
     root = etree.fromstring(sent[0][2])
     header = root.find(f"{{{SOAP_ENV_NS}}}Header")
     assert header is not None
     assert [(child.tag, child.text) for child in header] == [
-        ("{http://exacttarget.com}fueloauth", "TOKEN-1")
+        ("{http://exacttarget.com}fueloauth", grant.access_token.reveal())
     ]
 
 
