@@ -14,8 +14,18 @@ from uuid import UUID
 
 from redis.asyncio import Redis
 
-from models import ApiToken, Outcome, Tenant, TenantContext, TenantRepository, TenantStatus, User
+from models import (
+    ApiToken,
+    Outcome,
+    Tenant,
+    TenantContext,
+    TenantRepository,
+    TenantStatus,
+    User,
+    WaitingWork,
+)
 from services import audit
+from services.acting import choose_uninstall_actors
 from services.audit import Actor, RequestMeta
 from services.errors import NotFound
 from services.revocations import publish_api_token_revoked
@@ -39,6 +49,8 @@ class PurgeResult:
     sessions: int
     api_tokens: int
     users: int
+    #: Uninstall: BUs where nobody could have acted in MCE to clean Quarry's assets up.
+    cleanup_uncovered_mids: tuple[int, ...] = ()
 
 
 async def purge_user(
@@ -87,15 +99,23 @@ async def purge_tenant(
     actor: Actor,
     meta: RequestMeta,
 ) -> PurgeResult:
-    """Uninstall: every session, wallet entry, data key and API token of the tenant."""
+    """Uninstall: every session, wallet entry, data key, API token and waiting job of the
+    tenant.
+
+    Cleanup in MCE acts as the administrator uninstalling (``ctx.user_id``; None from the
+    CLI), else each BU's most recent usable member (services/acting.py), chosen before the
+    wallet goes; the BUs nobody could clean are reported and audited.
+    """
     repo = TenantRepository(ctx)
     tenant = await repo.of(Tenant).get_or_none(tenant_id=ctx.tenant_id)
     if tenant is None:
         raise NotFound("No such account.")
+    cleanup = await choose_uninstall_actors(ctx, admin_user_id=ctx.user_id)
     ended = await sessions.end_for_tenant(ctx.tenant_id)
     async with repo.transaction():
         await repo.of(Tenant).update({"tenant_id": ctx.tenant_id}, status=TenantStatus.UNINSTALLED)
         await wallet.delete_for_tenant(ctx)
+        await repo.of(WaitingWork).delete()
         token_ids = [t.id for t in await repo.of(ApiToken).list()]
         tokens = await repo.of(ApiToken).delete()
         await audit.record(
@@ -105,12 +125,22 @@ async def purge_tenant(
             actor=actor,
             meta=meta,
             target=f"tenant:{ctx.tenant_id}",
-            details={"sessions": ended, "api_tokens": tokens},
+            details={
+                "sessions": ended,
+                "api_tokens": tokens,
+                "cleanup_acting": {
+                    str(mid): {"user": str(a.user_id), "why": a.why.value}
+                    for mid, a in cleanup.actors.items()
+                },
+                "cleanup_uncovered_mids": list(cleanup.uncovered),
+            },
         )
     ended += await sessions.end_for_tenant(ctx.tenant_id)
     await wallet.delete_cached_access_tokens(sessions.redis, tenant_id=ctx.tenant_id)
     await _announce(sessions, token_ids)
-    return PurgeResult(sessions=ended, api_tokens=tokens, users=0)
+    return PurgeResult(
+        sessions=ended, api_tokens=tokens, users=0, cleanup_uncovered_mids=cleanup.uncovered
+    )
 
 
 async def _announce(sessions: SessionStore, token_ids: list[UUID]) -> None:

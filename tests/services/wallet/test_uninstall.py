@@ -6,6 +6,7 @@ Real Postgres (two connections contending for the tenant's data keys) and real R
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ from app.settings import Settings
 from client.secret import Secret
 from client.tokens import AccessToken
 from models import (
+    BusinessUnit,
     GrantKind,
     Tenant,
     TenantContext,
@@ -33,7 +35,14 @@ from services.redis_keys import access_token_key
 from services.sessions import SessionStore
 from services.wallet import TenantUninstalled, TokenWallet
 from services.wallet.access_cache import AccessTokenCache
-from tests.factories import TenantFixture, make_tenant, next_id
+from tests.factories import (
+    TenantFixture,
+    make_member,
+    make_tenant,
+    make_wallet_entry,
+    next_id,
+)
+from tests.services.wallet.helpers import audit_actions
 
 META = RequestMeta(user_agent="wallet-tests")
 
@@ -265,3 +274,68 @@ async def test_uninstalling_deletes_every_cached_access_token_of_the_tenant_only
     await purge_tenant(ctx, sessions=sessions, wallet=wallet, actor=SYSTEM_ACTOR, meta=META)
     assert await redis.exists(*names) == 0
     assert await redis.exists(neighbour) == 1
+
+
+async def test_uninstall_reports_who_would_clean_each_bu_and_drops_waiting_work(
+    tenant: TenantFixture,
+    wallet: TokenWallet,
+    sessions: SessionStore,
+    admin_conn: asyncpg.Connection,
+) -> None:
+    """The uninstalling administrator acts where they can; a BU only someone else can reach
+    is theirs; a BU nobody can reach is reported. Chosen before the wallet goes."""
+    admin = tenant.user.id
+    await wallet.put_refresh_token(
+        tenant.context(),
+        user_id=admin,
+        mid=tenant.parent_mid,
+        kind=GrantKind.ENHANCED,
+        token=Secret("admin-lineage"),
+    )
+    other_child = tenant.child_mids[1]
+    # The admin loses the second child; a colleague who signed in can act there.
+    await admin_conn.execute(
+        "DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2 AND mid = $3",
+        tenant.tenant_id,
+        admin,
+        other_child,
+    )
+    colleague = await make_member(
+        tenant, mids=(other_child,), last_login_at=datetime.now(UTC), name="Colleague"
+    )
+    await make_wallet_entry(tenant, user_id=colleague.id, mid=other_child)
+    # Nobody at all can act in a fourth BU.
+    orphan = next_id()
+    await (
+        TenantRepository(tenant.context())
+        .of(BusinessUnit)
+        .create(mid=orphan, name="Orphan", parent_mid=tenant.parent_mid)
+    )
+    await admin_conn.execute(
+        "INSERT INTO waiting_work (id, tenant_id, mid, kind, job, args, job_key, queue,"
+        " timeout_seconds, reason, created_at) SELECT gen_random_uuid(), $1, $2,"
+        " 'scheduled_sync', 'jobs.connection.check_mce_connection', '[]'::jsonb, 'k',"
+        " 'default', 60, 'nobody_usable', now()",
+        tenant.tenant_id,
+        tenant.parent_mid,
+    )
+
+    ctx = TenantContext(tenant_id=tenant.tenant_id, user_id=admin)
+    result = await purge_tenant(
+        ctx, sessions=sessions, wallet=wallet, actor=SYSTEM_ACTOR, meta=META
+    )
+
+    assert result.cleanup_uncovered_mids == (orphan,)
+    event = (await audit_actions(admin_conn, tenant.tenant_id, "admin.tenant_uninstalled"))[-1]
+    details = json.loads(event["details"])
+    acting = details["cleanup_acting"]
+    assert acting[str(tenant.parent_mid)] == {"user": str(admin), "why": "uninstalling_admin"}
+    assert acting[str(tenant.child_mids[0])]["user"] == str(admin)
+    assert acting[str(other_child)] == {"user": str(colleague.id), "why": "most_recent_member"}
+    assert details["cleanup_uncovered_mids"] == [orphan]
+    assert (
+        await admin_conn.fetchval(
+            "SELECT count(*) FROM waiting_work WHERE tenant_id = $1", tenant.tenant_id
+        )
+        == 0
+    )
