@@ -218,13 +218,14 @@ async def test_no_secret_escapes(
         canaries.add("session id", mia.cookies.get("__Host-quarry_session"))
         await mia.get("/api/auth/logout")
 
-    # A background job that fails: MCE revoked Ada's tokens.
+    # Background jobs: one minted from Ada's lineage for a BU she never signed in to (the
+    # encrypted access token lands in Redis); then MCE revokes her tokens, one job fails
+    # (the lineage is marked) and the next waits for a sign-in (waiting work, ids only).
     ada_user = mce.user("ada.admin")
-    mce.sim.auth.revoke_refresh_tokens(user_id=ada_user.id)
-    mce.sim.auth.expire_access_tokens(user_id=ada_user.id)
     queue = Queue("default", connection=SyncRedis.from_url(settings.redis_url))
-    job = queue.enqueue(
-        check_mce_connection, mce.eid, child, ada_user.id, job_timeout=TIMEOUT_SECONDS
+    third = next(m for m in ada_user.reachable_mids if m not in (mce.eid, child))
+    minted_job = queue.enqueue(
+        check_mce_connection, mce.eid, third, ada_user.id, job_timeout=TIMEOUT_SECONDS
     )
     env = {
         "QUARRY_ENV": "test",
@@ -237,6 +238,25 @@ async def test_no_secret_escapes(
         "LOG_LEVEL": "DEBUG",
     }
     worker_output = run_worker(settings, env)
+    minted_job.refresh()
+    assert minted_job.is_finished, minted_job.latest_result()
+    assert minted_job.return_value()["member_id"] == third
+
+    mce.sim.auth.revoke_refresh_tokens(user_id=ada_user.id)
+    mce.sim.auth.expire_access_tokens(user_id=ada_user.id)
+    job = queue.enqueue(
+        check_mce_connection, mce.eid, child, ada_user.id, job_timeout=TIMEOUT_SECONDS
+    )
+    waiting_job = queue.enqueue(
+        check_mce_connection, mce.eid, third, ada_user.id, job_timeout=TIMEOUT_SECONDS
+    )
+    worker_output += run_worker(settings, env)
+    waiting_job.refresh()
+    assert waiting_job.is_failed and "NeedsSignIn" in (waiting_job.latest_result().exc_string or "")
+    assert (
+        await admin_conn.fetchval("SELECT count(*) FROM waiting_work WHERE tenant_id = $1", mce.eid)
+        >= 1
+    )
     job.refresh()
     assert job.is_failed
     assert FailedJobRegistry(queue=queue).get_job_ids().count(job.id) == 1
