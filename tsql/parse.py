@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import Token, TokenType
 
@@ -20,10 +21,14 @@ from tsql.findings import Finding, Severity, span_of_offsets
 __all__ = ["DIALECT", "MAX_NESTING", "MAX_SQL_CHARS", "ParsedSql", "parse", "tokenize"]
 
 DIALECT = "tsql"
+_TSQL = Dialect.get_or_raise(DIALECT)
 #: Longest SQL text tsql looks at (characters): far above any real query activity.
 MAX_SQL_CHARS = 100_000
-#: Deepest parenthesis nesting tsql parses.
-MAX_NESTING = 64
+#: Deepest nesting (parentheses and CASE ... END) tsql parses. sqlglot's parser is recursive,
+#: about 22 Python frames per level at worst (nested scalar subqueries or calls): 32 levels leave
+#: a few hundred frames of the default recursion limit for the caller's own stack (a web server
+#: with middleware and resolvers). Real queries rarely nest beyond 10.
+MAX_NESTING = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +54,7 @@ class ParsedSql:
 def tokenize(text: str) -> tuple[tuple[Token, ...], Finding | None]:
     """sqlglot's T-SQL tokens for ``text``, or a finding where the tokenizer gave up."""
     try:
-        return tuple(sqlglot.tokenize(text, read=DIALECT)), None
+        return tuple(_TSQL.tokenize(text)), None
     except TokenError as error:
         unclosed = _unclosed(text)
         if unclosed is not None:
@@ -140,12 +145,17 @@ def parse(text: str) -> ParsedSql:
         return ParsedSql(text, (), tokens, (too_deep,))
     try:
         statements = tuple(
-            statement for statement in sqlglot.parse(text, read=DIALECT) if statement is not None
+            statement
+            for statement in _TSQL.parser().parse(list(tokens), text)
+            if statement is not None
         )
     except ParseError as error:
         finding = _second_statement(text, tokens, error) or _syntax_finding(text, error)
         return ParsedSql(text, (), tokens, (finding,))
-    except (RecursionError, ValueError, TypeError, AttributeError, KeyError, IndexError) as error:
+    except RecursionError:
+        # the caller's own stack was deeper than MAX_NESTING allows for
+        return ParsedSql(text, (), tokens, (_too_deep_finding(text, None),))
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError) as error:
         # sqlglot is not hardened against every input: whatever it raises is a finding.
         return ParsedSql(
             text,
@@ -159,6 +169,20 @@ def parse(text: str) -> ParsedSql:
                 ),
             ),
         )
+    if not statements:
+        return ParsedSql(
+            text,
+            (),
+            tokens,
+            (
+                Finding(
+                    code="EMPTY_SQL",
+                    severity=Severity.ERROR,
+                    message="There is no SQL to check, only comments.",
+                    suggestion="Write a SELECT statement.",
+                ),
+            ),
+        )
     return ParsedSql(text, statements, tokens, ())
 
 
@@ -166,22 +190,30 @@ def _refused(text: str, finding: Finding) -> ParsedSql:
     return ParsedSql(text, (), (), (finding,))
 
 
+_OPENERS = frozenset({TokenType.L_PAREN, TokenType.CASE})
+_CLOSERS = frozenset({TokenType.R_PAREN, TokenType.END})
+
+
 def _too_deep(text: str, tokens: tuple[Token, ...]) -> Finding | None:
     depth = 0
     for token in tokens:
-        if token.token_type is TokenType.L_PAREN:
+        if token.token_type in _OPENERS:
             depth += 1
             if depth > MAX_NESTING:
-                return Finding(
-                    code="SQL_TOO_DEEP",
-                    severity=Severity.ERROR,
-                    message=f"The SQL nests parentheses more than {MAX_NESTING} deep.",
-                    span=span_of_offsets(text, token.start, token.end + 1),
-                    suggestion="Simplify the expression or split it into derived tables.",
-                )
-        elif token.token_type is TokenType.R_PAREN:
+                return _too_deep_finding(text, token)
+        elif token.token_type in _CLOSERS:
             depth = max(0, depth - 1)
     return None
+
+
+def _too_deep_finding(text: str, token: Token | None) -> Finding:
+    return Finding(
+        code="SQL_TOO_DEEP",
+        severity=Severity.ERROR,
+        message=f"The SQL nests parentheses or CASE expressions more than {MAX_NESTING} deep.",
+        span=span_of_offsets(text, token.start, token.end + 1) if token is not None else None,
+        suggestion="Simplify the expression or split it into derived tables.",
+    )
 
 
 #: Words that start a statement: where sqlglot stops at one of them after a complete
@@ -195,6 +227,20 @@ _STATEMENT_STARTS = frozenset(
 )  # fmt: skip
 
 
+#: Words after which a SELECT continues the statement (badly) rather than starting another.
+_DANGLING = frozenset(
+    {
+        TokenType.IN, TokenType.EXISTS, TokenType.ALL, TokenType.ANY, TokenType.SOME,
+        TokenType.ALIAS, TokenType.L_PAREN, TokenType.EQ, TokenType.NEQ, TokenType.GT,
+        TokenType.GTE, TokenType.LT, TokenType.LTE, TokenType.COMMA, TokenType.UNION,
+        TokenType.EXCEPT, TokenType.INTERSECT, TokenType.FROM, TokenType.WHERE, TokenType.AND,
+        TokenType.OR, TokenType.NOT, TokenType.ON, TokenType.JOIN, TokenType.SELECT,
+        TokenType.HAVING, TokenType.GROUP_BY, TokenType.ORDER_BY, TokenType.PLUS, TokenType.DASH,
+        TokenType.STAR, TokenType.SLASH, TokenType.THEN, TokenType.ELSE, TokenType.WHEN,
+    }
+)  # fmt: skip
+
+
 def _second_statement(text: str, tokens: tuple[Token, ...], error: ParseError) -> Finding | None:
     detail = error.errors[0] if error.errors else {}
     line, column = detail.get("line"), detail.get("col")
@@ -204,6 +250,8 @@ def _second_statement(text: str, tokens: tuple[Token, ...], error: ParseError) -
     index = next((i for i, token in enumerate(tokens) if token.end + 1 == offset), None)
     if not index or tokens[index].token_type not in _STATEMENT_STARTS:
         return None
+    if tokens[index - 1].token_type in _DANGLING:
+        return None  # WHERE b IN SELECT ...: a missing parenthesis, not a second statement
     start = tokens[index].start
     try:
         before = [s for s in sqlglot.parse(text[:start], read=DIALECT) if s is not None]
@@ -236,6 +284,7 @@ def _syntax_finding(text: str, error: ParseError) -> Finding:
         severity=Severity.ERROR,
         message=f"Incorrect syntax: {description}",
         span=span,
+        suggestion="Check the SQL just before this point: a missing word, comma or parenthesis.",
     )
 
 

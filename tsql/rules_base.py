@@ -98,6 +98,10 @@ class RuleContext:
             return None
         start, end = bounds
         index = self.token_index_at(start)
+        if isinstance(node, exp.Subquery):
+            opener = self._unmatched_opener(index)
+            if opener is not None:
+                index, start = opener, self.tokens[opener].start
         depth = 0
         while index < len(self.tokens) and self.tokens[index].start < end:
             depth += self._paren_step(self.tokens[index])
@@ -110,6 +114,22 @@ class RuleContext:
         if isinstance(node, exp.Func) and not _is_plain(node):
             end = self._close_call(start, end)
         return start, end
+
+    def _unmatched_opener(self, index: int) -> int | None:
+        """The index of the first "(" before token ``index`` that is not closed before it
+        (a subquery's own parenthesis, before SELECT, DISTINCT, TOP (n) ...)."""
+        depth = 0
+        index -= 1
+        while index >= 0:
+            step = self._paren_step(self.tokens[index])
+            if step < 0:
+                depth += 1
+            elif step > 0:
+                if depth == 0:
+                    return index
+                depth -= 1
+            index -= 1
+        return None
 
     def _close_call(self, start: int, end: int) -> int:
         """A call whose arguments end before its ``)``: extend through that parenthesis."""
