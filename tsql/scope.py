@@ -223,4 +223,30 @@ def node_span(text: str, *nodes: exp.Expr | None) -> Span | None:
                 ends.append(meta["end"])
     if not starts:
         return None
-    return span_of_offsets(text, min(starts), max(ends) + 1)
+    start, end = min(starts), max(ends) + 1
+    return span_of_offsets(text, start, _close_parentheses(text, start, end))
+
+
+def _close_parentheses(text: str, start: int, end: int) -> int:
+    """``end`` moved past the parentheses ``text[start:end]`` leaves open (sqlglot keeps no
+    position for a call's closing parenthesis); quoted text is skipped."""
+    depth = 0
+    quote: str | None = None
+    position = start
+    while position < len(text):
+        char = text[position]
+        if position >= end and depth <= 0:
+            return position if position > end else end
+        if quote is not None:
+            if char == quote:
+                quote = None
+        elif char in "'[":
+            quote = "'" if char == "'" else "]"
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0 and position >= end:
+                return end
+        position += 1
+    return max(end, min(position, len(text)))
