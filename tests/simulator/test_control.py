@@ -16,16 +16,31 @@ from .helpers import bearer
 
 def test_control_api_is_404_when_off() -> None:
     sim = make_sim(control=False)
+    eid = sim.store.enterprise.eid
+    scratch = sim.store.create_folder(
+        mid=eid,
+        name="Scratch",
+        content_type="dataextension",
+        parent_id=sim.store.root_folder(eid, "dataextension").id,  # type: ignore[union-attr]
+    )
+    before = sim.clock.utcnow()
     with ServerThread(create_app(sim)) as server, httpx.Client(base_url=server.url) as client:
-        for method, path in (
-            ("GET", "__sim/stats"),
-            ("POST", "__sim/reset"),
-            ("GET", "__sim/describe"),
+        for method, path, body in (
+            ("GET", "__sim/stats", None),
+            ("POST", "__sim/reset", {}),
+            ("GET", "__sim/describe", None),
+            ("POST", "__sim/faults", {"operation": "*", "kind": "error"}),
+            ("POST", "__sim/clock/advance", {"seconds": 86400}),
         ):
-            response = client.request(method, path)
-            assert response.status_code in (404, 405)
-            assert "errorcode" in response.json()
-    sim.close()
+            response = client.request(method, path, json=body)
+            assert (response.status_code, response.json()["errorcode"]) == (404, 404), path
+    try:
+        # Nothing happened: no reset (the folder is still there), no rule, no clock jump.
+        assert sim.store.get_folder(scratch.id, mid=eid) is not None
+        assert sim.faults.rules() == []
+        assert (sim.clock.utcnow() - before).total_seconds() < 60
+    finally:
+        sim.close()
 
 
 def test_stats_count_by_operation_and_reset(
@@ -70,6 +85,9 @@ def test_connection_reset_via_api(http: httpx.Client) -> None:
     http.post("__sim/faults", json={"operation": "rest.*", "kind": "reset", "times": 1})
     with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
         http.get("platform/v1/tokenContext")
+    # times=1: the rule is used up, and the next call gets MCE's answer (no token: 401).
+    assert http.get("__sim/faults").json()["rules"] == []
+    assert http.get("platform/v1/tokenContext").status_code == 401
 
 
 @pytest.mark.parametrize(
@@ -86,15 +104,23 @@ def test_connection_reset_via_api(http: httpx.Client) -> None:
         {"operation": "x", "kind": "slow", "delay_ms": 10**12},
     ],
 )
-def test_bad_fault_bodies(http: httpx.Client, body: dict[str, Any]) -> None:
+def test_bad_fault_bodies(http: httpx.Client, sim: Simulator, body: dict[str, Any]) -> None:
     response = http.post("__sim/faults", json=body)
     assert response.status_code == 400
-    assert "error" in response.json()
+    assert isinstance(response.json()["error"], str)
+    # Refused means not installed: no rule, and calls are answered as before.
+    assert sim.faults.rules() == []
+    assert http.get("__sim/faults").json()["rules"] == []
+    assert http.get("v2/userinfo").status_code == 401
 
 
-def test_control_rejects_malformed_json(http: httpx.Client) -> None:
+def test_control_rejects_malformed_json(http: httpx.Client, sim: Simulator) -> None:
     response = http.post("__sim/faults", content=b"{", headers={"Content-Type": "application/json"})
-    assert response.status_code == 400
+    assert (response.status_code, response.json()) == (
+        400,
+        {"error": "The body is not valid JSON."},
+    )
+    assert sim.faults.rules() == []
 
 
 def test_latency(http: httpx.Client, sim: Simulator) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -177,27 +176,40 @@ def test_unknown_view_or_business_unit_is_a_key_error(parent: Views) -> None:
 
 # ------------------------------------------------------------------------------- laziness
 def test_nothing_is_generated_until_a_table_is_asked_for() -> None:
+    """Laziness observed in DuckDB's catalogue (how long generation takes is a benchmark:
+    ``python -m bench.dataviews``)."""
     sim = make_sim()
     try:
-        started = time.perf_counter()
         views = views_for(sim)
-        assert time.perf_counter() - started < 0.01
         assert views.names() and views.spec("_Sent") is not None
-        assert _dv_tables(sim) == []
-        child = _child_mids(sim)[0]
-        started = time.perf_counter()
+        assert _dv_tables(sim) == []  # making the views and reading their specs: nothing
+        child, other = _child_mids(sim)[:2]
         table = views.table(child, "_Open")
-        elapsed = time.perf_counter() - started
-        assert elapsed < 1.0, elapsed  # about 0.1 s; generous for loaded CI machines
         created = _dv_tables(sim)
         assert table in created
+        # That BU's views only (not the parent's, not the other child's), no staging left.
         assert all(t.startswith(f"dv_{child}_") and "__" not in t for t in created)
         assert len(created) == len(views.names())
+        assert not any(t.startswith(f"dv_{other}_") for t in created)
+        # Generated once: emptied, the table stays empty when asked for again.
+        with sim.rows.connection() as con:
+            con.execute(f'DELETE FROM "{table}"')
+        assert views.table(child, "_Open") == table
+        assert views.table(child, "_Sent") in created
+        assert _count(sim, table) == 0
+        assert _dv_tables(sim) == created
         views.reset()
         assert _dv_tables(sim) == []
-        assert views.row_count(child, "_Open") > 0
+        assert views.row_count(child, "_Open") == _count(sim, table) > 0
     finally:
         sim.close()
+
+
+def _count(sim: Simulator, table: str) -> int:
+    with sim.rows.connection() as con:
+        row = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 # ------------------------------------------------------------------------------ coherence
@@ -422,12 +434,9 @@ def test_large_scale_reaches_a_million_sends_in_the_parent() -> None:
     sim = make_sim(scale="large")
     try:
         views = views_for(sim, scale="large")
-        started = time.perf_counter()
-        sent = views.row_count(sim.store.enterprise.eid, "_Sent")
-        elapsed = time.perf_counter() - started
+        sent = views.row_count(sim.store.enterprise.eid, "_Sent")  # timed in bench.dataviews
         assert sent >= 1_000_000
         assert views.row_count(sim.store.enterprise.eid, "_Open") > 200_000
-        assert elapsed < 60, elapsed  # about 5 s on two cores
     finally:
         sim.close()
     medium_sim = make_sim(scale="medium")

@@ -2,6 +2,17 @@
 
 ``ViewsDouble`` implements only the ``DataViewsLike`` protocol, with two tiny views
 (``_Sent`` and ``_Open``), so these tests do not depend on the data-view generator.
+
+Why a stand-in here, when tests otherwise use our real components: these tests pin down the
+query engine's SQL semantics (name resolution, ``ENT.``, row estimates, functions, target
+writes) and need view rows small and known in advance to state exact answers (4 sends of job 1,
+2 of them opened). The generator's rows are seeded, numerous and time-relative, so exact answers
+would have to be recomputed from them, restating the engine. The double stands in for data
+only: it is a DuckDB table behind the same protocol ``QueryCatalog`` takes (``DataViews``
+provides exactly that protocol), and the engine code under test is the real one. The real
+generator is covered where it matters: its own behaviour in ``test_dataviews.py``, and the real
+views under the engine in ``test_sql_corpus.py`` (22 queries, row counts from an independent
+DuckDB oracle) and ``test_queries_http.py``.
 """
 
 from __future__ import annotations
