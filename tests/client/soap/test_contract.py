@@ -26,7 +26,7 @@ from zeep.transports import Transport
 
 from client.auth import TokenGrant
 from client.endpoints import MceEndpoints
-from client.errors import MceError, NotFound
+from client.errors import NotFound
 from client.pipeline import MceCaller, RequestParts
 from client.soap import (
     AsyncActivityStatus,
@@ -116,9 +116,9 @@ class EnvelopeRecorder:
 
 
 async def _send(request: Awaitable[Any] | AsyncIterator[Any]) -> None:
-    """Send one request (draining a Retrieve): its envelope is recorded even when the
-    simulator refuses it (an id that does not exist, a name already taken)."""
-    with contextlib.suppress(MceError):
+    """Send one request (draining a Retrieve). Made-up ids are refused as NotFound, which
+    still records the envelope; any other refusal (a fault for a malformed envelope) fails."""
+    with contextlib.suppress(NotFound):
         if isinstance(request, AsyncIterator):
             [_ async for _ in request]
         else:
