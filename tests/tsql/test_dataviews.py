@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from simulator.dataviews.specs import SPECS
 from tsql.catalog import EmptyCatalog, MemoryCatalog
 from tsql.dataviews import (
     DATA_VIEWS,
@@ -194,3 +195,19 @@ async def test_resolve_other_views_ignores_the_catalogue() -> None:
     table = await resolve_data_view("_Sent", MemoryCatalog([impostor]))
     assert table == data_view("_Sent")
     assert await resolve_data_view("Nope", EmptyCatalog()) is None
+
+
+def test_agrees_with_the_views_the_simulator_serves() -> None:
+    """Same columns, types and stated lengths as the simulator; it serves fewer views and
+    gives Text columns REFERENCE states no length for a length of its own choosing."""
+    assert set(SPECS) < set(DATA_VIEWS)
+    for key, spec in SPECS.items():
+        view = DATA_VIEWS[key]
+        assert spec.name == view.name
+        assert [(f.name, f.field_type.value) for f in spec.fields] == [
+            (c.name, c.field_type.value) for c in view.columns
+        ]
+        for simulated, column in zip(spec.fields, view.columns, strict=True):
+            if column.max_length is not None:
+                assert simulated.max_length == column.max_length, (view.name, column.name)
+        assert spec.tracking == (view.retention == SIX_MONTHS)
