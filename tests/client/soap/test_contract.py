@@ -180,6 +180,7 @@ async def _every_operation(ops: SoapOperations, *, other_bu: int) -> None:
             )
         )
         await _send(ops.delete_data_extension("de_key", client_id=client_id))
+        await _send(ops.delete_data_extension("k2", client_id=client_id))  # the next run makes it
         await _send(ops.create_fields("de_key", FIELDS, client_id=client_id))
         await _send(ops.update_fields("de_key", FIELDS[1:], client_id=client_id))
         await _send(ops.delete_fields("de_key", ["Email", "Amount"], client_id=client_id))
