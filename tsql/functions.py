@@ -4,7 +4,8 @@ One table serves three readers: validation (a call to a function MCE lacks is a 
 replacement), completions (signature and one line of help) and inference (the return type when
 it does not depend on the arguments). The list is REFERENCE §5.1's supported functions, QSPRO's
 additions listed there, and plain SQL Server functions MCE's engine has always had (string,
-math and ranking functions) that the simulator also runs.
+math, date and ranking functions). The simulator runs most of these; it refuses a few of the
+long-standing ones (ISNUMERIC, STR, CHOOSE ...) as its own choice (docs/simulator.md, [sim]).
 """
 
 from __future__ import annotations
@@ -144,6 +145,43 @@ _SCALAR: tuple[tuple[str, str, str, FieldType | None], ...] = (
         _T,
     ),
     ("NEWID", "NEWID()", "A new random uniqueidentifier (36 characters).", _T),
+    # long-standing SQL Server functions MCE's engine has (not in REFERENCE's lists)
+    ("ISNUMERIC", "ISNUMERIC(expression)", "1 when the value converts to a number, else 0.", _N),
+    ("ISDATE", "ISDATE(expression)", "1 when the value converts to a date, else 0.", _N),
+    ("DATALENGTH", "DATALENGTH(expression)", "Number of bytes a value takes.", _N),
+    ("STR", "STR(number [, length [, decimals]])", "A number as right-aligned text.", _T),
+    ("QUOTENAME", "QUOTENAME(text [, quote])", "Text as a bracketed identifier.", _T),
+    ("NCHAR", "NCHAR(code)", "The Unicode character with a code point.", _T),
+    ("CHOOSE", "CHOOSE(index, value1, value2, ...)", "The index-th value of the list.", None),
+    (
+        "DATETIME2FROMPARTS",
+        "DATETIME2FROMPARTS(year, month, day, hour, minute, seconds, fractions, precision)",
+        "A datetime2 from its parts.",
+        _D,
+    ),
+    (
+        "SMALLDATETIMEFROMPARTS",
+        "SMALLDATETIMEFROMPARTS(year, month, day, hour, minute)",
+        "A smalldatetime from its parts.",
+        _D,
+    ),
+    ("SYSDATETIMEOFFSET", "SYSDATETIMEOFFSET()", "Current time with its UTC offset.", _D),
+    ("SWITCHOFFSET", "SWITCHOFFSET(datetimeoffset, offset)", "A time moved to an offset.", _D),
+    (
+        "TODATETIMEOFFSET",
+        "TODATETIMEOFFSET(datetime, offset)",
+        "A datetime marked with a UTC offset.",
+        _D,
+    ),
+    ("SIN", "SIN(radians)", "Sine.", _DEC),
+    ("COS", "COS(radians)", "Cosine.", _DEC),
+    ("TAN", "TAN(radians)", "Tangent.", _DEC),
+    ("ASIN", "ASIN(number)", "Arcsine in radians.", _DEC),
+    ("ACOS", "ACOS(number)", "Arccosine in radians.", _DEC),
+    ("ATAN", "ATAN(number)", "Arctangent in radians.", _DEC),
+    ("ATN2", "ATN2(y, x)", "Angle in radians of the point (x, y).", _DEC),
+    ("DEGREES", "DEGREES(radians)", "Radians as degrees.", None),
+    ("RADIANS", "RADIANS(degrees)", "Degrees as radians.", None),
 )
 
 _AGGREGATES: tuple[tuple[str, str, str, FieldType | None], ...] = (
@@ -154,6 +192,9 @@ _AGGREGATES: tuple[tuple[str, str, str, FieldType | None], ...] = (
     ("MIN", "MIN(expression)", "Smallest value.", None),
     ("MAX", "MAX(expression)", "Largest value.", None),
     ("STDEV", "STDEV(number)", "Statistical standard deviation of the values.", _DEC),
+    ("STDEVP", "STDEVP(number)", "Population standard deviation of the values.", _DEC),
+    ("VAR", "VAR(number)", "Statistical variance of the values.", _DEC),
+    ("VARP", "VARP(number)", "Population variance of the values.", _DEC),
 )
 
 _WINDOWS: tuple[tuple[str, str, str, FieldType | None], ...] = (

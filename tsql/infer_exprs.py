@@ -51,6 +51,8 @@ _DATE_RESULT = (
 )  # fmt: skip
 _FLOAT_RESULT = (
     exp.Sqrt, exp.Exp, exp.Ln, exp.Log, exp.Stddev, exp.CumeDist, exp.PercentRank, exp.Pi, exp.Rand,
+    exp.Sin, exp.Cos, exp.Tan, exp.Cot, exp.Asin, exp.Acos, exp.Atan, exp.Atan2, exp.Degrees,
+    exp.Radians,
 )  # fmt: skip
 _SAME_TEXT = (exp.Upper, exp.Lower, exp.Trim, exp.Reverse)
 _SAME_TYPE = (exp.Abs, exp.Sign, exp.Round, exp.Neg, exp.Paren, exp.Collate)
@@ -126,11 +128,11 @@ class ExpressionTyper:
             return _text(1, self._any_nullable(node.expressions))
         if isinstance(node, exp.Soundex):
             return _text(4, self._type(node.this).nullable)
-        if isinstance(node, exp.TimeToStr):
+        if isinstance(node, exp.TimeToStr | exp.NumberToStr):
             return self._formatted(node.this, node.args.get("format"))
         if isinstance(node, exp.TimeFromParts):
             return _text(16, self._any_nullable(node.iter_expressions()))
-        if isinstance(node, exp.CurrentTimestamp):
+        if isinstance(node, exp.CurrentTimestamp | exp.CurrentTimestampLTZ):
             return _DATE
         if isinstance(node, exp.Uuid):
             return _text(36, False)
@@ -321,6 +323,17 @@ class ExpressionTyper:
             return _text(_MIN_FORMATTED_LENGTH, nullable)
         if name == "FORMAT" and len(node.expressions) > 1:
             return self._formatted(node.expressions[0], node.expressions[1])
+        if name == "CHOOSE" and len(node.expressions) > 1:
+            return with_nullable(self._branches(list(node.expressions[1:])), True)
+        if name == "STR":
+            width = _int_literal(node.expressions[1]) if len(node.expressions) > 1 else 10
+            return _text(width, nullable)
+        if name == "QUOTENAME" and node.expressions:
+            quoted = self._text_like(self._type(node.expressions[0]))
+            length = quoted.max_length
+            return _text(None if length is None else min(258, 2 * length + 2), True)
+        if name == "NCHAR":
+            return _text(1, nullable)
         spec = function_spec(name)
         if spec is not None and spec.returns is not None:
             if spec.returns is FieldType.TEXT:

@@ -320,3 +320,41 @@ async def test_inference_is_fast() -> None:
     for _ in range(50):
         await infer_output(parsed.statement, text=sql, catalog=CATALOG)
     assert (time.perf_counter() - started) / 50 < 0.005
+
+
+MORE_FUNCTIONS: list[tuple[str, Shape]] = [
+    ("FORMAT(Amount, 'N2')", ("X", T, 50, None, None, False)),
+    ("FORMAT(OrderDate, 'yyyy-MM-dd HH:mm:ss.fffffff')", ("X", T, 84, None, None, False)),
+    ("DATENAME(month, OrderDate)", ("X", T, 50, None, None, False)),
+    ("SYSDATETIME()", ("X", D, None, None, None, False)),
+    ("SYSDATETIMEOFFSET()", ("X", D, None, None, None, False)),
+    ("SQRT(Amount)", ("X", DEC, None, 38, 10, False)),
+    ("SIN(OrderID)", ("X", DEC, None, 38, 10, False)),
+    ("POWER(OrderID, 2)", ("X", N, None, None, None, False)),
+    ("FLOOR(Amount)", ("X", DEC, None, 10, 0, False)),
+    ("ROUND(Amount, 1)", ("X", DEC, None, 12, 2, False)),
+    ("ABS(OrderID)", ("X", N, None, None, None, False)),
+    ("ISNUMERIC(Status)", ("X", N, None, None, None, True)),
+    ("CHOOSE(2, 'ab', 'cde')", ("X", T, 3, None, None, True)),
+    ("STR(Amount, 12)", ("X", T, 12, None, None, False)),
+    ("NEWID()", ("X", T, 36, None, None, False)),
+    ("PATINDEX('%[0-9]%', Status)", ("X", N, None, None, None, True)),
+    ("STUFF(Status, 1, 2, 'abc')", ("X", T, 23, None, None, True)),
+    ("SPACE(4)", ("X", T, 4, None, None, False)),
+    ("CHAR(65)", ("X", T, 1, None, None, False)),
+    ("OrderDate AT TIME ZONE 'UTC' AT TIME ZONE 'Central Standard Time'",
+     ("X", D, None, None, None, False)),
+    ("CAST(OrderID AS NVARCHAR(MAX))", ("X", T, None, None, None, False)),
+    ("CAST(Amount AS MONEY)", ("X", DEC, None, 19, 4, False)),
+    ("CAST(NEWID() AS UNIQUEIDENTIFIER)", ("X", T, 36, None, None, False)),
+    ("DATEADD(month, 1, CAST(Status AS DATE))", ("X", D, None, None, None, True)),
+    ("-OrderID", ("X", N, None, None, None, False)),
+    ("(OrderID)", ("X", N, None, None, None, False)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("expression", "expected"), MORE_FUNCTIONS)
+async def test_function_results(expression: str, expected: Shape) -> None:
+    inference = await infer(f"SELECT {expression} AS X FROM Orders")  # noqa: S608
+    assert inference.findings == ()
+    assert [shape(column) for column in inference.columns] == [expected]

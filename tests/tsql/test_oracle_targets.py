@@ -272,3 +272,85 @@ async def test_run_form_orders_groups_by_an_aggregate(sim: Simulator, engine: Qu
     )  # fmt: skip
     assert sum(r["N"] for r in rows) == len(de_rows(sim, "Orders", ["OrderID"]))
     assert_ordered([(r["N"],) for r in rows], (True,))
+
+
+# -- one expression at a time ------------------------------------------------------------------
+
+#: Expressions over the seeded Orders and Subscribers DEs (and data views) whose inferred type
+#: must hold every value the simulator computes: lengths of formatted dates and numbers,
+#: concatenations, conversions, arithmetic, aggregates.
+EXPRESSIONS: list[tuple[str, str]] = [
+    ("CONCAT(o.OrderID, '-', o.OrderDate, '-', o.Amount)", ""),
+    (
+        "(SELECT MAX(CONCAT(s.FirstName, ' ', s.LastName, ' ', s.LoyaltyPoints, s.OptIn)) "
+        "FROM Subscribers s WHERE s.SubscriberKey = o.SubscriberKey)",
+        "",
+    ),
+    ("CONVERT(VARCHAR(10), o.OrderDate, 101)", ""),
+    ("CONVERT(VARCHAR, o.OrderDate, 120)", ""),
+    ("CONVERT(NVARCHAR(30), o.OrderDate, 126)", ""),
+    ("CAST(o.Amount AS VARCHAR(20))", ""),
+    ("CAST(o.OrderID AS NVARCHAR(11)) + '/' + o.Currency", ""),
+    ("FORMAT(o.OrderDate, 'dddd, MMMM dd, yyyy')", ""),
+    ("FORMAT(o.Amount, 'N2')", ""),
+    ("FORMAT(o.Amount * 1000000, 'C')", ""),
+    ("DATENAME(weekday, o.OrderDate)", ""),
+    ("DATENAME(month, o.OrderDate)", ""),
+    ("DATEPART(week, o.OrderDate)", ""),
+    ("DATEDIFF(day, o.OrderDate, GETDATE())", ""),
+    ("DATEADD(hour, -6, o.OrderDate)", ""),
+    ("EOMONTH(o.OrderDate)", ""),
+    ("DATEFROMPARTS(YEAR(o.OrderDate), MONTH(o.OrderDate), 1)", ""),
+    ("o.OrderDate AT TIME ZONE 'Central Standard Time' AT TIME ZONE 'UTC'", ""),
+    ("o.Amount * o.OrderID", ""),
+    ("o.Amount / 3", ""),
+    ("o.OrderID / 7 + o.OrderID % 7", ""),
+    ("ROUND(o.Amount * 1.175, 2)", ""),
+    ("CEILING(o.Amount)", ""),
+    ("SQRT(o.Amount)", ""),
+    ("POWER(o.OrderID % 100, 2)", ""),
+    ("ABS(o.Amount - 100)", ""),
+    ("UPPER(LEFT(o.Status, 3)) + LOWER(RIGHT(o.Currency, 2))", ""),
+    ("SUBSTRING(o.SubscriberKey, 3, 400)", ""),
+    ("REPLACE(o.Status, 'e', 'EEE')", ""),
+    ("REPLICATE(o.Currency, 3)", ""),
+    ("STUFF(o.Status, 1, 1, 'XYZ')", ""),
+    ("LTRIM(RTRIM(o.Status))", ""),
+    ("REVERSE(o.SubscriberKey)", ""),
+    ("ISNULL(o.Currency, 'none given')", ""),
+    ("COALESCE(o.Status, o.Currency, 'n/a')", ""),
+    ("NULLIF(o.Currency, 'USD')", ""),
+    ("IIF(o.Amount > 100, o.Status, o.Currency)", ""),
+    ("CASE WHEN o.Amount > 100 THEN o.Amount ELSE o.OrderID END", ""),
+    ("CASE o.Status WHEN 'shipped' THEN 'S' WHEN 'cancelled' THEN 'Cancelled!' END", ""),
+    ("LEN(o.SubscriberKey) + CHARINDEX('-', o.SubscriberKey)", ""),
+    ("NEWID()", ""),
+    ("CAST(o.IsGift AS INT)", ""),
+    ("CAST(o.OrderID AS BIT)", ""),
+    ("CAST(o.Amount AS DECIMAL(9, 1))", ""),
+    ("SUM(o.Amount)", "GROUP BY"),
+    ("AVG(o.Amount)", "GROUP BY"),
+    ("AVG(o.OrderID)", "GROUP BY"),
+    ("MAX(o.Status)", "GROUP BY"),
+    ("COUNT(DISTINCT o.Status)", "GROUP BY"),
+    ("SUM(o.Amount) OVER (PARTITION BY o.SubscriberKey ORDER BY o.OrderDate)", ""),
+    ("LAG(o.Amount, 1, 0) OVER (ORDER BY o.OrderID)", ""),
+    ("DENSE_RANK() OVER (ORDER BY o.Status)", ""),
+    ("NTILE(4) OVER (ORDER BY o.Amount)", ""),
+    ("(SELECT MAX(x.Amount) FROM Orders x WHERE x.SubscriberKey = o.SubscriberKey)", ""),
+]
+
+
+@pytest.mark.parametrize(("expression", "grouping"), EXPRESSIONS, ids=[e for e, _g in EXPRESSIONS])
+async def test_an_expressions_inferred_type_holds_its_values(
+    sim: Simulator, engine: QueryCatalog, expression: str, grouping: str
+) -> None:
+    group = " GROUP BY o.SubscriberKey" if grouping else ""
+    sql = f"SELECT o.SubscriberKey AS K, {expression} AS X FROM Orders o{group}"  # noqa: S608
+    case = CorpusCase(name=expression, text=sql)
+    mid = parent_mid(sim)
+    columns = await inferred_columns(sim, case, mid)
+    key = f"tsql_expr_{EXPRESSIONS.index((expression, grouping))}"
+    target = create_target(sim, mid=mid, key=key, columns=columns)
+    written = run_query(engine, mid=mid, text=sql, target=target, update_type="Overwrite")
+    assert written > 0
