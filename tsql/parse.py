@@ -18,7 +18,15 @@ from sqlglot.tokens import Token, TokenType
 
 from tsql.findings import Finding, Severity, span_of_offsets
 
-__all__ = ["DIALECT", "MAX_NESTING", "MAX_SQL_CHARS", "ParsedSql", "parse", "tokenize"]
+__all__ = [
+    "DIALECT",
+    "MAX_NESTING",
+    "MAX_SET_OPERATIONS",
+    "MAX_SQL_CHARS",
+    "ParsedSql",
+    "parse",
+    "tokenize",
+]
 
 DIALECT = "tsql"
 _TSQL = Dialect.get_or_raise(DIALECT)
@@ -29,6 +37,9 @@ MAX_SQL_CHARS = 100_000
 #: a few hundred frames of the default recursion limit for the caller's own stack (a web server
 #: with middleware and resolvers). Real queries rarely nest beyond 10.
 MAX_NESTING = 32
+#: Most UNION/EXCEPT/INTERSECT operators in one text: sqlglot builds a left-deep tree of them,
+#: which tree walks (and inference) follow recursively.
+MAX_SET_OPERATIONS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,12 +203,26 @@ def _refused(text: str, finding: Finding) -> ParsedSql:
 
 _OPENERS = frozenset({TokenType.L_PAREN, TokenType.CASE})
 _CLOSERS = frozenset({TokenType.R_PAREN, TokenType.END})
+_SET_OPERATORS = frozenset({TokenType.UNION, TokenType.EXCEPT, TokenType.INTERSECT})
 
 
 def _too_deep(text: str, tokens: tuple[Token, ...]) -> Finding | None:
     depth = 0
+    set_operations = 0
     for token in tokens:
-        if token.token_type in _OPENERS:
+        if token.token_type in _SET_OPERATORS:
+            set_operations += 1
+            if set_operations > MAX_SET_OPERATIONS:
+                return Finding(
+                    code="SQL_TOO_DEEP",
+                    severity=Severity.ERROR,
+                    message=f"The SQL combines more than {MAX_SET_OPERATIONS + 1} SELECTs with "
+                    "UNION, EXCEPT or INTERSECT.",
+                    span=span_of_offsets(text, token.start, token.end + 1),
+                    suggestion="Split the work into several queries appending to one data "
+                    "extension.",
+                )
+        elif token.token_type in _OPENERS:
             depth += 1
             if depth > MAX_NESTING:
                 return _too_deep_finding(text, token)

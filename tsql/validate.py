@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from logging import getLogger
 from threading import Lock
 
 from sqlglot import exp
 
 from tsql.catalog import Catalog
 from tsql.findings import Finding, Severity
-from tsql.infer import infer_output
+from tsql.infer import Inference, infer_output
 from tsql.parse import MAX_SQL_CHARS, ParsedSql, parse
 from tsql.rules_base import RuleContext
 from tsql.rules_functions import check_calls, check_grouping
@@ -35,6 +36,8 @@ from tsql.rules_statement import check_joins, check_statement_shape, check_state
 from tsql.types import Column, Purpose
 
 __all__ = ["CACHE_SIZE", "Analysis", "clear_cache", "validate", "validate_cached"]
+
+_log = getLogger(__name__)
 
 #: Texts whose first stage :func:`validate_cached` keeps.
 CACHE_SIZE = 256
@@ -106,6 +109,14 @@ def _prepare(sql: str, purpose: Purpose) -> _Prepared:
     if parsed.findings or not parsed.statements:
         return _Prepared(parsed, parsed.findings, None)
     context = RuleContext(text=sql, tokens=parsed.tokens, purpose=purpose)
+    try:
+        _run_rules(context, parsed)
+    except RecursionError:
+        context.add(_not_inferred("The query is nested too deeply to check."))
+    return _Prepared(parsed, tuple(context.findings), statement_kind(parsed.statements[0]))
+
+
+def _run_rules(context: RuleContext, parsed: ParsedSql) -> None:
     check_statement_tokens(context, len(parsed.statements))
     for statement in parsed.statements:
         if not check_statement_shape(context, statement):
@@ -116,7 +127,6 @@ def _prepare(sql: str, purpose: Purpose) -> _Prepared:
         check_grouping(context, statement)
         for join in statement.find_all(exp.Join):
             check_joins(context, join)
-    return _Prepared(parsed, tuple(context.findings), statement_kind(parsed.statements[0]))
 
 
 async def _complete(prepared: _Prepared, *, catalog: Catalog) -> Analysis:
@@ -125,13 +135,40 @@ async def _complete(prepared: _Prepared, *, catalog: Catalog) -> Analysis:
     statement = prepared.parsed.statements[0] if prepared.parsed.statements else None
     if statement is not None and isinstance(outermost_query(statement), exp.Query):
         text = prepared.parsed.text
-        inference = await infer_output(statement, text=text, catalog=catalog)
+        inference = await _infer(statement, text=text, catalog=catalog)
         columns = inference.columns
         findings.extend(_new(inference.findings, findings))
         if not any(f.code == "UNKNOWN_TABLE" for f in inference.findings):
             findings.extend(await _star_widths(statement, parsed=prepared.parsed, catalog=catalog))
     findings.sort(key=_position)
     return Analysis(tuple(findings), columns, prepared.statement_kind)
+
+
+async def _infer(statement: exp.Expr, *, text: str, catalog: Catalog) -> Inference:
+    """:func:`infer_output`, turned into a finding if it fails: validation never raises.
+
+    A RecursionError means the caller's stack was deeper than the parse limits allow for; any
+    other exception is a bug in inference, logged, and reported so the user is not told the
+    query is fine when its names were never checked.
+    """
+    try:
+        return await infer_output(statement, text=text, catalog=catalog)
+    except RecursionError:
+        return Inference((), (_not_inferred("The query is nested too deeply to check."),))
+    except Exception:
+        _log.exception("tsql inference failed")
+        return Inference(
+            (), (_not_inferred("The query's tables and columns could not be checked."),)
+        )
+
+
+def _not_inferred(message: str) -> Finding:
+    return Finding(
+        code="SQL_TOO_DEEP" if "deeply" in message else "NOT_CHECKED",
+        severity=Severity.ERROR,
+        message=message,
+        suggestion="Simplify the query: fewer nested subqueries or UNION arms.",
+    )
 
 
 def _new(candidates: tuple[Finding, ...], known: list[Finding]) -> list[Finding]:
@@ -157,7 +194,7 @@ async def _star_widths(
     for operation in operations:
         widths = []
         for side in (operation.this, operation.expression):
-            inference = await infer_output(side, text=text, catalog=catalog)
+            inference = await _infer(side, text=text, catalog=catalog)
             if any(f.severity is Severity.ERROR for f in inference.findings):
                 break
             widths.append(len(inference.columns))
