@@ -123,13 +123,35 @@ async def test_a_target_built_from_inferred_columns_receives_the_rows(
 ) -> None:
     mid = bu_mid(sim, case.bu)
     columns = await inferred_columns(sim, case, mid)
-    target = create_target(sim, mid=mid, key=f"tsql_target_{ACCEPTED.index(case)}", columns=columns)
-    assert (
-        validate_query(engine, mid=mid, text=case.text, target=target, update_type="Overwrite")
-        == []
-    )
+    key = f"tsql_target_{ACCEPTED.index(case)}"
+    target = create_target(sim, mid=mid, key=key, columns=columns)
+    valid = validate_query(engine, mid=mid, text=case.text, target=target, update_type="Overwrite")
+    assert valid == []
     written = run_query(engine, mid=mid, text=case.text, target=target, update_type="Overwrite")
     assert written == sim.rows.count(target)
+
+
+@pytest.mark.parametrize("case", ACCEPTED, ids=[case.name for case in ACCEPTED])
+async def test_the_run_form_writes_the_same_rows_marked(
+    sim: Simulator, engine: QueryCatalog, case: CorpusCase
+) -> None:
+    """The run form of every accepted query runs, into a DE built from its own columns, and
+    writes as many rows as the query itself, each with the run's marker."""
+    mid = bu_mid(sim, case.bu)
+    columns = await inferred_columns(sim, case, mid)
+    parsed = parse(case.text)
+    assert parsed.statement is not None
+    marker = f"run-{ACCEPTED.index(case)}"
+    rewrite = rewrite_for_run(parsed.statement, text=case.text, columns=columns, marker=marker)
+    assert rewrite.findings == ()
+    assert rewrite.sql is not None
+    plain = create_target(sim, mid=mid, key=f"tsql_plain_{marker}", columns=columns)
+    expected = run_query(engine, mid=mid, text=case.text, target=plain, update_type="Overwrite")
+    target = create_target(sim, mid=mid, key=f"tsql_{marker}", columns=rewrite.columns)
+    written = run_query(engine, mid=mid, text=rewrite.sql, target=target, update_type="Overwrite")
+    assert written == expected
+    markers = sim.rows.fetch(target, columns=[rewrite.marker_column])
+    assert {value for (value,) in markers} <= {marker}
 
 
 # -- the run form ---------------------------------------------------------------------------
