@@ -64,6 +64,8 @@ _AFTER_TABLE = (
 _STATEMENT_START = ("SELECT",)
 #: How many tables in scope have their columns looked up (each is one catalogue lookup).
 _MAX_SOURCES = 8
+#: How deep ``SELECT *`` of derived tables is followed.
+_MAX_DEPTH = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,9 +108,10 @@ async def complete(
         _add_keywords(candidates, cursor.prefix, _AFTER_TABLE, group=0)
     else:
         await _add_scope_columns(candidates, cursor, scope, catalog)
-        _add_aliases(candidates, cursor.prefix, scope)
-        _add_functions(candidates, cursor.prefix)
-        _add_keywords(candidates, cursor.prefix, _KEYWORDS, group=3)
+        _add_aliases(candidates, cursor, scope)
+        if not cursor.bracketed:  # inside [ only names make sense
+            _add_functions(candidates, cursor.prefix)
+            _add_keywords(candidates, cursor.prefix, _KEYWORDS, group=3)
     candidates.sort(key=lambda item: (item[0], item[1], item[2].label.casefold()))
     unique: dict[tuple[CompletionKind, str, str], Completion] = {}
     for _rank, _group, completion in candidates:
@@ -271,11 +274,26 @@ async def _add_tables(
         )
 
 
-async def _columns_of(source: Source, catalog: Catalog) -> tuple[str, tuple[Column, ...]]:
-    """The display name and columns of a source (derived tables: names only, type unknown)."""
+async def _columns_of(
+    source: Source, catalog: Catalog, scope: CursorScope, depth: int = 0
+) -> tuple[str, tuple[Column, ...]]:
+    """The display name and columns of a source. A derived table's columns are the names its
+    SELECT list gives (type unknown), its ``*``/``t.*`` expanded from the tables inside."""
     if source.name is None:
-        columns = tuple(Column(name, FieldType.TEXT, type_known=False) for name in source.columns)
-        return source.alias or "derived table", columns
+        columns: list[Column] = []
+        for name in source.columns:
+            if not name.endswith("*"):
+                columns.append(Column(name, FieldType.TEXT, type_known=False))
+                continue
+            qualifier = name[:-2] if name.endswith(".*") else None
+            for inner in scope.sources:
+                if inner.scope != source.inner_scope or depth >= _MAX_DEPTH:
+                    continue
+                if qualifier is not None and qualifier.casefold() != inner.label.casefold():
+                    continue
+                _label, found = await _columns_of(inner, catalog, scope, depth + 1)
+                columns.extend(found)
+        return source.alias or "derived table", tuple(columns)
     table: Table | None = await resolve_data_view(TableName(source.name, source.shared), catalog)
     if table is None:
         table = await catalog.lookup(TableName(source.name, source.shared))
@@ -303,7 +321,7 @@ async def _add_qualified_columns(
     catalog: Catalog,
 ) -> None:
     source = scope.find(qualifier) or Source(-1, qualifier, False, None)
-    table, columns = await _columns_of(source, catalog)
+    table, columns = await _columns_of(source, catalog, scope)
     for column in columns:
         rank = _rank(column.name, cursor.prefix)
         if rank is not None:
@@ -324,7 +342,7 @@ async def _add_scope_columns(
 ) -> None:
     found: list[tuple[Source, str, Column]] = []
     for source in scope.visible()[:_MAX_SOURCES]:
-        table, columns = await _columns_of(source, catalog)
+        table, columns = await _columns_of(source, catalog, scope)
         found.extend((source, table, column) for column in columns)
     owners: dict[str, int] = {}
     for _source, _table, column in found:
@@ -345,18 +363,20 @@ async def _add_scope_columns(
         out.append((rank, 0, completion))
 
 
-def _add_aliases(out: list[tuple[int, int, Completion]], prefix: str, scope: CursorScope) -> None:
+def _add_aliases(
+    out: list[tuple[int, int, Completion]], cursor: _Cursor, scope: CursorScope
+) -> None:
     for source in scope.visible():
         if source.alias is None:
             continue
-        rank = _rank(source.alias, prefix)
+        rank = _rank(source.alias, cursor.prefix)
         if rank is not None:
             detail = TableName(source.name, source.shared).display if source.name else None
             completion = Completion(
                 label=source.alias,
                 kind=CompletionKind.ALIAS,
                 detail=detail or "derived table",
-                insert_text=quote_identifier(source.alias),
+                insert_text=_insert_name(source.alias, cursor),
             )
             out.append((rank, 1, completion))
 

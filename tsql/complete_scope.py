@@ -30,13 +30,15 @@ _CLAUSE_OF = {
 @dataclass(frozen=True, slots=True)
 class Source:
     """A table reference of one scope: a DE or data view (``name``), or a derived table
-    (``name`` None, ``columns`` the names its SELECT list gives)."""
+    (``name`` None, ``columns`` the names its SELECT list gives, ``*`` and ``t.*`` as written;
+    ``inner_scope`` the scope of its SELECT, where those stars are resolved)."""
 
     scope: int
     name: str | None
     shared: bool
     alias: str | None
     columns: tuple[str, ...] = ()
+    inner_scope: int | None = None
 
     @property
     def label(self) -> str:
@@ -159,7 +161,9 @@ class _Walk:
             close = _matching(tokens, index)
             columns = _select_names(tokens, index + 1, close)
             alias = _alias(tokens, close + 1) if close < len(tokens) else None
-            self.sources.append(Source(scope, None, False, alias, columns))
+            # The '(' just after is the next token walked: it opens the next scope.
+            inner = self.next_scope if columns else None
+            self.sources.append(Source(scope, None, False, alias, columns, inner))
             return
         parts: list[str] = []
         while index < len(tokens) and _is_name(tokens, index):
@@ -270,4 +274,8 @@ def _item_name(tokens: Sequence[Token], item: list[int]) -> list[str]:
         return [tokens[last].text]  # expression alias without AS
     if kind is TokenType.STRING and before is TokenType.ALIAS:
         return [tokens[last].text]
+    if kind is TokenType.STAR and len(item) == 1:
+        return ["*"]
+    if kind is TokenType.STAR and before is TokenType.DOT and len(item) == 3:
+        return [tokens[item[0]].text + ".*"]
     return []

@@ -271,3 +271,47 @@ async def test_ten_thousand_des_complete_fast() -> None:
     timings.sort()
     p95 = timings[int(len(timings) * 0.95) - 1]
     assert p95 <= 0.030, f"p95 {p95 * 1000:.1f} ms"
+
+
+@pytest.mark.parametrize(
+    ("marked", "labels"),
+    [
+        # The cursor inside a word completes the part before it.
+        ("SELECT s.Em|ail FROM Subscribers s", ["EmailAddress"]),
+        # Hints, bracketed aliases and table names as qualifiers resolve.
+        ("SELECT * FROM Subscribers s WITH (NOLOCK) WHERE s.F|", ["FirstName"]),
+        ("SELECT * FROM Subscribers AS [the subs] WHERE [the subs].F|", ["FirstName"]),
+        ("SELECT Subscribers.F| FROM Subscribers", ["FirstName"]),
+        ("SELECT _Sent.Ev| FROM _Sent", ["EventDate"]),
+        # GROUP BY, ORDER BY and ON see the tables in scope.
+        ("SELECT a FROM Subscribers s GROUP BY Fi|", ["FirstName", "FIRST_VALUE"]),
+        ("SELECT a FROM Subscribers s ORDER BY s.F|", ["FirstName"]),
+        ("SELECT a FROM Subscribers s JOIN Orders o ON o.Amo|", ["Amount"]),
+        # Derived tables: SELECT * and t.* come from the tables inside.
+        ("SELECT * FROM (SELECT * FROM Orders) x WHERE x.|",
+         ["Amount", "OrderID", "SubscriberKey"]),
+        ("SELECT x.| FROM (SELECT o.*, 1 AS one FROM Orders o) x",
+         ["Amount", "one", "OrderID", "SubscriberKey"]),
+        # APPLY and derived tables open their own scope.
+        ("SELECT * FROM Subscribers s CROSS APPLY (SELECT TOP 1 o.Am| FROM Orders o) x",
+         ["Amount"]),
+        # Multi-line SQL with comments after the cursor.
+        ("SELECT\n  s.Su|\nFROM Subscribers s\n-- note\nWHERE 1 = 1", ["SubscriberKey"]),
+        # Inside an opened bracket only names are offered.
+        ("SELECT [Fi| FROM [My DE]", ["First Name"]),
+    ],
+)  # fmt: skip
+async def test_more_positions(marked: str, labels: list[str]) -> None:
+    assert [c.label for c in await _complete(marked)] == labels
+
+
+async def test_a_bracketed_column_insert_closes_the_bracket() -> None:
+    completions = await _complete("SELECT [Fi| FROM [My DE]")
+    assert _view(completions) == [("COLUMN", "First Name", "First Name]", "Text · [My DE]")]
+
+
+async def test_cursor_before_a_table_name_lists_every_table() -> None:
+    completions = await _complete("SELECT * FROM |Subscribers")
+    assert [c.label for c in completions[:4]] == [
+        "ENT.Shared Prefs", "My DE", "Orders", "Subscribers",
+    ]  # fmt: skip
