@@ -100,9 +100,10 @@ def check_grouping(context: RuleContext, statement: exp.Expr) -> None:
             continue
         texts = {_text(expression) for expression in grouped}
         columns = [g for g in grouped if isinstance(g, exp.Column)]
+        local = _source_names(select)
         for projection in select.expressions:
             target = projection.this if isinstance(projection, exp.Alias) else projection
-            offender = _ungrouped_column(target, texts, columns)
+            offender = _ungrouped_column(target, texts, columns, local)
             if offender is not None:
                 _report(context, offender, has_group=bool(grouped))
 
@@ -145,8 +146,19 @@ def _has_aggregate(node: exp.Expr) -> bool:
     return False
 
 
+def _source_names(select: exp.Select) -> set[str]:
+    """The names this SELECT's own tables answer to (alias, else table name), casefolded."""
+    names: set[str] = set()
+    sources = [select.args.get("from_"), *(select.args.get("joins") or [])]
+    for holder in sources:
+        source = holder.this if holder is not None else None
+        if isinstance(source, exp.Expr):
+            names.add((source.alias_or_name or "").casefold())
+    return names
+
+
 def _ungrouped_column(
-    node: exp.Expr, texts: set[str], columns: list[exp.Column]
+    node: exp.Expr, texts: set[str], columns: list[exp.Column], local: set[str]
 ) -> exp.Column | None:
     if _text(node) in texts or _is_aggregate(node):
         return None
@@ -155,9 +167,11 @@ def _ungrouped_column(
     if isinstance(node, exp.Column):
         if isinstance(node.this, exp.Star) or _matches_by_name(node, columns):
             return None
+        if node.table and node.table.casefold() not in local:
+            return None  # an outer query's column: a constant here
         return node
     for child in node.iter_expressions():
-        found = _ungrouped_column(child, texts, columns)
+        found = _ungrouped_column(child, texts, columns, local)
         if found is not None:
             return found
     return None

@@ -198,6 +198,20 @@ _EDGE_CASES: tuple[CorpusCase, ...] = (
         "LEFT JOIN Orders o ON o.SubscriberKey = s.SubscriberKey",
     ),
     CorpusCase("a child BU's own DE", "SELECT OrderID, Amount FROM Orders", bu="child"),
+    CorpusCase(
+        "GROUP BY an expression",
+        "SELECT YEAR(OrderDate) AS OrderYear, COUNT(*) AS Total FROM Orders "
+        "GROUP BY YEAR(OrderDate)",
+    ),
+    CorpusCase(
+        "an outer column inside an aggregating subquery",
+        "SELECT s.SubscriberKey, (SELECT MAX(o.Amount) + s.LoyaltyPoints FROM Orders o "
+        "WHERE o.SubscriberKey = s.SubscriberKey) AS Best FROM Subscribers s",
+    ),
+    CorpusCase(
+        "a long-standing SQL Server function the simulator lacks",
+        "SELECT OrderID, ISNUMERIC(Currency) AS CurrencyIsNumber FROM Orders",
+    ),
 )
 
 _F = "UNSUPPORTED_FUNCTION"
@@ -362,6 +376,11 @@ _REJECTED: tuple[CorpusCase, ...] = (
         ("AMBIGUOUS_COLUMN",),
     ),
     CorpusCase(
+        "t.* and one of its columns again",
+        "SELECT o.*, o.OrderID FROM Orders o",
+        ("AMBIGUOUS_COLUMN",),
+    ),
+    CorpusCase(
         "ENT. of a DE that is not shared",
         "SELECT SubscriberKey FROM ENT.Subscribers",
         ("UNKNOWN_TABLE",),
@@ -446,6 +465,10 @@ KNOWN_DISAGREEMENTS: Mapping[str, str] = MappingProxyType(
         "the simulator runs it in DuckDB, which reads it as a cross join.",
         "derived table without an alias": "T-SQL requires an alias for a derived table (a "
         "syntax error); the simulator runs it in DuckDB, which does not.",
+        "a long-standing SQL Server function the simulator lacks": "[sim] choice "
+        "(docs/simulator.md, simulator/sql/builtins.py): the simulator refuses SQL Server "
+        "functions its engine does not translate (ISNUMERIC, STR, CHOOSE ...); MCE runs on SQL "
+        "Server, which has had ISNUMERIC since its first versions.",
         "data views: one REFERENCE lists beyond the simulator's": "REFERENCE 5.2 lists "
         "_SMSMessageTracking among MCE's data views; the simulator serves only the 14 views its "
         "docs name, and answers 'Invalid object name'.",
