@@ -117,7 +117,7 @@ class _Inferrer:
         order = node.args.get("order")
         if order is not None:
             names = {column.name.casefold() for column in columns}
-            self._check(order, Scope(parent=outer), aliases=names)
+            self._check_order(order, Scope(parent=outer), names)
         return columns
 
     def _values(self, node: exp.Values, outer: Scope | None) -> list[Column]:
@@ -170,7 +170,7 @@ class _Inferrer:
         order = node.args.get("order")
         if order is not None:
             aliases = {column.name.casefold() for column in columns if column.name}
-            self._check(order, scope, aliases=aliases)
+            self._check_order(order, scope, aliases)
         return columns
 
     def _report_star_duplicates(
@@ -278,13 +278,20 @@ class _Inferrer:
 
     # -- names ---------------------------------------------------------------------------------
 
-    def _check(
-        self,
-        node: exp.Expr | None,
-        scope: Scope,
-        *,
-        aliases: set[str] | frozenset[str] = frozenset(),
-    ) -> None:
+    def _check_order(self, order: exp.Expr, scope: Scope, aliases: set[str]) -> None:
+        """ORDER BY items may name output columns, but only as a whole item (SQL Server does
+        not bind an alias inside an expression)."""
+        for item in order.expressions:
+            written = item.this if isinstance(item, exp.Ordered) else item
+            if (
+                isinstance(written, exp.Column)
+                and not written.table
+                and written.name.casefold() in aliases
+            ):
+                continue
+            self._check(item, scope)
+
+    def _check(self, node: exp.Expr | None, scope: Scope) -> None:
         """Resolve every column reference in ``node`` (not inside nested queries, which are
         inferred with ``scope`` around them), recording findings and what each resolved to."""
         if node is None:
@@ -297,8 +304,6 @@ class _Inferrer:
                 continue
             if isinstance(current, exp.Column):
                 if isinstance(current.this, exp.Star):
-                    continue
-                if not current.table and current.name.casefold() in aliases:
                     continue
                 self._resolve(current, scope)
                 continue

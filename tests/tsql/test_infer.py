@@ -358,3 +358,83 @@ async def test_function_results(expression: str, expected: Shape) -> None:
     inference = await infer(f"SELECT {expression} AS X FROM Orders")  # noqa: S608
     assert inference.findings == ()
     assert [shape(column) for column in inference.columns] == [expected]
+
+
+SHAPES: list[tuple[str, str, list[Shape]]] = [
+    ("CROSS APPLY sees the tables before it",
+     "SELECT s.SubscriberKey, x.Biggest FROM Subscribers s CROSS APPLY (SELECT MAX(o.Amount) "
+     "AS Biggest FROM Orders o WHERE o.SubscriberKey = s.SubscriberKey) x",
+     [("SubscriberKey", T, 254, None, None, False), ("Biggest", DEC, None, 12, 2, True)]),
+    ("OUTER APPLY makes its columns nullable",
+     "SELECT x.OrderID FROM Subscribers s OUTER APPLY (SELECT TOP 1 o.OrderID FROM Orders o "
+     "WHERE o.SubscriberKey = s.SubscriberKey ORDER BY o.OrderDate DESC) x",
+     [("OrderID", N, None, None, None, True)]),
+    ("VALUES as a derived table",
+     "SELECT v.Code, v.Label FROM (VALUES (1, 'one'), (2, 'three')) AS v(Code, Label)",
+     [("Code", N, None, None, None, False), ("Label", T, 5, None, None, False)]),
+    ("a CTE's columns (MCE refuses CTEs; inference still reads them)",
+     "WITH big AS (SELECT OrderID, Amount FROM Orders WHERE Amount > 100) "
+     "SELECT b.OrderID FROM big b",
+     [("OrderID", N, None, None, None, False)]),
+    ("EXCEPT and INTERSECT take the first arm's names",
+     "SELECT SubscriberKey AS K FROM Orders EXCEPT SELECT SubscriberKey FROM Subscribers",
+     [("K", T, 254, None, None, False)]),
+    ("a table named without its alias inside a correlated subquery",
+     "SELECT Orders.OrderID FROM Orders WHERE EXISTS (SELECT 1 FROM Subscribers "
+     "WHERE Subscribers.SubscriberKey = Orders.SubscriberKey)",
+     [("OrderID", N, None, None, None, False)]),
+    ("an inner name shadows the outer one",
+     "SELECT o.OrderID FROM Orders o WHERE o.Status IN (SELECT Status FROM Orders)",
+     [("OrderID", N, None, None, None, False)]),
+    ("names in any case",
+     "SELECT O.orderid, o.STATUS FROM orders o",
+     [("orderid", N, None, None, None, False), ("STATUS", T, 20, None, None, True)]),
+    ("ENT.-qualified column of a shared DE",
+     "SELECT [Shared Products].SKU FROM ENT.[Shared Products]",
+     [("SKU", T, 20, None, None, False)]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("sql", "expected"), [c[1:] for c in SHAPES], ids=[c[0] for c in SHAPES])
+async def test_query_shapes(sql: str, expected: list[Shape]) -> None:
+    inference = await infer(sql)
+    assert inference.findings == ()
+    assert [shape(column) for column in inference.columns] == expected
+
+
+@pytest.mark.parametrize(
+    ("sql", "code"),
+    [
+        ("SELECT Orders.OrderID FROM Orders o", "UNKNOWN_COLUMN"),
+        ("SELECT OrderID AS Id FROM Orders GROUP BY Id", "UNKNOWN_COLUMN"),
+        ("SELECT OrderID AS Id FROM Orders ORDER BY Id + 1", "UNKNOWN_COLUMN"),
+        ("SELECT 1 AS One WHERE Nothing = 1", "UNKNOWN_COLUMN"),
+        ("SELECT x.* FROM Orders o", "UNKNOWN_COLUMN"),
+        ("SELECT Status FROM Orders UNION SELECT Status FROM Orders ORDER BY Amount",
+         "UNKNOWN_COLUMN"),
+    ],
+)  # fmt: skip
+async def test_names_sql_server_cannot_bind(sql: str, code: str) -> None:
+    inference = await infer(sql)
+    assert [finding.code for finding in inference.findings] == [code]
+
+
+async def test_enterprise_attribute_columns_come_from_the_catalogue() -> None:
+    catalog = MemoryCatalog(
+        [
+            Table(
+                "_EnterpriseAttribute",
+                TableKind.DATA_VIEW,
+                (Column("Region", T, 30),),
+            )
+        ]
+    )
+    sql = "SELECT e._SubscriberID, e.Region FROM _EnterpriseAttribute e"
+    parsed = parse(sql)
+    assert parsed.statement is not None
+    inference = await infer_output(parsed.statement, text=sql, catalog=catalog)
+    assert inference.findings == ()
+    assert [(c.name, c.field_type, c.max_length) for c in inference.columns] == [
+        ("_SubscriberID", N, None),
+        ("Region", T, 30),
+    ]
