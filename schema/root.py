@@ -11,11 +11,12 @@ from schema.account import AccountMutation
 from schema.api_tokens import ApiTokenMutation, ApiTokenQuery
 from schema.context import GraphQLContext
 from schema.session import SessionSubscription
+from schema.sql import SqlQuery
 from schema.types import Health, Viewer
 
 
 @strawberry.type
-class Query(ApiTokenQuery):
+class Query(ApiTokenQuery, SqlQuery):
     @strawberry.field(description="Liveness of the API itself.")
     def health(self) -> Health:
         return Health.from_domain(get_health())

@@ -1,0 +1,96 @@
+"""The SQL toolkit for a BU: the catalogue adapter (data views only until the metadata cache
+lands), and validation, formatting and completions resolved through it."""
+
+from __future__ import annotations
+
+import pytest
+
+from models import TenantContext
+from services.sql_toolkit import (
+    MAX_SQL_CHARS,
+    MetadataCatalog,
+    Purpose,
+    analyse_sql,
+    catalog_for,
+    complete_sql,
+    format_sql_text,
+)
+from tsql.types import FieldType, TableName
+
+CHILD = TenantContext(tenant_id=10_001, mid=20_002, visible_mids=frozenset({20_001}))
+
+
+async def test_the_catalogue_knows_no_data_extension_yet() -> None:
+    catalog = catalog_for(CHILD)
+    assert isinstance(catalog, MetadataCatalog)
+    assert catalog.context == CHILD
+    assert await catalog.lookup(TableName("Subscribers")) is None
+    assert await catalog.lookup(TableName("Shared Products", shared=True)) is None
+    assert await catalog.lookup(TableName("_EnterpriseAttribute")) is None
+    assert list(await catalog.search("", limit=50)) == []
+
+
+async def test_data_views_are_known_in_every_bu() -> None:
+    sql = "SELECT s.JobID, s.EventDate, j.EmailName FROM _Sent s JOIN _Job j ON j.JobID = s.JobID"
+    analysis = await analyse_sql(CHILD, sql=sql, purpose=Purpose.QUERY_ACTIVITY)
+    assert analysis.valid, analysis.findings
+    assert analysis.statement_kind == "SELECT"
+    assert [(c.name, c.field_type) for c in analysis.columns] == [
+        ("JobID", FieldType.NUMBER),
+        ("EventDate", FieldType.DATE),
+        ("EmailName", FieldType.TEXT),
+    ]
+
+
+@pytest.mark.parametrize("name", ["Subscribers", "ENT.[Shared Products]", "[My DE]"])
+async def test_every_data_extension_is_unknown_for_now(name: str) -> None:
+    analysis = await analyse_sql(CHILD, sql=f"SELECT x FROM {name}", purpose=Purpose.RUN)  # noqa: S608
+    assert [f.code for f in analysis.findings] == ["UNKNOWN_TABLE"]
+    assert not analysis.valid
+
+
+async def test_enterprise_attribute_offers_the_subscriber_id_alone() -> None:
+    known = await analyse_sql(
+        CHILD, sql="SELECT _SubscriberID FROM _EnterpriseAttribute", purpose=Purpose.RUN
+    )
+    assert known.valid, known.findings
+    unknown = await analyse_sql(
+        CHILD, sql="SELECT FirstName FROM _EnterpriseAttribute", purpose=Purpose.RUN
+    )
+    assert [f.code for f in unknown.findings] == ["UNKNOWN_COLUMN"]
+
+
+async def test_the_purpose_is_passed_through() -> None:
+    sql = "SELECT SubscriberKey FROM _Subscribers ORDER BY SubscriberKey"
+    assert (await analyse_sql(CHILD, sql=sql, purpose=Purpose.RUN)).valid
+    deploy = await analyse_sql(CHILD, sql=sql, purpose=Purpose.QUERY_ACTIVITY)
+    assert [f.code for f in deploy.findings] == ["ORDER_BY_WITHOUT_TOP"]
+
+
+async def test_repeated_texts_give_the_same_answer() -> None:
+    sql = "SELECT SubscriberKey FROM _Subscribers WHERE Status = 'active'"
+    first = await analyse_sql(CHILD, sql=sql, purpose=Purpose.RUN)
+    assert await analyse_sql(CHILD, sql=sql, purpose=Purpose.RUN) == first
+
+
+async def test_too_long_sql_is_a_finding_and_gets_no_completions() -> None:
+    sql = "SELECT * FROM " + " " * MAX_SQL_CHARS  # noqa: S608 - a test text
+    analysis = await analyse_sql(CHILD, sql=sql, purpose=Purpose.RUN)
+    assert [f.code for f in analysis.findings] == ["SQL_TOO_LONG"]
+    assert await complete_sql(CHILD, sql=sql, offset=len(sql), limit=10) == ()
+
+
+async def test_completions_come_from_the_data_views() -> None:
+    completions = await complete_sql(CHILD, sql="SELECT * FROM _Bo", offset=17, limit=10)
+    assert [c.label for c in completions] == ["_Bounce"]
+    columns = await complete_sql(
+        CHILD, sql="SELECT b.Bounce FROM _Bounce b", offset=len("SELECT b.Bounce"), limit=10
+    )
+    assert {"BounceCategory", "BounceType"} <= {c.label for c in columns}
+
+
+def test_formatting_needs_no_bu() -> None:
+    formatted = format_sql_text("select JobID from _Job -- all jobs")
+    assert formatted.changed
+    assert "-- all jobs" in formatted.sql
+    assert format_sql_text(formatted.sql).changed is False
