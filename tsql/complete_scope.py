@@ -79,6 +79,7 @@ class _Frame:
     scope: int
     selects: int = 0
     clause: str = ""
+    depth: int = 0  # plain parentheses open inside this (sub)query
 
 
 @dataclass(slots=True)
@@ -91,6 +92,7 @@ class _Walk:
     parens: list[bool] = field(default_factory=list)  # True: the paren opened a subquery
     next_scope: int = 0
     at_cursor: tuple[tuple[int, ...], str] | None = None
+    pairs: dict[int, int] = field(default_factory=dict)  # '(' index -> its ')' index
 
     def new_scope(self, parent: int | None) -> int:
         scope = self.next_scope
@@ -108,6 +110,7 @@ class _Walk:
 
     def run(self) -> CursorScope:
         self.frames = [_Frame(self.new_scope(None))]
+        self.pairs = _pairs(self.tokens)
         for index, token in enumerate(self.tokens):
             if index == self.cursor_index:
                 self._snapshot()
@@ -130,12 +133,19 @@ class _Walk:
             self.parens.append(opens)
             if opens:
                 self.frames.append(_Frame(self.new_scope(frame.scope)))
+            else:
+                frame.depth += 1
             return
         if kind is TokenType.R_PAREN:
-            if self.parens and self.parens.pop() and len(self.frames) > 1:
-                self.frames.pop()
+            if not self.parens:
+                return
+            if self.parens.pop():
+                if len(self.frames) > 1:
+                    self.frames.pop()
+            else:
+                frame.depth -= 1
             return
-        if self._depth_in_frame() > 0:
+        if frame.depth > 0:
             return
         if kind is TokenType.SELECT:
             if frame.selects:  # a UNION / EXCEPT / INTERSECT arm: a sibling scope
@@ -146,19 +156,10 @@ class _Walk:
         if kind in _TABLE_STARTS or (kind is TokenType.COMMA and frame.clause == "FROM"):
             self._table_reference(index + 1, frame.scope)
 
-    def _depth_in_frame(self) -> int:
-        """Plain parentheses open since the innermost subquery started."""
-        depth = 0
-        for opens in reversed(self.parens):
-            if opens:
-                break
-            depth += 1
-        return depth
-
     def _table_reference(self, index: int, scope: int) -> None:
         tokens = self.tokens
         if _kind_at(tokens, index) is TokenType.L_PAREN:
-            close = _matching(tokens, index)
+            close = self.pairs.get(index, len(tokens))
             columns = _select_names(tokens, index + 1, close)
             alias = _alias(tokens, close + 1) if close < len(tokens) else None
             # The '(' just after is the next token walked: it opens the next scope.
@@ -175,7 +176,8 @@ class _Walk:
         if not parts:
             return
         shared = len(parts) > 1 and parts[0].casefold() == "ent"
-        index = _skip_hints(tokens, index)
+        if _kind_at(tokens, index) is TokenType.WITH and index + 1 in self.pairs:
+            index = self.pairs[index + 1] + 1  # past WITH (NOLOCK)-style hints
         self.sources.append(Source(scope, parts[-1], shared, _alias(tokens, index)))
 
 
@@ -201,27 +203,16 @@ def _is_name(tokens: Sequence[Token], index: int) -> bool:
     )
 
 
-def _matching(tokens: Sequence[Token], open_index: int) -> int:
-    """The index of the parenthesis closing ``tokens[open_index]`` (len(tokens) if none)."""
-    depth = 0
-    for index in range(open_index, len(tokens)):
-        kind = tokens[index].token_type
-        if kind is TokenType.L_PAREN:
-            depth += 1
-        elif kind is TokenType.R_PAREN:
-            depth -= 1
-            if depth == 0:
-                return index
-    return len(tokens)
-
-
-def _skip_hints(tokens: Sequence[Token], index: int) -> int:
-    """Past ``WITH (NOLOCK)``-style table hints."""
-    if _kind_at(tokens, index) is TokenType.WITH and _kind_at(tokens, index + 1) is (
-        TokenType.L_PAREN
-    ):
-        return _matching(tokens, index + 1) + 1
-    return index
+def _pairs(tokens: Sequence[Token]) -> dict[int, int]:
+    """Each opening parenthesis's index mapped to its closing one's (unclosed ones: none)."""
+    pairs: dict[int, int] = {}
+    open_at: list[int] = []
+    for index, token in enumerate(tokens):
+        if token.token_type is TokenType.L_PAREN:
+            open_at.append(index)
+        elif token.token_type is TokenType.R_PAREN and open_at:
+            pairs[open_at.pop()] = index
+    return pairs
 
 
 def _alias(tokens: Sequence[Token], index: int) -> str | None:

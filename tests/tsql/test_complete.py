@@ -315,3 +315,20 @@ async def test_cursor_before_a_table_name_lists_every_table() -> None:
     assert [c.label for c in completions[:4]] == [
         "ENT.Shared Prefs", "My DE", "Orders", "Subscribers",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT " + "(" * 10_000,
+        "SELECT a FROM " + "(SELECT a FROM " * 3_000,
+        "SELECT a FROM t0 " + " ".join(f"JOIN t{n} x{n} ON x{n}.a = 1" for n in range(3_000)),  # noqa: S608
+        "SELECT a FROM t WHERE " + " AND ".join(f"c{n} = {n}" for n in range(9_000)),  # noqa: S608
+    ],
+    ids=["parentheses", "nested-derived-tables", "joins", "too-long"],
+)
+async def test_hostile_text_completes_quickly(sql: str) -> None:
+    started = time.perf_counter()
+    completions = await complete(sql, len(sql), catalog=CATALOG)
+    assert time.perf_counter() - started < 1.0
+    assert len(completions) <= 50

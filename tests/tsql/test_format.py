@@ -57,6 +57,25 @@ def test_formatting_preserves_the_token_stream(text: str) -> None:
     assert "".join(out.split()).casefold() == "".join(text.split()).casefold()
 
 
+#: What MCE refuses still formats (validation reports it; the text keeps its tokens).
+REFUSED = (
+    "WITH c AS (SELECT 1 AS a) SELECT a FROM c",
+    "SELECT a INTO #tmp FROM t",
+    "DECLARE @x INT",
+    "INSERT INTO t (a) VALUES (1)",
+    "UPDATE t SET a = 1 WHERE b = 2 AND c = 3",
+    "DELETE FROM t WHERE a = 1",
+    "EXEC sp_who",
+    "SELECT a FROM t LIMIT 10",
+)
+
+
+@pytest.mark.parametrize("text", REFUSED)
+def test_refused_constructs_keep_their_tokens(text: str) -> None:
+    _assert_preserved(text)
+    _assert_preserved(_tokens_with_comments(text, line=True))
+
+
 def _tokens_with_comments(text: str, *, line: bool) -> str:
     """``text`` with a numbered comment after every token (line or block comments)."""
     parts: list[str] = []
