@@ -22,6 +22,7 @@ from tsql.scope import (
     Scope,
     Source,
     TableKey,
+    cte_names,
     lookup_tables,
     node_span,
     resolve_column,
@@ -51,7 +52,7 @@ async def infer_output(statement: exp.Expr, *, text: str, catalog: Catalog) -> I
     over an unknown table are one column named ``alias.*`` whose type is unknown.
     """
     tables = await lookup_tables(statement, catalog)
-    inferrer = _Inferrer(text=text, tables=tables)
+    inferrer = _Inferrer(text=text, tables=tables, local=cte_names(statement))
     query = statement.this if isinstance(statement, exp.Subquery) else statement
     if not isinstance(query, _QUERY_NODES):
         return Inference((), ())
@@ -72,9 +73,12 @@ class _Inferrer:
     """One inference: the looked-up tables, the findings so far, and what each column reference
     and subquery resolved to (so typing never resolves twice)."""
 
-    def __init__(self, *, text: str, tables: dict[TableKey, Table | None]) -> None:
+    def __init__(
+        self, *, text: str, tables: dict[TableKey, Table | None], local: frozenset[str]
+    ) -> None:
         self.text = text
         self.tables = tables
+        self.local = local
         self.findings: list[Finding] = []
         self.ctes: dict[str, tuple[Column, ...]] = {}
         self.typer = ExpressionTyper()
@@ -236,8 +240,10 @@ class _Inferrer:
         key = table_key(node)
         shown = _written_name(node)
         visible = alias or node.name
-        if key is not None and not key[1] and key[0] in self.ctes:
-            return Source(alias=visible, display=f"'{node.name}'", columns=self.ctes[key[0]])
+        if key is not None and not key[1] and key[0] in self.local:
+            # A CTE; one that refers to itself (recursion) has no known columns yet.
+            columns = self.ctes.get(key[0])
+            return Source(alias=visible, display=f"'{node.name}'", columns=columns)
         table = self.tables.get(key) if key is not None else None
         if table is None:
             self._report(

@@ -438,3 +438,11 @@ async def test_enterprise_attribute_columns_come_from_the_catalogue() -> None:
         ("_SubscriberID", N, None),
         ("Region", T, 30),
     ]
+
+
+async def test_a_recursive_cte_is_not_an_unknown_table() -> None:
+    inference = await infer(
+        "WITH n AS (SELECT 1 AS i UNION ALL SELECT i + 1 FROM n WHERE i < 5) SELECT i FROM n"
+    )
+    assert inference.findings == ()
+    assert [c.name for c in inference.columns] == ["i"]
