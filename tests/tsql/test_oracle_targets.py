@@ -376,3 +376,36 @@ async def test_an_expressions_inferred_type_holds_its_values(
     target = create_target(sim, mid=mid, key=key, columns=columns)
     written = run_query(engine, mid=mid, text=sql, target=target, update_type="Overwrite")
     assert written > 0
+
+
+UNORDERED = [
+    case
+    for case in ACCEPTED
+    if "ORDER BY" not in case.text.upper()
+    and " TOP " not in case.text.upper()
+    and not case.text.rstrip().startswith("(")
+]
+
+
+@pytest.mark.parametrize("case", UNORDERED, ids=[case.name for case in UNORDERED])
+async def test_any_accepted_query_ordered_by_its_first_column_reads_back_in_order(
+    sim: Simulator, engine: QueryCatalog, case: CorpusCase
+) -> None:
+    sql = case.text.rstrip() + "\nORDER BY 1 DESC"
+    mid = bu_mid(sim, case.bu)
+    columns = await inferred_columns(sim, case, mid)
+    parsed = parse(sql)
+    assert parsed.statement is not None
+    marker = f"ordered-{UNORDERED.index(case)}"
+    rewrite = rewrite_for_run(parsed.statement, text=sql, columns=columns, marker=marker)
+    assert rewrite.findings == ()
+    assert rewrite.sql is not None
+    assert rewrite.order_column is not None
+    target = create_target(sim, mid=mid, key=f"tsql_{marker}", columns=rewrite.columns)
+    run_query(engine, mid=mid, text=rewrite.sql, target=target, update_type="Overwrite")
+    first = columns[0].name
+    rows = sim.rows.fetch(target, columns=[rewrite.order_column, first])
+    rows.sort(key=lambda row: row[0])
+    assert [number for number, _value in rows] == list(range(1, len(rows) + 1))
+    if len(rows) > 1:
+        assert_ordered([(value,) for _number, value in rows], (True,))
