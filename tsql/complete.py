@@ -62,6 +62,14 @@ _AFTER_TABLE = (
     "CROSS APPLY", "OUTER APPLY", "ON", "GROUP BY", "ORDER BY", "UNION", "UNION ALL",
 )  # fmt: skip
 _STATEMENT_START = ("SELECT",)
+#: Tokens that end an operand: what follows is an operator or a keyword, not a column.
+_OPERAND_END = frozenset(
+    {
+        TokenType.VAR, TokenType.IDENTIFIER, TokenType.NUMBER, TokenType.STRING,
+        TokenType.NATIONAL_STRING, TokenType.R_PAREN, TokenType.NULL, TokenType.STAR,
+        TokenType.END,
+    }
+)  # fmt: skip
 #: How many tables in scope have their columns looked up (each is one catalogue lookup).
 _MAX_SOURCES = 8
 #: How deep ``SELECT *`` of derived tables is followed.
@@ -111,7 +119,9 @@ async def complete(
         _add_aliases(candidates, cursor, scope)
         if not cursor.bracketed:  # inside [ only names make sense
             _add_functions(candidates, cursor.prefix)
-            _add_keywords(candidates, cursor.prefix, _KEYWORDS, group=3)
+            # After a complete operand ("SELECT a |", "WHERE x |") a keyword comes next.
+            after_operand = previous in _OPERAND_END and not cursor.prefix
+            _add_keywords(candidates, cursor.prefix, _KEYWORDS, group=-1 if after_operand else 3)
     candidates.sort(key=lambda item: (item[0], item[1], item[2].label.casefold()))
     unique: dict[tuple[CompletionKind, str, str], Completion] = {}
     for _rank, _group, completion in candidates:
@@ -251,7 +261,9 @@ async def _add_tables(
                 documentation=view.description,
             )
             out.append((rank, 1, completion))
-    for table in await catalog.search(prefix, limit=limit):
+    # After ENT. only shared DEs count: ask for more, as the catalogue cannot filter them.
+    wanted = limit * 4 if shared_only else limit
+    for table in await catalog.search(prefix, limit=wanted):
         if (shared_only and not table.shared) or table.kind is not TableKind.DATA_EXTENSION:
             continue  # data views come from tsql's own catalogue, above
         rank = _rank(table.name, prefix, loose=True)

@@ -332,3 +332,13 @@ async def test_hostile_text_completes_quickly(sql: str) -> None:
     completions = await complete(sql, len(sql), catalog=CATALOG)
     assert time.perf_counter() - started < 1.0
     assert len(completions) <= 50
+
+
+async def test_after_a_complete_operand_keywords_come_first() -> None:
+    completions = await _complete("SELECT SubscriberKey | FROM Subscribers")
+    kinds = [c.kind for c in completions]
+    first_other = next(i for i, kind in enumerate(kinds) if kind is not K.KEYWORD)
+    assert {"AS", "FROM"} <= {c.label for c in completions[:first_other]}
+    assert completions[first_other].kind is K.COLUMN
+    # After an operator a value comes next: columns first.
+    assert (await _complete("SELECT a FROM Subscribers WHERE FirstName = |"))[0].kind is K.COLUMN
