@@ -175,3 +175,14 @@ def test_already_formatted_sql_is_unchanged() -> None:
     text = "SELECT\n    a\nFROM t"
     formatted = format_sql(text)
     assert (formatted.sql, formatted.changed, formatted.findings) == (text, False, ())
+
+
+def test_windows_line_ends_tabs_and_unicode() -> None:
+    assert format_sql("SELECT a -- c\r\nFROM t\r\n").sql == "SELECT\n    a -- c\nFROM t"
+    # Inside a block comment nothing changes, line ends included.
+    assert format_sql("SELECT\ta,\tb /* x\r\n y */ FROM t").sql == (
+        "SELECT\n    a,\n    b /* x\r\n y */\nFROM t"
+    )
+    assert format_sql("select N'ü' as [Größe] from [Ärger]").sql == (
+        "SELECT\n    N'ü' AS [Größe]\nFROM [Ärger]"
+    )
