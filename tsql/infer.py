@@ -57,7 +57,8 @@ async def infer_output(statement: exp.Expr, *, text: str, catalog: Catalog) -> I
     if not isinstance(query, _QUERY_NODES):
         return Inference((), ())
     columns = inferrer.query(query, outer=None)
-    return Inference(tuple(columns), tuple(inferrer.findings))
+    findings = sorted(inferrer.findings, key=lambda f: f.span.start if f.span else -1)
+    return Inference(tuple(columns), tuple(findings))
 
 
 def output_name(item: exp.Expr) -> str:

@@ -446,3 +446,10 @@ async def test_a_recursive_cte_is_not_an_unknown_table() -> None:
     )
     assert inference.findings == ()
     assert [c.name for c in inference.columns] == ["i"]
+
+
+async def test_findings_come_in_text_order() -> None:
+    inference = await infer("SELECT a, b, o.c FROM Orders o WHERE d = 1 AND Nowhere.e = 2")
+    spans = [f.span.start for f in inference.findings if f.span is not None]
+    assert len(spans) == 5
+    assert spans == sorted(spans)
