@@ -19,19 +19,19 @@ _NOT_BUILT_IN = "'{}' is not a recognized built-in function name."
 
 
 #: Nodes sqlglot files under Func that are syntax, not calls.
-_NOT_CALLS = (
-    exp.Case, exp.Window, exp.Exists, exp.Any, exp.All, exp.Subquery, exp.Binary, exp.Unary,
-    exp.Connector,
-)  # fmt: skip
+_NOT_CALLS = (exp.Case, exp.Window, exp.Exists, exp.Any, exp.All, exp.Subquery)
+#: Operators; sqlglot also files some calls here (JSON_VALUE is a JSON extraction operator),
+#: and those carry the position of their name.
+_OPERATORS = (exp.Binary, exp.Unary, exp.Connector)
 
 
 def check_calls(context: RuleContext, statement: exp.Expr) -> None:
     judged: set[int] = set()
     for call in statement.find_all(exp.Func):
-        if isinstance(call, _NOT_CALLS):
+        if isinstance(call, _NOT_CALLS) or (isinstance(call, _OPERATORS) and not call._meta):
             continue
         token = context.call_name_token(call)
-        if token is None or token.start in judged:
+        if token is None or token.start in judged or not token.text.replace("_", "").isalnum():
             continue
         judged.add(token.start)
         name = token.text
@@ -92,9 +92,10 @@ def check_grouping(context: RuleContext, statement: exp.Expr) -> None:
     for select in statement.find_all(exp.Select):
         group = select.args.get("group")
         if group is not None and any(
-            group.args.get(key) for key in ("rollup", "cube", "grouping_sets")
+            isinstance(expression, exp.Rollup | exp.Cube | exp.GroupingSets)
+            for expression in group.expressions
         ):
-            continue
+            continue  # grouping sets: not judged
         grouped = list(group.expressions) if group is not None else []
         if not grouped and not any(_has_aggregate(p) for p in select.expressions):
             continue
