@@ -20,14 +20,15 @@ functions, e.g. SYSDATETIME() into GETDATE() and DATENAME into FORMAT).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlglot import exp
 from sqlglot.tokens import Token, TokenType
 
+from tsql.catalog import Catalog
 from tsql.findings import Finding, Severity
-from tsql.infer import output_name
-from tsql.parse import tokenize
+from tsql.infer import infer_output, output_name
+from tsql.parse import parse, tokenize
 from tsql.scope import cte_names, node_span, table_key
 from tsql.types import Column, FieldType
 
@@ -39,6 +40,7 @@ __all__ = [
     "RunRewrite",
     "bracket",
     "mce_wrapped",
+    "prepare_run",
     "rewrite_for_run",
 ]
 
@@ -128,6 +130,30 @@ def _qualified(statement: exp.Expr, *, text: str, mid: int | None) -> str:
     for start in sorted(set(inserts), reverse=True):
         text = text[:start] + f"C{mid}." + text[start:]
     return text
+
+
+async def prepare_run(sql: str, *, catalog: Catalog, marker: str) -> RunRewrite:
+    """Parse ``sql``, infer its output against ``catalog`` and rewrite it for a run: the one
+    call the run engine needs. ``findings`` holds what parsing and inference found (unknown
+    names included) as well as any refusal; ``sql`` is None when the text cannot be parsed as
+    one statement or the rewrite is refused."""
+    parsed = parse(sql)
+    statement = parsed.statement
+    if statement is None or not parsed.ok:
+        findings = parsed.findings or (
+            Finding(
+                code="MULTIPLE_STATEMENTS",
+                severity=Severity.ERROR,
+                message="A run takes exactly one SELECT statement.",
+            ),
+        )
+        marker_column = Column(
+            MARKER_COLUMN, FieldType.TEXT, max_length=max(1, len(marker)), nullable=False
+        )
+        return RunRewrite(None, MARKER_COLUMN, None, (marker_column,), tuple(findings))
+    inference = await infer_output(statement, text=sql, catalog=catalog)
+    rewrite = rewrite_for_run(statement, text=sql, columns=inference.columns, marker=marker)
+    return replace(rewrite, findings=(*inference.findings, *rewrite.findings))
 
 
 def rewrite_for_run(

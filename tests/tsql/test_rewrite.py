@@ -7,7 +7,7 @@ import pytest
 from tests.tsql.test_infer import CATALOG
 from tsql.infer import infer_output
 from tsql.parse import parse
-from tsql.rewrite import RunRewrite, bracket, mce_wrapped, rewrite_for_run
+from tsql.rewrite import RunRewrite, bracket, mce_wrapped, prepare_run, rewrite_for_run
 from tsql.types import Column, FieldType
 
 
@@ -198,3 +198,26 @@ def test_unknown_star_without_order_by_selects_everything() -> None:
     rewrite = rewrite_for_run(parsed.statement, text=sql, columns=columns, marker="m")
     assert rewrite.sql is not None
     assert rewrite.sql.startswith("SELECT querydef.*, 'm' AS [QuarryRunMarker]\n")
+
+
+async def test_prepare_run_parses_infers_and_rewrites() -> None:
+    rewrite = await prepare_run(
+        "SELECT TOP 3 OrderID FROM Orders ORDER BY Amount DESC", catalog=CATALOG, marker="m1"
+    )
+    assert rewrite.findings == ()
+    assert rewrite.sql is not None
+    assert [c.name for c in rewrite.columns] == ["OrderID", "QuarryRunMarker", "QuarryRowNumber"]
+
+
+async def test_prepare_run_reports_unknown_names_and_still_rewrites() -> None:
+    rewrite = await prepare_run("SELECT Nope FROM Orders", catalog=CATALOG, marker="m1")
+    assert [f.code for f in rewrite.findings] == ["UNKNOWN_COLUMN"]
+    assert rewrite.sql is not None
+
+
+@pytest.mark.parametrize("sql", ["SELECT 1 AS a; SELECT 2 AS b", "SELECT FROM WHERE", ""])
+async def test_prepare_run_refuses_what_does_not_parse_as_one_statement(sql: str) -> None:
+    rewrite = await prepare_run(sql, catalog=CATALOG, marker="m1")
+    assert rewrite.sql is None
+    assert rewrite.findings
+    assert all(f.severity.value == "ERROR" for f in rewrite.findings)
