@@ -18,9 +18,57 @@ from sqlglot.tokens import Token, TokenType
 from tsql.findings import Finding, Severity, Span, span_of_offsets
 from tsql.types import Purpose
 
-__all__ = ["RuleContext", "error", "node_range", "warning"]
+__all__ = ["NodeIndex", "RuleContext", "error", "node_range", "warning"]
 
 _TYPE_TOKENS = frozenset(Parser.TYPE_TOKENS)
+
+
+@dataclass(frozen=True, slots=True)
+class NodeIndex:
+    """The nodes of one statement the rules look at, gathered in one walk (breadth first,
+    as ``find_all`` yields them): a walk costs as much as the rules themselves."""
+
+    queries: tuple[exp.Expr, ...]  # Select and SetOperation
+    selects: tuple[exp.Select, ...]
+    set_operations: tuple[exp.SetOperation, ...]
+    subqueries: tuple[exp.Subquery, ...]
+    calls: tuple[exp.Func, ...]
+    joins: tuple[exp.Join, ...]
+    shapes: tuple[exp.Expr, ...]  # With, Into and Table
+
+    @classmethod
+    def of(cls, statement: exp.Expr) -> NodeIndex:
+        queries: list[exp.Expr] = []
+        selects: list[exp.Select] = []
+        set_operations: list[exp.SetOperation] = []
+        subqueries: list[exp.Subquery] = []
+        calls: list[exp.Func] = []
+        joins: list[exp.Join] = []
+        shapes: list[exp.Expr] = []
+        for node in statement.walk():
+            if isinstance(node, exp.Select):
+                queries.append(node)
+                selects.append(node)
+            elif isinstance(node, exp.SetOperation):
+                queries.append(node)
+                set_operations.append(node)
+            elif isinstance(node, exp.Subquery):
+                subqueries.append(node)
+            elif isinstance(node, exp.Join):
+                joins.append(node)
+            elif isinstance(node, exp.With | exp.Into | exp.Table):
+                shapes.append(node)
+            if isinstance(node, exp.Func):
+                calls.append(node)
+        return cls(
+            tuple(queries),
+            tuple(selects),
+            tuple(set_operations),
+            tuple(subqueries),
+            tuple(calls),
+            tuple(joins),
+            tuple(shapes),
+        )
 
 
 def error(

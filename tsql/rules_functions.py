@@ -11,7 +11,7 @@ from sqlglot import exp
 from sqlglot.tokens import Token, TokenType
 
 from tsql.functions import FUNCTIONS, UNSUPPORTED_FUNCTIONS
-from tsql.rules_base import RuleContext, error
+from tsql.rules_base import NodeIndex, RuleContext, error
 
 __all__ = ["check_calls", "check_grouping"]
 
@@ -25,9 +25,9 @@ _NOT_CALLS = (exp.Case, exp.Window, exp.Exists, exp.Any, exp.All, exp.Subquery)
 _OPERATORS = (exp.Binary, exp.Unary, exp.Connector)
 
 
-def check_calls(context: RuleContext, statement: exp.Expr) -> None:
+def check_calls(context: RuleContext, nodes: NodeIndex) -> None:
     judged: set[int] = set()
-    for call in statement.find_all(exp.Func):
+    for call in nodes.calls:
         if isinstance(call, _NOT_CALLS) or (isinstance(call, _OPERATORS) and not call._meta):
             continue
         token = context.call_name_token(call)
@@ -83,13 +83,13 @@ def _followed_by_paren(context: RuleContext, end: int) -> bool:
 
 
 # ------------------------------------------------------------------ GROUP BY
-def check_grouping(context: RuleContext, statement: exp.Expr) -> None:
+def check_grouping(context: RuleContext, nodes: NodeIndex) -> None:
     """In a grouped SELECT, every selected column must be grouped or inside an aggregate.
 
     Conservative on purpose: windows, subqueries and ``*`` are not judged, and a column
     matches a GROUP BY column by name when either side has no table prefix.
     """
-    for select in statement.find_all(exp.Select):
+    for select in nodes.selects:
         group = select.args.get("group")
         if group is not None and any(
             isinstance(expression, exp.Rollup | exp.Cube | exp.GroupingSets)

@@ -14,7 +14,7 @@ from sqlglot import exp
 from sqlglot.tokens import TokenType
 
 from tsql.findings import Span
-from tsql.rules_base import RuleContext, error, node_range, warning
+from tsql.rules_base import NodeIndex, RuleContext, error, node_range, warning
 from tsql.types import Purpose
 
 __all__ = [
@@ -40,9 +40,9 @@ def outermost_query(statement: exp.Expr) -> exp.Expr:
     return statement
 
 
-def check_order_and_paging(context: RuleContext, statement: exp.Expr) -> None:
+def check_order_and_paging(context: RuleContext, statement: exp.Expr, nodes: NodeIndex) -> None:
     root = outermost_query(statement)
-    for query in statement.find_all(exp.Select, exp.SetOperation):
+    for query in nodes.queries:
         order = query.args.get("order")
         limit = query.args.get("limit")
         offset = query.args.get("offset")
@@ -133,11 +133,11 @@ def _top_without_order(context: RuleContext, query: exp.Select) -> None:
 
 
 # ------------------------------------------------------------------ output names
-def check_derived_tables(context: RuleContext, statement: exp.Expr) -> None:
+def check_derived_tables(context: RuleContext, statement: exp.Expr, nodes: NodeIndex) -> None:
     """Every column of the query and of each derived table named, once; derived tables
     aliased; set operations of equal width (where no ``*`` hides the width)."""
     _check_names(context, outermost_query(statement), owner="the query")
-    for subquery in statement.find_all(exp.Subquery):
+    for subquery in nodes.subqueries:
         if not isinstance(subquery.parent, exp.From | exp.Join):
             continue
         alias = subquery.args.get("alias")
@@ -149,7 +149,7 @@ def check_derived_tables(context: RuleContext, statement: exp.Expr) -> None:
             if alias.args.get("columns"):
                 continue  # AS x(a, b) names the columns itself
         _check_names(context, outermost_query(subquery.this), owner=owner)
-    for operation in statement.find_all(exp.SetOperation):
+    for operation in nodes.set_operations:
         left, right = output_width(operation.this), output_width(operation.expression)
         if left is not None and right is not None and left != right:
             add_width_mismatch(context, operation, left, right)
@@ -265,8 +265,8 @@ def _missing_alias(context: RuleContext, subquery: exp.Subquery) -> None:
     )
 
 
-def iter_star_set_operations(statement: exp.Expr) -> Iterator[exp.SetOperation]:
+def iter_star_set_operations(nodes: NodeIndex) -> Iterator[exp.SetOperation]:
     """Set operations whose width only the catalogue can tell (a side selects ``*``)."""
-    for operation in statement.find_all(exp.SetOperation):
+    for operation in nodes.set_operations:
         if output_width(operation.this) is None or output_width(operation.expression) is None:
             yield operation

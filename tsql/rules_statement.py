@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlglot import exp
 from sqlglot.tokens import Token, TokenType
 
-from tsql.rules_base import RuleContext, error, node_range
+from tsql.rules_base import NodeIndex, RuleContext, error, node_range
 
 __all__ = ["check_joins", "check_statement_shape", "check_statement_tokens"]
 
@@ -132,7 +132,7 @@ def _variable(context: RuleContext, index: int) -> None:
     )
 
 
-def check_statement_shape(context: RuleContext, statement: exp.Expr) -> bool:
+def check_statement_shape(context: RuleContext, statement: exp.Expr, nodes: NodeIndex) -> bool:
     """Not a query, DECLARE, CTE, SELECT INTO, temp tables; False when the statement is not a
     query at all (the other rules then have nothing to look at)."""
     if isinstance(statement, exp.Declare):
@@ -170,7 +170,7 @@ def check_statement_shape(context: RuleContext, statement: exp.Expr) -> bool:
                 )
             )
         return False
-    for node in statement.find_all(exp.With, exp.Into, exp.Table):
+    for node in nodes.shapes:
         if isinstance(node, exp.With):
             _cte(context, node)
         elif isinstance(node, exp.Into):

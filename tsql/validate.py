@@ -23,7 +23,7 @@ from tsql.catalog import Catalog
 from tsql.findings import Finding, Severity
 from tsql.infer import Inference, infer_output
 from tsql.parse import MAX_SQL_CHARS, ParsedSql, parse
-from tsql.rules_base import RuleContext
+from tsql.rules_base import NodeIndex, RuleContext
 from tsql.rules_functions import check_calls, check_grouping
 from tsql.rules_query import (
     add_width_mismatch,
@@ -66,6 +66,7 @@ class _Prepared:
     parsed: ParsedSql
     findings: tuple[Finding, ...]
     statement_kind: str | None
+    star_set_operations: tuple[exp.Expr, ...] = ()  # UNIONs whose width a * hides
 
 
 async def validate(sql: str, *, purpose: Purpose, catalog: Catalog) -> Analysis:
@@ -109,24 +110,35 @@ def _prepare(sql: str, purpose: Purpose) -> _Prepared:
     if parsed.findings or not parsed.statements:
         return _Prepared(parsed, parsed.findings, None)
     context = RuleContext(text=sql, tokens=parsed.tokens, purpose=purpose)
+    star_set_operations: list[exp.Expr] = []
     try:
-        _run_rules(context, parsed)
+        _run_rules(context, parsed, star_set_operations)
     except RecursionError:
         context.add(_not_inferred("The query is nested too deeply to check."))
-    return _Prepared(parsed, tuple(context.findings), statement_kind(parsed.statements[0]))
+    return _Prepared(
+        parsed,
+        tuple(context.findings),
+        statement_kind(parsed.statements[0]),
+        tuple(star_set_operations),
+    )
 
 
-def _run_rules(context: RuleContext, parsed: ParsedSql) -> None:
+def _run_rules(
+    context: RuleContext, parsed: ParsedSql, star_set_operations: list[exp.Expr]
+) -> None:
     check_statement_tokens(context, len(parsed.statements))
-    for statement in parsed.statements:
-        if not check_statement_shape(context, statement):
+    for position, statement in enumerate(parsed.statements):
+        nodes = NodeIndex.of(statement)
+        if not check_statement_shape(context, statement, nodes):
             continue
-        check_order_and_paging(context, statement)
-        check_derived_tables(context, statement)
-        check_calls(context, statement)
-        check_grouping(context, statement)
-        for join in statement.find_all(exp.Join):
+        check_order_and_paging(context, statement, nodes)
+        check_derived_tables(context, statement, nodes)
+        check_calls(context, nodes)
+        check_grouping(context, nodes)
+        for join in nodes.joins:
             check_joins(context, join)
+        if position == 0:
+            star_set_operations.extend(iter_star_set_operations(nodes))
 
 
 async def _complete(prepared: _Prepared, *, catalog: Catalog) -> Analysis:
@@ -138,8 +150,10 @@ async def _complete(prepared: _Prepared, *, catalog: Catalog) -> Analysis:
         inference = await _infer(statement, text=text, catalog=catalog)
         columns = inference.columns
         findings.extend(_new(inference.findings, findings))
-        if not any(f.code == "UNKNOWN_TABLE" for f in inference.findings):
-            findings.extend(await _star_widths(statement, parsed=prepared.parsed, catalog=catalog))
+        if prepared.star_set_operations and not any(
+            f.code == "UNKNOWN_TABLE" for f in inference.findings
+        ):
+            findings.extend(await _star_widths(prepared, catalog=catalog))
     findings.sort(key=_position)
     return Analysis(tuple(findings), columns, prepared.statement_kind)
 
@@ -182,15 +196,12 @@ def _new(candidates: tuple[Finding, ...], known: list[Finding]) -> list[Finding]
     ]
 
 
-async def _star_widths(
-    statement: exp.Expr, *, parsed: ParsedSql, catalog: Catalog
-) -> list[Finding]:
+async def _star_widths(prepared: _Prepared, *, catalog: Catalog) -> list[Finding]:
     """UNION arms whose width a ``*`` hides, compared once the catalogue expands it."""
-    operations = list(iter_star_set_operations(statement))
-    if not operations:
-        return []
+    parsed = prepared.parsed
     text = parsed.text
     context = RuleContext(text=text, tokens=parsed.tokens, purpose=Purpose.QUERY_ACTIVITY)
+    operations = prepared.star_set_operations
     for operation in operations:
         widths = []
         for side in (operation.this, operation.expression):
