@@ -38,6 +38,9 @@ _DATE = Column("", FieldType.DATE, nullable=False)
 _FLOAT = Column(
     "", FieldType.DECIMAL, precision=FLOAT_DECIMAL[0], scale=FLOAT_DECIMAL[1], nullable=False
 )
+#: Deepest expression typed; deeper ones (which only silly operator nesting reaches) are unknown.
+_MAX_DEPTH = 200
+_TOO_DEEP = "the expression is nested too deeply to type"
 #: Date parts and .NET patterns format to short texts; this bounds FORMAT/DATENAME's results.
 _MIN_FORMATTED_LENGTH = 50
 
@@ -74,13 +77,26 @@ class ExpressionTyper:
         self.columns: dict[int, Column] = {}
         self.subqueries: dict[int, list[Column]] = {}
         self.grouped = False
+        self._depth = 0
 
     def type_of(self, node: exp.Expr) -> Column:
         """The type of ``node``'s value (name ``""``; the caller names it)."""
+        self._depth = 0
         typed = self._type(node)
         return replace(typed, name="", primary_key=False) if typed.name else typed
 
     def _type(self, node: exp.Expr) -> Column:
+        """One rule per node kind; recursion is bounded (parsing bounds parentheses, operator
+        chains are folded in a loop, and anything deeper is reported as unknown)."""
+        if self._depth >= _MAX_DEPTH:
+            return replace(unknown_column("", _TOO_DEEP), nullable=True)
+        self._depth += 1
+        try:
+            return self._rule(node)
+        finally:
+            self._depth -= 1
+
+    def _rule(self, node: exp.Expr) -> Column:
         if isinstance(node, exp.Column):
             return self.columns.get(id(node)) or unknown_column("", "the column is not known")
         if isinstance(node, exp.Literal):
@@ -109,7 +125,7 @@ class ExpressionTyper:
         if isinstance(node, exp.If):
             return self._branches([node.args.get("true"), node.args.get("false")])
         if isinstance(node, _ARITHMETIC):
-            return arithmetic(type(node), self._type(node.this), self._type(node.expression))
+            return self._arithmetic(node)
         if isinstance(node, exp.Concat):
             return self._concat(node)
         if isinstance(node, exp.Left | exp.Right | exp.Substring):
@@ -162,6 +178,18 @@ class ExpressionTyper:
         return unknown_column("", f"tsql cannot tell the type of {_excerpt(node)}")
 
     # -- rules ---------------------------------------------------------------------------------
+
+    def _arithmetic(self, node: exp.Expr) -> Column:
+        """``a + b + c ...`` is a left-deep tree as long as the expression: fold it in a loop."""
+        chain: list[exp.Expr] = []
+        leftmost = node
+        while isinstance(leftmost, _ARITHMETIC):
+            chain.append(leftmost)
+            leftmost = leftmost.this
+        result = self._type(leftmost)
+        for operation in reversed(chain):
+            result = arithmetic(type(operation), result, self._type(operation.expression))
+        return result
 
     def _any_nullable(self, nodes: Iterable[exp.Expr]) -> bool:
         return any(
@@ -374,5 +402,8 @@ def _string_literal(node: exp.Expr | None) -> str | None:
 
 
 def _excerpt(node: exp.Expr) -> str:
-    text = node.sql("tsql")
+    try:
+        text = node.sql("tsql")
+    except RecursionError:
+        return f"a {node.key} expression"
     return text if len(text) <= 40 else text[:37] + "..."

@@ -372,7 +372,10 @@ def _same(left: exp.Expr, right: exp.Expr) -> bool:
             left.name.casefold() == right.name.casefold()
             and left.table.casefold() == right.table.casefold()
         )
-    return left.sql("tsql").casefold() == right.sql("tsql").casefold()
+    try:
+        return left.sql("tsql").casefold() == right.sql("tsql").casefold()
+    except RecursionError:
+        return False
 
 
 def _depths(tokens: Sequence[Token]) -> list[int]:

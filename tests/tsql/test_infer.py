@@ -453,3 +453,17 @@ async def test_findings_come_in_text_order() -> None:
     spans = [f.span.start for f in inference.findings if f.span is not None]
     assert len(spans) == 5
     assert spans == sorted(spans)
+
+
+async def test_long_operator_chains_are_typed_without_deep_recursion() -> None:
+    chain = " + ".join(["OrderID"] * 5000)
+    inference = await infer(f"SELECT {chain} AS Total FROM Orders")  # noqa: S608
+    assert [shape(c) for c in inference.columns] == [("Total", N, None, None, None, False)]
+
+
+async def test_absurdly_nested_expressions_are_unknown_not_a_crash() -> None:
+    inference = await infer("SELECT " + "- " * 400 + "1 AS x")
+    (column,) = inference.columns
+    assert not column.type_known
+    assert column.note is not None
+    assert "deeply" in column.note
