@@ -13,6 +13,7 @@ answer is never stale.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from logging import getLogger
 from threading import Lock
@@ -33,7 +34,7 @@ from tsql.rules_query import (
     outermost_query,
 )
 from tsql.rules_statement import check_joins, check_statement_shape, check_statement_tokens
-from tsql.types import Column, Purpose
+from tsql.types import Column, Purpose, Table, TableName
 
 __all__ = ["CACHE_SIZE", "Analysis", "clear_cache", "validate", "validate_cached"]
 
@@ -114,7 +115,7 @@ def _prepare(sql: str, purpose: Purpose) -> _Prepared:
     try:
         _run_rules(context, parsed, star_set_operations)
     except RecursionError:
-        context.add(_not_inferred("The query is nested too deeply to check."))
+        context.add(_too_deep_to_check())
     return _Prepared(
         parsed,
         tuple(context.findings),
@@ -162,25 +163,55 @@ async def _infer(statement: exp.Expr, *, text: str, catalog: Catalog) -> Inferen
     """:func:`infer_output`, turned into a finding if it fails: validation never raises.
 
     A RecursionError means the caller's stack was deeper than the parse limits allow for; any
-    other exception is a bug in inference, logged, and reported so the user is not told the
-    query is fine when its names were never checked.
+    other exception from inference is a bug, logged, and reported so the user is not told the
+    query is fine when its names were never checked. The catalogue's own exceptions (a database
+    that is down) propagate unchanged: they say nothing about the text.
     """
     try:
-        return await infer_output(statement, text=text, catalog=catalog)
+        return await infer_output(statement, text=text, catalog=_Guarded(catalog))
+    except _CatalogFailed as failure:
+        raise (failure.__cause__ or failure) from None  # the caller's fault, not the text's
     except RecursionError:
-        return Inference((), (_not_inferred("The query is nested too deeply to check."),))
+        return Inference((), (_too_deep_to_check(),))
     except Exception:
         _log.exception("tsql inference failed")
-        return Inference(
-            (), (_not_inferred("The query's tables and columns could not be checked."),)
+        not_checked = Finding(
+            code="NOT_CHECKED",
+            severity=Severity.ERROR,
+            message="The query's tables and columns could not be checked.",
+            suggestion="Simplify the query, or report it: this is a fault in Quarry.",
         )
+        return Inference((), (not_checked,))
 
 
-def _not_inferred(message: str) -> Finding:
+class _CatalogFailed(Exception):
+    """The catalogue raised: that is the caller's failure to report, never a finding."""
+
+
+class _Guarded:
+    """The caller's catalogue, its exceptions marked so :func:`_infer` lets them through."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+
+    async def lookup(self, name: TableName) -> Table | None:
+        try:
+            return await self._catalog.lookup(name)
+        except Exception as error:
+            raise _CatalogFailed from error
+
+    async def search(self, text: str, *, limit: int) -> Sequence[Table]:
+        try:
+            return await self._catalog.search(text, limit=limit)
+        except Exception as error:
+            raise _CatalogFailed from error
+
+
+def _too_deep_to_check() -> Finding:
     return Finding(
-        code="SQL_TOO_DEEP" if "deeply" in message else "NOT_CHECKED",
+        code="SQL_TOO_DEEP",
         severity=Severity.ERROR,
-        message=message,
+        message="The query is nested too deeply to check.",
         suggestion="Simplify the query: fewer nested subqueries or UNION arms.",
     )
 

@@ -4,6 +4,7 @@ a fuzz loop over mangled corpus queries (fixed seed, so a failure reproduces).""
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
 import pytest
 
@@ -11,7 +12,7 @@ from tests.tsql.corpus import CORPUS, seed_catalog
 from tsql.catalog import EmptyCatalog
 from tsql.findings import Severity
 from tsql.parse import MAX_NESTING, MAX_SET_OPERATIONS, MAX_SQL_CHARS
-from tsql.types import Purpose
+from tsql.types import Purpose, Table, TableName
 from tsql.validate import Analysis, validate
 
 _CATALOG = seed_catalog()
@@ -199,3 +200,21 @@ async def test_the_data_views_alone_never_raise_either() -> None:
     for case in CORPUS:
         mangled = _mangle(rng, case.text)
         await validate(mangled, purpose=Purpose.RUN, catalog=EmptyCatalog())
+
+
+class _DownCatalog:
+    """A catalogue whose store is unreachable."""
+
+    async def lookup(self, name: TableName) -> Table | None:
+        raise ConnectionError("metadata store unreachable")
+
+    async def search(self, text: str, *, limit: int) -> Sequence[Table]:
+        raise ConnectionError("metadata store unreachable")
+
+
+async def test_a_failing_catalogue_is_the_callers_error_not_a_finding() -> None:
+    with pytest.raises(ConnectionError, match="unreachable"):
+        await validate("SELECT a FROM SomeDE", purpose=Purpose.RUN, catalog=_DownCatalog())
+    # text that never reaches the catalogue still gets its findings
+    refused = await validate("DROP TABLE SomeDE", purpose=Purpose.RUN, catalog=_DownCatalog())
+    assert [f.code for f in refused.findings] == ["NOT_SELECT"]
