@@ -110,7 +110,7 @@ def mce_wrapped(
         "SET NOCOUNT ON; SET TRANSACTION ISOLATION LEVEL READ UNCOMMITTED;\n"
         f"INSERT INTO {schema}{bracket(target)} ({fields})\n"
         f"SELECT {selected}\n"
-        f"FROM ({body} ) AS {QUERYDEF}\n"
+        f"FROM ({body.strip()} ) AS {QUERYDEF}\n"
         "SELECT @rcInsert = @@ROWCOUNT;;"
     )
 

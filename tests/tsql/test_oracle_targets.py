@@ -18,7 +18,8 @@ import pytest
 
 from simulator.model import DataExtension, Field
 from simulator.model import FieldType as SimFieldType
-from simulator.sql import QueryCatalog, run_query, validate_query
+from simulator.sql import QueryCatalog, compile_query, run_query, validate_query
+from simulator.sql.wrapper import validated_query_text
 from simulator.state import FieldSpec, Simulator
 from tests.simulator.conftest import make_sim
 from tests.simulator.helpers import bu_named, parent_mid
@@ -26,7 +27,7 @@ from tests.tsql.corpus import CORPUS, KNOWN_DISAGREEMENTS, CorpusCase
 from tsql.catalog import MemoryCatalog
 from tsql.infer import infer_output
 from tsql.parse import parse
-from tsql.rewrite import rewrite_for_run
+from tsql.rewrite import mce_wrapped, rewrite_for_run
 from tsql.types import Column, FieldType, Table, TableKind
 
 ACCEPTED = [case for case in CORPUS if case.valid and case.name not in KNOWN_DISAGREEMENTS]
@@ -129,6 +130,25 @@ async def test_a_target_built_from_inferred_columns_receives_the_rows(
     assert valid == []
     written = run_query(engine, mid=mid, text=case.text, target=target, update_type="Overwrite")
     assert written == sim.rows.count(target)
+    compiled = compile_query(engine, mid=mid, text=case.text)
+    assert [c.name.casefold() for c in columns] == [n.casefold() for n in compiled.columns]
+
+
+@pytest.mark.parametrize("case", ACCEPTED, ids=[case.name for case in ACCEPTED])
+async def test_mce_wrapper_matches_the_simulators_validated_query_text(
+    sim: Simulator, case: CorpusCase
+) -> None:
+    mid = bu_mid(sim, case.bu)
+    columns = await inferred_columns(sim, case, mid)
+    target = create_target(
+        sim, mid=mid, key=f"tsql_wrapped_{ACCEPTED.index(case)}", columns=columns
+    )
+    parsed = parse(case.text)
+    wrapped = mce_wrapped(
+        parsed.statement, text=case.text, target=target.name, columns=[c.name for c in columns],
+        mid=mid,
+    )  # fmt: skip
+    assert wrapped == validated_query_text(mid=mid, text=case.text, target=target)
 
 
 @pytest.mark.parametrize("case", ACCEPTED, ids=[case.name for case in ACCEPTED])
