@@ -14,7 +14,12 @@ from sqlglot.tokens import Token, TokenType
 
 from tsql.rules_base import NodeIndex, RuleContext, error, node_range
 
-__all__ = ["check_joins", "check_statement_shape", "check_statement_tokens"]
+__all__ = [
+    "check_joins",
+    "check_statement_shape",
+    "check_statement_tokens",
+    "statement_starts",
+]
 
 SEMICOLON_MESSAGE = "';' is a reserved word and may not be used"
 ONLY_SELECT_MESSAGE = "Only SELECT queries are valid."
@@ -132,11 +137,12 @@ def _variable(context: RuleContext, index: int) -> None:
     )
 
 
-def check_statement_shape(context: RuleContext, statement: exp.Expr, nodes: NodeIndex) -> bool:
+def check_statement_shape(
+    context: RuleContext, statement: exp.Expr, nodes: NodeIndex, *, first: Token | None
+) -> bool:
     """Not a query, DECLARE, CTE, SELECT INTO, temp tables; False when the statement is not a
     query at all (the other rules then have nothing to look at)."""
     if isinstance(statement, exp.Declare):
-        first = _first_token(context, statement)
         context.add(
             error(
                 "DECLARE",
@@ -147,7 +153,6 @@ def check_statement_shape(context: RuleContext, statement: exp.Expr, nodes: Node
         )
         return False
     if not isinstance(statement, exp.Query):
-        first = _first_token(context, statement)
         span = context.token_span(first) if first is not None else None
         if isinstance(statement, _NOT_SELECT):
             context.add(
@@ -180,16 +185,18 @@ def check_statement_shape(context: RuleContext, statement: exp.Expr, nodes: Node
     return True
 
 
-def _first_token(context: RuleContext, statement: exp.Expr) -> Token | None:
-    bounds = node_range(statement)
-    if bounds is None:
-        return context.tokens[0] if context.tokens else None
-    index = context.token_index_at(bounds[0])
-    # the statement's verb precedes the first placed node (INSERT INTO [t] ...)
-    verb = context.previous_token(bounds[0] + 1, frozenset(_VERBS))
-    if verb is not None:
-        return verb
-    return context.tokens[index] if index < len(context.tokens) else None
+def statement_starts(tokens: tuple[Token, ...]) -> list[Token]:
+    """The first token of each statement: sqlglot splits statements at ';' and skips empty
+    ones, and so does this."""
+    starts: list[Token] = []
+    at_start = True
+    for token in tokens:
+        if token.token_type is TokenType.SEMICOLON:
+            at_start = True
+        elif at_start:
+            starts.append(token)
+            at_start = False
+    return starts
 
 
 _VERBS = {

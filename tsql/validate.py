@@ -33,7 +33,12 @@ from tsql.rules_query import (
     iter_star_set_operations,
     outermost_query,
 )
-from tsql.rules_statement import check_joins, check_statement_shape, check_statement_tokens
+from tsql.rules_statement import (
+    check_joins,
+    check_statement_shape,
+    check_statement_tokens,
+    statement_starts,
+)
 from tsql.types import Column, Purpose, Table, TableName
 
 __all__ = ["CACHE_SIZE", "Analysis", "clear_cache", "validate", "validate_cached"]
@@ -128,9 +133,11 @@ def _run_rules(
     context: RuleContext, parsed: ParsedSql, star_set_operations: list[exp.Expr]
 ) -> None:
     check_statement_tokens(context, len(parsed.statements))
+    starts = statement_starts(parsed.tokens)
     for position, statement in enumerate(parsed.statements):
         nodes = NodeIndex.of(statement)
-        if not check_statement_shape(context, statement, nodes):
+        first = starts[position] if len(starts) == len(parsed.statements) else None
+        if not check_statement_shape(context, statement, nodes, first=first):
             continue
         check_order_and_paging(context, statement, nodes)
         check_derived_tables(context, statement, nodes)

@@ -109,6 +109,8 @@ def _where(sql: str, finding: Finding) -> tuple[str, int, int, int, int]:
         ),
         ("  insert INTO Orders (OrderID) VALUES (1)", "NOT_SELECT", ("insert", 1, 3, 1, 9)),
         ("DECLARE @since DATE", "DECLARE", ("DECLARE", 1, 1, 1, 8)),
+        ("SELECT 1 AS a;\nBEGIN TRAN", "NOT_SELECT", ("BEGIN", 2, 1, 2, 6)),
+        ("SELECT 1 AS a; SET NOCOUNT ON", "NOT_SELECT", ("SET", 1, 16, 1, 19)),
         (
             "SELECT SubscriberKey FROM Subscribers\nUNION\nSELECT OrderID, Amount FROM Orders",
             "UNION_WIDTH_MISMATCH",
