@@ -23,6 +23,7 @@ from tsql.infer_types import (
     cast_type,
     decimal_digits,
     is_null_type,
+    is_textlike,
     literal_type,
     text_length,
     widen,
@@ -219,8 +220,13 @@ class ExpressionTyper:
         typed = [self._type(argument) for argument in arguments]
         nullable = all(column.nullable for column in typed)
         if node.args.get("is_null"):
+            # ISNULL has its first argument's SQL type (the replacement is converted to it);
+            # a replacement that is not an e-mail address (or phone, locale) makes it Text.
             first = typed[0]
             result = typed[1] if is_null_type(first) else first
+            others = [c for c in typed if c is not result and not is_null_type(c)]
+            if any(c.field_type is not result.field_type for c in others) and is_textlike(result):
+                result = replace(result, field_type=FieldType.TEXT)
             return with_nullable(result, nullable)
         result = typed[0]
         for column in typed[1:]:

@@ -467,3 +467,18 @@ async def test_absurdly_nested_expressions_are_unknown_not_a_crash() -> None:
     assert not column.type_known
     assert column.note is not None
     assert "deeply" in column.note
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("ISNULL(EmailAddress, 'none')", ("X", T, 254, None, None, False)),
+        ("ISNULL(EmailAddress, EmailAddress)", ("X", E, 254, None, None, False)),
+        ("COALESCE(EmailAddress, 'none')", ("X", T, 254, None, None, False)),
+        ("CASE WHEN OptIn = 1 THEN EmailAddress END", ("X", E, 254, None, None, True)),
+        ("CASE WHEN OptIn = 1 THEN EmailAddress ELSE '' END", ("X", T, 254, None, None, False)),
+    ],
+)
+async def test_an_address_mixed_with_other_text_is_text(expression: str, expected: Shape) -> None:
+    inference = await infer(f"SELECT {expression} AS X FROM Subscribers")  # noqa: S608
+    assert [shape(column) for column in inference.columns] == [expected]
