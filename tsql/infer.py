@@ -225,6 +225,12 @@ class _Inferrer:
         else:
             self._check(node, scope)
             source = Source(alias=alias, display=f"'{alias or node.sql('tsql')}'", columns=None)
+        pivots = node.args.get("pivots")
+        if pivots:
+            # PIVOT/UNPIVOT turn values into columns: their output is not inferred.
+            pivot_alias = pivots[-1].args.get("alias")
+            alias = pivot_alias.name if isinstance(pivot_alias, exp.TableAlias) else alias
+            source = Source(alias=alias, display=f"the PIVOT/UNPIVOT of '{alias}'", columns=None)
         if renamed and source.columns is not None:
             source = Source(
                 alias=source.alias,

@@ -482,3 +482,14 @@ async def test_absurdly_nested_expressions_are_unknown_not_a_crash() -> None:
 async def test_an_address_mixed_with_other_text_is_text(expression: str, expected: Shape) -> None:
     inference = await infer(f"SELECT {expression} AS X FROM Subscribers")  # noqa: S608
     assert [shape(column) for column in inference.columns] == [expected]
+
+
+async def test_pivot_output_is_unknown_not_guessed() -> None:
+    inference = await infer(
+        "SELECT p.[shipped], p.[open] FROM (SELECT Status, Amount FROM Orders) s "
+        "PIVOT (SUM(Amount) FOR Status IN ([shipped], [open])) AS p"
+    )
+    assert inference.findings == ()
+    assert [c.name for c in inference.columns] == ["shipped", "open"]
+    assert not any(c.type_known for c in inference.columns)
+    assert all("PIVOT" in (c.note or "") for c in inference.columns)
