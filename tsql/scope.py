@@ -229,24 +229,19 @@ def node_span(text: str, *nodes: exp.Expr | None) -> Span | None:
 
 def _close_parentheses(text: str, start: int, end: int) -> int:
     """``end`` moved past the parentheses ``text[start:end]`` leaves open (sqlglot keeps no
-    position for a call's closing parenthesis); quoted text is skipped."""
+    position for a call's closing parenthesis); quoted text and [names] are skipped."""
     depth = 0
-    quote: str | None = None
+    closing: str | None = None
     position = start
-    while position < len(text):
+    while position < len(text) and (position < end or depth > 0):
         char = text[position]
-        if position >= end and depth <= 0:
-            return position if position > end else end
-        if quote is not None:
-            if char == quote:
-                quote = None
+        if closing is not None:
+            closing = None if char == closing else closing
         elif char in "'[":
-            quote = "'" if char == "'" else "]"
+            closing = "'" if char == "'" else "]"
         elif char == "(":
             depth += 1
         elif char == ")":
             depth -= 1
-            if depth < 0 and position >= end:
-                return end
         position += 1
-    return max(end, min(position, len(text)))
+    return max(end, position)
