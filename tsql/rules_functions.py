@@ -30,6 +30,8 @@ def check_calls(context: RuleContext, nodes: NodeIndex) -> None:
     for call in nodes.calls:
         if isinstance(call, _NOT_CALLS) or (isinstance(call, _OPERATORS) and not call._meta):
             continue
+        if isinstance(call, exp.Cast | exp.Convert):
+            _check_conversion(context, call)
         token = context.call_name_token(call)
         if token is None or token.start in judged or not token.text.replace("_", "").isalnum():
             continue
@@ -59,6 +61,77 @@ def check_calls(context: RuleContext, nodes: NodeIndex) -> None:
                     suggestion="Check the spelling; completions list MCE's functions.",
                 )
             )
+
+
+#: SQL Server's type names (first word of the multi-word ones: DOUBLE PRECISION, CHARACTER
+#: VARYING, NATIONAL CHARACTER ...).
+_TYPE_NAMES = """
+    bigint int integer smallint tinyint bit decimal dec numeric money smallmoney float real
+    double date datetime datetime2 smalldatetime datetimeoffset time char character varchar
+    text nchar national nvarchar ntext binary varbinary image uniqueidentifier xml sql_variant
+    rowversion timestamp sysname hierarchyid geography geometry
+"""
+_SQL_SERVER_TYPES = frozenset(_TYPE_NAMES.split())
+#: MCE field types people write as SQL types, and what to write instead.
+_FIELD_TYPE_HINTS = {
+    "NUMBER": "INT or BIGINT (or DECIMAL(p, s))",
+    "BOOLEAN": "BIT",
+    "EMAILADDRESS": "NVARCHAR(254)",
+    "PHONE": "NVARCHAR(50)",
+    "LOCALE": "NVARCHAR(5)",
+}
+
+
+def _check_conversion(context: RuleContext, call: exp.Cast | exp.Convert) -> None:
+    """CONVERT(type) without a value, and type names SQL Server does not have (sqlglot reads
+    both; it even reads Oracle's NUMBER as DECIMAL)."""
+    name = context.call_name_token(call)
+    span = context.span(name.start, _call_end(context, name)) if name else context.node_span(call)
+    if isinstance(call, exp.Convert) and call.args.get("expression") is None:
+        context.add(
+            error(
+                "SYNTAX_ERROR",
+                "CONVERT needs a type and a value.",
+                span,
+                suggestion="Write CONVERT(type, value) or CONVERT(type, value, style).",
+            )
+        )
+        return
+    written = _type_token(context, call, name)
+    if written is None or written.text.split()[0].casefold() in _SQL_SERVER_TYPES:
+        return
+    instead = _FIELD_TYPE_HINTS.get(written.text.upper())
+    context.add(
+        error(
+            "SYNTAX_ERROR",
+            f"{written.text} is not a SQL Server data type"
+            + (" (it is an MCE field type)." if instead else "."),
+            context.token_span(written),
+            suggestion=f"Write {instead}."
+            if instead
+            else "Use a type such as NVARCHAR(n), INT, BIGINT, DECIMAL(p, s), DATE, DATETIME "
+            "or BIT.",
+        )
+    )
+
+
+def _type_token(
+    context: RuleContext, call: exp.Cast | exp.Convert, name: Token | None
+) -> Token | None:
+    """The token naming the target type as written: after CONVERT's "(", after CAST's AS."""
+    tokens = context.tokens
+    if isinstance(call, exp.Convert):
+        if name is None:
+            return None
+        index = context.token_index_at(name.end + 1) + 1  # skip "("
+        return tokens[index] if index < len(tokens) else None
+    value = context.balanced_range(call.this) if isinstance(call.this, exp.Expr) else None
+    if value is None:
+        return None
+    index = context.token_index_at(value[1])
+    if index + 1 < len(tokens) and tokens[index].token_type is TokenType.ALIAS:
+        return tokens[index + 1]
+    return None
 
 
 def _call_end(context: RuleContext, name: Token) -> int:

@@ -157,6 +157,11 @@ async def _complete(prepared: _Prepared, *, catalog: Catalog) -> Analysis:
         text = prepared.parsed.text
         inference = await _infer(statement, text=text, catalog=catalog)
         columns = inference.columns
+        if any(f.severity is Severity.ERROR for f in findings):
+            # already refused: an inference fault would only add noise (it is logged)
+            inference = Inference(
+                inference.columns, tuple(f for f in inference.findings if f.code != "NOT_CHECKED")
+            )
         findings.extend(_new(inference.findings, findings))
         if prepared.star_set_operations and not any(
             f.code == "UNKNOWN_TABLE" for f in inference.findings

@@ -432,6 +432,11 @@ _REJECTED: tuple[CorpusCase, ...] = (
         ("UNKNOWN_COLUMN",),
     ),
     CorpusCase(
+        "an MCE field type written as a SQL type",
+        "SELECT CAST(LoyaltyPoints AS Number) AS Points FROM Subscribers",
+        ("SYNTAX_ERROR",),
+    ),
+    CorpusCase(
         "derived table without an alias",
         "SELECT OrderID FROM (SELECT OrderID FROM Orders)",
         ("DERIVED_TABLE_WITHOUT_ALIAS",),
@@ -461,6 +466,9 @@ KNOWN_DISAGREEMENTS: Mapping[str, str] = MappingProxyType(
         "OFFSET without ORDER BY": "T-SQL's OFFSET is part of ORDER BY (REFERENCE 5.1 lists "
         "'OFFSET without ORDER BY' among what fails); the simulator runs it in DuckDB, which "
         "accepts it.",
+        "an MCE field type written as a SQL type": "SQL Server has no type NUMBER (MCE's field "
+        "type is not a SQL type); the simulator reads the query with sqlglot, which takes "
+        "Oracle's NUMBER for DECIMAL, so it accepts.",
         "JOIN without ON": "T-SQL requires ON for INNER/LEFT/RIGHT/FULL joins (a syntax error); "
         "the simulator runs it in DuckDB, which reads it as a cross join.",
         "derived table without an alias": "T-SQL requires an alias for a derived table (a "

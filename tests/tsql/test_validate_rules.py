@@ -44,6 +44,10 @@ _ACCEPTED = [
     "SELECT OrderID FROM Orders WHERE Amount > ALL (SELECT Amount FROM Orders WHERE OrderID < 5)",
     "SELECT OrderDate AT TIME ZONE 'Central Standard Time' AT TIME ZONE 'UTC' AS d FROM Orders",
     "SELECT OrderID FROM Orders ORDER BY OrderDate OFFSET 0 ROWS",
+    "SELECT CAST(OrderID AS BIGINT) AS a, CAST(Amount AS DECIMAL(10, 2)) AS b, "
+    "CONVERT(NVARCHAR(MAX), OrderID) AS d, CAST((OrderID + 1) AS DOUBLE PRECISION) AS e, "
+    "CAST(OrderID AS CHARACTER VARYING(10)) AS f, CAST(CAST(OrderID AS INT) AS VARCHAR(5)) AS j "
+    "FROM Orders",
     "SELECT OrderID FROM Orders UNION SELECT Id FROM [Empty Staging] ORDER BY 1 "
     "OFFSET 0 ROWS FETCH NEXT 10 ROWS ONLY",
 ]
@@ -59,6 +63,9 @@ async def test_look_alikes_pass(sql: str) -> None:
 _REJECTED = [
     ("SELECT OrderID FROM Orders o JOIN Subscribers s USING (SubscriberKey)", ["SYNTAX_ERROR"]),
     ("SELECT OrderID FROM Orders FETCH NEXT 5 ROWS ONLY", ["SYNTAX_ERROR"]),
+    ("SELECT CONVERT(VARCHAR(7)) AS x FROM Orders", ["SYNTAX_ERROR"]),
+    ("SELECT CAST(OrderID AS Number) AS x, CONVERT(Boolean, IsGift) AS y FROM Orders",
+     ["SYNTAX_ERROR", "SYNTAX_ERROR"]),
     ("SELECT 1 AS a\nGO", ["MULTIPLE_STATEMENTS"]),
     ("SELECT OrderID FROM Orders;;", ["SEMICOLON", "SEMICOLON"]),
     ("DELETE FROM Orders; SELECT 1 AS a", ["NOT_SELECT", "SEMICOLON", "MULTIPLE_STATEMENTS"]),
