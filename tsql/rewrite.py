@@ -166,11 +166,11 @@ def rewrite_for_run(
 
 @dataclass(frozen=True, slots=True)
 class _Ordering:
-    """One ORDER BY item: the output column it sorts by (or the expression to add as a sort
-    key), and its direction."""
+    """One ORDER BY item: the output column it sorts by, or (when it sorts by something the
+    query does not output) the name of the sort-key column added for it; and its direction."""
 
     output: str | None
-    expression_text: str | None
+    sort_key: str | None
     descending: bool
 
 
@@ -242,8 +242,10 @@ class _RunRewriter:
         orderings = [self._ordering(item, query) for item in ordered]
         inner = self._inner(query, orderings, keeps_order=keeps_order)
         order_column = self._helper_name(ORDER_COLUMN)
-        sort_keys = self._sort_key_names(orderings)
-        sql = self._outer(inner, sort=sort_keys, order_column=order_column)
+        hidden = any(ordering.sort_key for ordering in orderings)
+        sql = self._outer(
+            inner, sort=self._sort_columns(orderings), order_column=order_column, hidden=hidden
+        )
         row_number = Column(order_column, FieldType.NUMBER, nullable=False)
         return RunRewrite(
             sql, self.marker_column, order_column, (*self.columns, self._marker(), row_number), ()
@@ -266,7 +268,7 @@ class _RunRewriter:
                 "position.",
                 expression,
             )
-        return _Ordering(None, "", descending)
+        return _Ordering(None, None, descending)
 
     def _output_for(self, expression: exp.Expr, query: exp.Expr) -> str | None:
         """The output column an ORDER BY item names: a position, an output name, or an
@@ -298,12 +300,10 @@ class _RunRewriter:
             return self.columns[names.index(expression.name.casefold())].name
         return None
 
-    def _sort_key_names(self, orderings: list[_Ordering]) -> list[tuple[str, bool]]:
-        keys: list[tuple[str, bool]] = []
-        for ordering in orderings:
-            name = ordering.output if ordering.output is not None else ordering.expression_text
-            keys.append((name or "", ordering.descending))
-        return keys
+    @staticmethod
+    def _sort_columns(orderings: list[_Ordering]) -> list[tuple[str, bool]]:
+        """(querydef column, descending) for the row number's ORDER BY."""
+        return [(o.output or o.sort_key or "", o.descending) for o in orderings]
 
     # -- text ----------------------------------------------------------------------------------
 
@@ -342,13 +342,20 @@ class _RunRewriter:
         return text
 
     def _outer(
-        self, inner: str, *, sort: list[tuple[str, bool]], order_column: str | None = None
+        self,
+        inner: str,
+        *,
+        sort: list[tuple[str, bool]],
+        order_column: str | None = None,
+        hidden: bool = False,
     ) -> str:
+        """The run form around ``inner``: the user's columns (not the ``hidden`` sort keys),
+        the marker, and the row number over ``sort``."""
         known = all(column.type_known or not column.name.endswith(".*") for column in self.columns)
         if known:
             selected = [f"{QUERYDEF}.{bracket(column.name)}" for column in self.columns]
         else:
-            if any(name.startswith(SORT_KEY_COLUMN) for name, _desc in sort):
+            if hidden:
                 raise self._refuse(
                     "RUN_COLUMNS_UNKNOWN",
                     "The query's output columns are not all known, so its ORDER BY cannot be "
