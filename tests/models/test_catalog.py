@@ -26,6 +26,7 @@ EXPECTED_APP_GRANTS = {
     "audit_events": {"SELECT", "INSERT"},
     "wallet_data_keys": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "wallet_entries": {"SELECT", "INSERT", "UPDATE", "DELETE"},
+    "waiting_work": {"SELECT", "INSERT", "UPDATE", "DELETE"},
 }
 
 
