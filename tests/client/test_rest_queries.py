@@ -23,7 +23,7 @@ def daily_folder(sim: Simulator, mid: int) -> int:
     return next(f.id for f in folders if f.name == "Daily")
 
 
-async def test_crud_start_isrunning(bridge: Bridge, sim: Simulator) -> None:
+async def test_crud(bridge: Bridge, sim: Simulator) -> None:
     queries = queries_of(bridge)
     created = await queries.create(
         name="Client test",
