@@ -29,7 +29,7 @@ __all__ = [
 
 _ORDER_BY = frozenset({TokenType.ORDER_BY})
 _OFFSET = frozenset({TokenType.OFFSET})
-_TOP = frozenset({TokenType.TOP})
+_TOP_OR_SELECT = frozenset({TokenType.TOP, TokenType.SELECT})
 _SET_OPERATORS = frozenset({TokenType.UNION, TokenType.EXCEPT, TokenType.INTERSECT})
 
 
@@ -46,9 +46,9 @@ def check_order_and_paging(context: RuleContext, statement: exp.Expr, nodes: Nod
         order = query.args.get("order")
         limit = query.args.get("limit")
         offset = query.args.get("offset")
-        run_keeps_order = query is root and context.purpose is Purpose.RUN
+        run_keeps_order = query is root and context.purpose == Purpose.RUN
         if order is not None and limit is None and offset is None and not run_keeps_order:
-            _order_without_top(context, query, order, outermost=query is root)
+            _order_without_top(context, order, outermost=query is root)
         if offset is not None and order is None:
             _offset_without_order(context, offset)
         if isinstance(limit, exp.Fetch) and offset is None:
@@ -57,9 +57,7 @@ def check_order_and_paging(context: RuleContext, statement: exp.Expr, nodes: Nod
             _top_without_order(context, query)
 
 
-def _order_without_top(
-    context: RuleContext, query: exp.Expr, order: exp.Expr, *, outermost: bool
-) -> None:
+def _order_without_top(context: RuleContext, order: exp.Expr, *, outermost: bool) -> None:
     bounds = node_range(order)
     keyword = context.previous_token(bounds[0], _ORDER_BY) if bounds is not None else None
     span = None
@@ -119,9 +117,10 @@ def _top_without_order(context: RuleContext, query: exp.Select) -> None:
         return
     first = next(iter(query.expressions), None)
     bounds = node_range(first) if first is not None else None
-    keyword = context.previous_token(bounds[0], _TOP) if bounds is not None else None
-    if keyword is None:
-        return
+    # the nearest of SELECT and TOP before the first column: TOP when this SELECT has one
+    keyword = context.previous_token(bounds[0], _TOP_OR_SELECT) if bounds is not None else None
+    if keyword is None or keyword.token_type is not TokenType.TOP:
+        return  # LIMIT n, reported as such
     context.add(
         warning(
             "TOP_WITHOUT_ORDER_BY",
