@@ -199,14 +199,6 @@ def statement_starts(tokens: tuple[Token, ...]) -> list[Token]:
     return starts
 
 
-_VERBS = {
-    TokenType.INSERT, TokenType.UPDATE, TokenType.DELETE, TokenType.MERGE, TokenType.CREATE,
-    TokenType.DROP, TokenType.ALTER, TokenType.EXECUTE, TokenType.COMMAND, TokenType.USE,
-    TokenType.SET, TokenType.DECLARE, TokenType.BEGIN, TokenType.COMMIT, TokenType.ROLLBACK,
-    TokenType.GRANT, TokenType.TRUNCATE,
-}  # fmt: skip
-
-
 def _verb(token: Token | None) -> str:
     return token.text.upper() if token is not None else "this statement"
 
@@ -249,14 +241,14 @@ def _temp_table(context: RuleContext, table: exp.Table) -> None:
         return
     meta = identifier._meta or {}
     start, end = meta.get("start"), meta.get("end")
+    hashes = "##" if identifier.args.get("global_") else "#"
     span = None
     if isinstance(start, int) and isinstance(end, int):
-        hashes = 2 if identifier.args.get("global_") else 1
-        span = context.span(max(0, start - hashes), end + 1)
+        span = context.span(max(0, start - len(hashes)), end + 1)
     context.add(
         error(
             "TEMP_TABLE",
-            f"Temporary tables (#{identifier.name}) do not exist in a query activity.",
+            f"Temporary tables ({hashes}{identifier.name}) do not exist in a query activity.",
             span,
             suggestion="Write the rows into a data extension with another query activity, "
             "or use a derived table.",
