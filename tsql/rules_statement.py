@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlglot import exp
 from sqlglot.tokens import Token, TokenType
 
+from tsql.findings import Finding, Severity
 from tsql.rules_base import NodeIndex, RuleContext, error, node_range
 
 __all__ = [
@@ -182,7 +183,40 @@ def check_statement_shape(
             _into(context, node)
         elif isinstance(node, exp.Table) and node.find_ancestor(exp.Into) is None:
             _temp_table(context, node)
+            if node.args.get("hints"):
+                _redundant_nolock(context, node)
     return True
+
+
+_UNCOMMITTED_HINTS = frozenset({"NOLOCK", "READUNCOMMITTED"})
+
+
+def _redundant_nolock(context: RuleContext, table: exp.Table) -> None:
+    """REFERENCE 5.1: MCE's wrapper already reads uncommitted data, so the hint does nothing."""
+    hinted = any(
+        isinstance(hint, exp.WithTableHint)
+        and any(e.name.upper() in _UNCOMMITTED_HINTS for e in hint.expressions)
+        for hint in table.args["hints"]
+    )
+    bounds = node_range(table)
+    if not hinted or bounds is None:
+        return
+    for token in context.tokens_between(bounds[1], len(context.text)):
+        if token.token_type is TokenType.R_PAREN:
+            return
+        if token.text.upper() in _UNCOMMITTED_HINTS:
+            context.add(
+                Finding(
+                    "REDUNDANT_NOLOCK",
+                    Severity.INFO,
+                    f"{token.text} changes nothing: MCE already runs every query activity "
+                    "with READ UNCOMMITTED.",
+                    context.token_span(token),
+                    None,
+                    "Remove the table hint.",
+                )
+            )
+            return
 
 
 def statement_starts(tokens: tuple[Token, ...]) -> list[Token]:

@@ -258,6 +258,15 @@ async def test_only_the_subquery_order_by_is_reported_for_run() -> None:
     assert len([f for f in both.findings if f.code == "ORDER_BY_WITHOUT_TOP"]) == 2
 
 
+async def test_nolock_is_noted_as_redundant() -> None:
+    sql = "SELECT o.OrderID FROM Orders o WITH (NOLOCK)"
+    analysis = await _check(sql)
+    assert analysis.valid
+    finding = _one(analysis, "REDUNDANT_NOLOCK")
+    assert finding.severity is Severity.INFO
+    assert _where(sql, finding) == ("NOLOCK", 1, 38, 1, 44)
+
+
 async def test_top_without_order_by_is_a_warning() -> None:
     analysis = await _check("SELECT TOP 10 SubscriberKey FROM Subscribers")
     assert analysis.valid
