@@ -162,3 +162,16 @@ async def test_the_hand_written_seed_catalogue_matches_the_simulators_seed(
             by_hand = await written.lookup(TableName(name, shared=True))
             assert from_seed is not None and by_hand is not None, name
             assert from_seed.columns == by_hand.columns
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in CORPUS if c.marketing], ids=lambda case: f"child: {case.name}"
+)
+async def test_marketing_queries_agree_in_a_child_bu_too(
+    case: CorpusCase, client: httpx.AsyncClient, bus: dict[str, _Bu]
+) -> None:
+    """The simulator's marketing corpus is valid in every seeded BU (ENT. reaches the parent)."""
+    bu = bus["child"]
+    analysis = await validate(case.text, purpose=Purpose.QUERY_ACTIVITY, catalog=bu.catalog)
+    assert analysis.valid, analysis.findings
+    assert await _simulator_verdict(client, bu, case.text) is True
