@@ -13,7 +13,7 @@ from sqlglot.tokens import Token, TokenType
 from tsql.functions import FUNCTIONS, UNSUPPORTED_FUNCTIONS
 from tsql.rules_base import NodeIndex, RuleContext, error
 
-__all__ = ["check_calls", "check_grouping"]
+__all__ = ["check_calls", "check_grouping", "has_aggregate", "is_aggregate"]
 
 _NOT_BUILT_IN = "'{}' is not a recognized built-in function name."
 
@@ -170,7 +170,7 @@ def check_grouping(context: RuleContext, nodes: NodeIndex) -> None:
         ):
             continue  # grouping sets: not judged
         grouped = list(group.expressions) if group is not None else []
-        if not grouped and not any(_has_aggregate(p) for p in select.expressions):
+        if not grouped and not any(has_aggregate(p) for p in select.expressions):
             continue
         texts = {_text(expression) for expression in grouped}
         columns = [g for g in grouped if isinstance(g, exp.Column)]
@@ -199,7 +199,7 @@ def _text(node: exp.Expr) -> str:
     return node.sql(dialect="tsql").casefold()
 
 
-def _is_aggregate(node: exp.Expr) -> bool:
+def is_aggregate(node: exp.Expr) -> bool:
     if isinstance(node, exp.AggFunc):
         return True
     if isinstance(node, exp.Anonymous):
@@ -208,11 +208,11 @@ def _is_aggregate(node: exp.Expr) -> bool:
     return False
 
 
-def _has_aggregate(node: exp.Expr) -> bool:
+def has_aggregate(node: exp.Expr) -> bool:
     stack = [node]
     while stack:
         current = stack.pop()
-        if _is_aggregate(current):
+        if is_aggregate(current):
             return True
         if isinstance(current, exp.Window | exp.Subquery | exp.Query):
             continue
@@ -234,7 +234,7 @@ def _source_names(select: exp.Select) -> set[str]:
 def _ungrouped_column(
     node: exp.Expr, texts: set[str], columns: list[exp.Column], local: set[str]
 ) -> exp.Column | None:
-    if _text(node) in texts or _is_aggregate(node):
+    if _text(node) in texts or is_aggregate(node):
         return None
     if isinstance(node, exp.Window | exp.Subquery | exp.Query | exp.Star | exp.Exists):
         return None

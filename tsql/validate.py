@@ -25,6 +25,7 @@ from tsql.findings import Finding, Severity
 from tsql.infer import Inference, infer_output
 from tsql.parse import MAX_SQL_CHARS, ParsedSql, parse
 from tsql.rules_base import NodeIndex, RuleContext
+from tsql.rules_clauses import check_clause_placement
 from tsql.rules_functions import check_calls, check_grouping
 from tsql.rules_query import (
     add_width_mismatch,
@@ -143,6 +144,7 @@ def _run_rules(
         check_derived_tables(context, statement, nodes)
         check_calls(context, nodes)
         check_grouping(context, nodes)
+        check_clause_placement(context, nodes)
         for join in nodes.joins:
             check_joins(context, join)
         if position == 0:

@@ -397,6 +397,17 @@ _REJECTED: tuple[CorpusCase, ...] = (
         ("GROUP_BY_MISMATCH",),
     ),
     CorpusCase(
+        "an aggregate in WHERE",
+        "SELECT SubscriberKey FROM Orders WHERE COUNT(*) > 1 GROUP BY SubscriberKey",
+        ("AGGREGATE_IN_WHERE",),
+    ),
+    CorpusCase(
+        "ROW_NUMBER in WHERE",
+        "SELECT SubscriberKey, OrderID FROM Orders "
+        "WHERE ROW_NUMBER() OVER (PARTITION BY SubscriberKey ORDER BY OrderDate DESC) = 1",
+        ("WINDOW_OUTSIDE_SELECT",),
+    ),
+    CorpusCase(
         "trailing comma before FROM",
         "SELECT SubscriberKey, FROM Subscribers",
         ("SYNTAX_ERROR",),

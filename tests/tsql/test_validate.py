@@ -172,6 +172,16 @@ def _where(sql: str, finding: Finding) -> tuple[str, int, int, int, int]:
             ("/* it's\nnot closed", 1, 17, 2, 11),
         ),
         ("SELECT Nickname\nFROM Subscribers", "UNKNOWN_COLUMN", ("Nickname", 1, 8, 1, 16)),
+        (
+            "SELECT SubscriberKey FROM Orders\nWHERE MAX(Amount) > 1 GROUP BY SubscriberKey",
+            "AGGREGATE_IN_WHERE",
+            ("MAX(Amount)", 2, 7, 2, 18),
+        ),
+        (
+            "SELECT OrderID FROM Orders\nWHERE RANK() OVER (ORDER BY Amount) < 3",
+            "WINDOW_OUTSIDE_SELECT",
+            ("RANK() OVER (ORDER BY Amount)", 2, 7, 2, 36),
+        ),
         ("SELECT a FROM\n  [No Such DE]", "UNKNOWN_TABLE", ("[No Such DE]", 2, 3, 2, 15)),
     ],
 )

@@ -44,6 +44,10 @@ _ACCEPTED = [
     "SELECT OrderID FROM Orders WHERE Amount > ALL (SELECT Amount FROM Orders WHERE OrderID < 5)",
     "SELECT OrderDate AT TIME ZONE 'Central Standard Time' AT TIME ZONE 'UTC' AS d FROM Orders",
     "SELECT OrderID FROM Orders ORDER BY OrderDate OFFSET 0 ROWS",
+    "SELECT SubscriberKey FROM Orders WHERE Amount > (SELECT AVG(Amount) FROM Orders) "
+    "GROUP BY SubscriberKey HAVING COUNT(*) > 1 AND MAX(Amount) > 10",
+    "SELECT x.OrderID FROM (SELECT OrderID, ROW_NUMBER() OVER (ORDER BY Amount) AS n "
+    "FROM Orders) x WHERE x.n = 1",
     "SELECT CAST(OrderID AS BIGINT) AS a, CAST(Amount AS DECIMAL(10, 2)) AS b, "
     "CONVERT(NVARCHAR(MAX), OrderID) AS d, CAST((OrderID + 1) AS DOUBLE PRECISION) AS e, "
     "CAST(OrderID AS CHARACTER VARYING(10)) AS f, CAST(CAST(OrderID AS INT) AS VARCHAR(5)) AS j "
@@ -101,6 +105,12 @@ _REJECTED = [
      ["GROUP_BY_MISMATCH"]),
     ("SELECT OrderID FROM Orders WHERE SubscriberKey IN (SELECT SubscriberKey, Status FROM Orders "
      "ORDER BY 1)", ["ORDER_BY_WITHOUT_TOP"]),
+    ("SELECT SubscriberKey FROM Orders GROUP BY SubscriberKey "
+     "HAVING SUM(Amount) OVER () > 1", ["WINDOW_OUTSIDE_SELECT"]),
+    ("SELECT COUNT(*) AS n FROM Orders GROUP BY ROW_NUMBER() OVER (ORDER BY OrderID)",
+     ["WINDOW_OUTSIDE_SELECT"]),
+    ("SELECT OrderID FROM Orders WHERE SUM(Amount) OVER () > 1 AND COUNT(*) > 1",
+     ["WINDOW_OUTSIDE_SELECT", "AGGREGATE_IN_WHERE"]),
     ("SELECT OrderID FROM (SELECT OrderID FROM Orders) JOIN Subscribers s ON 1 = 1",
      ["DERIVED_TABLE_WITHOUT_ALIAS"]),
 ]  # fmt: skip
