@@ -1,4 +1,4 @@
-"""Rules about where aggregates and window functions may stand.
+"""Rules about where aggregates and window functions may stand, and what an aggregate holds.
 
 SQL Server evaluates WHERE before grouping and window functions after it, so an aggregate in
 WHERE and a window function in WHERE, GROUP BY or HAVING are errors; the common case is
@@ -18,6 +18,23 @@ __all__ = ["check_clause_placement"]
 
 
 def check_clause_placement(context: RuleContext, nodes: NodeIndex) -> None:
+    for call in nodes.calls:
+        if is_aggregate(call) and not isinstance(call.parent, exp.Window):
+            inner = next(
+                (n for n in call.iter_expressions() if _first(n, is_aggregate) is not None), None
+            )
+            if inner is not None:
+                nested = _first(inner, is_aggregate)
+                context.add(
+                    error(
+                        "NESTED_AGGREGATE",
+                        "An aggregate cannot contain another aggregate.",
+                        context.node_span(nested) if nested is not None else None,
+                        suggestion="Aggregate in a derived table first, then aggregate its "
+                        "result: SELECT MAX(x.n) FROM (SELECT COUNT(*) AS n ... GROUP BY ...) "
+                        "AS x.",
+                    )
+                )
     for select in nodes.selects:
         where = select.args.get("where")
         if where is not None:

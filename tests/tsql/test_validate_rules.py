@@ -46,6 +46,8 @@ _ACCEPTED = [
     "SELECT OrderID FROM Orders ORDER BY OrderDate OFFSET 0 ROWS",
     "SELECT SubscriberKey FROM Orders WHERE Amount > (SELECT AVG(Amount) FROM Orders) "
     "GROUP BY SubscriberKey HAVING COUNT(*) > 1 AND MAX(Amount) > 10",
+    "SELECT MAX(x.n) AS m FROM (SELECT COUNT(*) AS n FROM Orders GROUP BY SubscriberKey) x",
+    "SELECT SubscriberKey, SUM(COUNT(*)) OVER () AS AllOrders FROM Orders GROUP BY SubscriberKey",
     "SELECT x.OrderID FROM (SELECT OrderID, ROW_NUMBER() OVER (ORDER BY Amount) AS n "
     "FROM Orders) x WHERE x.n = 1",
     "SELECT CAST(OrderID AS BIGINT) AS a, CAST(Amount AS DECIMAL(10, 2)) AS b, "
@@ -111,6 +113,8 @@ _REJECTED = [
      ["WINDOW_OUTSIDE_SELECT"]),
     ("SELECT OrderID FROM Orders WHERE SUM(Amount) OVER () > 1 AND COUNT(*) > 1",
      ["WINDOW_OUTSIDE_SELECT", "AGGREGATE_IN_WHERE"]),
+    ("SELECT MAX(COUNT(*)) AS m FROM Orders GROUP BY SubscriberKey", ["NESTED_AGGREGATE"]),
+    ("SELECT SUM(Amount + AVG(Amount)) AS m FROM Orders", ["NESTED_AGGREGATE"]),
     ("SELECT OrderID FROM (SELECT OrderID FROM Orders) JOIN Subscribers s ON 1 = 1",
      ["DERIVED_TABLE_WITHOUT_ALIAS"]),
 ]  # fmt: skip
