@@ -22,9 +22,9 @@ async def validate_sql(auth: Authentication, *, sql: str, purpose: Purpose) -> A
     return await sql_toolkit.analyse_sql(principal.tenant_context(), sql=sql, purpose=purpose)
 
 
-def format_sql(auth: Authentication, *, sql: str) -> Formatted:
+async def format_sql(auth: Authentication, *, sql: str) -> Formatted:
     auth.require_principal()
-    return sql_toolkit.format_sql_text(sql)
+    return await sql_toolkit.format_sql_text(sql)
 
 
 async def sql_completions(

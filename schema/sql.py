@@ -230,10 +230,11 @@ class SqlQuery:
         return SqlAnalysis.from_domain(analysis)
 
     @strawberry.field(description="SQL in the canonical layout; every comment is kept.")
-    def format_sql(
+    async def format_sql(
         self, info: Info[GraphQLContext, None], sql: Annotated[str, _SQL]
     ) -> FormattedSql:
-        return FormattedSql.from_domain(format_sql(info.context.authentication, sql=sql))
+        formatted = await format_sql(info.context.authentication, sql=sql)
+        return FormattedSql.from_domain(formatted)
 
     @strawberry.field(
         description="What may be written at the cursor in your current business unit, best"

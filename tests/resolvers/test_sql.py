@@ -36,7 +36,7 @@ async def test_a_read_only_token_may_use_every_query() -> None:
     )
     assert analysis.valid
     assert [c.name for c in analysis.columns] == ["JobID"]
-    assert format_sql(READ_TOKEN, sql="select 1 as one").sql.startswith("SELECT")
+    assert (await format_sql(READ_TOKEN, sql="select 1 as one")).sql.startswith("SELECT")
     completions = await sql_completions(READ_TOKEN, sql="SELECT * FROM _J", offset=16, first=5)
     assert "_Job" in [c.label for c in completions]
 
@@ -50,7 +50,7 @@ async def test_without_a_tenant_principal_nothing_runs(
     with pytest.raises(refusal):
         await validate_sql(auth, sql="SELECT 1 AS one", purpose=Purpose.RUN)
     with pytest.raises(refusal):
-        format_sql(auth, sql="SELECT 1 AS one")
+        await format_sql(auth, sql="SELECT 1 AS one")
     with pytest.raises(refusal):
         await sql_completions(auth, sql="SELECT ", offset=7, first=10)
 

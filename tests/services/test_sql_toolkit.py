@@ -3,11 +3,16 @@ lands), and validation, formatting and completions resolved through it."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from collections.abc import Sequence
+
 import pytest
 
 from models import TenantContext
 from services.sql_toolkit import (
     MAX_SQL_CHARS,
+    THREAD_SQL_CHARS,
     MetadataCatalog,
     Purpose,
     analyse_sql,
@@ -15,7 +20,10 @@ from services.sql_toolkit import (
     complete_sql,
     format_sql_text,
 )
-from tsql.types import FieldType, TableName
+from tsql.catalog import MemoryCatalog
+from tsql.format import format_sql
+from tsql.types import Column, FieldType, Table, TableKind, TableName
+from tsql.validate import validate
 
 CHILD = TenantContext(tenant_id=10_001, mid=20_002, visible_mids=frozenset({20_001}))
 
@@ -89,8 +97,89 @@ async def test_completions_come_from_the_data_views() -> None:
     assert {"BounceCategory", "BounceType"} <= {c.label for c in columns}
 
 
-def test_formatting_needs_no_bu() -> None:
-    formatted = format_sql_text("select JobID from _Job -- all jobs")
+async def test_formatting_needs_no_bu() -> None:
+    formatted = await format_sql_text("select JobID from _Job -- all jobs")
     assert formatted.changed
     assert "-- all jobs" in formatted.sql
-    assert format_sql_text(formatted.sql).changed is False
+    assert (await format_sql_text(formatted.sql)).changed is False
+
+
+# ------------------------------------------------------------------ long SQL, off the loop
+ORDERS_ARCHIVE = Table(
+    name="Orders Archive",
+    kind=TableKind.DATA_EXTENSION,
+    columns=(Column("OrderID", FieldType.NUMBER), Column("Email", FieldType.TEXT)),
+)
+
+
+class _ThreadRecordingCatalog(MemoryCatalog):
+    """One DE, and the threads its lookups and searches ran on."""
+
+    def __init__(self) -> None:
+        super().__init__([ORDERS_ARCHIVE])
+        self.threads: set[int] = set()
+
+    async def lookup(self, name: TableName) -> Table | None:
+        self.threads.add(threading.get_ident())
+        return await super().lookup(name)
+
+    async def search(self, text: str, *, limit: int) -> Sequence[Table]:
+        self.threads.add(threading.get_ident())
+        return await super().search(text, limit=limit)
+
+
+def _long_query(chars: int) -> str:
+    """A valid query over the DE and a data view, ``chars`` long or a little more."""
+    head = "SELECT o.OrderID, s.EmailAddress"
+    tail = " FROM [Orders Archive] o JOIN _Subscribers s ON s.EmailAddress = o.Email"
+    items: list[str] = []
+    length = len(head) + len(tail)
+    while length < chars:
+        items.append(f", o.OrderID + {len(items)} AS n{len(items)}")
+        length += len(items[-1])
+    return head + "".join(items) + tail
+
+
+async def test_long_sql_gets_the_librarys_answer_with_the_catalogue_on_the_callers_thread() -> None:
+    catalog = _ThreadRecordingCatalog()
+    sql = _long_query(THREAD_SQL_CHARS + 1)
+    analysis = await analyse_sql(CHILD, sql=sql, purpose=Purpose.RUN, catalog=catalog)
+    expected = await validate(sql, purpose=Purpose.RUN, catalog=MemoryCatalog([ORDERS_ARCHIVE]))
+    assert analysis == expected
+    assert analysis.valid, analysis.findings
+    assert catalog.threads == {threading.get_ident()}
+
+
+async def test_the_event_loop_keeps_running_while_long_sql_is_checked() -> None:
+    sql = _long_query(60_000)
+    ticks = 0
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+            await asyncio.sleep(0.001)
+
+    counting = asyncio.create_task(ticker())
+    catalog = _ThreadRecordingCatalog()
+    analysis = await analyse_sql(CHILD, sql=sql, purpose=Purpose.RUN, catalog=catalog)
+    at_the_end = ticks
+    done.set()
+    await counting
+    assert analysis.valid, analysis.findings[:3]
+    assert at_the_end > 10, "the check held the event loop"
+
+
+async def test_long_sql_completions_and_formatting_match_the_library() -> None:
+    catalog = _ThreadRecordingCatalog()
+    sql = _long_query(THREAD_SQL_CHARS + 1)
+    cursor = len("SELECT o.")
+    completions = await complete_sql(CHILD, sql=sql, offset=cursor, limit=10, catalog=catalog)
+    assert {"OrderID", "Email"} <= {c.label for c in completions}
+    typing = sql.replace("[Orders Archive]", "[Ord")
+    cursor = typing.index("[Ord") + len("[Ord")
+    tables = await complete_sql(CHILD, sql=typing, offset=cursor, limit=10, catalog=catalog)
+    assert "Orders Archive" in [c.label for c in tables]
+    assert catalog.threads == {threading.get_ident()}
+    assert await format_sql_text(sql) == format_sql(sql)
