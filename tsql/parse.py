@@ -163,6 +163,21 @@ def parse(text: str) -> ParsedSql:
     except ParseError as error:
         finding = _second_statement(text, tokens, error) or _syntax_finding(text, error)
         return ParsedSql(text, (), tokens, (finding,))
+    except TokenError as error:
+        # the parser re-reads some pieces (a statement it falls back to as a Command)
+        return ParsedSql(
+            text,
+            (),
+            tokens,
+            (
+                Finding(
+                    code="SYNTAX_ERROR",
+                    severity=Severity.ERROR,
+                    message=f"The SQL could not be read: {_first_line(str(error))}",
+                    suggestion="Check brackets and quotes: each must be closed.",
+                ),
+            ),
+        )
     except RecursionError:
         # the caller's own stack was deeper than MAX_NESTING allows for
         return ParsedSql(text, (), tokens, (_too_deep_finding(text, None),))

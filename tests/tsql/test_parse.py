@@ -115,3 +115,15 @@ def test_a_broken_select_is_a_syntax_error_with_a_position() -> None:
 def test_a_select_inside_parentheses_is_not_a_second_statement() -> None:
     parsed = parse("SELECT a FROM t WHERE b IN SELECT c FROM u")
     assert [f.code for f in parsed.findings] == ["SYNTAX_ERROR"]
+
+
+def test_a_tokenizer_error_inside_the_parser_is_a_finding() -> None:
+    """sqlglot re-reads a statement it falls back to as a Command; that may fail too
+    (found by the fuzz loop)."""
+    text = (
+        "MERGE OrMERGE Orders AS tTRY_CAST( USINWHEREG [ders AS tTRY_CAST( US)ING "
+        "[Empty Staging] AS s ON t.OrderID = s.Id WHEN MATCHED THEN DELETE"
+    )
+    parsed = parse(text)
+    assert [f.code for f in parsed.findings] == ["SYNTAX_ERROR"]
+    assert not parsed.ok and parsed.statements == ()
