@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
-from sqlglot.errors import ParseError, TokenError
+from sqlglot.errors import ParseError, SqlglotError, TokenError
 from sqlglot.tokens import Token, TokenType
 
 from tsql.findings import Finding, Severity, span_of_offsets
@@ -163,8 +163,8 @@ def parse(text: str) -> ParsedSql:
     except ParseError as error:
         finding = _second_statement(text, tokens, error) or _syntax_finding(text, error)
         return ParsedSql(text, (), tokens, (finding,))
-    except TokenError as error:
-        # the parser re-reads some pieces (a statement it falls back to as a Command)
+    except SqlglotError as error:
+        # TokenError: the parser re-reads some pieces (statements it falls back to as Commands)
         return ParsedSql(
             text,
             (),

@@ -122,6 +122,9 @@ def _prepare(sql: str, purpose: Purpose) -> _Prepared:
         _run_rules(context, parsed, star_set_operations)
     except RecursionError:
         context.add(_too_deep_to_check())
+    except Exception:
+        _log.exception("tsql validation rules failed")
+        context.add(_not_checked("The query could not be checked completely."))
     return _Prepared(
         parsed,
         tuple(context.findings),
@@ -189,13 +192,18 @@ async def _infer(statement: exp.Expr, *, text: str, catalog: Catalog) -> Inferen
         return Inference((), (_too_deep_to_check(),))
     except Exception:
         _log.exception("tsql inference failed")
-        not_checked = Finding(
-            code="NOT_CHECKED",
-            severity=Severity.ERROR,
-            message="The query's tables and columns could not be checked.",
-            suggestion="Simplify the query, or report it: this is a fault in Quarry.",
-        )
-        return Inference((), (not_checked,))
+        unchecked = _not_checked("The query's tables and columns could not be checked.")
+        return Inference((), (unchecked,))
+
+
+def _not_checked(message: str) -> Finding:
+    """A fault in tsql itself (logged): the user must not be told the query is fine."""
+    return Finding(
+        code="NOT_CHECKED",
+        severity=Severity.ERROR,
+        message=message,
+        suggestion="Simplify the query, or report it: this is a fault in Quarry.",
+    )
 
 
 class _CatalogFailed(Exception):
