@@ -12,13 +12,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sqlglot import exp
+from sqlglot.errors import SqlglotError
 from sqlglot.parser import Parser
 from sqlglot.tokens import Token, TokenType
 
 from tsql.findings import Finding, Severity, Span, span_of_offsets
 from tsql.types import Purpose
 
-__all__ = ["NodeIndex", "RuleContext", "error", "node_range", "warning"]
+__all__ = ["NodeIndex", "RuleContext", "error", "generated_sql", "node_range", "warning"]
 
 _TYPE_TOKENS = frozenset(Parser.TYPE_TOKENS)
 
@@ -90,6 +91,15 @@ def warning(
     return Finding(code, Severity.WARNING, message, span, None, suggestion)
 
 
+def generated_sql(node: exp.Expr) -> str | None:
+    """sqlglot's T-SQL for ``node``, or None when its generator cannot write the (broken)
+    tree: it raises for calls that miss arguments."""
+    try:
+        return node.sql(dialect="tsql")
+    except (SqlglotError, ValueError, TypeError, AttributeError, RecursionError):
+        return None
+
+
 def node_range(node: exp.Expr) -> tuple[int, int] | None:
     """The offsets (start, end exclusive) of everything in ``node`` that sqlglot placed."""
     low: int | None = None
@@ -139,6 +149,15 @@ class RuleContext:
         """``node``'s span, widened to close the parentheses it opens (``COUNT(*)``)."""
         bounds = self.balanced_range(node)
         return None if bounds is None else self.span(*bounds)
+
+    def written(self, node: exp.Expr, *, limit: int = 40) -> str:
+        """``node`` as the user wrote it (shortened to ``limit`` characters), for messages."""
+        bounds = self.balanced_range(node)
+        if bounds is not None:
+            text = " ".join(self.text[bounds[0] : bounds[1]].split())
+        else:
+            text = generated_sql(node) or node.key.upper()
+        return text if len(text) <= limit else text[: limit - 3] + "..."
 
     def balanced_range(self, node: exp.Expr) -> tuple[int, int] | None:
         bounds = node_range(node)

@@ -11,7 +11,7 @@ from sqlglot import exp
 from sqlglot.tokens import Token, TokenType
 
 from tsql.functions import FUNCTIONS, UNSUPPORTED_FUNCTIONS
-from tsql.rules_base import NodeIndex, RuleContext, error
+from tsql.rules_base import NodeIndex, RuleContext, error, generated_sql
 
 __all__ = ["check_calls", "check_grouping", "has_aggregate", "is_aggregate"]
 
@@ -183,7 +183,7 @@ def check_grouping(context: RuleContext, nodes: NodeIndex) -> None:
 
 
 def _report(context: RuleContext, column: exp.Column, *, has_group: bool) -> None:
-    name = column.sql(dialect="tsql")
+    name = context.written(column)
     reason = "is not in GROUP BY" if has_group else "sits beside an aggregate without GROUP BY"
     context.add(
         error(
@@ -196,7 +196,10 @@ def _report(context: RuleContext, column: exp.Column, *, has_group: bool) -> Non
 
 
 def _text(node: exp.Expr) -> str:
-    return node.sql(dialect="tsql").casefold()
+    """A form of ``node`` to compare with GROUP BY's expressions (never equal when sqlglot
+    cannot write it)."""
+    generated = generated_sql(node)
+    return generated.casefold() if generated is not None else f"<unwritable {id(node)}>"
 
 
 def is_aggregate(node: exp.Expr) -> bool:

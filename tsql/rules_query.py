@@ -217,7 +217,7 @@ def _check_names(context: RuleContext, query: exp.Expr, *, owner: str) -> None:
                     f"Column {position} of {owner} has no name: MCE maps output columns to "
                     "the target's fields by name.",
                     context.node_span(projection),
-                    suggestion=f"Name it: {_excerpt(projection)} AS SomeName.",
+                    suggestion=f"Name it: {context.written(projection)} AS SomeName.",
                 )
             )
             continue
@@ -246,11 +246,6 @@ def _output_name(projection: exp.Expr) -> tuple[str, exp.Expr] | None:
             return None
         return (projection.name, projection.this)
     return ("", projection)
-
-
-def _excerpt(node: exp.Expr) -> str:
-    text = node.sql(dialect="tsql")
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _missing_alias(context: RuleContext, subquery: exp.Subquery) -> None:

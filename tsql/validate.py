@@ -167,7 +167,7 @@ async def _complete(prepared: _Prepared, *, catalog: Catalog) -> Analysis:
             inference = Inference(
                 inference.columns, tuple(f for f in inference.findings if f.code != "NOT_CHECKED")
             )
-        findings.extend(_new(inference.findings, findings))
+        findings = _merge(findings, inference.findings)
         if prepared.star_set_operations and not any(
             f.code == "UNKNOWN_TABLE" for f in inference.findings
         ):
@@ -238,15 +238,30 @@ def _too_deep_to_check() -> Finding:
     )
 
 
-def _new(candidates: tuple[Finding, ...], known: list[Finding]) -> list[Finding]:
-    """Inference findings about places no construct rule has reported: ``FROM #t`` is a temp
-    table, not also an unknown table."""
-    taken = [f.span for f in known if f.span is not None and f.severity is Severity.ERROR]
-    return [
+#: Construct findings that give way to a name finding at the same place: a column that does
+#: not exist is not also "not in GROUP BY".
+_YIELDING = frozenset({"GROUP_BY_MISMATCH"})
+
+
+def _merge(known: list[Finding], inferred: tuple[Finding, ...]) -> list[Finding]:
+    """One finding per place: ``FROM #t`` is a temp table, not also an unknown table; an
+    unknown column is not also an ungrouped one."""
+
+    def overlap(a: Finding, b: Finding) -> bool:
+        return (
+            a.span is not None
+            and b.span is not None
+            and a.span.start < b.span.end
+            and b.span.start < a.span.end
+        )
+
+    kept = [
         f
-        for f in candidates
-        if f.span is None or not any(s.start < f.span.end and f.span.start < s.end for s in taken)
+        for f in known
+        if f.code not in _YIELDING or not any(overlap(f, name) for name in inferred)
     ]
+    blocking = [f for f in kept if f.severity is Severity.ERROR]
+    return kept + [f for f in inferred if not any(overlap(f, k) for k in blocking)]
 
 
 async def _star_widths(prepared: _Prepared, *, catalog: Catalog) -> list[Finding]:

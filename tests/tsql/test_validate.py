@@ -337,6 +337,11 @@ async def test_one_problem_one_finding() -> None:
         assert "UNKNOWN_TABLE" not in codes, codes
 
 
+async def test_an_unknown_column_is_not_also_ungrouped() -> None:
+    analysis = await _check("SELECT Nickname, COUNT(*) AS n FROM Subscribers GROUP BY Country")
+    assert [f.code for f in analysis.findings] == ["UNKNOWN_COLUMN"]
+
+
 async def test_data_views_need_no_catalogue() -> None:
     analysis = await validate(
         "SELECT o.SubscriberKey, j.EmailName FROM ENT._Open o JOIN _Job j ON j.JobID = o.JobID",
