@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.tsql.corpus import seed_catalog
+from tests.tsql.corpus import CORPUS, seed_catalog
 from tsql.findings import Severity
+from tsql.rules_codes import FINDING_CODES
 from tsql.types import Purpose
 from tsql.validate import validate
 
@@ -125,3 +126,30 @@ async def test_each_rule_reports(sql: str, codes: list[str]) -> None:
     analysis = await validate(sql, purpose=Purpose.QUERY_ACTIVITY, catalog=seed_catalog())
     errors = [f.code for f in analysis.findings if f.severity is Severity.ERROR]
     assert sorted(errors) == sorted(codes), analysis.findings
+
+
+_MORE = [
+    "SELECT TOP 3 OrderID FROM Orders WITH (NOLOCK)",
+    "",
+    "-- only a comment",
+    "SELECT " + "(" * 100 + "1" + ")" * 100 + " AS a",
+    "SELECT 1 AS a" + " " * 100_001,
+    "SELECT x FROM OPENQUERY(s, 'q')",
+    "SELECT [Nope] FROM Orders",
+    "SELECT Nope FROM NoSuchDE",
+    "SELECT SubscriberKey FROM Orders o JOIN Subscribers s ON 1 = 1",
+]
+
+
+async def test_every_code_is_listed_with_its_severity_and_reported_by_some_test() -> None:
+    texts = [case.text for case in CORPUS] + _ACCEPTED + [sql for sql, _ in _REJECTED] + _MORE
+    seen: dict[str, Severity] = {}
+    for sql in texts:
+        for purpose in (Purpose.QUERY_ACTIVITY, Purpose.RUN):
+            analysis = await validate(sql, purpose=purpose, catalog=seed_catalog())
+            for finding in analysis.findings:
+                seen[finding.code] = finding.severity
+    assert set(seen) <= set(FINDING_CODES), set(seen) - set(FINDING_CODES)
+    for code, severity in seen.items():
+        assert FINDING_CODES[code][0] is severity, code
+    assert set(FINDING_CODES) - set(seen) == {"NOT_CHECKED"}
