@@ -23,8 +23,8 @@ async def validate_sql(auth: Authentication, *, sql: str, purpose: Purpose) -> A
 
 
 async def format_sql(auth: Authentication, *, sql: str) -> Formatted:
-    auth.require_principal()
-    return await sql_toolkit.format_sql_text(sql)
+    principal = auth.require_principal()
+    return await sql_toolkit.format_sql_text(principal.tenant_context(), sql=sql)
 
 
 async def sql_completions(

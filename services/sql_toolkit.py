@@ -6,13 +6,9 @@ this module is where the product implements it. :class:`MetadataCatalog` answers
 tenant context (the current BU, and the parent's shared DEs as ``ENT.``). Data views are
 tsql's own (:mod:`tsql.dataviews`), so they are known here without any metadata at all.
 
-Long SQL is checked off the event loop. tsql is plain Python: a 100,000-character text takes up
-to ~0.7 s to validate or format, and on the event loop that would stall every other request and
-websocket of the process for as long. Texts over :data:`THREAD_SQL_CHARS` therefore go to this
-process's one tsql thread (like big SOAP pages, client/soap/channel.py: under the GIL more
-threads would only take turns), which runs tsql's coroutine on an event loop of its own while
-catalogue calls are sent back to the caller's loop, where the catalogue's connections live.
-Shorter texts (milliseconds) are checked inline: the hand-off would cost more than it saves.
+SQL over :data:`THREAD_SQL_CHARS` characters is checked in the process's tsql thread
+(:mod:`services.sql_offload`), so that a long text never stalls the event loop; shorter texts
+take a few milliseconds and are checked inline, where a hand-off would cost more than it saves.
 
 The types tsql answers with are re-exported here, so resolvers and the schema build their
 payloads from this service's types (DESIGN.md: schema maps services' types, never tsql's).
@@ -21,14 +17,12 @@ payloads from this service's types (DESIGN.md: schema maps services' types, neve
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import functools
-import os
-from collections.abc import Callable, Coroutine, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Coroutine, Hashable, Sequence
 from typing import Any, TypeVar
 
 from models import TenantContext
+from services.sql_offload import RelayedCatalog, in_tsql_thread, run_coroutine
 from tsql.catalog import Catalog
 from tsql.complete import Completion, CompletionKind, complete
 from tsql.findings import Finding, Severity, Span
@@ -105,20 +99,20 @@ async def analyse_sql(
     Repeated texts (the editor checks at every pause in typing) reuse the parse.
     """
     return await _checked(
+        context,
         sql,
-        functools.partial(validate_cached, sql, purpose=purpose),
+        lambda catalog: validate_cached(sql, purpose=purpose, catalog=catalog),
         catalog if catalog is not None else catalog_for(context),
     )
 
 
-async def format_sql_text(sql: str) -> Formatted:
+async def format_sql_text(context: TenantContext, *, sql: str) -> Formatted:
     """The canonical layout of ``sql``, comments kept; unparsable SQL comes back unchanged
-    with its findings. Formatting needs no metadata."""
+    with its findings. Formatting needs no metadata; ``context`` says whose share of the tsql
+    thread a long text uses."""
     if len(sql) <= THREAD_SQL_CHARS:
         return format_sql(sql)
-    loop = asyncio.get_running_loop()
-    call = functools.partial(contextvars.copy_context().run, format_sql, sql)
-    return await loop.run_in_executor(_tsql_thread(), call)
+    return await in_tsql_thread(_owner(context), functools.partial(format_sql, sql))
 
 
 async def complete_sql(
@@ -138,64 +132,29 @@ async def complete_sql(
     if len(sql) > MAX_SQL_CHARS:
         return ()
     return await _checked(
+        context,
         sql,
-        functools.partial(complete, sql, offset, limit=limit),
+        lambda catalog: complete(sql, offset, catalog=catalog, limit=limit),
         catalog if catalog is not None else catalog_for(context),
     )
 
 
-# ---------------------------------------------------------------- off the event loop
-_tsql_executor: tuple[int, ThreadPoolExecutor] | None = None
-
-
-def _tsql_thread() -> ThreadPoolExecutor:
-    """This process's one thread for long SQL (created again after a fork)."""
-    global _tsql_executor
-    pid = os.getpid()
-    if _tsql_executor is None or _tsql_executor[0] != pid:
-        _tsql_executor = (pid, ThreadPoolExecutor(1, thread_name_prefix="tsql"))
-    return _tsql_executor[1]
-
-
 async def _checked(
+    context: TenantContext,
     sql: str,
-    check: Callable[..., Coroutine[Any, Any, T]],
+    check: Callable[[Catalog], Coroutine[Any, Any, T]],
     catalog: Catalog,
 ) -> T:
-    """``await check(catalog=catalog)``: inline for short SQL, else in the tsql thread."""
+    """``await check(catalog)``: inline for short SQL, else in the tsql thread.
+
+    Long checks raise RateLimited when the user already has several queued (sql_offload).
+    """
     if len(sql) <= THREAD_SQL_CHARS:
-        return await check(catalog=catalog)
-    loop = asyncio.get_running_loop()
-    relayed = _RelayedCatalog(catalog, loop)
-    return await loop.run_in_executor(
-        _tsql_thread(), contextvars.copy_context().run, _run_in_this_thread, check, relayed
-    )
+        return await check(catalog)
+    relayed = RelayedCatalog(catalog, asyncio.get_running_loop())
+    return await in_tsql_thread(_owner(context), functools.partial(run_coroutine, check, relayed))
 
 
-def _run_in_this_thread(check: Callable[..., Coroutine[Any, Any, T]], catalog: Catalog) -> T:
-    # The coroutine is made here, so a call cancelled before the thread took it leaves none
-    # un-awaited.
-    return asyncio.run(check(catalog=catalog))
-
-
-class _RelayedCatalog:
-    """A catalogue used from the tsql thread whose calls run on the caller's event loop."""
-
-    def __init__(self, catalog: Catalog, loop: asyncio.AbstractEventLoop) -> None:
-        self._catalog = catalog
-        self._loop = loop
-
-    async def lookup(self, name: TableName) -> Table | None:
-        return await self._on_caller_loop(self._lookup(name))
-
-    async def search(self, text: str, *, limit: int) -> Sequence[Table]:
-        return await self._on_caller_loop(self._search(text, limit=limit))
-
-    async def _on_caller_loop(self, call: Coroutine[Any, Any, T]) -> T:
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(call, self._loop))
-
-    async def _lookup(self, name: TableName) -> Table | None:
-        return await self._catalog.lookup(name)
-
-    async def _search(self, text: str, *, limit: int) -> Sequence[Table]:
-        return await self._catalog.search(text, limit=limit)
+def _owner(context: TenantContext) -> Hashable:
+    """Whose share of the tsql thread a check uses: the user's (the tenant's without one)."""
+    return (context.tenant_id, context.user_id)

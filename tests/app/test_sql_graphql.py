@@ -14,9 +14,12 @@ from starlette.applications import Starlette
 
 from app.settings import Settings
 from services.sessions import SessionStore
+from services.sql_offload import MAX_PENDING_PER_OWNER as MAX_PENDING
+from services.sql_offload import pending
 from tests.auth_helpers import (
     bearer,
     browser_headers,
+    eventually,
     https_client,
     new_api_token,
     new_session,
@@ -334,3 +337,27 @@ async def test_a_lone_surrogate_is_answered(http: httpx.AsyncClient, token: str)
     data = response.json()["data"]
     assert "\ud800" in data["formatSql"]["sql"]
     assert data["validateSql"]["valid"] is False
+
+
+async def test_many_long_checks_in_one_document_get_a_fair_share(
+    http: httpx.AsyncClient, token: str, tenant: TenantFixture
+) -> None:
+    """Aliases cannot make one request hold the tsql thread: past the user's share of long
+    checks, fields are RATE_LIMITED (the fields are non-null, so the document gets no data)."""
+    sql = "SELECT " + ", ".join(f"{n} AS c{n}" for n in range(6_000))  # ~60,000 characters
+
+    def document(count: int) -> str:
+        fields = " ".join(f"f{n}: formatSql(sql: $sql) {{ changed }}" for n in range(count))
+        return f"query($sql: String!) {{ {fields} }}"
+
+    greedy = await _post(http, token, document(MAX_PENDING + 3), sql=sql)
+    assert greedy["data"] is None
+    assert set(_codes(greedy)) == {"RATE_LIMITED"}
+
+    async def share_free() -> bool:  # the accepted checks finish in the thread regardless
+        return pending((tenant.tenant_id, tenant.user.id)) == 0
+
+    await eventually(share_free, within=30)
+    fair = await _post(http, token, document(MAX_PENDING), sql=sql)
+    assert "errors" not in fair
+    assert list(fair["data"].values()) == [{"changed": True}] * MAX_PENDING

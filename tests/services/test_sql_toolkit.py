@@ -98,10 +98,10 @@ async def test_completions_come_from_the_data_views() -> None:
 
 
 async def test_formatting_needs_no_bu() -> None:
-    formatted = await format_sql_text("select JobID from _Job -- all jobs")
+    formatted = await format_sql_text(CHILD, sql="select JobID from _Job -- all jobs")
     assert formatted.changed
     assert "-- all jobs" in formatted.sql
-    assert (await format_sql_text(formatted.sql)).changed is False
+    assert (await format_sql_text(CHILD, sql=formatted.sql)).changed is False
 
 
 # ------------------------------------------------------------------ long SQL, off the loop
@@ -182,4 +182,4 @@ async def test_long_sql_completions_and_formatting_match_the_library() -> None:
     tables = await complete_sql(CHILD, sql=typing, offset=cursor, limit=10, catalog=catalog)
     assert "Orders Archive" in [c.label for c in tables]
     assert catalog.threads == {threading.get_ident()}
-    assert await format_sql_text(sql) == format_sql(sql)
+    assert await format_sql_text(CHILD, sql=sql) == format_sql(sql)
