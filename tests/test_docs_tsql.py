@@ -13,6 +13,7 @@ from tests.tsql.corpus import KNOWN_DISAGREEMENTS
 from tsql.dataviews import DATA_VIEWS
 from tsql.functions import UNSUPPORTED_FUNCTIONS
 from tsql.mce_errors import MCE_ERRORS
+from tsql.rules_codes import FINDING_CODES
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = (ROOT / "docs" / "tsql.md").read_text()
@@ -57,6 +58,12 @@ def test_the_scan_finds_the_codes_it_should() -> None:
 @pytest.mark.parametrize("code", sorted(finding_codes()))
 def test_every_finding_code_is_documented(code: str) -> None:
     assert f"| `{code}` |" in DOC
+
+
+@pytest.mark.parametrize("code", sorted(FINDING_CODES))
+def test_every_validation_code_is_documented_with_its_severity(code: str) -> None:
+    severity, _meaning = FINDING_CODES[code]
+    assert f"| `{code}` | {severity.value} |" in DOC
 
 
 @pytest.mark.parametrize("code", sorted({entry.code for entry in MCE_ERRORS}))
