@@ -204,7 +204,7 @@ def parse(text: str) -> ParsedSql:
                 Finding(
                     code="EMPTY_SQL",
                     severity=Severity.ERROR,
-                    message="There is no SQL to check, only comments.",
+                    message="There is no statement to check.",
                     suggestion="Write a SELECT statement.",
                 ),
             ),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlglot import exp
 from sqlglot.tokens import Token, TokenType
 
-from tsql.findings import Finding, Severity
+from tsql.findings import Finding, Severity, Span
 from tsql.rules_base import NodeIndex, RuleContext, error, node_range
 
 __all__ = [
@@ -44,6 +44,11 @@ _NOT_AFTER_COMMA = frozenset(
         TokenType.ON,
     }
 )  # fmt: skip
+#: Other dialects' syntax sqlglot's T-SQL reader accepts, and the T-SQL way.
+_FOREIGN = {
+    TokenType.DCOLON: "Write CAST(value AS type) or CONVERT(type, value).",
+    TokenType.PLACEHOLDER: "Write the value itself: a query activity has no parameters.",
+}
 _LIMIT_ARGUMENT = frozenset({TokenType.NUMBER, TokenType.PARAMETER, TokenType.L_PAREN})
 
 
@@ -81,6 +86,15 @@ def check_statement_tokens(context: RuleContext, statement_count: int) -> None:
                     "Nothing follows this comma.",
                     context.token_span(token),
                     suggestion="Remove the comma, or add the missing item after it.",
+                )
+            )
+        elif kind in _FOREIGN:
+            context.add(
+                error(
+                    "SYNTAX_ERROR",
+                    f"'{token.text}' is not T-SQL.",
+                    context.token_span(token),
+                    suggestion=_FOREIGN[kind],
                 )
             )
         elif (
@@ -176,6 +190,16 @@ def check_statement_shape(
                 )
             )
         return False
+    for select in nodes.selects:
+        if not select.expressions:
+            context.add(
+                error(
+                    "SYNTAX_ERROR",
+                    "This SELECT lists no columns.",
+                    _select_keyword_span(context, select),
+                    suggestion="List the columns to select after SELECT.",
+                )
+            )
     for node in nodes.shapes:
         if isinstance(node, exp.With):
             _cte(context, node)
@@ -217,6 +241,13 @@ def _redundant_nolock(context: RuleContext, table: exp.Table) -> None:
                 )
             )
             return
+
+
+def _select_keyword_span(context: RuleContext, select: exp.Select) -> Span | None:
+    bounds = node_range(select)
+    end = bounds[0] if bounds is not None else len(context.text) + 1
+    keyword = context.previous_token(end, frozenset({TokenType.SELECT}))
+    return context.token_span(keyword) if keyword is not None else None
 
 
 def statement_starts(tokens: tuple[Token, ...]) -> list[Token]:

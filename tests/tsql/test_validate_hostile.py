@@ -115,41 +115,38 @@ async def test_the_deepest_allowed_query_is_inferred() -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "code"),
     [
-        "SELECT 'never closed",
-        "SELECT [never closed",
-        'SELECT "never closed',
-        "SELECT 1 AS a /* never closed",
-        "SELECT 1 AS a /* /* nested */",
-        "'",
-        "[",
-        "N'",
-        "SELECT ''''",
-        "\x00\x01\x02",
-        "\ufeffSELECT 1 AS a",
-        "SELECT \u00e9\u00e8 FROM \u2603",
-        "SELECT 1 AS a\r\nFROM\r\n",
-        ")))",
-        "((((",
-        "SELECT * FROM",
-        "SELECT",
-        ";;;;",
-        "@@@",
-        "#",
-        "SELECT 1e999999 AS a",
-        "SELECT 0x AS a",
-        "SELECT $ AS a",
-        "SELECT a FROM t WHERE a = ?",
-        "SELECT {fn NOW()} AS a",
-        "SELECT a::int AS b FROM t",
+        ("SELECT 'never closed", "SYNTAX_ERROR"),
+        ("SELECT [never closed", "SYNTAX_ERROR"),
+        ('SELECT "never closed', "SYNTAX_ERROR"),
+        ("SELECT 1 AS a /* never closed", "SYNTAX_ERROR"),
+        ("SELECT 1 AS a /* /* nested */", "SYNTAX_ERROR"),
+        ("'", "SYNTAX_ERROR"),
+        ("[", "SYNTAX_ERROR"),
+        ("N'", "SYNTAX_ERROR"),
+        ("SELECT ''''", "UNNAMED_COLUMN"),
+        ("\x00\x01\x02", "SYNTAX_ERROR"),
+        ("SELECT \u00e9\u00e8 FROM \u2603", "UNKNOWN_TABLE"),
+        ("SELECT 1 AS a\r\nFROM\r\n", "SYNTAX_ERROR"),
+        (")))", "SYNTAX_ERROR"),
+        ("((((", "SYNTAX_ERROR"),
+        ("SELECT * FROM", "SYNTAX_ERROR"),
+        ("SELECT", "SYNTAX_ERROR"),
+        ("SELECT DISTINCT", "SYNTAX_ERROR"),
+        (";;;;", "EMPTY_SQL"),
+        ("@@@", "SYNTAX_ERROR"),
+        ("#", "EMPTY_SQL"),
+        ("SELECT a FROM t WHERE a = ?", "SYNTAX_ERROR"),
+        ("SELECT OrderID::int AS b FROM Orders", "SYNTAX_ERROR"),
+        ("SELECT {fn NOW()} AS a", "UNKNOWN_FUNCTION"),
     ],
 )
-async def test_junk_gets_findings(text: str) -> None:
+async def test_junk_gets_findings(text: str, code: str) -> None:
     for purpose in (Purpose.QUERY_ACTIVITY, Purpose.RUN):
         analysis = await _analyse(text, purpose)
-        assert isinstance(analysis, Analysis)
-    assert not (await _analyse("SELECT 'never closed")).valid
+        assert not analysis.valid
+        assert code in _codes(analysis), analysis.findings
 
 
 async def test_random_bytes_never_raise() -> None:
