@@ -361,3 +361,13 @@ async def test_many_long_checks_in_one_document_get_a_fair_share(
     fair = await _post(http, token, document(MAX_PENDING), sql=sql)
     assert "errors" not in fair
     assert list(fair["data"].values()) == [{"changed": True}] * MAX_PENDING
+
+
+@pytest.mark.parametrize("offset", [2**31, -(2**31) - 1, 7.5, "7"])
+async def test_offsets_graphql_cannot_represent_are_its_own_errors(
+    http: httpx.AsyncClient, token: str, offset: object
+) -> None:
+    body = await _post(http, token, COMPLETE, sql="SELECT ", offset=offset)
+    assert body["data"] is None
+    (error,) = body["errors"]
+    assert "$offset" in error["message"]  # GraphQL's own coercion error, not masked
