@@ -14,6 +14,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, SqlglotError, TokenError
+from sqlglot.parsers.tsql import TSQLParser
 from sqlglot.tokens import Token, TokenType
 
 from tsql.findings import Finding, Severity, span_of_offsets
@@ -30,6 +31,17 @@ __all__ = [
 
 DIALECT = "tsql"
 _TSQL = Dialect.get_or_raise(DIALECT)
+
+
+class _Parser(TSQLParser):
+    """sqlglot's T-SQL parser without its warning for statements it reads as a Command: the
+    warning quotes the user's SQL into the application's logs (WHERE clauses hold e-mail
+    addresses), and tsql reports those statements as findings anyway."""
+
+    def _warn_unsupported(self) -> None:
+        return None
+
+
 #: Longest SQL text tsql looks at (characters): far above any real query activity.
 MAX_SQL_CHARS = 100_000
 #: Deepest nesting (parentheses and CASE ... END) tsql parses. sqlglot's parser is recursive,
@@ -157,7 +169,7 @@ def parse(text: str) -> ParsedSql:
     try:
         statements = tuple(
             statement
-            for statement in _TSQL.parser().parse(list(tokens), text)
+            for statement in _Parser(dialect=_TSQL).parse(list(tokens), text)
             if statement is not None
         )
     except ParseError as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import pytest
@@ -127,3 +128,11 @@ def test_a_tokenizer_error_inside_the_parser_is_a_finding() -> None:
     parsed = parse(text)
     assert [f.code for f in parsed.findings] == ["SYNTAX_ERROR"]
     assert not parsed.ok and parsed.statements == ()
+
+
+def test_user_sql_does_not_reach_the_logs(caplog: pytest.LogCaptureFixture) -> None:
+    """sqlglot logs statements it reads as a Command, quoting them; tsql's parser does not."""
+    caplog.set_level(logging.DEBUG)
+    parsed = parse("PRINT 'ada@example.com'")
+    assert parsed.statements and parsed.ok
+    assert "ada@example.com" not in caplog.text
