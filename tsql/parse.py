@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, SqlglotError, TokenError
@@ -306,8 +305,10 @@ def _second_statement(text: str, tokens: tuple[Token, ...], error: ParseError) -
         return None  # WHERE b IN SELECT ...: a missing parenthesis, not a second statement
     start = tokens[index].start
     try:
-        before = [s for s in sqlglot.parse(text[:start], read=DIALECT) if s is not None]
-    except (ParseError, TokenError, RecursionError):
+        head = text[:start]
+        parser = _Parser(dialect=_TSQL)
+        before = [s for s in parser.parse(_TSQL.tokenize(head), head) if s is not None]
+    except (SqlglotError, RecursionError):
         return None
     if len(before) != 1:
         return None
