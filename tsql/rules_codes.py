@@ -54,6 +54,11 @@ FINDING_CODES: Mapping[str, tuple[Severity, str]] = MappingProxyType(
             "derived tables only for RUN (the engine keeps the outermost order).",
         ),
         "OFFSET_WITHOUT_ORDER_BY": (_E, "OFFSET without ORDER BY in the same SELECT."),
+        "ORDER_BY_POSITION": (_E, "ORDER BY n where the query has fewer than n columns."),
+        "ORDER_BY_NOT_SELECTED": (
+            _E,
+            "With SELECT DISTINCT or UNION/EXCEPT/INTERSECT, ORDER BY on something not selected.",
+        ),
         "UNNAMED_COLUMN": (_E, "An output expression without a name (query or derived table)."),
         "DUPLICATE_COLUMN": (_E, "Two output columns with the same name (case-insensitive)."),
         "DERIVED_TABLE_WITHOUT_ALIAS": (_E, "(SELECT ...) in FROM/JOIN without AS name."),

@@ -14,7 +14,14 @@ from sqlglot import exp
 from sqlglot.tokens import TokenType
 
 from tsql.findings import Span
-from tsql.rules_base import NodeIndex, RuleContext, error, node_range, warning
+from tsql.rules_base import (
+    NodeIndex,
+    RuleContext,
+    error,
+    generated_sql,
+    node_range,
+    warning,
+)
 from tsql.types import Purpose
 
 __all__ = [
@@ -55,6 +62,69 @@ def check_order_and_paging(context: RuleContext, statement: exp.Expr, nodes: Nod
             _fetch_without_offset(context, limit)
         if isinstance(query, exp.Select) and isinstance(limit, exp.Limit) and order is None:
             _top_without_order(context, query)
+        if order is not None:
+            _check_order_items(context, query, order)
+
+
+def _check_order_items(context: RuleContext, query: exp.Expr, order: exp.Expr) -> None:
+    """ORDER BY 3 needs a third column; with DISTINCT (or a UNION, which removes duplicates the
+    same way) ORDER BY may only name selected columns."""
+    width = output_width(query)
+    select = _leftmost_select(query)
+    distinct = isinstance(query, exp.SetOperation) or (
+        isinstance(query, exp.Select) and query.args.get("distinct") is not None
+    )
+    for item in order.expressions:
+        key = item.this if isinstance(item, exp.Ordered) else item
+        if isinstance(key, exp.Literal) and not key.is_string:
+            position = int(key.name) if key.name.isdigit() else 0
+            if width is not None and not 1 <= position <= width:
+                context.add(
+                    error(
+                        "ORDER_BY_POSITION",
+                        f"ORDER BY {key.name} is out of range: the query has {width} columns.",
+                        context.node_span(key),
+                        suggestion=f"Order by a position from 1 to {width}, or by a name.",
+                    )
+                )
+        elif distinct and select is not None and not _is_selected(key, select):
+            what = "SELECT DISTINCT" if isinstance(query, exp.Select) else query.key.upper()
+            context.add(
+                error(
+                    "ORDER_BY_NOT_SELECTED",
+                    f"With {what}, ORDER BY can only use selected columns.",
+                    context.node_span(key),
+                    suggestion="Order by a selected column (its name or alias), or select "
+                    "this expression too.",
+                )
+            )
+
+
+def _is_selected(key: exp.Expr, select: exp.Select) -> bool:
+    """Whether ``key`` names or repeats one of ``select``'s output columns (by name when it is
+    a bare column, else as the same expression)."""
+    if any(isinstance(p, exp.Star) or _is_table_star(p) for p in select.expressions):
+        return True  # the columns * stands for are not known here
+    written = generated_sql(key)
+    for projection in select.expressions:
+        named = _output_name(projection)
+        bare = isinstance(key, exp.Column) and not key.table
+        if bare and named is not None and named[0].casefold() == key.name.casefold():
+            return True
+        target = projection.this if isinstance(projection, exp.Alias) else projection
+        if written is not None and generated_sql(target) == written:
+            return True
+        if (
+            isinstance(key, exp.Column)
+            and isinstance(target, exp.Column)
+            and key.name.casefold() == target.name.casefold()
+        ):
+            return True
+    return False
+
+
+def _is_table_star(projection: exp.Expr) -> bool:
+    return isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star)
 
 
 def _order_without_top(context: RuleContext, order: exp.Expr, *, outermost: bool) -> None:

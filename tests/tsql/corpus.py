@@ -408,6 +408,21 @@ _REJECTED: tuple[CorpusCase, ...] = (
         ("WINDOW_OUTSIDE_SELECT",),
     ),
     CorpusCase(
+        "an aggregate inside an aggregate",
+        "SELECT MAX(COUNT(*)) AS Most FROM Orders GROUP BY SubscriberKey",
+        ("NESTED_AGGREGATE",),
+    ),
+    CorpusCase(
+        "ORDER BY a position beyond the columns",
+        "SELECT TOP 5 OrderID, Amount FROM Orders ORDER BY 3",
+        ("ORDER_BY_POSITION",),
+    ),
+    CorpusCase(
+        "DISTINCT with ORDER BY on a column not selected",
+        "SELECT DISTINCT TOP 5 Status FROM Orders ORDER BY OrderDate",
+        ("ORDER_BY_NOT_SELECTED",),
+    ),
+    CorpusCase(
         "trailing comma before FROM",
         "SELECT SubscriberKey, FROM Subscribers",
         ("SYNTAX_ERROR",),
@@ -480,6 +495,9 @@ KNOWN_DISAGREEMENTS: Mapping[str, str] = MappingProxyType(
         "an MCE field type written as a SQL type": "SQL Server has no type NUMBER (MCE's field "
         "type is not a SQL type); the simulator reads the query with sqlglot, which takes "
         "Oracle's NUMBER for DECIMAL, so it accepts.",
+        "DISTINCT with ORDER BY on a column not selected": "SQL Server requires ORDER BY "
+        "items to appear in the select list when SELECT DISTINCT is specified; the simulator "
+        "runs the query in DuckDB, which accepts it.",
         "JOIN without ON": "T-SQL requires ON for INNER/LEFT/RIGHT/FULL joins (a syntax error); "
         "the simulator runs it in DuckDB, which reads it as a cross join.",
         "derived table without an alias": "T-SQL requires an alias for a derived table (a "

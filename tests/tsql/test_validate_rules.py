@@ -48,6 +48,13 @@ _ACCEPTED = [
     "SELECT SubscriberKey FROM Orders WHERE Amount > (SELECT AVG(Amount) FROM Orders) "
     "GROUP BY SubscriberKey HAVING COUNT(*) > 1 AND MAX(Amount) > 10",
     "SELECT MAX(x.n) AS m FROM (SELECT COUNT(*) AS n FROM Orders GROUP BY SubscriberKey) x",
+    "SELECT DISTINCT TOP 5 Status AS S, UPPER(Currency) AS C FROM Orders "
+    "ORDER BY S, UPPER(Currency), Status, 2",
+    "SELECT DISTINCT TOP 5 o.Status FROM Orders o ORDER BY o.Status DESC",
+    "SELECT DISTINCT TOP 5 * FROM Orders ORDER BY Amount",
+    "SELECT SubscriberKey AS K FROM Orders UNION SELECT SubscriberKey FROM Subscribers "
+    "ORDER BY K OFFSET 0 ROWS",
+    "SELECT TOP 5 OrderID FROM Orders ORDER BY Amount",
     "SELECT SubscriberKey, SUM(COUNT(*)) OVER () AS AllOrders FROM Orders GROUP BY SubscriberKey",
     "SELECT x.OrderID FROM (SELECT OrderID, ROW_NUMBER() OVER (ORDER BY Amount) AS n "
     "FROM Orders) x WHERE x.n = 1",
@@ -115,6 +122,11 @@ _REJECTED = [
     ("SELECT OrderID FROM Orders WHERE SUM(Amount) OVER () > 1 AND COUNT(*) > 1",
      ["WINDOW_OUTSIDE_SELECT", "AGGREGATE_IN_WHERE"]),
     ("SELECT MAX(COUNT(*)) AS m FROM Orders GROUP BY SubscriberKey", ["NESTED_AGGREGATE"]),
+    ("SELECT TOP 5 OrderID, Amount FROM Orders ORDER BY 3", ["ORDER_BY_POSITION"]),
+    ("SELECT TOP 5 OrderID FROM Orders ORDER BY 0", ["ORDER_BY_POSITION"]),
+    ("SELECT DISTINCT TOP 5 Status FROM Orders ORDER BY OrderDate", ["ORDER_BY_NOT_SELECTED"]),
+    ("SELECT TOP 5 SubscriberKey FROM Orders UNION SELECT SubscriberKey FROM Subscribers "
+     "ORDER BY Country OFFSET 0 ROWS", ["ORDER_BY_NOT_SELECTED"]),
     ("SELECT SUM(Amount + AVG(Amount)) AS m FROM Orders", ["NESTED_AGGREGATE"]),
     ("SELECT OrderID FROM (SELECT OrderID FROM Orders) JOIN Subscribers s ON 1 = 1",
      ["DERIVED_TABLE_WITHOUT_ALIAS"]),
