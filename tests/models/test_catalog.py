@@ -27,6 +27,12 @@ EXPECTED_APP_GRANTS = {
     "wallet_data_keys": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "wallet_entries": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "waiting_work": {"SELECT", "INSERT", "UPDATE", "DELETE"},
+    "mce_folders": {"SELECT", "INSERT", "UPDATE", "DELETE"},
+    "mce_data_extension_fields": {"SELECT", "INSERT", "UPDATE", "DELETE"},
+    "mce_query_activities": {"SELECT", "INSERT", "UPDATE", "DELETE"},
+    "mce_automations": {"SELECT", "INSERT", "UPDATE", "DELETE"},
+    "mce_automation_activities": {"SELECT", "INSERT", "UPDATE", "DELETE"},
+    "metadata_sync_state": {"SELECT", "INSERT", "UPDATE", "DELETE"},
 }
 
 
