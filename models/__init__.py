@@ -6,6 +6,7 @@ from models.background import BackgroundState, WaitingWork
 from models.context import MissingTenantContext, TenantContext, tenant_transaction
 from models.metadata import CachedDataExtension
 from models.repository import ModelRepository, TenantRepository
+from models.snippets import Snippet, SnippetFolder, SnippetVersion, SnippetVisibility
 from models.support import SupportToken
 from models.tenant import BusinessUnit, Tenant, TenantStatus
 from models.user import Membership, Role, User
@@ -25,6 +26,10 @@ __all__ = [
     "ModelRepository",
     "Outcome",
     "Role",
+    "Snippet",
+    "SnippetFolder",
+    "SnippetVersion",
+    "SnippetVisibility",
     "SupportToken",
     "Tenant",
     "TenantContext",

@@ -19,6 +19,7 @@ MODEL_MODULES = [
     "models.wallet",
     "models.support",
     "models.background",
+    "models.snippets",
 ]
 
 

@@ -53,6 +53,7 @@ async def test_migrations_apply_to_empty_database_and_are_idempotent() -> None:
             "0005_bu_writes",
             "0006_wallet_lineage",
             "0007_background_identity",
+            "0008_snippets",
             "0009_metadata_cache",
         ]
         assert {row[0] for row in first["policies"]} >= {"tenants", "users", "audit_events"}
