@@ -140,6 +140,12 @@ class AuthService:
         self._codes: dict[str, _Code] = {}
 
     # ------------------------------------------------------------- checks
+    def mid_of(self, token: str | None) -> int | None:
+        """The BU an access token was issued for, without judging it (expired or unknown
+        tokens are the endpoint's business): what per-BU stats and fault rules key on. [sim]"""
+        info = self._access.get(token.strip()) if token else None
+        return None if info is None else info.mid
+
     def validate_access_token(self, token: str) -> TokenInfo:
         """The token's context; raises :class:`TokenExpired` or :class:`TokenInvalid`."""
         info = self._access.get(token.strip()) if token else None

@@ -100,12 +100,18 @@ async def describe(request: Request) -> Response:
 
 async def stats(request: Request) -> Response:
     sim = sim_of(request)
-    return JSONResponse({"operations": sim.stats.snapshot(), "total": sim.stats.total()})
+    return JSONResponse(
+        {
+            "operations": sim.stats.snapshot(),
+            "total": sim.stats.total(),
+            "by_mid": sim.stats.by_mid(),
+        }
+    )
 
 
 async def reset_stats(request: Request) -> Response:
     sim_of(request).stats.reset()
-    return JSONResponse({"operations": {}, "total": 0})
+    return JSONResponse({"operations": {}, "total": 0, "by_mid": {}})
 
 
 async def list_faults(request: Request) -> Response:
@@ -133,6 +139,7 @@ async def add_fault(request: Request) -> Response:
             status=_optional_int(body, "status", minimum=400, maximum=599) or 500,
             retry_after=_optional_int(body, "retry_after", minimum=0, maximum=_MAX_SECONDS) or 5,
             delay_ms=_optional_int(body, "delay_ms", minimum=0, maximum=_MAX_DELAY_MS) or 0,
+            mid=_optional_int(body, "mid", minimum=1),
         )
         sim_of(request).faults.add_rule(rule)
     except (_Invalid, ValueError) as exc:

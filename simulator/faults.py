@@ -5,7 +5,8 @@ Rules are keyed by an operation pattern (``fnmatch``: ``rest.*``, ``soap.Retriev
 its work; ``apply`` sleeps for latency and raises :class:`InjectedFault` when a rule
 fires. Rules fire either with a probability (``rate``, drawn from a seeded RNG so runs
 repeat) or for the next ``times`` matching calls, which tests prefer because it is
-deterministic.
+deterministic. A rule with ``mid`` set fires only for calls signed with a token for that BU
+[sim]: MCE failing for one BU while the others work (e.g. mid-sync).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ class FaultRule:
     status: int = 500
     retry_after: int = 5
     delay_ms: int = 0
+    mid: int | None = None
+    """Only calls for this BU (the access token's MID) match; ``None``: every call."""
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -91,12 +94,14 @@ class Faults:
                 return ms
         return self.default_latency_ms
 
-    def decide(self, operation: str) -> tuple[int, FaultRule | None]:
+    def decide(self, operation: str, *, mid: int | None = None) -> tuple[int, FaultRule | None]:
         """The latency to add and the rule that fires (if any), consuming ``times``."""
         with self._lock:
             delay = self._latency_for(operation)
             for rule in list(self._rules):
                 if not fnmatch.fnmatchcase(operation, rule.operation):
+                    continue
+                if rule.mid is not None and rule.mid != mid:
                     continue
                 if rule.rate < 1.0 and self._rng.random() >= rule.rate:
                     continue
@@ -107,12 +112,13 @@ class Faults:
                 return delay, rule
         return delay, None
 
-    async def apply(self, operation: str) -> None:
+    async def apply(self, operation: str, *, mid: int | None = None) -> None:
         """Sleep for the configured latency, then raise :class:`InjectedFault` if a rule fires.
 
-        A ``slow`` rule only sleeps ``delay_ms`` more and lets the call proceed.
+        ``mid`` is the BU the call is for (rules with a ``mid`` match only it). A ``slow``
+        rule only sleeps ``delay_ms`` more and lets the call proceed.
         """
-        delay, rule = self.decide(operation)
+        delay, rule = self.decide(operation, mid=mid)
         if rule is not None and rule.kind == "slow":
             delay += rule.delay_ms
         if delay > 0:

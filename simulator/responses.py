@@ -91,15 +91,26 @@ def _reason(status: int) -> str:
         return "Internal Server Error" if status >= 500 else "Bad Request"
 
 
+def _token_mid(sim: Any, request: Request) -> int | None:
+    """The BU of the call's bearer token, if it carries one we issued (per-BU stats and
+    fault rules [sim]); auth calls and unknown tokens have none."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    mid: int | None = sim.auth.mid_of(token)
+    return mid
+
+
 async def enter(request: Request, operation: str) -> Response | None:
     """Count the call and apply faults; a response to return instead, or ``None``.
 
     ``reset`` faults propagate: the ASGI middleware drops the connection.
     """
     sim = sim_of(request)
-    sim.stats.count(operation)
+    call_mid = _token_mid(sim, request)
+    sim.stats.count(operation, mid=call_mid)
     try:
-        await sim.faults.apply(operation)
+        await sim.faults.apply(operation, mid=call_mid)
     except InjectedFault as fault:
         if fault.kind == "reset":
             raise

@@ -87,9 +87,10 @@ async def soap_endpoint(request: Request) -> Response:
     except SoapClientError as exc:
         return client_fault(exc.message, actor=actor, relates_to=relates)
     name = f"soap.{parsed.operation}.{object_type}"
-    sim.stats.count(name)
+    call_mid = sim.auth.mid_of(parsed.token)
+    sim.stats.count(name, mid=call_mid)
     try:
-        await sim.faults.apply(name)
+        await sim.faults.apply(name, mid=call_mid)
     except InjectedFault as fault:
         if fault.kind == "rate_limit":
             return server_fault("Rate Limited", actor=actor, relates_to=relates)

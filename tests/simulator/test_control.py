@@ -58,7 +58,7 @@ def test_stats_count_by_operation_and_reset(
         "rest.rowset.get": 2,
     }
     assert stats["total"] == 5
-    assert http.delete("__sim/stats").json() == {"operations": {}, "total": 0}
+    assert http.delete("__sim/stats").json() == {"operations": {}, "total": 0, "by_mid": {}}
     assert http.get("__sim/stats").json()["total"] == 0  # control calls are not counted
     http.get("v2/userinfo")
     assert http.post("__sim/stats/reset").status_code == 200
