@@ -14,8 +14,10 @@ from client.soap.records import (
     BusinessUnit,
     DataExtension,
     DataExtensionField,
+    DataExtensionKey,
     DataFolder,
     QueryDefinition,
+    QueryDefinitionKey,
 )
 from client.soap.specs import (
     DataExtensionChanges,
@@ -37,6 +39,7 @@ __all__ = [
     "DataExtension",
     "DataExtensionChanges",
     "DataExtensionField",
+    "DataExtensionKey",
     "DataFolder",
     "FieldSpec",
     "Filter",
@@ -50,6 +53,7 @@ __all__ = [
     "PerformResult",
     "QueryDefinition",
     "QueryDefinitionChanges",
+    "QueryDefinitionKey",
     "Retention",
     "RetrievePage",
     "Simple",

@@ -40,8 +40,10 @@ from client.soap.records import (
     BusinessUnit,
     DataExtension,
     DataExtensionField,
+    DataExtensionKey,
     DataFolder,
     QueryDefinition,
+    QueryDefinitionKey,
 )
 from client.soap.specs import (
     DataExtensionChanges,
@@ -100,18 +102,26 @@ class SoapOperations:
         self,
         *,
         content_type: str | None = None,
+        content_types: Sequence[str] | None = None,
         parent_id: int | None = None,
+        modified_since: datetime | None = None,
         client_id: int | None = None,
         query_all_accounts: bool = False,
     ) -> AsyncIterator[DataFolder]:
         """Folders, optionally of one ``content_type`` (``dataextension``,
-        ``queryactivity``, ...) and/or under ``parent_id`` (0: root folders).
+        ``queryactivity``, ...) or any of ``content_types`` (one ``IN`` filter), under
+        ``parent_id`` (0: root folders) and/or modified after ``modified_since`` (MCE's
+        system time, naive).
 
         ``query_all_accounts`` also returns the parent BU's shared folders to a child BU.
         """
+        if content_type is not None and content_types is not None:
+            raise ValueError("give content_type or content_types, not both")
         flt = all_of(
             equals("ContentType", content_type) if content_type is not None else None,
+            one_of("ContentType", content_types) if content_types else None,
             equals("ParentFolder.ID", parent_id) if parent_id is not None else None,
+            greater_than("ModifiedDate", modified_since) if modified_since is not None else None,
         )
         return self._records(
             DataFolder, flt, client_id=client_id, query_all_accounts=query_all_accounts
@@ -154,6 +164,13 @@ class SoapOperations:
             greater_than("ModifiedDate", modified_since) if modified_since is not None else None,
         )
         return self._records(DataExtension, flt, client_id=client_id)
+
+    def data_extension_keys(
+        self, *, client_id: int | None = None
+    ) -> AsyncIterator[DataExtensionKey]:
+        """Every DE of the BU, ObjectID and CustomerKey only: the listing a sync compares
+        with its cache to find deleted DEs."""
+        return self._records(DataExtensionKey, None, client_id=client_id)
 
     async def create_data_extension(
         self, spec: NewDataExtension, *, client_id: int | None = None
@@ -224,10 +241,12 @@ class SoapOperations:
         customer_key: str | None = None,
         object_id: str | None = None,
         folder_id: int | None = None,
+        modified_since: datetime | None = None,
         client_id: int | None = None,
         active_only: bool = True,
     ) -> AsyncIterator[QueryDefinition]:
-        """Query definitions of the BU, narrowed by key, ObjectID and/or folder.
+        """Query definitions of the BU, narrowed by key, ObjectID, folder and/or
+        ``ModifiedDate`` after ``modified_since`` (MCE's system time, naive).
 
         ``active_only`` adds ``Status equals Active``: deleted or inactive definitions can
         linger in Retrieve results (REFERENCE §2.4, as MCDEV found), and a lingering one
@@ -237,9 +256,17 @@ class SoapOperations:
             equals("CustomerKey", customer_key) if customer_key is not None else None,
             equals("ObjectID", object_id) if object_id is not None else None,
             equals("CategoryID", folder_id) if folder_id is not None else None,
+            greater_than("ModifiedDate", modified_since) if modified_since is not None else None,
             equals("Status", "Active") if active_only else None,
         )
         return self._records(QueryDefinition, flt, client_id=client_id)
+
+    def query_definition_keys(
+        self, *, client_id: int | None = None, active_only: bool = True
+    ) -> AsyncIterator[QueryDefinitionKey]:
+        """Every (active) query definition of the BU, ObjectID and CustomerKey only."""
+        flt = equals("Status", "Active") if active_only else None
+        return self._records(QueryDefinitionKey, flt, client_id=client_id)
 
     async def create_query_definition(
         self, spec: NewQueryDefinition, *, client_id: int | None = None

@@ -22,8 +22,10 @@ __all__ = [
     "Column",
     "DataExtension",
     "DataExtensionField",
+    "DataExtensionKey",
     "DataFolder",
     "QueryDefinition",
+    "QueryDefinitionKey",
     "Record",
     "ValueKind",
 ]
@@ -202,6 +204,39 @@ class QueryDefinition:
 
 
 @dataclass(frozen=True, slots=True)
+class DataExtensionKey:
+    """A DE as a key-only listing returns it: enough to tell which DEs still exist (metadata
+    sync's deletion check) at a fraction of a full DE's bytes."""
+
+    OBJECT_TYPE: ClassVar[str] = "DataExtension"
+    COLUMNS: ClassVar[tuple[Column, ...]] = (
+        Column("client_id", "Client.ID", "int"),
+        Column("object_id", "ObjectID"),
+        Column("customer_key", "CustomerKey"),
+    )
+
+    object_id: str | None = None
+    customer_key: str | None = None
+    client_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueryDefinitionKey:
+    """A query definition as a key-only listing returns it (see :class:`DataExtensionKey`)."""
+
+    OBJECT_TYPE: ClassVar[str] = "QueryDefinition"
+    COLUMNS: ClassVar[tuple[Column, ...]] = (
+        Column("client_id", "Client.ID", "int"),
+        Column("object_id", "ObjectID"),
+        Column("customer_key", "CustomerKey"),
+    )
+
+    object_id: str | None = None
+    customer_key: str | None = None
+    client_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class BusinessUnit:
     OBJECT_TYPE: ClassVar[str] = "BusinessUnit"
     COLUMNS: ClassVar[tuple[Column, ...]] = (
@@ -262,7 +297,9 @@ Record = (
     DataFolder
     | DataExtension
     | DataExtensionField
+    | DataExtensionKey
     | QueryDefinition
+    | QueryDefinitionKey
     | BusinessUnit
     | AsyncActivityStatus
 )
