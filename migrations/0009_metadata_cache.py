@@ -79,7 +79,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON {", ".join(NEW_TABLES)} TO {SYSTEM};
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0007_background_identity")]
+    dependencies = [("models", "0008_snippets")]
 
     initial = False
 
@@ -347,6 +347,12 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("message", fields.TextField(default="")),
+                ("phase", fields.CharField(max_length=32, default="")),
+                ("is_full", fields.BooleanField(default=False)),
+                (
+                    "progress",
+                    fields.JSONField(default=dict, description="done/total counters of the sync"),
+                ),
                 ("generation", fields.BigIntField(default=0)),
                 ("last_started_at", fields.DatetimeField(null=True)),
                 ("last_finished_at", fields.DatetimeField(null=True)),
