@@ -8,6 +8,7 @@ history), grants to the app and system roles. ``visibility`` is checked against 
 that exist today (only ``private``); sharing will widen the check.
 """
 
+from typing import Any
 from uuid import uuid4
 
 from tortoise import fields, migrations
@@ -56,7 +57,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON {", ".join(TABLES)} TO {SYSTEM};
 """
 
 
-def _base_fields() -> list[tuple[str, fields.Field]]:  # type: ignore[type-arg]
+def _base_fields() -> list[tuple[str, Any]]:
     return [
         ("tenant_id", fields.BigIntField(db_index=True)),
         ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=True)),

@@ -12,6 +12,7 @@ of another tenant can never be referenced.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -19,7 +20,13 @@ from tortoise import fields
 
 from models.base import TenantModel
 
-__all__ = ["Snippet", "SnippetFolder", "SnippetVersion", "SnippetVisibility"]
+__all__ = [
+    "Snippet",
+    "SnippetFolder",
+    "SnippetVersion",
+    "SnippetVisibility",
+    "tenants_with_trash_before",
+]
 
 
 class SnippetVisibility(StrEnum):
@@ -79,3 +86,15 @@ class SnippetVersion(TenantModel):
     class Meta:
         table = "snippet_versions"
         unique_together = (("tenant_id", "snippet_id", "version"),)
+
+
+async def tenants_with_trash_before(cutoff: datetime) -> list[int]:
+    """Tenants holding snippets deleted at or before ``cutoff``: the purge's work list.
+
+    Runs without a tenant context, so only the system role sees anything (for the app role,
+    RLS hides every row and the list is empty).
+    """
+    found = (
+        await Snippet.filter(deleted_at__lte=cutoff).distinct().values_list("tenant_id", flat=True)
+    )
+    return sorted(int(tenant_id) for tenant_id in found)  # type: ignore[call-overload]

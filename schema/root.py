@@ -11,12 +11,14 @@ from schema.account import AccountMutation
 from schema.api_tokens import ApiTokenMutation, ApiTokenQuery
 from schema.context import GraphQLContext
 from schema.session import SessionSubscription
+from schema.snippet_mutations import SnippetMutation
+from schema.snippets import SnippetQuery
 from schema.sql import SqlQuery
 from schema.types import Health, Viewer
 
 
 @strawberry.type
-class Query(ApiTokenQuery, SqlQuery):
+class Query(ApiTokenQuery, SqlQuery, SnippetQuery):
     @strawberry.field(description="Liveness of the API itself.")
     def health(self) -> Health:
         return Health.from_domain(get_health())
@@ -28,7 +30,7 @@ class Query(ApiTokenQuery, SqlQuery):
 
 
 @strawberry.type
-class Mutation(AccountMutation, ApiTokenMutation):
+class Mutation(AccountMutation, ApiTokenMutation, SnippetMutation):
     pass
 
 
