@@ -14,6 +14,7 @@ LOOKUP_FUNCTIONS = {
     "quarry_lookup_user",
     "quarry_lookup_api_token",
     "quarry_lookup_support_token",
+    "quarry_search_data_extensions",
 }
 
 EXPECTED_APP_GRANTS = {
