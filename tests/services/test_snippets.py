@@ -305,3 +305,38 @@ async def test_depth_is_bounded() -> None:
     with pytest.raises(InvalidInput) as caught:
         await snippets.create_folder(ctx, owner_id=owner, name="too deep", parent_id=parent)
     assert caught.value.field == "parentId"
+
+
+_BULK_SNIPPETS = (
+    "INSERT INTO snippets (id, tenant_id, owner_id, visibility, title, sql, description, tags,"
+    " version, created_at, updated_at)"
+    " SELECT gen_random_uuid(), $1, $2, 'private', 'bulk', 'SELECT 1', '', '[]', 1, now(), now()"
+    " FROM generate_series(1, $3)"
+)
+_BULK_FOLDERS = (
+    "INSERT INTO snippet_folders (id, tenant_id, owner_id, name, created_at, updated_at)"
+    " SELECT gen_random_uuid(), $1, $2, 'f' || n, now(), now() FROM generate_series(1, $3) n"
+)
+
+
+async def test_a_library_is_bounded(admin_conn: asyncpg.Connection) -> None:
+    from services.snippets.rules import MAX_FOLDERS_PER_USER, MAX_SNIPPETS_PER_USER
+
+    tenant = await make_tenant("SnipCap")
+    colleague = await make_member(tenant, mids=(tenant.parent_mid,), name="Colleague")
+    ctx, owner = tenant.context(), tenant.user.id
+    first = await _create(tenant)
+    await admin_conn.execute(_BULK_SNIPPETS, tenant.tenant_id, owner, MAX_SNIPPETS_PER_USER - 1)
+    await admin_conn.execute(_BULK_FOLDERS, tenant.tenant_id, owner, MAX_FOLDERS_PER_USER)
+    with pytest.raises(snippets.LimitReached):
+        await _create(tenant)
+    with pytest.raises(snippets.LimitReached):
+        await snippets.duplicate_snippet(ctx, owner_id=owner, snippet_id=first.id)
+    with pytest.raises(snippets.LimitReached):
+        await snippets.create_folder(ctx, owner_id=owner, name="one more")
+    # The trash counts until it is emptied; another user's library is not affected.
+    await snippets.delete_snippet(ctx, owner_id=owner, snippet_id=first.id)
+    with pytest.raises(snippets.LimitReached):
+        await _create(tenant)
+    theirs = await snippets.create_snippet(ctx, owner_id=colleague.id, title="t", sql="SELECT 1")
+    assert theirs.version == 1
