@@ -138,6 +138,8 @@ def search_patterns(search: str | None) -> list[str] | None:
         return None
     if len(search) > MAX_SEARCH_CHARS:
         raise InvalidInput(f"Search for at most {MAX_SEARCH_CHARS} characters.", field="search")
+    if _SQL_CONTROL.search(search):
+        raise InvalidInput("A search cannot contain control characters.", field="search")
     terms = list(dict.fromkeys(search.split()))
     if not terms:
         return None

@@ -121,8 +121,10 @@ async def test_bad_cursors_are_invalid_input(library: TenantFixture, cursor: str
     assert caught.value.field == "after"
 
 
-async def test_overlong_searches_are_refused(library: TenantFixture) -> None:
+async def test_overlong_or_binary_searches_are_refused(library: TenantFixture) -> None:
     with pytest.raises(InvalidInput):
         await _search(library, "x" * 201)
     with pytest.raises(InvalidInput):
         await _search(library, " ".join(f"w{n}" for n in range(11)))
+    with pytest.raises(InvalidInput):
+        await _search(library, "nul\x00byte")
