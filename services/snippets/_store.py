@@ -34,17 +34,6 @@ SNIPPET_NOT_FOUND = "No such snippet."
 FOLDER_NOT_FOUND = "No such folder."
 
 
-def parse_id(value: str | UUID | None, *, field: str, message: str) -> UUID:
-    """A UUID from an id given by a caller; anything else is NotFound (like an id of another
-    user or tenant: the answer never says which)."""
-    if isinstance(value, UUID):
-        return value
-    try:
-        return UUID(value or "")
-    except (ValueError, TypeError):
-        raise NotFound(message, field=field) from None
-
-
 async def lock_library(repo: TenantRepository, owner_id: UUID) -> None:
     """Serialise structural changes to one owner's library until the transaction ends.
 

@@ -154,6 +154,7 @@ def decode_cursor(cursor: str, *, shape: tuple[type, ...]) -> list[Any]:
         not isinstance(key, list)
         or len(key) != len(shape)
         or not all(type(part) is kind for part, kind in zip(key, shape, strict=True))
+        or any(isinstance(part, str) and "\x00" in part for part in key)
     ):
         raise InvalidInput("Not a cursor from this list.", field="after")
     return key

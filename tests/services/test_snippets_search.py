@@ -7,6 +7,7 @@ import pytest
 
 from services import snippets
 from services.errors import InvalidInput
+from services.snippets.types import encode_cursor
 from tests.factories import TenantFixture, make_tenant
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -107,7 +108,18 @@ async def test_pages_follow_the_title_order(library: TenantFixture) -> None:
     assert seen == ["100% done", "bounces", "Clicks by day", "Daily opens", "Weekly"]
 
 
-@pytest.mark.parametrize("cursor", ["junk", "W10", "WyJhIl0", "WyJhIiwgIm5vdC1hLXV1aWQiXQ"])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "junk",
+        "W10",
+        "WyJhIl0",
+        "WyJhIiwgIm5vdC1hLXV1aWQiXQ",
+        encode_cursor("a\x00", "00000000-0000-0000-0000-000000000000"),
+        encode_cursor(1, "00000000-0000-0000-0000-000000000000"),
+        "x" * 2000,
+    ],
+)
 async def test_bad_cursors_are_invalid_input(library: TenantFixture, cursor: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         await snippets.list_snippets(
