@@ -27,6 +27,7 @@ from resolvers.snippets import (
 )
 from schema.context import GraphQLContext
 from schema.global_ids import decode_global_id, encode_global_id
+from services.errors import InvalidInput
 from services.snippets import Page, SnippetFolderInfo, SnippetInfo, SnippetVersionInfo
 
 __all__ = [
@@ -127,9 +128,11 @@ class Snippet:
         description="When a snippet in the trash is deleted for good (30 days after deletion)."
     )
     snippet_id: strawberry.Private[str]
+    #: Listed in a connection: its history is not served there (see ``history``).
+    listed: strawberry.Private[bool] = False
 
     @classmethod
-    def from_domain(cls, snippet: SnippetInfo) -> Snippet:
+    def from_domain(cls, snippet: SnippetInfo, *, listed: bool = False) -> Snippet:
         return cls(
             id=strawberry.ID(encode_global_id(SNIPPET_TYPE, str(snippet.id))),
             title=snippet.title,
@@ -144,12 +147,23 @@ class Snippet:
             deleted_at=snippet.deleted_at,
             purge_at=snippet.purge_at,
             snippet_id=str(snippet.id),
+            listed=listed,
         )
 
-    @strawberry.field(description="Its saved versions, newest first: the last 50 are kept.")
+    @strawberry.field(
+        description="Its saved versions, newest first: the last 50 are kept. Served for one"
+        " snippet at a time (`snippet(id)`, `node(id)`, a mutation's payload), not for the"
+        " snippets of a list: INVALID_INPUT there."
+    )
     async def history(
         self, info: Info[GraphQLContext, None], first: int = 20, after: str | None = None
     ) -> SnippetVersionConnection:
+        if self.listed:
+            # 100 snippets x 50 versions x 100,000 characters of SQL would be one answer.
+            raise InvalidInput(
+                "Ask for a snippet's history through snippet(id), one snippet at a time.",
+                field="history",
+            )
         page = await list_snippet_versions(
             info.context.authentication, snippet_id=UUID(self.snippet_id), first=first, after=after
         )
@@ -209,7 +223,10 @@ class SnippetFolderConnection:
 
 def snippet_connection(page: Page[SnippetInfo], after: str | None) -> SnippetConnection:
     return SnippetConnection(
-        edges=[SnippetEdge(cursor=e.cursor, node=Snippet.from_domain(e.node)) for e in page.edges],
+        edges=[
+            SnippetEdge(cursor=e.cursor, node=Snippet.from_domain(e.node, listed=True))
+            for e in page.edges
+        ],
         page_info=_page_info(page, after),
     )
 

@@ -332,3 +332,14 @@ async def test_signed_out_gets_unauthenticated(app: Starlette) -> None:
     async with https_client(app) as http:
         response = await http.post("/api/graphql", json={"query": TRASH})
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_history_is_served_one_snippet_at_a_time(browser: Client) -> None:
+    made = await browser.create(title="h")
+    listed = await browser.graphql(
+        "{ snippets(first: 100) { edges { node {"
+        " history(first: 50) { edges { node { sql } } } } } } }"
+    )
+    assert listed["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+    one = (await browser.data(ONE, id=made["id"]))["snippet"]
+    assert len(one["history"]["edges"]) == 1
