@@ -10,6 +10,8 @@ from resolvers.viewer import get_viewer
 from schema.account import AccountMutation
 from schema.api_tokens import ApiTokenMutation, ApiTokenQuery
 from schema.context import GraphQLContext
+from schema.metadata import MetadataMutation, MetadataQuery, MetadataSubscription
+from schema.node import NodeQuery
 from schema.session import SessionSubscription
 from schema.snippet_mutations import SnippetMutation
 from schema.snippets import SnippetQuery
@@ -18,7 +20,7 @@ from schema.types import Health, Viewer
 
 
 @strawberry.type
-class Query(ApiTokenQuery, SqlQuery, SnippetQuery):
+class Query(ApiTokenQuery, SqlQuery, SnippetQuery, MetadataQuery, NodeQuery):
     @strawberry.field(description="Liveness of the API itself.")
     def health(self) -> Health:
         return Health.from_domain(get_health())
@@ -30,10 +32,10 @@ class Query(ApiTokenQuery, SqlQuery, SnippetQuery):
 
 
 @strawberry.type
-class Mutation(AccountMutation, ApiTokenMutation, SnippetMutation):
+class Mutation(AccountMutation, ApiTokenMutation, SnippetMutation, MetadataMutation):
     pass
 
 
 @strawberry.type
-class Subscription(SessionSubscription):
+class Subscription(SessionSubscription, MetadataSubscription):
     pass
