@@ -60,6 +60,47 @@ CREATE INDEX idx_mce_automation_activities_automation
 """
 
 
+#: Database defaults for the columns the sync's bulk statements leave out (tortoise's
+#: defaults apply to ORM inserts only).
+_DEFAULTS = {
+    "mce_folders": {
+        "is_shared": "false", "created_at": "now()", "description": "''",
+        "children_loaded": "false", "seen_generation": "0", "synced_at": "now()",
+    },
+    "mce_data_extensions": {"is_shared": "false", "created_at": "now()", "synced_at": "now()"},
+    "mce_data_extension_fields": {
+        "is_shared": "false", "created_at": "now()", "is_primary_key": "false",
+        "is_required": "false", "ordinal": "0",
+    },
+    "mce_query_activities": {
+        "is_shared": "false", "created_at": "now()", "description": "''", "query_text": "''",
+        "is_quarry_asset": "false", "is_foreign_leftover": "false", "seen_generation": "0",
+        "synced_at": "now()",
+    },
+    "mce_automations": {
+        "is_shared": "false", "created_at": "now()", "description": "''",
+        "seen_generation": "0", "synced_at": "now()",
+    },
+    "mce_automation_activities": {
+        "is_shared": "false", "created_at": "now()", "activity_name": "''", "step": "0",
+        "display_order": "0",
+    },
+    "metadata_sync_state": {
+        "is_shared": "false", "created_at": "now()", "scope": "'own'", "status": "'never'",
+        "reason": "''", "message": "''", "phase": "''", "is_full": "false",
+        "progress": "'{}'::jsonb", "generation": "0", "folders_count": "0",
+        "data_extensions_count": "0", "fields_count": "0", "query_activities_count": "0",
+        "automations_count": "0", "updated_at": "now()",
+    },
+}  # fmt: skip
+
+DEFAULTS = "".join(
+    f"ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {value};\n"
+    for table, columns in _DEFAULTS.items()
+    for column, value in columns.items()
+)
+
+
 def _bu_foreign_key(table: str) -> str:
     return (
         f"ALTER TABLE {table} ADD CONSTRAINT fk_{table}_bu FOREIGN KEY (tenant_id, mid)"
@@ -379,6 +420,7 @@ class Migration(migrations.Migration):
             },
             bases=["BusinessUnitModel"],
         ),
+        ops.RunSQL(DEFAULTS),
         ops.RunSQL(FOREIGN_KEYS),
         ops.RunSQL(KEYS),
         ops.RunSQL(POLICIES),

@@ -203,7 +203,9 @@ class MetadataSyncState(BusinessUnitModel):
     message = fields.TextField(default="")
     phase = fields.CharField(max_length=32, default="")
     is_full = fields.BooleanField(default=False)
-    progress = fields.JSONField(default=dict, description="done/total counters of the sync")
+    progress: fields.JSONField[dict[str, int]] = fields.JSONField(
+        default=dict, description="done/total counters of the sync"
+    )
     generation = fields.BigIntField(default=0)
     last_started_at = fields.DatetimeField(null=True)
     last_finished_at = fields.DatetimeField(null=True)

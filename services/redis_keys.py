@@ -83,3 +83,18 @@ def refresh_lock_key(tenant_id: int, user_id: UUID, mid: int | None = None) -> s
     if mid is None:
         return f"{PREFIX}:wallet:refresh-lock:{tenant_id}:{user_id}"
     return f"{PREFIX}:wallet:refresh-lock:{tenant_id}:{user_id}:legacy:{mid}"
+
+
+# ------------------------------------------------------------------ metadata sync (issue 13)
+def metadata_sync_lock_key(tenant_id: int, mid: int, scope: str) -> str:
+    """Held while a sync of one BU's ``scope`` (own | shared) runs: a second request joins."""
+    return f"{PREFIX}:metadata:lock:{tenant_id}:{mid}:{scope}"
+
+
+def metadata_progress_key(tenant_id: int, mid: int) -> str:
+    """A short stream of "this BU's sync state changed" notices (no state, nothing secret)."""
+    return f"{PREFIX}:metadata:progress:{tenant_id}:{mid}"
+
+
+#: Held by the one metadata scheduler of the deployment (services/metadata/scheduler.py).
+METADATA_SCHEDULER_LOCK_KEY = f"{PREFIX}:metadata:scheduler"

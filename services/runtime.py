@@ -22,7 +22,14 @@ from services.wallet.keys import key_provider_from_config
 from services.wallet.provider import WalletTokenProvider
 from services.wallet.store import TokenWallet
 
-__all__ = ["JobServices", "RuntimeConfig", "configure", "job_services"]
+__all__ = [
+    "JobServices",
+    "RuntimeConfig",
+    "configure",
+    "job_services",
+    "redis_url",
+    "system_database_url",
+]
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,9 @@ class RuntimeConfig:
     wallet_keks: str
     wallet_kek_file: str
     mce_auth: MceAuthConfig
+    system_database_url: str = ""
+    """The system role's URL, for the few jobs that work across tenants (the metadata
+    scheduler's tick); those refuse to run without it."""
 
     def __repr__(self) -> str:  # holds secrets: never print them
         return "RuntimeConfig(***)"
@@ -53,6 +63,19 @@ def configure(config: RuntimeConfig) -> None:
     """Set the configuration jobs use (the worker, before it forks)."""
     global _config
     _config = config
+
+
+def system_database_url() -> str:
+    """The system role's database URL (cross-tenant jobs only)."""
+    if _config is None or not _config.system_database_url:
+        raise RuntimeError("the job runtime has no system database URL")
+    return _config.system_database_url
+
+
+def redis_url() -> str:
+    if _config is None:
+        raise RuntimeError("the job runtime is not configured (start jobs with app.worker)")
+    return _config.redis_url
 
 
 @asynccontextmanager

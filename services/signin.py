@@ -50,6 +50,7 @@ from services.errors import QuarryError
 from services.legacy_jwt import LegacyJwtRejected
 from services.legacy_jwt import verify as verify_legacy_jwt
 from services.mce_auth import MceAuthFactory
+from services.metadata.sync import sync_on_sign_in
 from services.oauth_code import code_attempts
 from services.oauth_state import IssuedState, OAuthStateStore, StateRejected
 from services.redis_keys import digest, oauth_code_key
@@ -456,6 +457,7 @@ class SignInService:
             details={"flow": kind.value, "mce_user_id": identity.mce_user_id},
         )
         await self._resume_waiting_work(ctx, user.user_id)
+        await self._sync_metadata(ctx, user.user_id)  # issue 13: metadata sync trigger
         return SignedIn(
             tenant_id=identity.tenant_id,
             mid=identity.mid,
@@ -487,6 +489,23 @@ class SignInService:
                 "resumed waiting background work",
                 extra={"jobs": len(resumed.jobs), "mids": list(resumed.ready_mids)},
             )
+
+    # --- issue 13 (metadata sync trigger; Helper M1) -----------------------------------
+    async def _sync_metadata(self, ctx: TenantContext, user_id: UUID) -> None:
+        """Enqueue the BU's first metadata sync (services.metadata.sync.sync_on_sign_in).
+
+        Never fails the sign-in: the scheduler or the next sign-in catches up.
+        """
+        if self.jobs is None or ctx.mid is None:
+            return
+        try:
+            await sync_on_sign_in(ctx, mid=ctx.mid, user_id=user_id, enqueue=self.jobs)
+        except Exception as exc:  # whatever fails, the user is signed in
+            log.warning(
+                "metadata sync not enqueued at sign-in", extra={"error": type(exc).__name__}
+            )
+
+    # --- end of issue 13's addition ---------------------------------------------------
 
     async def _refuse_mce(self, meta: RequestMeta, exc: MceError, step: str) -> NoReturn:
         if isinstance(exc, ReauthRequired):
