@@ -13,9 +13,11 @@ import pytest_asyncio
 from starlette.applications import Starlette
 
 from app.settings import Settings
+from models import TenantContext
 from services.sessions import SessionStore
 from services.sql_offload import MAX_PENDING_PER_OWNER as MAX_PENDING
 from services.sql_offload import pending
+from services.sql_toolkit import Analysis, Finding, Purpose, analyse_sql
 from tests.auth_helpers import (
     bearer,
     browser_headers,
@@ -26,6 +28,7 @@ from tests.auth_helpers import (
     new_support_token,
 )
 from tests.factories import TenantFixture, make_tenant
+from tests.tsql.corpus import CORPUS
 from tsql.parse import MAX_NESTING, MAX_SQL_CHARS
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -33,14 +36,17 @@ pytestmark = pytest.mark.usefixtures("db")
 FINDING = (
     "code severity message mceMessage suggestion range { start end line column endLine endColumn }"
 )
+ANALYSIS_FRAGMENT = f"""
+fragment Analysis on SqlAnalysis {{
+  valid statementKind
+  findings {{ {FINDING} }}
+  columns {{ name fieldType maxLength precision scale nullable typeKnown note }}
+}}"""
 VALIDATE = f"""
 query Validate($sql: String!, $purpose: SqlPurpose) {{
-  validateSql(sql: $sql, purpose: $purpose) {{
-    valid statementKind
-    findings {{ {FINDING} }}
-    columns {{ name fieldType maxLength precision scale nullable typeKnown note }}
-  }}
-}}"""
+  validateSql(sql: $sql, purpose: $purpose) {{ ...Analysis }}
+}}
+{ANALYSIS_FRAGMENT}"""
 FORMAT = f"""
 query Format($sql: String!) {{ formatSql(sql: $sql) {{ sql changed findings {{ {FINDING} }} }} }}"""
 COMPLETE = """
@@ -371,3 +377,72 @@ async def test_offsets_graphql_cannot_represent_are_its_own_errors(
     assert body["data"] is None
     (error,) = body["errors"]
     assert "$offset" in error["message"]  # GraphQL's own coercion error, not masked
+
+
+def _expected(analysis: Analysis) -> dict[str, Any]:
+    """``analysis`` as validateSql must render it."""
+
+    def span(finding: Finding) -> dict[str, int] | None:
+        s = finding.span
+        if s is None:
+            return None
+        return {
+            "start": s.start,
+            "end": s.end,
+            "line": s.line,
+            "column": s.column,
+            "endLine": s.end_line,
+            "endColumn": s.end_column,
+        }
+
+    return {
+        "valid": analysis.valid,
+        "statementKind": analysis.statement_kind,
+        "findings": [
+            {
+                "code": f.code,
+                "severity": f.severity.value,
+                "message": f.message,
+                "mceMessage": f.mce_message,
+                "suggestion": f.suggestion,
+                "range": span(f),
+            }
+            for f in analysis.findings
+        ],
+        "columns": [
+            {
+                "name": c.name,
+                "fieldType": c.field_type.name,
+                "maxLength": c.max_length,
+                "precision": c.precision,
+                "scale": c.scale,
+                "nullable": c.nullable,
+                "typeKnown": c.type_known,
+                "note": c.note,
+            }
+            for c in analysis.columns
+        ],
+    }
+
+
+@pytest.mark.parametrize("purpose", ["RUN", "QUERY_ACTIVITY"])
+async def test_every_corpus_query_is_rendered_as_the_library_answers_it(
+    http: httpx.AsyncClient, token: str, tenant: TenantFixture, purpose: str
+) -> None:
+    """Field by field, for every shape of answer the corpus produces (in the viewer's BU,
+    whose catalogue knows the data views only)."""
+    context = TenantContext(tenant_id=tenant.tenant_id, mid=tenant.parent_mid)
+    texts = [case.text for case in CORPUS]
+    for batch in range(0, len(texts), 25):
+        chunk = texts[batch : batch + 25]
+        variables = ", ".join(f"$s{n}: String!" for n in range(len(chunk)))
+        fields = " ".join(
+            f"q{n}: validateSql(sql: $s{n}, purpose: {purpose}) {{ ...Analysis }}"
+            for n in range(len(chunk))
+        )
+        document = f"query({variables}) {{ {fields} }} {ANALYSIS_FRAGMENT}"
+        body = await _post(http, token, document, **{f"s{n}": t for n, t in enumerate(chunk)})
+        assert "errors" not in body, body["errors"]
+        for n, text in enumerate(chunk):
+            analysis = await analyse_sql(context, sql=text, purpose=Purpose(purpose))
+            assert body["data"][f"q{n}"] == _expected(analysis), text
