@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -223,7 +223,7 @@ async def _last_id(redis: Redis, key: str) -> str:
     return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
 
 
-async def watch(redis: Redis, ctx: TenantContext, mid: int) -> AsyncIterator[SyncProgress]:
+async def watch(redis: Redis, ctx: TenantContext, mid: int) -> AsyncGenerator[SyncProgress, None]:
     """BU ``mid``'s progress now (if any), then again after each change, until cancelled.
 
     Consecutive equal states are yielded once.

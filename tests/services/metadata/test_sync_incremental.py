@@ -58,9 +58,7 @@ async def _change_mce(bridge: MceBridge, sim: Simulator, mid: int) -> None:
     )
     await bridge.soap.delete_data_extension("web_events_2024")
     await bridge.soap.update_query_definition(
-        QueryDefinitionChanges(
-            customer_key="refresh_active_subscribers", query_text=CHANGED_SQL
-        )
+        QueryDefinitionChanges(customer_key="refresh_active_subscribers", query_text=CHANGED_SQL)
     )
     await bridge.soap.create_query_definition(
         NewQueryDefinition(
