@@ -107,6 +107,15 @@ def local_uuid(decoded: tuple[str, str] | None, type_name: str) -> UUID | None:
         return None
 
 
+def _text(value: str, *, field: str, limit: int) -> str:
+    """A name, key or search: 1 to ``limit`` characters, no NUL (Postgres refuses it)."""
+    if not value.strip() or len(value) > limit or "\x00" in value:
+        raise InvalidInput(
+            f"'{field}' must be 1 to {limit} characters, without NUL characters.", field=field
+        )
+    return value
+
+
 def viewer_mid(auth: Authentication) -> int:
     return auth.require_principal().mid
 
@@ -288,10 +297,11 @@ async def data_extension(
     principal = auth.require_principal()
     if (key is None) == (name is None):
         raise InvalidInput("Give exactly one of 'key' and 'name'.", field="key")
-    wanted = key if key is not None else name
-    assert wanted is not None
-    if not wanted.strip() or len(wanted) > 254:
-        raise InvalidInput("A key or name is 1 to 254 characters.", field="key" if key else "name")
+    wanted = _text(
+        key if key is not None else name or "",
+        field="key" if key is not None else "name",
+        limit=254,
+    )
     ctx = principal.tenant_context()
 
     async def read() -> DataExtensionInfo | None:
@@ -309,8 +319,7 @@ async def data_extension(
 
 async def query_activity(auth: Authentication, *, key: str) -> QueryActivityInfo | None:
     principal = auth.require_principal()
-    if not key.strip() or len(key) > 254:
-        raise InvalidInput("A key is 1 to 254 characters.", field="key")
+    _text(key, field="key", limit=254)
     return await queries.query_activity_by_key(principal.tenant_context(), key)
 
 
@@ -416,8 +425,11 @@ async def search_data_extensions(
 ) -> SearchPage:
     principal = auth.require_principal()
     first = _page_size(first)
-    if len(query) > MAX_QUERY_CHARS:
-        raise InvalidInput(f"A search is at most {MAX_QUERY_CHARS} characters.", field="query")
+    if len(query) > MAX_QUERY_CHARS or "\x00" in query:
+        raise InvalidInput(
+            f"'query' is at most {MAX_QUERY_CHARS} characters, without NUL characters.",
+            field="query",
+        )
     position = None
     if after is not None:
         position = search.decode_search_cursor(after)

@@ -22,13 +22,15 @@ from collections.abc import Callable, Coroutine, Hashable, Sequence
 from typing import Any, TypeVar
 
 from models import TenantContext
+from services.metadata import queries as metadata_queries
+from services.metadata import search as metadata_search
 from services.sql_offload import RelayedCatalog, in_tsql_thread, run_coroutine
 from tsql.catalog import Catalog
 from tsql.complete import Completion, CompletionKind, complete
 from tsql.findings import Finding, Severity, Span
 from tsql.format import Formatted, format_sql
 from tsql.parse import MAX_SQL_CHARS
-from tsql.types import Column, FieldType, Purpose, Table, TableName
+from tsql.types import Column, FieldType, Purpose, Table, TableKind, TableName
 from tsql.validate import Analysis, validate_cached
 
 __all__ = [
@@ -61,27 +63,85 @@ T = TypeVar("T")
 
 
 class MetadataCatalog:
-    """The DEs one BU's SQL can read, as tsql's :class:`~tsql.catalog.Catalog`.
+    """The DEs one BU's SQL can read, as tsql's :class:`~tsql.catalog.Catalog`, read from the
+    metadata cache (services/metadata): the BU's own DEs by name, and its parent's shared DEs
+    for ``ENT.`` names, under ``context`` so that row-level security decides what is visible.
+    Only complete DEs are known (a DE being re-synced is never seen with half its fields), and
+    never Quarry's own assets. Lookups are remembered for the catalogue's life (one check),
+    so a DE named twice in one query is read once.
 
-    Today it knows no DEs: the metadata cache (DE names, fields and types per BU, synced from
-    MCE) is a later issue, which fills :meth:`lookup` and :meth:`search` from the cached rows
-    visible in ``context`` (its own BU's DEs, and the parent BU's shared DEs for ``ENT.``
-    names), through the tenant-aware repository so that row-level security applies. Until
-    then SQL is checked against the data views alone (tsql owns those), so every DE name is
-    reported as unknown.
+    ``_EnterpriseAttribute``'s per-account columns are not cached, so tsql offers
+    ``_SubscriberID`` alone for it.
     """
 
     def __init__(self, context: TenantContext) -> None:
         self.context = context
+        self._known: dict[tuple[str, bool], Table | None] = {}
 
     async def lookup(self, name: TableName) -> Table | None:
-        """No DE is known yet (see the class docstring); ``_EnterpriseAttribute``'s
-        per-account columns are not known either, so tsql offers ``_SubscriberID`` alone."""
-        return None
+        """The DE called ``name`` (``ENT.``: a parent's shared one) with its columns."""
+        if (
+            self.context.mid is None
+            or "\x00" in name.name  # no name holds one, and Postgres refuses it in text
+            or name.name.casefold() == "_enterpriseattribute"
+        ):
+            return None
+        key = (name.name.casefold(), name.shared)
+        if key not in self._known:
+            found = await metadata_queries.data_extension_by_name(
+                self.context, name.name, shared=name.shared
+            )
+            table = None
+            if found is not None:
+                fields = await metadata_queries.fields_by_data_extension(self.context, [found.id])
+                table = _table(found, fields.get(found.id, []), viewer_mid=self.context.mid)
+            self._known[key] = table
+        return self._known[key]
 
     async def search(self, text: str, *, limit: int) -> Sequence[Table]:
-        """No DE names to offer yet (see the class docstring)."""
-        return ()
+        """DE names for completions, best first (metadata search's ranking, name matches
+        only); an empty ``text`` lists the first ``limit`` by name. Columns are left empty."""
+        mid = self.context.mid
+        if mid is None or limit <= 0 or "\x00" in text:
+            return ()
+        if not text.strip():
+            page = await metadata_queries.data_extensions_page(
+                self.context, folder=None, first=min(limit, metadata_queries.MAX_PAGE), after=None
+            )
+            return [_table(de, [], viewer_mid=mid) for de in page.items]
+        hits = await metadata_search.name_matches(self.context, text, limit=limit)
+        return [_table(de, [], viewer_mid=mid) for de in hits]
+
+
+def _table(
+    de: metadata_queries.DataExtensionInfo,
+    fields: Sequence[metadata_queries.FieldInfo],
+    *,
+    viewer_mid: int,
+) -> Table:
+    return Table(
+        name=de.name,
+        kind=TableKind.DATA_EXTENSION,
+        columns=tuple(_column(field) for field in fields),
+        customer_key=de.customer_key,
+        shared=de.shared_from(viewer_mid),
+        description=de.description or None,
+    )
+
+
+_FIELD_TYPES = {member.value.casefold(): member for member in FieldType}
+
+
+def _column(field: metadata_queries.FieldInfo) -> Column:
+    return Column(
+        name=field.name,
+        field_type=_FIELD_TYPES.get(field.field_type.casefold(), FieldType.TEXT),
+        max_length=field.max_length,
+        precision=field.precision,
+        scale=field.scale,
+        nullable=not (field.is_required or field.is_primary_key),
+        primary_key=field.is_primary_key,
+    )
 
 
 def catalog_for(context: TenantContext) -> Catalog:

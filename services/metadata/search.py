@@ -34,6 +34,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from models import TenantContext, TenantRepository
+from services.metadata.queries import DataExtensionInfo, data_extensions_by_ids
 from tsql.dataviews import DATA_VIEWS, DataView
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "decode_search_cursor",
     "highlight",
     "match_tier",
+    "name_matches",
     "search_data_extensions",
 ]
 
@@ -316,3 +318,22 @@ async def search_data_extensions(
         cursors=[encode_search_cursor(start + index) for index in range(len(page))],
         has_next_page=len(hits) > start + first,
     )
+
+
+async def name_matches(ctx: TenantContext, text: str, *, limit: int) -> list[DataExtensionInfo]:
+    """At most ``limit`` DEs whose names match ``text``, best first (the ranking above, name
+    matches only): what SQL completions offer. Two statements whatever the BU's size."""
+    query, shared_only = parse_query(text)
+    if not query or limit <= 0 or "\x00" in query:
+        return []
+    wanted = min(limit, MAX_RESULTS)
+    hits = await _de_hits(
+        ctx,
+        query,
+        limit=min(wanted * 3, MAX_RESULTS),
+        shared_only=shared_only,
+        hide_leftovers=False,
+    )
+    ids = [hit.data_extension_id for hit in hits if hit.matched_on is MatchKind.NAME]
+    found = await data_extensions_by_ids(ctx, [de_id for de_id in ids if de_id is not None])
+    return [found[de_id] for de_id in ids if de_id in found][:wanted]

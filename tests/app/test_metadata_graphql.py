@@ -354,6 +354,9 @@ async def test_data_views(http: httpx.AsyncClient, world: World) -> None:
         ("{ queryActivities(first: 500) { edges { cursor } } }", "first"),
         ('{ searchDataExtensions(query: "a", first: 101) { edges { cursor } } }', "first"),
         ('{ searchDataExtensions(query: "a", after: "junk") { edges { cursor } } }', "after"),
+        ('{ searchDataExtensions(query: "a\\u0000b") { edges { cursor } } }', "query"),
+        ('{ dataExtension(name: "x\\u0000") { name } }', "name"),
+        ('{ queryActivity(key: "\\u0000") { name } }', "key"),
     ],
 )
 async def test_bad_arguments_are_invalid_input(

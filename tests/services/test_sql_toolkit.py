@@ -1,5 +1,6 @@
-"""The SQL toolkit for a BU: the catalogue adapter (data views only until the metadata cache
-lands), and validation, formatting and completions resolved through it."""
+"""The SQL toolkit for a BU: the catalogue adapter (the metadata cache; here an empty one, as
+for a BU never synced: tests/resolvers/test_metadata_catalog.py fills it), and validation,
+formatting and completions resolved through it."""
 
 from __future__ import annotations
 
@@ -25,10 +26,13 @@ from tsql.format import format_sql
 from tsql.types import Column, FieldType, Table, TableKind, TableName
 from tsql.validate import validate
 
+# The catalogue reads the metadata cache (nothing is cached for this tenant).
+pytestmark = pytest.mark.usefixtures("db")
+
 CHILD = TenantContext(tenant_id=10_001, mid=20_002, visible_mids=frozenset({20_001}))
 
 
-async def test_the_catalogue_knows_no_data_extension_yet() -> None:
+async def test_an_empty_cache_knows_no_data_extension() -> None:
     catalog = catalog_for(CHILD)
     assert isinstance(catalog, MetadataCatalog)
     assert catalog.context == CHILD
@@ -51,7 +55,7 @@ async def test_data_views_are_known_in_every_bu() -> None:
 
 
 @pytest.mark.parametrize("name", ["Subscribers", "ENT.[Shared Products]", "[My DE]"])
-async def test_every_data_extension_is_unknown_for_now(name: str) -> None:
+async def test_a_data_extension_not_cached_is_unknown(name: str) -> None:
     analysis = await analyse_sql(CHILD, sql=f"SELECT x FROM {name}", purpose=Purpose.RUN)  # noqa: S608
     assert [f.code for f in analysis.findings] == ["UNKNOWN_TABLE"]
     assert not analysis.valid
