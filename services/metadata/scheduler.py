@@ -146,11 +146,11 @@ LIMIT $2
 """
 
 
-async def enqueue_due_syncs(system_url: str, *, redis_url: str) -> int:
+async def enqueue_due_syncs(system_url: str, *, redis_url: str, limit: int = MAX_PER_TICK) -> int:
     """Enqueue a scheduled sync for every BU due one (as the system role: every tenant)."""
     conn = await asyncpg.connect(system_url)
     try:
-        rows = await conn.fetch(_DUE_SQL, SYNC_EVERY, MAX_PER_TICK)
+        rows = await conn.fetch(_DUE_SQL, SYNC_EVERY, limit)
     finally:
         await conn.close()
     queue = JobQueue.from_url(redis_url)
