@@ -27,6 +27,7 @@ from resolvers.snippets import (
 )
 from schema.context import GraphQLContext
 from schema.global_ids import decode_global_id, encode_global_id
+from schema.node import Node
 from services.errors import InvalidInput
 from services.snippets import Page, SnippetFolderInfo, SnippetInfo, SnippetVersionInfo
 
@@ -108,8 +109,7 @@ class SnippetVersionConnection:
 
 
 @strawberry.type(description="Saved SQL in your library: yours alone, in every BU you use.")
-class Snippet:
-    id: strawberry.ID
+class Snippet(Node):
     title: str
     sql: str
     description: str

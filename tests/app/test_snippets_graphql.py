@@ -343,3 +343,20 @@ async def test_history_is_served_one_snippet_at_a_time(browser: Client) -> None:
     assert listed["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
     one = (await browser.data(ONE, id=made["id"]))["snippet"]
     assert len(one["history"]["edges"]) == 1
+
+
+NODE = "query ($id: ID!) { node(id: $id) { id ... on Snippet { title sql version } } }"
+
+
+async def test_node_resolves_your_snippets_only(browser: Client) -> None:
+    made = await browser.create(title="as a node", sql="SELECT 42")
+    node = (await browser.data(NODE, id=made["id"]))["node"]
+    assert node == {"id": made["id"], "title": "as a node", "sql": "SELECT 42", "version": 1}
+    other = await make_tenant("SnippetsNodeElsewhere")
+    theirs = await snippets.create_snippet(
+        other.context(), owner_id=other.user.id, title="theirs", sql="SELECT 1"
+    )
+    foreign = encode_global_id("Snippet", str(theirs.id))
+    assert (await browser.data(NODE, id=foreign))["node"] is None
+    await browser.data(DELETE, id=made["id"])
+    assert (await browser.data(NODE, id=made["id"]))["node"] is None
