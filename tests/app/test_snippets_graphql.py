@@ -360,3 +360,15 @@ async def test_node_resolves_your_snippets_only(browser: Client) -> None:
     assert (await browser.data(NODE, id=foreign))["node"] is None
     await browser.data(DELETE, id=made["id"])
     assert (await browser.data(NODE, id=made["id"]))["node"] is None
+
+
+async def test_a_duplicate_goes_beside_the_original_unless_told(browser: Client) -> None:
+    folder = (await browser.data(FOLDER_CREATE, input={"name": "Box"}))["createSnippetFolder"]
+    box = folder["snippetFolder"]["id"]
+    made = await browser.create(title="boxed", folderId=box)
+    beside = (await browser.data(DUPLICATE, input={"id": made["id"]}))["duplicateSnippet"]
+    assert beside["snippet"]["folderId"] == box
+    at_root = await browser.data(DUPLICATE, input={"id": made["id"], "folderId": None})
+    assert at_root["duplicateSnippet"]["snippet"]["folderId"] is None
+    named = await browser.data(DUPLICATE, input={"id": made["id"], "title": "  "})
+    assert [e["code"] for e in named["duplicateSnippet"]["userErrors"]] == ["INVALID_INPUT"]

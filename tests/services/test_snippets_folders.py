@@ -165,3 +165,16 @@ async def test_listing_an_unknown_folder_is_not_found() -> None:
         await snippets.move_folder(
             tenant.context(), owner_id=tenant.user.id, folder_id=theirs.id, parent_id=None
         )
+
+
+async def test_moving_next_to_a_folder_of_the_same_name_is_refused() -> None:
+    tenant = await make_tenant("FoldMoveName")
+    ctx, owner = tenant.context(), tenant.user.id
+    await snippets.create_folder(ctx, owner_id=owner, name="Reports")
+    box = await snippets.create_folder(ctx, owner_id=owner, name="Box")
+    inner = await snippets.create_folder(ctx, owner_id=owner, name="reports", parent_id=box.id)
+    with pytest.raises(snippets.NameTaken) as caught:
+        await snippets.move_folder(ctx, owner_id=owner, folder_id=inner.id, parent_id=None)
+    assert caught.value.field == "parentId"
+    still = await snippets.get_folder(ctx, owner_id=owner, folder_id=inner.id)
+    assert still.parent_id == box.id
