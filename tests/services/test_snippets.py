@@ -340,3 +340,35 @@ async def test_a_library_is_bounded(admin_conn: asyncpg.Connection) -> None:
         await _create(tenant)
     theirs = await snippets.create_snippet(ctx, owner_id=colleague.id, title="t", sql="SELECT 1")
     assert theirs.version == 1
+
+
+async def test_removing_a_user_takes_their_whole_library(admin_conn: asyncpg.Connection) -> None:
+    """Nested folders, snippets in them, versions and trash all cascade from ``users``."""
+    tenant = await make_tenant("SnipUserGone")
+    leaving = await make_member(tenant, mids=(tenant.parent_mid,), name="Leaving")
+    ctx = tenant.context()
+    top = await snippets.create_folder(ctx, owner_id=leaving.id, name="top")
+    sub = await snippets.create_folder(ctx, owner_id=leaving.id, name="sub", parent_id=top.id)
+    kept = await snippets.create_snippet(
+        ctx, owner_id=leaving.id, title="t", sql="SELECT 1", folder_id=sub.id
+    )
+    trashed = await snippets.create_snippet(
+        ctx, owner_id=leaving.id, title="x", sql="SELECT 1", folder_id=top.id
+    )
+    await snippets.delete_snippet(ctx, owner_id=leaving.id, snippet_id=trashed.id)
+    mine = await _create(tenant)
+    await admin_conn.execute("DELETE FROM users WHERE id = $1", leaving.id)
+    for table, column in (("snippet_folders", "owner_id"), ("snippets", "owner_id")):
+        count = await admin_conn.fetchval(
+            f"SELECT count(*) FROM {table} WHERE {column} = $1",  # noqa: S608 - constants
+            leaving.id,
+        )
+        assert count == 0, table
+    assert (
+        await admin_conn.fetchval(
+            "SELECT count(*) FROM snippet_versions WHERE snippet_id = ANY($1::uuid[])",
+            [kept.id, trashed.id],
+        )
+        == 0
+    )
+    assert (await snippets.get_snippet(ctx, owner_id=tenant.user.id, snippet_id=mine.id)).id
