@@ -4,9 +4,10 @@ Every worker process (``python -m app.worker``, not ``--burst``) starts
 :func:`start_scheduler_thread`; each tick, a :class:`MetadataScheduler` tries to hold the
 Redis lock :data:`services.redis_keys.METADATA_SCHEDULER_LOCK_KEY` (``SET NX PX``, renewed
 by its holder each tick, expiring on its own if the holder dies). Only the holder acts: it
-enqueues one ``jobs.metadata.enqueue_due_syncs`` job per tick window (the idempotency key
-names the window, so even a handover between two holders in one window enqueues once). RQ's
-scheduler or ``rq cron`` alone would fire once per worker.
+enqueues one ``jobs.metadata.enqueue_due_syncs`` job per tick window, and the daily jobs
+(:data:`DAILY_JOBS`: the snippet trash's purge) once a day; a Redis marker per window or day
+makes even a handover between two holders enqueue once. RQ's scheduler or ``rq cron`` alone
+would fire once per worker.
 
 The thread only talks to Redis (the worker's parent never touches the database, DESIGN.md);
 the tick's job runs in a work-horse as the system role, the one role that may list every
@@ -52,6 +53,8 @@ FULL_SYNC_EVERY = timedelta(hours=24)
 """…and fully (automations' steps, anything an incremental sync cannot see) once a day."""
 MAX_PER_TICK = 500
 TICK_JOB = "jobs.metadata.enqueue_due_syncs"
+#: Jobs the scheduler enqueues once a day (name, timeout): the snippet trash's purge.
+DAILY_JOBS = (("jobs.snippets.purge_snippet_trash", 900),)
 SCHEDULED_JOB = "jobs.metadata.scheduled_sync"
 
 _RENEW = (
@@ -82,17 +85,33 @@ class MetadataScheduler:
         return bool(renewed)
 
     def tick(self, now: float | None = None) -> bool:
-        """Enqueue this window's due-sync job if this instance leads; True if it enqueued."""
+        """Enqueue this window's due-sync job (and, once a day, the daily jobs) if this
+        instance leads; True if it enqueued the due-sync job."""
         if not self.is_leader():
             return False
-        window = int((now if now is not None else time.time()) // self.tick_seconds)
+        moment = now if now is not None else time.time()
+        window = int(moment // self.tick_seconds)
+        enqueued = self._once(_window_key(window), TICK_JOB, ttl=self.tick_seconds * 10)
+        day = int(moment // 86_400)
+        for job, timeout in DAILY_JOBS:
+            self._once(f"{job}:{day}", job, ttl=2 * 86_400, timeout=timeout)
+        return enqueued
+
+    def _once(self, key: str, job: str, *, ttl: int, timeout: int = 600) -> bool:
+        """Enqueue ``job`` unless it was enqueued under ``key`` already (a Redis marker, so a
+        job that already finished is not enqueued again either)."""
+        marker = f"{METADATA_SCHEDULER_LOCK_KEY}:done:{key}"
+        if not self.connection.set(marker, "1", nx=True, ex=ttl):
+            return False
         queue = JobQueue(self.connection)
-        enqueued = asyncio.run(
-            queue.enqueue(
-                TICK_JOB, queue="low", idempotency_key=_window_key(window), timeout_seconds=600
+        try:
+            asyncio.run(
+                queue.enqueue(job, queue="low", idempotency_key=key, timeout_seconds=timeout)
             )
-        )
-        return enqueued.enqueued
+        except Exception:
+            self.connection.delete(marker)  # try again next tick
+            raise
+        return True
 
     def step_down(self) -> None:
         """Give the lock up (shutdown), if held."""

@@ -14,6 +14,7 @@ from rq.job import Job
 from app.settings import Settings
 from services.job_queue import job_id_for
 from services.metadata.scheduler import (
+    DAILY_JOBS,
     SCHEDULED_JOB,
     TICK_JOB,
     MetadataScheduler,
@@ -33,14 +34,20 @@ JOBS_REDIS_URL = "redis://127.0.0.1:6379/12"
 @pytest.fixture
 def connection() -> Iterator[SyncRedis]:
     redis = SyncRedis.from_url(JOBS_REDIS_URL)
-    redis.delete(METADATA_SCHEDULER_LOCK_KEY)
+    _clear(redis)
     try:
         yield redis
     finally:
         for name in ("low", "default"):
             Queue(name, connection=redis).empty()
-        redis.delete(METADATA_SCHEDULER_LOCK_KEY)
+        _clear(redis)
         redis.close()
+
+
+def _clear(redis: SyncRedis) -> None:
+    redis.delete(METADATA_SCHEDULER_LOCK_KEY)
+    for key in redis.scan_iter(match=f"{METADATA_SCHEDULER_LOCK_KEY}:done:*"):
+        redis.delete(key)
 
 
 def test_only_the_lock_holder_enqueues_once_per_window(connection: SyncRedis) -> None:
@@ -50,10 +57,17 @@ def test_only_the_lock_holder_enqueues_once_per_window(connection: SyncRedis) ->
 
     assert first.tick(now) is True
     assert second.tick(now) is False  # not the leader
-    assert first.tick(now + 1) is False  # same window: the job is already pending
     job = Job.fetch(job_id_for("metadata-schedule:1000000"), connection=connection)
     assert job.func_name == TICK_JOB and job.args == ()
-    assert second.tick(now + 60) is False  # still not the leader in the next window
+    job.delete()  # as if it had run already
+    assert first.tick(now + 1) is False  # same window: enqueued once, even after it ran
+    day = int(now // 86_400)
+    purge = Job.fetch(job_id_for(f"{DAILY_JOBS[0][0]}:{day}"), connection=connection)
+    assert purge.func_name == "jobs.snippets.purge_snippet_trash"
+    purge.delete()
+    assert first.tick(now + 60) is True
+    assert not Job.exists(job_id_for(f"{DAILY_JOBS[0][0]}:{day}"), connection=connection)
+    assert second.tick(now + 90) is False  # still not the leader in the next window
 
     first.step_down()  # the leader stops: the other takes over
     assert second.tick(now + 120) is True
