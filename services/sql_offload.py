@@ -27,8 +27,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from services.errors import RateLimited
-from tsql.catalog import Catalog
-from tsql.types import Table, TableName
+from tsql import Catalog, Table, TableName
 
 __all__ = [
     "MAX_PENDING_PER_OWNER",

@@ -25,13 +25,26 @@ from models import TenantContext
 from services.metadata import queries as metadata_queries
 from services.metadata import search as metadata_search
 from services.sql_offload import RelayedCatalog, in_tsql_thread, run_coroutine
-from tsql.catalog import Catalog
-from tsql.complete import Completion, CompletionKind, complete
-from tsql.findings import Finding, Severity, Span
-from tsql.format import Formatted, format_sql
-from tsql.parse import MAX_SQL_CHARS
-from tsql.types import Column, FieldType, Purpose, Table, TableKind, TableName
-from tsql.validate import Analysis, validate_cached
+from tsql import (
+    MAX_SQL_CHARS,
+    Analysis,
+    Catalog,
+    Column,
+    Completion,
+    CompletionKind,
+    FieldType,
+    Finding,
+    Formatted,
+    Purpose,
+    Severity,
+    Span,
+    Table,
+    TableKind,
+    TableName,
+    complete,
+    format_sql,
+    validate_cached,
+)
 
 __all__ = [
     "MAX_COMPLETIONS",
