@@ -103,12 +103,12 @@ class CachedDataExtension(BusinessUnitModel):
     class Meta:
         table = "mce_data_extensions"
         unique_together = (("tenant_id", "mid", "customer_key"),)
-        # migration 0009 adds UNIQUE (tenant_id, mid, id): the target of the fields' foreign key
+        # migration 0009 adds UNIQUE (tenant_id, mid, id)
 
 
 class CachedDataExtensionField(BusinessUnitModel):
-    """One field of a cached DE; its ``mid``/``is_shared`` are the DE's (a composite foreign
-    key to the DE includes ``tenant_id`` and ``mid``)."""
+    """One field of a cached DE; its ``mid``/``is_shared`` are the DE's. ``data_extension_id``
+    has no foreign key (migration 0009 says why): the sync keeps fields with their DE."""
 
     id = fields.UUIDField(primary_key=True)
     data_extension_id = fields.UUIDField()

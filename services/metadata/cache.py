@@ -375,8 +375,12 @@ async def delete_unseen(
     if content_types is not None:
         params.append(list(content_types))
         conditions.append(f"content_type = ANY(${len(params)}::text[])")
-    rows = await TenantRepository(scope.ctx).fetch(
-        f"DELETE FROM {table} WHERE {' AND '.join(conditions)} RETURNING id",  # noqa: S608
-        params,
-    )
+    delete = f"DELETE FROM {table} WHERE {' AND '.join(conditions)} RETURNING id"  # noqa: S608
+    if table == "mce_data_extensions":  # their fields go with them (no foreign key: 0009)
+        delete = (
+            f"WITH gone AS ({delete}), fields AS (DELETE FROM mce_data_extension_fields f"  # noqa: S608
+            " WHERE f.tenant_id = $1 AND f.mid = $2"
+            " AND f.data_extension_id IN (SELECT id FROM gone)) SELECT id FROM gone"
+        )
+    rows = await TenantRepository(scope.ctx).fetch(delete, params)
     return len(rows)

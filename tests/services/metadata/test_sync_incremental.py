@@ -90,6 +90,12 @@ async def test_incremental_sync_fetches_only_what_changed_and_removes_what_was_d
     assert await cache_de_truth(ctx, mid) == sim_de_truth(sim, mid)
     des = await cached_des(ctx)
     assert "Web Events 2024" not in des and "New Arrivals" in des
+    orphans = await cached(
+        ctx,
+        "SELECT count(*) AS n FROM mce_data_extension_fields f WHERE NOT EXISTS"
+        " (SELECT 1 FROM mce_data_extensions d WHERE d.id = f.data_extension_id)",
+    )
+    assert orphans == [{"n": 0}]  # a deleted DE's fields went with it
     assert des["Orders"]["field_count"] == len(sim.store.get_de(mid, customer_key="orders").fields)  # type: ignore[union-attr]
     amount = await cached(ctx, "SELECT f.precision, f.scale, f.max_length"
                           " FROM mce_data_extension_fields f JOIN mce_data_extensions d"
