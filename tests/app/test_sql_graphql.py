@@ -17,7 +17,7 @@ from models import TenantContext
 from services.sessions import SessionStore
 from services.sql_offload import MAX_PENDING_PER_OWNER as MAX_PENDING
 from services.sql_offload import pending
-from services.sql_toolkit import Analysis, Finding, Purpose, analyse_sql
+from services.sql_toolkit import THREAD_SQL_CHARS, Analysis, Finding, Purpose, analyse_sql
 from tests.auth_helpers import (
     bearer,
     browser_headers,
@@ -28,6 +28,7 @@ from tests.auth_helpers import (
     new_support_token,
 )
 from tests.factories import TenantFixture, make_tenant
+from tests.models.metadata_seed import add_de, bu_context
 from tests.tsql.corpus import CORPUS
 from tsql.parse import MAX_NESTING, MAX_SQL_CHARS
 
@@ -181,13 +182,50 @@ async def test_the_purpose_decides_about_order_by_without_top(
     assert [f["code"] for f in deploy["findings"]] == ["ORDER_BY_WITHOUT_TOP"]
 
 
-async def test_the_bu_knows_data_views_but_no_data_extension_yet(
+async def test_a_data_extension_the_bu_has_not_synced_is_unknown(
     http: httpx.AsyncClient, token: str
 ) -> None:
-    """Until the metadata cache lands, every DE name is unknown (docs/api.md)."""
     analysis = await _answer(http, token, VALIDATE, sql="SELECT s.Name FROM Subscribers s")
     assert [f["code"] for f in analysis["findings"]] == ["UNKNOWN_TABLE"]
     assert analysis["findings"][0]["range"]["start"] == len("SELECT s.Name FROM ")
+
+
+@pytest.mark.parametrize("padding", [0, THREAD_SQL_CHARS], ids=["inline", "in the tsql thread"])
+async def test_the_viewers_bu_answers_from_its_metadata_cache(
+    http: httpx.AsyncClient, tenant: TenantFixture, padding: int
+) -> None:
+    """The BU's own DEs and its parent's shared ones as ENT., and only those; for long SQL
+    too, whose check runs in the tsql thread while the cache is read on the request's loop."""
+    child = tenant.child_mids[0]
+    await add_de(
+        bu_context(tenant.tenant_id, child, tenant.parent_mid),
+        name="Loyalty Members",
+        fields=[("MemberKey", "Text"), ("Points", "Number")],
+    )
+    await add_de(
+        bu_context(tenant.tenant_id, tenant.parent_mid),
+        name="Tiers",
+        shared=True,
+        fields=[("Tier", "Text"), ("MinPoints", "Number")],
+    )
+    token = (await new_api_token(tenant, mid=child)).secret
+    sql = (
+        "SELECT m.MemberKey, m.Points, t.Tier FROM [Loyalty Members] m"  # noqa: S608 - a test text
+        " JOIN ENT.Tiers t ON m.Points >= t.MinPoints" + " " * padding
+    )
+    analysis = await _answer(http, token, VALIDATE, sql=sql, purpose="QUERY_ACTIVITY")
+    assert analysis["valid"] is True, analysis["findings"]
+    assert [(c["name"], c["fieldType"]) for c in analysis["columns"]] == [
+        ("MemberKey", "TEXT"),
+        ("Points", "NUMBER"),
+        ("Tier", "TEXT"),
+    ]
+    typing = "SELECT * FROM Loy" + " " * padding  # noqa: S608 - a test text
+    completions = await _answer(http, token, COMPLETE, sql=typing, offset=len("SELECT * FROM Loy"))
+    assert [c["insertText"] for c in completions if c["kind"] == "TABLE"] == ["[Loyalty Members]"]
+    parent_token = (await new_api_token(tenant, mid=tenant.parent_mid)).secret
+    elsewhere = await _answer(http, parent_token, VALIDATE, sql=sql)
+    assert [f["code"] for f in elsewhere["findings"]] == ["UNKNOWN_TABLE"]
 
 
 async def test_an_unknown_purpose_is_a_graphql_error(http: httpx.AsyncClient, token: str) -> None:
@@ -430,7 +468,7 @@ async def test_every_corpus_query_is_rendered_as_the_library_answers_it(
     http: httpx.AsyncClient, token: str, tenant: TenantFixture, purpose: str
 ) -> None:
     """Field by field, for every shape of answer the corpus produces (in the viewer's BU,
-    whose catalogue knows the data views only)."""
+    whose metadata cache is empty: the data views are known, the seed's DEs are not)."""
     context = TenantContext(tenant_id=tenant.tenant_id, mid=tenant.parent_mid)
     texts = [case.text for case in CORPUS]
     for batch in range(0, len(texts), 25):
