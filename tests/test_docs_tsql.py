@@ -73,8 +73,11 @@ def test_every_error_catalogue_entry_is_documented(code: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(view.name for view in DATA_VIEWS.values()))
-def test_every_data_view_is_documented(name: str) -> None:
-    assert f"| `{name}` |" in DOC
+def test_every_data_view_is_documented_with_its_column_count(name: str) -> None:
+    view = next(v for v in DATA_VIEWS.values() if v.name == name)
+    row = next(line for line in DOC.splitlines() if line.startswith(f"| `{name}` |"))
+    count = row.split("|")[2].strip()
+    assert count.split()[0] == str(len(view.columns))
 
 
 def test_every_refused_function_is_documented() -> None:
