@@ -8,9 +8,11 @@ import asyncpg
 import pytest
 
 from models import TenantContext
+from services.metadata.assets import QuarryAssetKind, quarry_asset_name
 from services.metadata.progress import SyncPhase, SyncState, current
 from services.metadata.sync import SyncDeps, run_sync
 from simulator.state import Simulator
+from simulator.store_rules import FieldSpec
 from tests.services.metadata.conftest import SignIn
 from tests.services.metadata.helpers import (
     CACHED_FOLDER_TYPES,
@@ -153,3 +155,30 @@ async def test_a_second_sync_with_nothing_changed_changes_nothing(
         )
         == fields_before
     )
+
+
+async def test_quarry_assets_and_other_tools_leftovers_are_flagged(
+    sim: Simulator, sim_tenant: SimTenant, deps: SyncDeps, sign_in: SignIn
+) -> None:
+    ada = await sign_in("ada.admin")
+    _, children = parent_and_children(sim)
+    mid = children[0]
+    root = sim.store.root_folder(mid, "dataextension")
+    assert root is not None
+    fields = [FieldSpec(name="Id", field_type="Number")]
+    shell = quarry_asset_name(QuarryAssetKind.SHELL_DE, "run1")
+    sim.store.create_de(mid=mid, name=shell, customer_key=shell, folder_id=root.id, fields=fields)
+    sim.store.create_de(
+        mid=mid, name="QueryStudioResults at 2024-05-01 10:00", customer_key="qs_1",
+        folder_id=root.id, fields=fields,
+    )  # fmt: skip
+
+    await run_sync(deps, tenant_id=sim_tenant.tenant_id, mid=mid, user_id=ada.id, full=True)
+
+    flags = {
+        r["name"]: (r["is_quarry_asset"], r["is_foreign_leftover"])
+        for r in (await cached_des(sim_tenant.ctx(mid))).values()
+    }
+    assert flags[shell] == (True, False)
+    assert flags["QueryStudioResults at 2024-05-01 10:00"] == (False, True)
+    assert flags["Orders"] == (False, False)
