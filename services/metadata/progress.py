@@ -20,7 +20,7 @@ import json
 import time
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -47,6 +47,9 @@ __all__ = [
 #: Notices kept per BU (a watcher only needs the newest).
 STREAM_LENGTH = 50
 STREAM_TTL_SECONDS = 24 * 3600
+#: A running sync silent for this long is reported FAILED (interrupted).
+STALE_AFTER = timedelta(minutes=10)
+INTERRUPTED = "The sync stopped unexpectedly; the next one will complete it."
 #: How long one blocking read waits before it checks again (the generator stays responsive
 #: to cancellation either way).
 BLOCK_MS = 15_000
@@ -119,7 +122,8 @@ class SyncProgress:
 
 _STATE_SQL = (
     "SELECT mid, scope, status, reason, message, phase, is_full, progress, last_started_at,"
-    " last_finished_at, last_success_at, last_full_sync_at FROM metadata_sync_state"
+    " last_finished_at, last_success_at, last_full_sync_at, updated_at, now() AS db_now"
+    " FROM metadata_sync_state"
     " WHERE tenant_id = $1 AND ((mid = $2 AND scope = 'own') OR (mid = $3 AND scope = 'shared'))"
 )
 
@@ -134,10 +138,23 @@ def _total(progress: Mapping[str, Any], key: str) -> int | None:
     return int(value) if isinstance(value, int) else None
 
 
+def _is_stale(row: Mapping[str, Any]) -> bool:
+    """A running sync writes its row at every batch; one silent this long has died (its
+    worker was killed): it is reported FAILED, and the next sync completes the work."""
+    return (
+        row["status"] == SyncStatus.RUNNING.value
+        and row["phase"] != SyncPhase.QUEUED.value
+        and row["db_now"] - row["updated_at"] > STALE_AFTER
+    )
+
+
 def _progress_of(row: Mapping[str, Any], shared: SharedStatus | None) -> SyncProgress | None:
     state = _STATE_OF_STATUS.get(row["status"])
     if state is None:
         return None
+    if _is_stale(row):
+        row = {**row, "reason": "interrupted", "message": INTERRUPTED}
+        state = SyncState.FAILED
     raw = row["progress"]
     if isinstance(raw, str | bytes):
         raw = json.loads(raw)

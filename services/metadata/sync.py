@@ -245,9 +245,22 @@ async def _run(
     start = await recorder.begin(full=full)
     started_mce = mce_now() - deps.cursor_margin
 
+    lost = asyncio.Event()
+
+    async def keep_lock() -> None:
+        """Renew the lock every third of its TTL, also while one MCE call takes long."""
+        try:
+            while await asyncio.sleep(lock.ttl_ms / 3000, result=True):
+                if not await lock.refresh(force=True):
+                    break
+        finally:
+            lost.set()
+
     async def heartbeat() -> None:
-        if not await lock.refresh():
+        if lost.is_set():
             raise RuntimeError("the sync's lock was lost")
+
+    keeper = asyncio.create_task(keep_lock())
 
     run = SyncRun(
         bridge=bridge,
@@ -281,6 +294,9 @@ async def _run(
         )
         await _audit(scope, acting, Outcome.FAILURE, {**details, "error": type(exc).__name__})
         raise
+    finally:
+        keeper.cancel()
+        await asyncio.gather(keeper, return_exceptions=True)
     cursor = from_mce_time(started_mce)
     assert cursor is not None
     await recorder.finish(cursor=cursor, full=start.full)
