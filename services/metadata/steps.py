@@ -202,6 +202,9 @@ class SyncRun:
             for key in missing:
                 found = self.bridge.soap.data_extensions(customer_key=key)
                 await self.data_extensions(found, shared_folders=shared_folders, all_shared=False)
+        self.recorder.set(
+            "data_extensions_total", self.recorder.counters.get("data_extensions_done", 0)
+        )
         await cache.delete_unseen(self.scope, "mce_data_extensions", generation=self.generation)
 
     # ------------------------------------------------------------------ query activities

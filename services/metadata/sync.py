@@ -371,6 +371,9 @@ async def run_shared_sync(
             for folder_id in sorted(shared):
                 source = run.bridge.soap.data_extensions(folder_id=folder_id)
                 await run.data_extensions(source, shared_folders=shared, all_shared=True)
+            run.recorder.set(
+                "data_extensions_total", run.recorder.counters.get("data_extensions_done", 0)
+            )
             await cache.delete_unseen(
                 scope, "mce_data_extensions", generation=run.generation, shared_only=True
             )

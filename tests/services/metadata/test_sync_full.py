@@ -81,6 +81,9 @@ async def test_full_sync_of_the_parent_caches_what_mce_holds(
         True,
     )
     assert progress.data_extensions_done == len(sim.store.list_des(parent))
+    assert progress.data_extensions_total == progress.data_extensions_done
+    assert progress.folders_total == len(folders)
+    assert progress.query_activities_total == len(queries)
     assert progress.fields_done == sum(len(d.fields) for d in sim.store.list_des(parent))
     assert progress.started_at is not None and progress.finished_at is not None
     assert progress.shared is None  # the parent has no parent
