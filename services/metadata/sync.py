@@ -48,6 +48,7 @@ from services.acting import (
     acting_audit,
     choose_actor,
 )
+from services.errors import QuarryError
 from services.job_queue import JobQueue
 from services.mce_bridges import bridge_for_user
 from services.metadata import cache
@@ -60,6 +61,7 @@ from services.metadata.state import SyncRecorder, mark_queued, record_failure
 from services.metadata.steps import SyncRun
 from services.redis_keys import metadata_sync_lock_key
 from services.waiting_work import JobEnqueuer
+from services.wallet.errors import WalletError
 
 __all__ = [
     "JOB_SCHEDULED",
@@ -238,10 +240,17 @@ async def _run(
     work: Callable[[SyncRun], Awaitable[None]],
 ) -> dict[str, Any]:
     """Run ``work`` as ``acting`` and record how it ended (state, audit)."""
-    bridge: MceBridge = await bridge_for_user(
-        scope.ctx, user_id=acting.user_id, mid=scope.mid, http=deps.http, tokens=deps.tokens,
-        policy=deps.policy,
-    )  # fmt: skip
+    try:
+        bridge: MceBridge = await bridge_for_user(
+            scope.ctx, user_id=acting.user_id, mid=scope.mid, http=deps.http,
+            tokens=deps.tokens, policy=deps.policy,
+        )  # fmt: skip
+    except (QuarryError, WalletError) as exc:  # no TSSD yet, the user gone: nothing to call
+        reason = exc.code if isinstance(exc, QuarryError) else type(exc).__name__
+        await recorder.fail(
+            status=SyncStatus.FAILED, reason=reason, message="Marketing Cloud cannot be reached."
+        )
+        return {"mid": scope.mid, "state": "FAILED", "error": type(exc).__name__}
     start = await recorder.begin(full=full)
     started_mce = mce_now() - deps.cursor_margin
 

@@ -64,3 +64,25 @@ async def test_a_sync_whose_worker_died_reads_as_failed(
     assert again["state"] == "COMPLETE"
     progress = await current(sim_tenant.ctx(mid), mid)
     assert progress is not None and progress.state is SyncState.COMPLETE
+
+
+@pytest.mark.usefixtures("db")
+async def test_a_tenant_mce_cannot_be_reached_for_fails_the_sync_visibly(
+    sim: Simulator, sim_tenant: SimTenant, deps: SyncDeps, sign_in: SignIn,
+    admin_conn: asyncpg.Connection,
+) -> None:  # fmt: skip
+    ada = await sign_in("ada.admin")
+    _, children = parent_and_children(sim)
+    mid = children[1]
+    await admin_conn.execute(
+        "UPDATE tenants SET tssd = '' WHERE tenant_id = $1", sim_tenant.tenant_id
+    )
+
+    result = await run_sync(
+        deps, tenant_id=sim_tenant.tenant_id, mid=mid, user_id=ada.id, full=True
+    )
+
+    assert result["state"] == "FAILED"
+    progress = await current(sim_tenant.ctx(mid), mid)
+    assert progress is not None and progress.state is SyncState.FAILED
+    assert progress.message == "Marketing Cloud cannot be reached."
