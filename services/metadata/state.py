@@ -179,7 +179,8 @@ class SyncRecorder:
         )
         await notify(self.redis, self.scope.tenant_id, self.scope.mid)
 
-    async def finish(self, *, cursor: datetime, full: bool) -> None:
+    async def finish(self, *, cursor: datetime | None, full: bool) -> None:
+        """Record success; ``cursor`` None makes the next sync full."""
         repo = TenantRepository(self.scope.ctx)
         counts = (await repo.fetch(_COUNTS_SQL, [self.scope.tenant_id, self.scope.mid]))[0]
         self.phase = SyncPhase.DONE

@@ -74,9 +74,19 @@ class SyncRun:
     """Naive MCE time of the previous complete sync's start (None: a full sync)."""
     heartbeat: Callable[[], Awaitable[None]]
 
+    needs_full: bool = False
+    """Set when an incremental sync found more uncached objects than it fetches one by one:
+    the next sync is then full."""
+
     @property
     def full(self) -> bool:
         return self.since is None
+
+    def _take_missing(self, absent: set[str], already: int) -> list[str]:
+        room = max(MAX_MISSING - already, 0)
+        if len(absent) > room:
+            self.needs_full = True
+        return sorted(absent)[:room]
 
     # ------------------------------------------------------------------ folders
     async def folders(self, *, content_types: Sequence[str] = CACHED_FOLDER_TYPES) -> set[int]:
@@ -197,7 +207,7 @@ class SyncRun:
                 absent = await cache.stamp_keys(
                     self.scope, "mce_data_extensions", keys, generation=self.generation
                 )
-                missing.extend(sorted(absent)[: MAX_MISSING - len(missing)])
+                missing.extend(self._take_missing(absent, len(missing)))
                 await self.heartbeat()
             for key in missing:
                 found = self.bridge.soap.data_extensions(customer_key=key)
@@ -219,7 +229,7 @@ class SyncRun:
                 absent = await cache.stamp_keys(
                     self.scope, "mce_query_activities", keys, generation=self.generation
                 )
-                missing.extend(sorted(absent)[: MAX_MISSING - len(missing)])
+                missing.extend(self._take_missing(absent, len(missing)))
             for key in missing:
                 await self.write_queries(self.bridge.soap.query_definitions(customer_key=key))
         await cache.delete_unseen(self.scope, "mce_query_activities", generation=self.generation)

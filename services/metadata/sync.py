@@ -306,8 +306,7 @@ async def _run(
     finally:
         keeper.cancel()
         await asyncio.gather(keeper, return_exceptions=True)
-    cursor = from_mce_time(started_mce)
-    assert cursor is not None
+    cursor = None if run.needs_full else from_mce_time(started_mce)
     await recorder.finish(cursor=cursor, full=start.full)
     await _audit(scope, acting, Outcome.SUCCESS, {**details, **recorder.counters})
     return {"mid": scope.mid, "state": "COMPLETE", "full": start.full, **recorder.counters}
