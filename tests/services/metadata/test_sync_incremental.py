@@ -4,6 +4,7 @@ mid-sync for one BU and the sync after it, and two syncs of one BU at once."""
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -11,9 +12,11 @@ import pytest
 from client.bridge import MceBridge
 from client.soap import FieldSpec, NewDataExtension, NewQueryDefinition, QueryDefinitionChanges
 from services.mce_bridges import bridge_for_user
+from services.metadata import steps
 from services.metadata.progress import SyncState, current
 from services.metadata.sync import SyncDeps, run_sync
 from simulator.state import Simulator
+from simulator.store_rules import FieldSpec as SimFieldSpec
 from tests.services.metadata.conftest import SignIn
 from tests.services.metadata.helpers import (
     cache_de_truth,
@@ -198,3 +201,37 @@ async def test_two_syncs_of_one_bu_at_once_run_once(
     calls = await _calls(simctl, parent)
     assert calls["soap.Retrieve.DataFolder"] == 1  # one sync's calls, not two
     assert await cache_de_truth(sim_tenant.ctx(parent), parent) == sim_de_truth(sim, parent)
+
+
+async def test_des_missed_by_modified_dates_are_found_by_the_key_listing(
+    sim: Simulator, sim_tenant: SimTenant, deps: SyncDeps, sign_in: SignIn,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A DE whose ModifiedDate lies before the cursor (restored, moved in from elsewhere) is
+    listed by key and fetched; beyond the one-by-one limit the next sync is full."""
+    ada = await sign_in("ada.admin")
+    _, children = parent_and_children(sim)
+    mid = children[1]
+    ctx = sim_tenant.ctx(mid)
+    await run_sync(deps, tenant_id=sim_tenant.tenant_id, mid=mid, user_id=ada.id, full=True)
+    root = sim.store.root_folder(mid, "dataextension")
+    assert root is not None
+    for key in ("old_one", "old_two"):
+        de = sim.store.create_de(
+            mid=mid, name=key.title(), customer_key=key, folder_id=root.id,
+            fields=[SimFieldSpec(name="Id", field_type="Number")],
+        )  # fmt: skip
+        de.modified_date = datetime(2001, 1, 1)
+    monkeypatch.setattr(steps, "MAX_MISSING", 1)
+
+    first = await run_sync(
+        deps, tenant_id=sim_tenant.tenant_id, mid=mid, user_id=ada.id, full=False
+    )
+    second = await run_sync(
+        deps, tenant_id=sim_tenant.tenant_id, mid=mid, user_id=ada.id, full=False
+    )
+
+    assert first["full"] is False and first["data_extensions_done"] == 1  # one by one: 1
+    assert second["full"] is True  # too many were missing: a full sync caught up
+    assert {"Old_One", "Old_Two"} <= set(await cached_des(ctx))
+    assert await cache_de_truth(ctx, mid) == sim_de_truth(sim, mid)
