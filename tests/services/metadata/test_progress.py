@@ -73,7 +73,7 @@ async def test_watch_yields_the_current_state_then_every_change_to_complete(
                 return
 
     watcher = asyncio.create_task(follow())
-    await asyncio.sleep(0.2)  # subscribed before the sync starts
+    await asyncio.sleep(0.5)  # subscribed before the sync starts
     await run_sync(deps, tenant_id=sim_tenant.tenant_id, mid=mid, user_id=ada.id, full=True)
     await asyncio.wait_for(watcher, 10)
 
