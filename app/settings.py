@@ -163,6 +163,9 @@ class Settings:
     rate_limit_graphql_per_minute: int = 600
     rate_limit_bearer_per_minute: int = 600
     api_token_max_days: int = 365
+    # A user's first sign-in to a never-synced BU enqueues its metadata sync (off in tests
+    # that run burst workers on a shared queue, which would otherwise pick those jobs up).
+    metadata_sync_on_sign_in: bool = True
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -203,6 +206,7 @@ class Settings:
             if (scopes := env_vars.get("MCE_SCOPES"))
             else (DEFAULT_MCE_SCOPES),
             mce_offline_access=_bool(env_vars.get("MCE_OFFLINE_ACCESS"), True),
+            metadata_sync_on_sign_in=_bool(env_vars.get("METADATA_SYNC_ON_SIGN_IN"), True),
             mce_redirect_uri_override=env_vars.get("MCE_REDIRECT_URI", ""),
             mce_legacy_client_id=env_vars.get("MCE_LEGACY_CLIENT_ID", ""),
             mce_legacy_client_secret=env_vars.get("MCE_LEGACY_CLIENT_SECRET", ""),

@@ -77,6 +77,7 @@ def wire_auth(
             scopes=settings.requested_scopes,
             legacy_jwt_secret=settings.mce_legacy_jwt_secret,
             legacy_origins=frozenset(origin_of(o) for o in settings.frame_ancestors),
+            sync_metadata_on_sign_in=settings.metadata_sync_on_sign_in,
         ),
         auth=factory,
         states=OAuthStateStore(redis, secret_key=settings.secret_key),

@@ -117,6 +117,8 @@ class SignInConfig:
     #: Origins MCE posts legacy JWTs from (its own hosts): a post from anywhere else could
     #: sign a victim's browser in as the attacker (login CSRF with a captured JWT).
     legacy_origins: frozenset[str] = frozenset()
+    #: Enqueue a never-synced BU's metadata sync at sign-in (METADATA_SYNC_ON_SIGN_IN).
+    sync_metadata_on_sign_in: bool = True
 
 
 @dataclass(frozen=True)
@@ -496,7 +498,7 @@ class SignInService:
 
         Never fails the sign-in: the scheduler or the next sign-in catches up.
         """
-        if self.jobs is None or ctx.mid is None:
+        if self.jobs is None or ctx.mid is None or not self.config.sync_metadata_on_sign_in:
             return
         try:
             await sync_on_sign_in(ctx, mid=ctx.mid, user_id=user_id, enqueue=self.jobs)

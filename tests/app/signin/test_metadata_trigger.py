@@ -3,19 +3,34 @@ acting as that user; signing in again does not enqueue another."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import asyncpg
 import httpx
 import pytest
+import pytest_asyncio
 from redis import Redis as SyncRedis
 from rq.job import Job
+from starlette.applications import Starlette
 
+from app.main import create_app
+from app.settings import Settings
 from services.job_queue import job_id_for
 from services.metadata.sync import JOB_SYNC, sync_job_key
-from tests.app.signin.conftest import Mce
+from tests.app.signin.conftest import Mce, signin_settings
 from tests.app.signin.test_enhanced import sign_in
 from tests.conftest import REDIS_URL
 
 pytestmark = pytest.mark.usefixtures("db")
+
+
+@pytest_asyncio.fixture
+async def app(db: Settings, mce: Mce) -> AsyncIterator[Starlette]:
+    """The sign-in app with the trigger on (the tests' settings turn it off)."""
+    settings = signin_settings(db, mce, METADATA_SYNC_ON_SIGN_IN="true")
+    application = create_app(settings, manage_orm=False)
+    async with application.router.lifespan_context(application):
+        yield application
 
 
 async def test_first_sign_in_to_a_bu_enqueues_its_metadata_sync(
