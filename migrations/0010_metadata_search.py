@@ -88,7 +88,7 @@ _TIER = """CASE
                      THEN 2 ELSE 3 END
             ELSE 4 END"""
 
-_RANKED = f"""
+_RANKED_TEMPLATE = f"""
         SELECT b.id, b.src, b.txt, b.tier, b.de_name FROM (
             SELECT DISTINCT ON (s.id) s.id, s.src, s.txt, s.tier, s.src_rank, s.de_name
             FROM (
@@ -101,7 +101,48 @@ _RANKED = f"""
             ORDER BY s.id, s.tier, s.src_rank, length(s.txt), lower(s.txt)
         ) b
         ORDER BY b.tier, b.src_rank, length(b.de_name), lower(b.de_name), b.id
-        LIMIT p_limit"""
+        LIMIT {{limit}}"""
+
+
+def _ranked(limit: str) -> str:
+    return _RANKED_TEMPLATE.replace("{limit}", limit)
+
+
+def _hits(*, name: str, key: str, field: str, extra: str = "") -> str:
+    """The candidate rows: DEs whose name, key or a field's name meets the condition (each
+    written for the column ``{col}``), visible and searchable."""
+    return f"""
+        WITH hits AS (
+            SELECT d.id, 'NAME'::text AS src, d.name::text AS txt, d.name::text AS de_name
+            FROM public.mce_data_extensions d
+            WHERE {_VISIBLE.format(t="d")}
+              AND {_SEARCHABLE} {extra}
+              AND {name.format(col="d.name")}
+            UNION ALL
+            SELECT d.id, 'CUSTOMER_KEY', d.customer_key::text, d.name::text
+            FROM public.mce_data_extensions d
+            WHERE {_VISIBLE.format(t="d")}
+              AND {_SEARCHABLE} {extra}
+              AND {key.format(col="d.customer_key")}
+            UNION ALL
+            SELECT d.id, 'FIELD', f.name::text, d.name::text
+            FROM public.mce_data_extension_fields f
+            JOIN public.mce_data_extensions d
+              ON d.tenant_id = f.tenant_id AND d.mid = f.mid AND d.id = f.data_extension_id
+            WHERE {_VISIBLE.format(t="f")} AND {_VISIBLE.format(t="d")}
+              AND {_SEARCHABLE} {extra}
+              AND {field.format(col="f.name")}
+        )"""
+
+
+_CONTAINS = "{col} ILIKE '%' || v_like || '%'"
+_FUZZY = "(p_query OPERATOR(public.<%) {col} AND NOT {col} ILIKE '%' || v_like || '%')"
+_STARTS = "lower({col}) LIKE v_like || '%'"
+_PHASE_ONE = _hits(name=_CONTAINS, key=_CONTAINS, field=_CONTAINS) + _ranked("p_limit")
+_PHASE_TWO = _hits(
+    name=_FUZZY, key=_FUZZY, field=_FUZZY, extra="AND NOT d.id = ANY (v_ids)"
+) + _ranked("p_limit - v_count")
+_SHORT = _hits(name=_STARTS, key=_STARTS, field=_STARTS) + _ranked("p_limit")
 
 SEARCH_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION quarry_search_data_extensions(
@@ -121,6 +162,9 @@ DECLARE
     v_lower text := lower(p_query);
     v_like text := replace(replace(replace(lower(p_query), '\\', '\\\\'), '%', '\\%'), '_', '\\_');
     v_word text;
+    v_ids uuid[] := '{{}}';
+    v_count integer;
+    r record;
 BEGIN
     IF v_tenant IS NULL OR v_mid IS NULL OR p_query IS NULL OR length(p_query) = 0
             OR length(p_query) > 200 OR p_limit IS NULL OR p_limit < 1 THEN
@@ -136,57 +180,24 @@ BEGIN
       INTO v_word
       FROM regexp_split_to_table(v_lower, '') WITH ORDINALITY AS t(c, n);
 
-    IF length(p_query) >= 3 THEN
-        RETURN QUERY
-        WITH hits AS (
-            SELECT d.id, 'NAME'::text AS src, d.name::text AS txt, d.name::text AS de_name
-            FROM public.mce_data_extensions d
-            WHERE {_VISIBLE.format(t="d")}
-              AND {_SEARCHABLE}
-              AND (d.name ILIKE '%' || v_like || '%'
-                   OR p_query OPERATOR(public.<%) d.name)
-            UNION ALL
-            SELECT d.id, 'CUSTOMER_KEY', d.customer_key::text, d.name::text
-            FROM public.mce_data_extensions d
-            WHERE {_VISIBLE.format(t="d")}
-              AND {_SEARCHABLE}
-              AND (d.customer_key ILIKE '%' || v_like || '%'
-                   OR p_query OPERATOR(public.<%) d.customer_key)
-            UNION ALL
-            SELECT d.id, 'FIELD', f.name::text, d.name::text
-            FROM public.mce_data_extension_fields f
-            JOIN public.mce_data_extensions d
-              ON d.tenant_id = f.tenant_id AND d.mid = f.mid AND d.id = f.data_extension_id
-            WHERE {_VISIBLE.format(t="f")} AND {_VISIBLE.format(t="d")}
-              AND {_SEARCHABLE}
-              AND (f.name ILIKE '%' || v_like || '%'
-                   OR p_query OPERATOR(public.<%) f.name)
-        )
-        {_RANKED};
-    ELSE
-        RETURN QUERY
-        WITH hits AS (
-            SELECT d.id, 'NAME'::text AS src, d.name::text AS txt, d.name::text AS de_name
-            FROM public.mce_data_extensions d
-            WHERE {_VISIBLE.format(t="d")}
-              AND {_SEARCHABLE}
-              AND lower(d.name) LIKE v_like || '%'
-            UNION ALL
-            SELECT d.id, 'CUSTOMER_KEY', d.customer_key::text, d.name::text
-            FROM public.mce_data_extensions d
-            WHERE {_VISIBLE.format(t="d")}
-              AND {_SEARCHABLE}
-              AND lower(d.customer_key) LIKE v_like || '%'
-            UNION ALL
-            SELECT d.id, 'FIELD', f.name::text, d.name::text
-            FROM public.mce_data_extension_fields f
-            JOIN public.mce_data_extensions d
-              ON d.tenant_id = f.tenant_id AND d.mid = f.mid AND d.id = f.data_extension_id
-            WHERE {_VISIBLE.format(t="f")} AND {_VISIBLE.format(t="d")}
-              AND {_SEARCHABLE}
-              AND lower(f.name) LIKE v_like || '%'
-        )
-        {_RANKED};
+    IF length(p_query) < 3 THEN
+        RETURN QUERY {_SHORT};
+        RETURN;
+    END IF;
+    -- Exact to substring first (trigram indexes, cheap); fuzzy matches rank after every one
+    -- of those, so they are looked for only when those do not fill the answer.
+    FOR r IN {_PHASE_ONE} LOOP
+        data_extension_id := r.id;
+        matched_on := r.src;
+        matched_text := r.txt;
+        tier := r.tier;
+        data_extension_name := r.de_name;
+        RETURN NEXT;
+        v_ids := v_ids || r.id;
+    END LOOP;
+    v_count := coalesce(array_length(v_ids, 1), 0);
+    IF v_count < p_limit THEN
+        RETURN QUERY {_PHASE_TWO};
     END IF;
 END
 $fn$;
