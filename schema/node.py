@@ -13,8 +13,6 @@ Types implementing ``Node`` subclass :class:`Node` (``Folder``, ``DataExtension`
 
 from __future__ import annotations
 
-from typing import cast
-
 import strawberry
 from strawberry.types import Info
 
@@ -49,7 +47,5 @@ class NodeQuery:
             from resolvers.snippets import snippet_node
 
             snippet = await snippet_node(info.context.authentication, local_id)
-            if snippet is None or not issubclass(Snippet, Node):
-                return None
-            return cast(Node, Snippet.from_domain(snippet))
+            return None if snippet is None else Snippet.from_domain(snippet)
         return await metadata_node(info, type_name, local_id)
