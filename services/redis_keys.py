@@ -98,3 +98,9 @@ def metadata_progress_key(tenant_id: int, mid: int) -> str:
 
 #: Held by the one metadata scheduler of the deployment (services/metadata/scheduler.py).
 METADATA_SCHEDULER_LOCK_KEY = f"{PREFIX}:metadata:scheduler"
+
+
+# ------------------------------------------------------------------ runs (issue 14)
+def run_events_key(run_id: UUID | str) -> str:
+    """A run's event stream (status changes, counts, columns, errors: never rows or tokens)."""
+    return f"{PREFIX}:run:events:{run_id}"

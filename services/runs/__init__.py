@@ -1,0 +1,1 @@
+"""Runs: SQL executed in MCE through recycled assets (issue 14)."""
