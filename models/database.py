@@ -20,6 +20,7 @@ MODEL_MODULES = [
     "models.support",
     "models.background",
     "models.snippets",
+    "models.runs",
 ]
 
 

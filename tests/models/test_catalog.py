@@ -37,6 +37,8 @@ EXPECTED_APP_GRANTS = {
     "mce_automations": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "mce_automation_activities": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "metadata_sync_state": {"SELECT", "INSERT", "UPDATE", "DELETE"},
+    "runs": {"SELECT", "INSERT", "UPDATE", "DELETE"},
+    "mce_assets": {"SELECT", "INSERT", "UPDATE", "DELETE"},
 }
 
 
