@@ -1,0 +1,300 @@
+"""A completed run's rows, read page by page from its shell DE and encoded for JSON clients.
+
+Rows are pass-through (DESIGN.md, the run's data path): they are read from MCE's rowset
+endpoint when a client asks and are never written to Postgres or Redis. A shell DE may still
+hold rows of an earlier run (a late or failed one), so every read filters on the run's marker
+column; when the user's query had an ORDER BY, tsql's rewrite stored the order as a row-number
+column and every read is ordered by it. Neither helper column ever reaches the user: rows are
+encoded from the run's own output columns only.
+
+Reads are by page number (random access, REFERENCE §4.1), so the pages of a stream are read in
+parallel: :meth:`ResultReader.pages` keeps at most ``prefetch`` MCE pages in flight ahead of
+its consumer and asks for more only when the consumer takes one, so a slow client holds the
+reader back instead of making it buffer the result (backpressure; memory is bounded by
+``prefetch`` pages whatever the result's size).
+
+Value encoding (also in docs/api.md): JSON-safe and typed by the column metadata.
+Text-like types are strings, Number an integer (a string beyond 2^53, where JSON readers
+lose digits), Decimal always a string (its scale kept, e.g. ``"12.50"``), Boolean ``true``/
+``false``, Date an ISO 8601 string: without a zone for dates users entered (MCE stores them
+naive), with MCE's system offset ``-06:00`` for dates MCE generated itself (data views,
+GETDATE()), and NULL (or an empty string: MCE cannot tell them apart) ``null``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import re
+from collections import deque
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from client.rest.api import RestClient
+from client.rest.rowsets import MAX_PAGE_SIZE, RowsetPage, RowsetReader
+from client.values import MCE_SYSTEM_TIME, FieldSpec, FieldType, Value
+
+__all__ = [
+    "DEFAULT_PREFETCH",
+    "MAX_LIMIT",
+    "MAX_SAFE_INTEGER",
+    "JsonValue",
+    "ResultColumn",
+    "ResultPage",
+    "ResultReader",
+    "ResultSource",
+    "csv_chunks",
+    "encode_row",
+    "encode_value",
+]
+
+JsonValue = str | int | bool | None
+
+#: The largest integer every JSON reader (JavaScript's doubles) holds exactly.
+MAX_SAFE_INTEGER = 2**53 - 1
+#: The most rows one ``page(offset, limit)`` answers: one MCE rowset page.
+MAX_LIMIT = MAX_PAGE_SIZE
+#: MCE pages read ahead of a stream's consumer.
+DEFAULT_PREFETCH = 4
+
+#: Markers and helper column names are chosen by the engine; anything else is refused rather
+#: than quoted into a ``$filter``.
+_MARKER = re.compile(r"[0-9A-Za-z_-]{1,100}")
+_HELPER = re.compile(r"[A-Za-z][0-9A-Za-z_]{0,127}")
+
+
+@dataclass(frozen=True, slots=True)
+class ResultColumn:
+    """One of the user's output columns. ``system_generated`` marks a Date MCE wrote in its
+    own system time (CST); other dates are naive, as MCE stores them."""
+
+    name: str
+    field_type: FieldType
+    system_generated: bool = False
+
+    @classmethod
+    def parse_type(
+        cls, name: str, field_type: str | None, *, system_generated: bool = False
+    ) -> ResultColumn:
+        """A column from a stored type name (a Run's ``columns``); unknown types read as Text,
+        MCE's default field type."""
+        known = {member.value.lower(): member for member in FieldType}
+        return cls(
+            name=name,
+            field_type=known.get((field_type or "Text").lower(), FieldType.TEXT),
+            system_generated=system_generated,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ResultSource:
+    """Where a completed run's rows are: its shell DE (by CustomerKey), its output columns in
+    order, the marker its rows carry and the row-number column when it was ordered."""
+
+    key: str
+    columns: tuple[ResultColumn, ...]
+    marker_column: str
+    marker: str
+    order_column: str | None = None
+
+    def __post_init__(self) -> None:
+        if not _MARKER.fullmatch(self.marker):
+            raise ValueError("a run marker is 1-100 letters, digits, '-' or '_'")
+        for helper in (self.marker_column, self.order_column):
+            if helper is not None and not _HELPER.fullmatch(helper):
+                raise ValueError(f"not a helper column name: {helper!r}")
+        if not self.columns:
+            raise ValueError("a result has at least one column")
+
+    @property
+    def filter(self) -> str:
+        """The rowset ``$filter`` keeping only this run's rows."""
+        return f"{self.marker_column} eq '{self.marker}'"
+
+    @property
+    def order_by(self) -> str | None:
+        """The rowset ``$orderBy`` giving the query's ORDER BY order, if it had one."""
+        return f"{self.order_column} asc" if self.order_column else None
+
+    def field_specs(self) -> list[FieldSpec]:
+        """How the client types this result's values (helper columns stay untyped strings)."""
+        return [
+            FieldSpec(
+                name=column.name,
+                field_type=column.field_type,
+                system_generated=column.system_generated,
+            )
+            for column in self.columns
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class ResultPage:
+    """Rows ``offset`` to ``offset + len(rows)`` (0-based) of ``total``, as arrays in column
+    order; ``last`` when no row follows."""
+
+    offset: int
+    rows: list[list[JsonValue]]
+    total: int
+    last: bool
+
+    def as_json(self) -> dict[str, object]:
+        """The page as one JSON value (the subscription's and ``page``'s payload)."""
+        return {"offset": self.offset, "rows": self.rows, "total": self.total, "last": self.last}
+
+
+def encode_value(value: Value) -> JsonValue:
+    """A typed value as JSON can carry it without loss (see the module's docstring)."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return value if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER else str(value)
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return value.isoformat()
+        return value.astimezone(MCE_SYSTEM_TIME).isoformat()
+    raise TypeError(f"no JSON encoding for {type(value).__name__}")  # pragma: no cover
+
+
+def encode_row(row: Mapping[str, Value], columns: Sequence[ResultColumn]) -> list[JsonValue]:
+    """The user's columns of ``row`` in order; anything else (helper columns) is dropped."""
+    return [encode_value(row.get(column.name)) for column in columns]
+
+
+class ResultReader:
+    """Reads one run's result from MCE as it is asked for: random access and streaming."""
+
+    def __init__(
+        self,
+        *,
+        rest: RestClient,
+        source: ResultSource,
+        prefetch: int = DEFAULT_PREFETCH,
+        mce_page_size: int = MAX_PAGE_SIZE,
+    ) -> None:
+        if prefetch < 1:
+            raise ValueError("prefetch is at least 1")
+        if not 1 <= mce_page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"mce_page_size must be 1..{MAX_PAGE_SIZE}")
+        self._rest = rest
+        self._source = source
+        self._prefetch = prefetch
+        self._mce_page_size = mce_page_size
+
+    @property
+    def source(self) -> ResultSource:
+        return self._source
+
+    def _rowsets(self, page_size: int) -> RowsetReader:
+        return RowsetReader(
+            rest=self._rest,
+            key=self._source.key,
+            fields=self._source.field_specs(),
+            page_size=page_size,
+            order_by=self._source.order_by,
+            filter=self._source.filter,
+        )
+
+    def _encode(self, rows: Iterable[Mapping[str, Value]]) -> list[list[JsonValue]]:
+        columns = self._source.columns
+        return [encode_row(row, columns) for row in rows]
+
+    async def page(self, *, offset: int, limit: int) -> ResultPage:
+        """Rows ``offset`` .. ``offset + limit``: one MCE call when the window is aligned on
+        ``limit``, else the (at most two) full-size MCE pages that cover it, read together."""
+        if offset < 0:
+            raise ValueError("offset is 0 or more")
+        if not 1 <= limit <= MAX_LIMIT:
+            raise ValueError(f"limit must be 1..{MAX_LIMIT}")
+        size = limit if offset % limit == 0 else self._mce_page_size
+        reader = self._rowsets(size)
+        first = offset // size + 1
+        last = (offset + limit - 1) // size + 1
+        mce_pages = await asyncio.gather(*(reader.page(n) for n in range(first, last + 1)))
+        rows = [row for mce_page in mce_pages for row in mce_page.rows]
+        start = offset - (first - 1) * size
+        window = rows[start : start + limit]
+        total = mce_pages[0].count
+        return ResultPage(
+            offset=offset,
+            rows=self._encode(window),
+            total=total,
+            last=offset + len(window) >= total,
+        )
+
+    async def pages(
+        self, *, after: int = 0, page_size: int = MAX_LIMIT
+    ) -> AsyncGenerator[ResultPage, None]:
+        """Every page from row ``after`` (the number of rows a client already has) to the end,
+        ``page_size`` rows each; an empty result (or ``after`` past its end) is one empty last
+        page, so a client always learns where the result ends."""
+        if after < 0:
+            raise ValueError("after is 0 or more")
+        if not 1 <= page_size <= MAX_LIMIT:
+            raise ValueError(f"page_size must be 1..{MAX_LIMIT}")
+        pending: deque[list[JsonValue]] = deque()
+        offset = after
+        total = 0
+        skip = after % self._mce_page_size
+        async for mce_page in self._mce_pages(first=after // self._mce_page_size + 1):
+            total = mce_page.count
+            rows = mce_page.rows[skip:] if skip else mce_page.rows
+            skip = 0
+            pending.extend(self._encode(rows))
+            while len(pending) >= page_size:
+                chunk = [pending.popleft() for _ in range(page_size)]
+                is_last = offset + len(chunk) >= total
+                yield ResultPage(offset=offset, rows=chunk, total=total, last=is_last)
+                offset += len(chunk)
+                if is_last:
+                    return
+        yield ResultPage(offset=offset, rows=list(pending), total=total, last=True)
+
+    async def _mce_pages(self, *, first: int) -> AsyncIterator[RowsetPage]:
+        """MCE pages ``first``.. in order, the next ``prefetch`` read while the consumer works.
+
+        The first page says how many rows there are; the rest are read by number, in
+        parallel, and a page is only asked for when there is room in the window.
+        """
+        reader = self._rowsets(self._mce_page_size)
+        head = await reader.page(first)
+        yield head
+        last = max(1, -(-head.count // self._mce_page_size))
+        following = first + 1
+        in_flight: deque[asyncio.Task[RowsetPage]] = deque()
+        try:
+            while following <= last or in_flight:
+                while following <= last and len(in_flight) < self._prefetch:
+                    in_flight.append(asyncio.ensure_future(reader.page(following)))
+                    following += 1
+                yield await in_flight.popleft()
+        finally:
+            for task in in_flight:
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
+
+
+def _csv_cell(value: JsonValue) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+async def csv_chunks(reader: ResultReader, *, page_size: int = MAX_LIMIT) -> AsyncIterator[bytes]:
+    """The whole result as RFC 4180 CSV (CRLF line ends, quotes doubled, a header row of the
+    column names), one encoded chunk per page: memory holds one page whatever the size."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow([column.name for column in reader.source.columns])
+    async for page in reader.pages(page_size=page_size):
+        writer.writerows([_csv_cell(value) for value in row] for row in page.rows)
+        yield buffer.getvalue().encode("utf-8")
+        buffer.seek(0)
+        buffer.truncate()

@@ -1,0 +1,274 @@
+"""A run's result read back from its shell DE: typed, JSON-safe, in order, only its own rows.
+
+Every corpus query is run twice in the simulator: as written, into a DE with the corpus's own
+fields (what MCE's query API writes for that SQL: the oracle), and in its run form (tsql's
+rewrite) into a shell DE built from tsql's inferred columns that already holds another run's
+rows. The result reader's pages, read over HTTP through the client, must equal the oracle's
+rows value by value, in the query's ORDER BY order when it has one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from client.rest.api import RestClient
+from client.rest.rowsets import RowsetReader
+from client.values import FieldType, Value, field_specs
+from services.runs.results import (
+    MAX_SAFE_INTEGER,
+    JsonValue,
+    ResultColumn,
+    ResultPage,
+    ResultReader,
+    ResultSource,
+    csv_chunks,
+    encode_row,
+    encode_value,
+)
+from simulator.sql import QueryCatalog, run_query
+from simulator.state import Simulator
+from tests.client.conftest import Bridge
+from tests.simulator.query_corpus import CORPUS, CorpusQuery
+from tests.simulator.query_corpus import create_target as create_oracle_target
+from tests.tsql.test_oracle_targets import catalog_for, create_target
+from tsql import prepare_run
+
+# -- value encoding ---------------------------------------------------------------------------
+
+
+def test_integers_beyond_two_to_the_53_become_strings() -> None:
+    assert encode_value(MAX_SAFE_INTEGER) == MAX_SAFE_INTEGER
+    assert encode_value(-MAX_SAFE_INTEGER) == -MAX_SAFE_INTEGER
+    assert encode_value(MAX_SAFE_INTEGER + 1) == "9007199254740992"
+    assert encode_value(-MAX_SAFE_INTEGER - 1) == "-9007199254740992"
+
+
+def test_decimals_are_strings_keeping_their_scale() -> None:
+    assert encode_value(Decimal("12.50")) == "12.50"
+    assert encode_value(Decimal("1E+2")) == "100"
+    assert encode_value(Decimal("-0.001")) == "-0.001"
+
+
+def test_booleans_text_and_null_pass_through() -> None:
+    assert encode_value(True) is True
+    assert encode_value(False) is False
+    assert encode_value("x") == "x"
+    assert encode_value(None) is None
+
+
+def test_user_dates_have_no_zone_and_system_dates_are_in_cst() -> None:
+    assert encode_value(datetime(2024, 3, 1, 13, 5, 9)) == "2024-03-01T13:05:09"
+    # MCE's system time is UTC-6 all year: 18:00 UTC is noon there, in summer too.
+    assert encode_value(datetime(2024, 7, 1, 18, 0, tzinfo=UTC)) == "2024-07-01T12:00:00-06:00"
+
+
+def test_rows_keep_the_users_columns_in_order_and_drop_helper_columns() -> None:
+    columns = [ResultColumn("B", FieldType.NUMBER), ResultColumn("A", FieldType.TEXT)]
+    row: dict[str, Value] = {"A": "a", "QuarryRunMarker": "run-1", "B": 7, "QuarryRowNumber": 3}
+    assert encode_row(row, columns) == [7, "a"]
+
+
+def test_a_marker_that_could_escape_the_filter_is_refused() -> None:
+    column = (ResultColumn("A", FieldType.TEXT),)
+    with pytest.raises(ValueError, match="marker"):
+        ResultSource(key="k", columns=column, marker_column="M", marker="x' or 1 eq 1 or 'a")
+    with pytest.raises(ValueError, match="helper"):
+        ResultSource(key="k", columns=column, marker_column="M eq 1", marker="x")
+    source = ResultSource(
+        key="k", columns=column, marker_column="M", marker="run-1", order_column="N"
+    )
+    assert (source.filter, source.order_by) == ("M eq 'run-1'", "N asc")
+
+
+def test_stored_type_names_map_to_field_types() -> None:
+    assert ResultColumn.parse_type("x", "decimal").field_type is FieldType.DECIMAL
+    assert ResultColumn.parse_type("x", None).field_type is FieldType.TEXT
+    assert ResultColumn.parse_type("x", "Whatever").field_type is FieldType.TEXT
+
+
+# -- against the simulator ------------------------------------------------------------------
+
+
+def engine_for(sim: Simulator) -> QueryCatalog:
+    return QueryCatalog(
+        store=sim.store,
+        rows=sim.rows,
+        views=sim.dataviews,
+        now=sim.clock.server_now,
+        utcnow=sim.clock.utcnow,
+    )
+
+
+def rest_of(bridge: Bridge) -> RestClient:
+    return RestClient(caller=bridge.caller, endpoints=bridge.endpoints, target=bridge.target)
+
+
+async def shell_run(sim: Simulator, *, sql: str, key: str, marker: str) -> ResultSource:
+    """``sql``'s run form written into a new shell DE ``key`` of the parent BU, after another
+    run's rows (a marker of the same length) were written there: what a reused shell holds."""
+    mid = sim.store.enterprise.eid
+    stale_marker = "0" + marker[1:]
+    assert stale_marker.casefold() != marker.casefold()
+    engine = engine_for(sim)
+    catalog = catalog_for(sim, mid)
+    stale = await prepare_run(sql, catalog=catalog, marker=stale_marker)
+    rewrite = await prepare_run(sql, catalog=catalog, marker=marker)
+    assert rewrite.sql is not None and stale.sql is not None, rewrite.findings
+    create_target(sim, mid=mid, key=key, columns=rewrite.columns)
+    shell = sim.store.get_de(mid, customer_key=key)
+    assert shell is not None
+    run_query(engine, mid=mid, text=stale.sql, target=shell, update_type="Append")
+    run_query(engine, mid=mid, text=rewrite.sql, target=shell, update_type="Append")
+    helpers = {rewrite.marker_column, rewrite.order_column}
+    return ResultSource(
+        key=key,
+        columns=tuple(
+            ResultColumn(c.name, FieldType(c.field_type.value))
+            for c in rewrite.columns
+            if c.name not in helpers
+        ),
+        marker_column=rewrite.marker_column,
+        marker=marker,
+        order_column=rewrite.order_column,
+    )
+
+
+async def oracle_rows(
+    sim: Simulator, bridge: Bridge, *, query: CorpusQuery, key: str, names: Sequence[str]
+) -> list[list[JsonValue]]:
+    """What MCE's query API writes for ``query`` into a DE of the corpus's own fields, read
+    back through the client and encoded, columns in ``names``' order."""
+    mid = sim.store.enterprise.eid
+    target = create_oracle_target(sim, mid=mid, key=key, query=query)
+    run_query(engine_for(sim), mid=mid, text=query.text, target=target, update_type="Overwrite")
+    fields = field_specs([(f.name, f.field_type) for f in query.fields])
+    reader = RowsetReader(rest=rest_of(bridge), key=key, fields=fields)
+    columns = [ResultColumn(name, FieldType.TEXT) for name in names]
+    return [encode_row(row, columns) async for row in reader.rows()]
+
+
+async def all_pages(reader: ResultReader, *, after: int = 0, page_size: int) -> list[ResultPage]:
+    return [page async for page in reader.pages(after=after, page_size=page_size)]
+
+
+def rows_of(pages: Sequence[ResultPage]) -> list[list[JsonValue]]:
+    return [row for page in pages for row in page.rows]
+
+
+def canonical(rows: list[list[JsonValue]]) -> list[str]:
+    return sorted(repr(row) for row in rows)
+
+
+def is_top_ordered_query(query: CorpusQuery) -> bool:
+    """The corpus's one query whose output is ordered (others use ORDER BY inside OVER)."""
+    return query.text.startswith("SELECT TOP 100 ") and query.text.endswith(" DESC")
+
+
+@pytest.mark.parametrize("query", CORPUS, ids=[q.name for q in CORPUS])
+async def test_each_corpus_query_reads_back_as_the_query_api_writes_it(
+    sim: Simulator, bridge: Bridge, query: CorpusQuery
+) -> None:
+    index = CORPUS.index(query)
+    source = await shell_run(sim, sql=query.text, key=f"shell_{index}", marker=f"run-{index}")
+    names = [column.name for column in source.columns]
+    assert [name.casefold() for name in names] == [f.name.casefold() for f in query.fields]
+    expected = await oracle_rows(sim, bridge, query=query, key=f"oracle_{index}", names=names)
+    assert expected, "every corpus query writes rows"
+
+    reader = ResultReader(rest=rest_of(bridge), source=source, mce_page_size=40, prefetch=3)
+    pages = await all_pages(reader, page_size=17)
+    got = rows_of(pages)
+    assert canonical(got) == canonical(expected)  # value by value, helper columns gone
+    assert [page.offset for page in pages] == list(range(0, len(got), 17)) or len(got) == 0
+    assert [page.last for page in pages] == [False] * (len(pages) - 1) + [True]
+    assert {page.total for page in pages} == {len(expected)}
+    if is_top_ordered_query(query):
+        assert source.order_column is not None
+        assert len(got) == 100  # TOP respected
+        values = [Decimal(str(row[1])) for row in got]
+        assert values == sorted(values, reverse=True)  # ORDER BY ... DESC kept
+
+
+async def test_random_access_pages_are_slices_of_the_stream(sim: Simulator, bridge: Bridge) -> None:
+    sql = "SELECT TOP 250 SubscriberKey, LoyaltyPoints FROM Subscribers ORDER BY SubscriberKey"
+    source = await shell_run(sim, sql=sql, key="shell_slices", marker="run-slices")
+    reader = ResultReader(rest=rest_of(bridge), source=source, mce_page_size=60)
+    everything = rows_of(await all_pages(reader, page_size=100))
+    assert len(everything) == 250
+    keys = [str(row[0]).casefold() for row in everything]
+    assert keys == sorted(keys)
+    for offset, limit in ((0, 50), (50, 50), (37, 45), (55, 10), (240, 30), (249, 1)):
+        page = await reader.page(offset=offset, limit=limit)
+        assert page.rows == everything[offset : offset + limit], (offset, limit)
+        assert page.total == 250
+        assert page.last is (offset + limit >= 250)
+    beyond = await reader.page(offset=300, limit=10)
+    assert (beyond.rows, beyond.last) == ([], True)
+
+
+async def test_a_stream_resumes_after_the_rows_a_client_has(sim: Simulator, bridge: Bridge) -> None:
+    sql = "SELECT TOP 130 SubscriberKey FROM Subscribers ORDER BY SubscriberKey DESC"
+    source = await shell_run(sim, sql=sql, key="shell_resume", marker="run-resume")
+    reader = ResultReader(rest=rest_of(bridge), source=source, mce_page_size=50)
+    everything = rows_of(await all_pages(reader, page_size=25))
+    for after in (1, 49, 50, 51, 129):
+        pages = await all_pages(reader, after=after, page_size=25)
+        assert pages[0].offset == after
+        assert rows_of(pages) == everything[after:], after
+    tail = await all_pages(reader, after=130, page_size=25)
+    assert [(p.offset, p.rows, p.last) for p in tail] == [(130, [], True)]
+
+
+async def test_an_empty_result_is_one_empty_last_page(sim: Simulator, bridge: Bridge) -> None:
+    sql = "SELECT SubscriberKey FROM Subscribers WHERE SubscriberKey = 'nobody at all'"
+    source = await shell_run(sim, sql=sql, key="shell_empty", marker="run-empty")
+    reader = ResultReader(rest=rest_of(bridge), source=source)
+    pages = await all_pages(reader, page_size=10)
+    assert [(p.offset, p.rows, p.total, p.last) for p in pages] == [(0, [], 0, True)]
+
+
+async def test_a_slow_consumer_holds_the_reader_back(sim: Simulator, bridge: Bridge) -> None:
+    """Backpressure: with the consumer parked after its first page, the reader has asked MCE
+    for at most the first page and ``prefetch`` more, not the whole result."""
+    sql = "SELECT SubscriberKey, EmailAddress FROM Subscribers"
+    source = await shell_run(sim, sql=sql, key="shell_slow", marker="run-slow")
+    reader = ResultReader(rest=rest_of(bridge), source=source, mce_page_size=10, prefetch=2)
+    before = bridge.op_count("rest.rowset.get")
+    stream = reader.pages(page_size=10)
+    first = await anext(stream)
+    assert first.total > 60  # at least 7 MCE pages exist
+    second = await anext(stream)
+    assert second.offset == 10
+    asked = bridge.op_count("rest.rowset.get") - before
+    assert asked <= 1 + 2 + 1
+    await stream.aclose()
+    assert bridge.op_count("rest.rowset.get") - before <= 1 + 2 + 1
+
+
+async def test_csv_export_has_a_header_and_the_rows(sim: Simulator, bridge: Bridge) -> None:
+    sql = (
+        "SELECT TOP 30 SubscriberKey, FirstName + ', \"' + LastName + '\"' AS Quoted, "
+        "LifetimeValue, OptIn FROM Subscribers ORDER BY SubscriberKey"
+    )
+    source = await shell_run(sim, sql=sql, key="shell_csv", marker="run-csv")
+    reader = ResultReader(rest=rest_of(bridge), source=source, mce_page_size=7)
+    rows = rows_of(await all_pages(reader, page_size=7))
+    body = b"".join([chunk async for chunk in csv_chunks(reader, page_size=7)]).decode()
+    assert body.endswith("\r\n")
+    parsed = list(csv.reader(io.StringIO(body, newline="")))
+    assert parsed[0] == ["SubscriberKey", "Quoted", "LifetimeValue", "OptIn"]
+    text = [
+        [
+            "" if v is None else ("true" if v is True else "false" if v is False else str(v))
+            for v in r
+        ]
+        for r in rows
+    ]
+    assert parsed[1:] == text
+    assert any('"' in row[1] and "," in row[1] for row in parsed[1:])
