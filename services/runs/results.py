@@ -64,20 +64,31 @@ DEFAULT_PREFETCH = 4
 #: than quoted into a ``$filter``.
 _MARKER = re.compile(r"[0-9A-Za-z_-]{1,100}")
 _HELPER = re.compile(r"[A-Za-z][0-9A-Za-z_]{0,127}")
+#: MCE's largest Decimal precision, so its largest scale.
+_MAX_SCALE = 38
 
 
 @dataclass(frozen=True, slots=True)
 class ResultColumn:
     """One of the user's output columns. ``system_generated`` marks a Date MCE wrote in its
-    own system time (CST); other dates are naive, as MCE stores them."""
+    own system time (CST); other dates are naive, as MCE stores them. ``scale`` is a
+    Decimal's scale as the query produced it: a shell field may be wider (the pool rounds
+    shapes up), and MCE pads what it stores to the field's scale, so values are read back at
+    the column's own scale (``12.50``, not ``12.50000000``)."""
 
     name: str
     field_type: FieldType
     system_generated: bool = False
+    scale: int | None = None
 
     @classmethod
     def parse_type(
-        cls, name: str, field_type: str | None, *, system_generated: bool = False
+        cls,
+        name: str,
+        field_type: str | None,
+        *,
+        scale: int | None = None,
+        system_generated: bool = False,
     ) -> ResultColumn:
         """A column from a stored type name (a Run's ``columns``); unknown types read as Text,
         MCE's default field type."""
@@ -86,7 +97,18 @@ class ResultColumn:
             name=name,
             field_type=known.get((field_type or "Text").lower(), FieldType.TEXT),
             system_generated=system_generated,
+            scale=scale if isinstance(scale, int) and 0 <= scale <= _MAX_SCALE else None,
         )
+
+    def encode(self, value: Value) -> JsonValue:
+        """``value`` of this column as JSON carries it (see :func:`encode_value`)."""
+        if isinstance(value, Decimal) and self.scale is not None:
+            exponent = value.as_tuple().exponent
+            if isinstance(exponent, int) and -exponent > self.scale:
+                trimmed = value.quantize(Decimal(1).scaleb(-self.scale))
+                if trimmed == value:  # only padding zeros go: never round a value
+                    value = trimmed
+        return encode_value(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +185,7 @@ def encode_value(value: Value) -> JsonValue:
 
 def encode_row(row: Mapping[str, Value], columns: Sequence[ResultColumn]) -> list[JsonValue]:
     """The user's columns of ``row`` in order; anything else (helper columns) is dropped."""
-    return [encode_value(row.get(column.name)) for column in columns]
+    return [column.encode(row.get(column.name)) for column in columns]
 
 
 class ResultReader:

@@ -68,6 +68,18 @@ def test_user_dates_have_no_zone_and_system_dates_are_in_cst() -> None:
     assert encode_value(datetime(2024, 7, 1, 18, 0, tzinfo=UTC)) == "2024-07-01T12:00:00-06:00"
 
 
+def test_decimals_read_from_a_wider_shell_come_back_at_the_columns_scale() -> None:
+    column = ResultColumn("Amount", FieldType.DECIMAL, scale=2)
+    assert column.encode(Decimal("12.50000000")) == "12.50"
+    assert column.encode(Decimal("-0.10000000")) == "-0.10"
+    assert column.encode(Decimal("7")) == "7"  # never padded either
+    # A value with more digits than the column's scale is never rounded away.
+    assert column.encode(Decimal("1.23456")) == "1.23456"
+    assert ResultColumn("X", FieldType.DECIMAL).encode(Decimal("1.500")) == "1.500"
+    assert ResultColumn.parse_type("X", "Decimal", scale=2).scale == 2
+    assert ResultColumn.parse_type("X", "Decimal", scale=-1).scale is None
+
+
 def test_rows_keep_the_users_columns_in_order_and_drop_helper_columns() -> None:
     columns = [ResultColumn("B", FieldType.NUMBER), ResultColumn("A", FieldType.TEXT)]
     row: dict[str, Value] = {"A": "a", "QuarryRunMarker": "run-1", "B": 7, "QuarryRowNumber": 3}
@@ -129,7 +141,7 @@ async def shell_run(sim: Simulator, *, sql: str, key: str, marker: str) -> Resul
     return ResultSource(
         key=key,
         columns=tuple(
-            ResultColumn(c.name, FieldType(c.field_type.value))
+            ResultColumn(c.name, FieldType(c.field_type.value), scale=c.scale)
             for c in rewrite.columns
             if c.name not in helpers
         ),
