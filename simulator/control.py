@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from simulator import control_tasks
 from simulator.auth_legacy import LEGACY_JWT_VARIANTS, mint_legacy_jwt
 from simulator.faults import FAULT_KINDS, FaultRule
 from simulator.responses import BadJson, read_json, sim_of
@@ -38,6 +39,7 @@ def routes() -> list[BaseRoute]:
         Route("/__sim/legacy-jwt", legacy_jwt, methods=["POST"]),
         Route("/__sim/clock/advance", advance_clock, methods=["POST"]),
         Route("/__sim/reset", reset, methods=["POST"]),
+        *control_tasks.routes(),
     ]
 
 

@@ -261,6 +261,9 @@ class QueryTask:
     polls: int = 0
     visible_at: float = 0.0
     automation_id: str | None = None
+    completed_at: float | None = None
+    """The exact instant (simulator clock) the run finished, also when the tick that
+    finished it came later: what a poller's detection delay is measured from."""
 
     @property
     def is_running(self) -> bool:

@@ -18,6 +18,7 @@ against the rows as they are then.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -85,6 +86,12 @@ class QueryActivities:
         self._plans: dict[str, _RunPlan] = {}
         self._lock = threading.RLock()
         self._catalog: QueryCatalog | None = None
+        #: Exact durations (start to completion, no queueing) for the next started runs, in
+        #: order (control API ``POST /__sim/tasks/plan``) **[sim]**.
+        self.planned_seconds: deque[float] = deque()
+        #: AsyncActivityStatus Retrieve refuses every filter operator but ``equals`` (REFERENCE
+        #: has seen only ``equals``; whether MCE takes ``IN`` is not known) **[sim]**.
+        self.status_filter_equals_only = False
 
     # ------------------------------------------------------------ engine
     @property
@@ -248,6 +255,8 @@ class QueryActivities:
                 config.query_base_seconds + config.query_seconds_per_million_rows * rows / 1e6
             )
             queued_until = now + config.query_queue_seconds
+            if self.planned_seconds:
+                queued_until, run_seconds = now, self.planned_seconds.popleft()
             task = QueryTask(
                 task_id=self.store.new_guid(),
                 query_object_id=query.object_id,
@@ -270,6 +279,17 @@ class QueryActivities:
 
     def task(self, task_id: str) -> QueryTask | None:
         return self.tasks.get(task_id.strip().lower())
+
+    def finish_in(self, task: QueryTask, seconds: float) -> None:
+        """Make a running task finish exactly ``seconds`` from now (control API) **[sim]**:
+        it is Processing from now on, and still fails at the 30-minute limit if that is
+        earlier."""
+        with self._lock:
+            if not task.is_running:
+                raise ValueError("the task has finished")
+            now = self.clock.time()
+            task.queued_until = min(task.queued_until, now)
+            task.finishes_at = now + seconds
 
     def is_running(self, query: QueryDefinition) -> bool:
         return any(t.is_running for t in self._snapshot() if t.query_object_id == query.object_id)
@@ -339,6 +359,7 @@ class QueryActivities:
         task.status = "Error" if error else "Complete"
         task.error_message = error or ""
         task.completed_date = self._server_time(at)
+        task.completed_at = at
         task.visible_at = at + self.config.quirk_rows_visible_after_seconds
         task.polls = 0
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from simulator.model import QueryTask
-from simulator.soap.filters import Filter
+from simulator.soap.filters import ComplexFilter, Filter, FilterError
 from simulator.soap.objects.base import ObjectHandler, register
 from simulator.soap.objects.data_extension import us_datetime
 from simulator.soap.objects.schema import Prop, Renderer
@@ -91,6 +91,17 @@ _FILTERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
+#: What a status Retrieve with another operator than ``equals`` answers when the simulator is
+#: told MCE takes only ``equals`` there **[sim: wording]**.
+EQUALS_ONLY_MESSAGE = "The Filter operator {operator} is not supported for AsyncActivityStatus."
+
+
+def _operators(flt: Filter) -> set[str]:
+    if isinstance(flt, ComplexFilter):
+        return {op for part in flt.operands for op in _operators(part)}
+    return {flt.operator}
+
+
 class AsyncActivityStatusHandler(ObjectHandler):
     object_type = "AsyncActivityStatus"
     operations = frozenset({"Retrieve"})
@@ -105,6 +116,10 @@ class AsyncActivityStatusHandler(ObjectHandler):
         self, ctx: CallContext, mids: Sequence[int], flt: Filter | None = None
     ) -> Iterable[_Candidate]:
         queries: QueryActivities = ctx.sim.queries
+        if queries.status_filter_equals_only and flt is not None:
+            others = sorted(_operators(flt) - {"equals"})
+            if others:
+                raise FilterError(EQUALS_ONLY_MESSAGE.format(operator=others[0]))
         wanted = set(mids)
         for task in list(queries.tasks.values()):
             if task.mid in wanted:
