@@ -309,6 +309,26 @@ class SoapOperations:
             return status
         return None
 
+    async def async_activity_statuses(
+        self, task_ids: Sequence[str], *, client_id: int | None = None
+    ) -> dict[str, AsyncActivityStatus]:
+        """The statuses of several tasks in one Retrieve (``TaskID IN (...)``), keyed by
+        lower-cased task id; tasks MCE does not know yet are absent.
+
+        MCE's filter grammar has ``IN`` but REFERENCE has only seen ``equals`` on
+        AsyncActivityStatus: a refusal raises :class:`MceValidationError`, and the caller
+        falls back to :meth:`async_activity_status` per task.
+        """
+        found: dict[str, AsyncActivityStatus] = {}
+        if not task_ids:
+            return found
+        async for status in self._records(
+            AsyncActivityStatus, one_of("TaskID", task_ids), client_id=client_id
+        ):
+            if status.task_id:
+                found[status.task_id.lower()] = status
+        return found
+
     # --- business units -----------------------------------------------------------------
 
     def business_units(self) -> AsyncIterator[BusinessUnit]:
