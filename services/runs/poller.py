@@ -1,0 +1,384 @@
+"""The poller: sees runs finish in MCE within about half a second, without flooding MCE.
+
+One asyncio loop watches every run MCE is executing (RUNNING with a task id) and every
+canceled run whose shell is still draining. Each round (:meth:`Poller.run_once`):
+
+1. lists the watched runs of every tenant (the system role, one indexed query);
+2. groups them by BU; a BU is polled by one poller at a time (a Redis lease per BU, renewed
+   by its holder each round), so several poller processes share the work safely;
+3. asks MCE about the BU's due runs in batches (services/runs/status_checks.py: ``IN`` on
+   TaskID, one call per task where MCE refuses it, a per-BU calls-per-second budget),
+   acting as one of those runs' users (any of them may read the status);
+4. moves each run: COMPLETE (its shell kept leased for the results window), FAILED with MCE's
+   message and the error catalogue's cause and fix (its shell back in the pool), or, for a
+   canceled run, frees its shell once MCE is done; a run past MCE's 30-minute limit (plus a
+   margin) fails without another call;
+5. schedules each run's next check adaptively (:func:`next_interval`): every quarter second
+   at first, backing off to a few seconds for long queries.
+
+Transitions go through services/runs/status.py (compare-and-set, then the event): a run the
+user canceled meanwhile is simply not completed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import httpx
+from redis.asyncio import Redis
+
+from client.endpoints import EndpointPolicy
+from client.errors import MceError
+from client.soap import AsyncActivityStatus
+from client.tokens import TokenProvider
+from models import TenantContext
+from models.runs import RunStatus
+from services.mce_bridges import bridge_for_user
+from services.metadata.context import bu_scope
+from services.redis_keys import PREFIX
+from services.runs.config import RunConfig
+from services.runs.pool import keep_for_results, release_shell
+from services.runs.status import transition
+from services.runs.status_checks import (
+    BatchMemory,
+    CallBudget,
+    Verdict,
+    confirm_finished,
+    fetch_statuses,
+    judge,
+)
+from tsql import explain_mce_error
+
+__all__ = [
+    "MCE_TIME_LIMIT",
+    "TIMEOUT_MESSAGE",
+    "Poller",
+    "PollerDeps",
+    "RoundReport",
+    "WatchedRun",
+    "mce_time",
+    "next_interval",
+]
+
+log = logging.getLogger("quarry.runs.poller")
+
+#: MCE stops a query activity after 30 minutes; a run still "running" this long after its
+#: start (plus a margin for clocks and queueing) is failed by the poller.
+MCE_TIME_LIMIT = timedelta(minutes=30)
+TIME_LIMIT_MARGIN = timedelta(minutes=2)
+TIMEOUT_MESSAGE = (
+    "The query ran longer than Marketing Cloud's 30-minute limit for query activities."
+)
+#: A run whose status still says Queued this many checks (and this long) after its start is
+#: asked about through REST ``isrunning`` (REFERENCE: Status can lag behind the end).
+LAGGING_AFTER_CHECKS = 3
+LAGGING_AFTER_SECONDS = 2.0
+#: A BU's lease lasts this long unless its holder renews it (each round).
+BU_LEASE_MS = 5_000
+
+_WATCH_SQL = """
+SELECT r.tenant_id, r.mid, r.id, r.user_id, r.status, r.task_id, r.started_at,
+       r.perform_sent_at, r.created_at, q.object_id AS qd_object_id
+FROM runs r
+LEFT JOIN mce_assets q ON q.tenant_id = r.tenant_id AND q.mid = r.mid AND q.id = r.shell_qd_id
+WHERE r.task_id IS NOT NULL
+  AND (r.status = 'RUNNING'
+       OR (r.status = 'CANCELED' AND EXISTS (
+           SELECT 1 FROM mce_assets a WHERE a.tenant_id = r.tenant_id AND a.mid = r.mid
+             AND a.lease_run_id = r.id AND a.state = 'DRAINING')))
+ORDER BY r.tenant_id, r.mid, r.created_at
+LIMIT $1
+"""
+
+
+def mce_time(text: str | None) -> datetime | None:
+    """MCE's ``M/D/YYYY h:mm:ss AM`` server time (CST, UTC-6 all year) as UTC; None when
+    absent or unreadable (it is informative only: never a completion signal)."""
+    if not text:
+        return None
+    try:
+        naive = datetime.strptime(text.strip(), "%m/%d/%Y %I:%M:%S %p")
+    except ValueError:
+        return None
+    return (naive + timedelta(hours=6)).replace(tzinfo=UTC)
+
+
+def next_interval(age_seconds: float) -> float:
+    """Seconds until a run of this age is checked again: tight while most queries finish,
+    looser for long ones (each check of a BU covers all its due runs in one call)."""
+    if age_seconds < 15:
+        return 0.25
+    if age_seconds < 60:
+        return 0.5
+    if age_seconds < 300:
+        return 2.0
+    return 5.0
+
+
+@dataclass(frozen=True)
+class WatchedRun:
+    tenant_id: int
+    mid: int
+    run_id: UUID
+    user_id: UUID
+    status: RunStatus
+    task_id: str
+    started_at: datetime
+    qd_object_id: str | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> WatchedRun:
+        started = row["started_at"] or row["perform_sent_at"] or row["created_at"]
+        return cls(
+            tenant_id=int(row["tenant_id"]),
+            mid=int(row["mid"]),
+            run_id=row["id"],
+            user_id=row["user_id"],
+            status=RunStatus(row["status"]),
+            task_id=str(row["task_id"]),
+            started_at=started,
+            qd_object_id=row["qd_object_id"],
+        )
+
+
+@dataclass(frozen=True)
+class PollerDeps:
+    system_url: str
+    redis: Redis
+    http: httpx.AsyncClient
+    tokens: TokenProvider
+    policy: EndpointPolicy
+    config: RunConfig = field(default_factory=RunConfig)
+    calls_per_second_per_bu: int = 5
+
+
+@dataclass
+class RoundReport:
+    """What one round did (tests, logs and the benchmark read it)."""
+
+    watched: int = 0
+    polled: int = 0
+    calls: int = 0
+    completed: list[UUID] = field(default_factory=list)
+    failed: list[UUID] = field(default_factory=list)
+    released: list[UUID] = field(default_factory=list)
+    skipped_bus: int = 0
+
+
+@dataclass
+class _Tracking:
+    due_at: float = 0.0
+    checks: int = 0
+
+
+class Poller:
+    """One poller process's state: when each run is due, and which BU leases it holds."""
+
+    def __init__(self, deps: PollerDeps, *, instance: str | None = None) -> None:
+        self.deps = deps
+        self.instance = instance or secrets.token_hex(8)
+        self.memory = BatchMemory(deps.redis)
+        self.budget = CallBudget(deps.redis, calls_per_second=deps.calls_per_second_per_bu)
+        self._tracking: dict[UUID, _Tracking] = {}
+        self._pool: asyncpg.Pool | None = None
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def _watched(self, limit: int = 10_000) -> list[WatchedRun]:
+        if self._pool is None:
+            self._pool = await asyncpg.create_pool(self.deps.system_url, min_size=1, max_size=2)
+        rows = await self._pool.fetch(_WATCH_SQL, limit)
+        return [WatchedRun.from_row(row) for row in rows]
+
+    async def run_forever(self, stop: asyncio.Event, *, tick_seconds: float = 0.1) -> None:
+        """Rounds until ``stop`` is set; a failing round is logged and the next one runs."""
+        while not stop.is_set():
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("poller round failed", extra={"event": "runs.poller.error"})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=tick_seconds)
+
+    async def run_once(self) -> RoundReport:
+        report = RoundReport()
+        runs = await self._watched()
+        report.watched = len(runs)
+        live = {run.run_id for run in runs}
+        for run_id in list(self._tracking):
+            if run_id not in live:
+                del self._tracking[run_id]
+        groups: dict[tuple[int, int], list[WatchedRun]] = defaultdict(list)
+        for run in runs:
+            groups[(run.tenant_id, run.mid)].append(run)
+        await asyncio.gather(
+            *(
+                self._poll_bu(tenant_id, mid, bu_runs, report)
+                for (tenant_id, mid), bu_runs in groups.items()
+            )
+        )
+        return report
+
+    async def _hold_bu(self, tenant_id: int, mid: int) -> bool:
+        """Take or renew this BU's lease (one poller per BU at a time)."""
+        key = f"{PREFIX}:runs:poll-lease:{tenant_id}:{mid}"
+        redis = self.deps.redis
+        if await redis.set(key, self.instance, nx=True, px=BU_LEASE_MS):
+            return True
+        holder = await redis.get(key)
+        if (
+            holder is not None
+            and (holder.decode() if isinstance(holder, bytes) else holder) == self.instance
+        ):
+            await redis.pexpire(key, BU_LEASE_MS)
+            return True
+        return False
+
+    async def _poll_bu(
+        self, tenant_id: int, mid: int, runs: Sequence[WatchedRun], report: RoundReport
+    ) -> None:
+        if not await self._hold_bu(tenant_id, mid):
+            report.skipped_bus += 1
+            return
+        now = time.time()
+        wall = datetime.now(UTC)
+        due: list[WatchedRun] = []
+        for run in runs:
+            tracking = self._tracking.setdefault(run.run_id, _Tracking())
+            if (
+                run.status is RunStatus.RUNNING
+                and wall - run.started_at > MCE_TIME_LIMIT + TIME_LIMIT_MARGIN
+            ):
+                await self._fail(run, message=TIMEOUT_MESSAGE, code="MCE_TIMEOUT", report=report)
+                continue
+            if tracking.due_at <= now:
+                due.append(run)
+        if not due:
+            return
+        scope = await bu_scope(tenant_id, mid)
+        statuses: dict[str, AsyncActivityStatus] = {}
+        bridge = None
+        for user_id in dict.fromkeys(run.user_id for run in due):
+            try:
+                bridge = await bridge_for_user(
+                    scope.ctx, user_id=user_id, mid=mid, http=self.deps.http,
+                    tokens=self.deps.tokens, policy=self.deps.policy,
+                )  # fmt: skip
+                fetched = await fetch_statuses(
+                    bridge, [run.task_id for run in due], tenant_id=tenant_id, mid=mid,
+                    memory=self.memory, budget=self.budget,
+                )  # fmt: skip
+            except MceError as exc:
+                log.warning(
+                    "BU %s/%s: status check as user %s failed: %r", tenant_id, mid, user_id, exc,
+                    extra={"event": "runs.poller.status_failed"},
+                )  # fmt: skip
+                bridge = None
+                continue
+            statuses = fetched.statuses
+            report.calls += fetched.calls
+            break
+        for run in due:
+            tracking = self._tracking[run.run_id]
+            status = statuses.get(run.task_id.lower())
+            if status is None:
+                tracking.due_at = now + next_interval(now - run.started_at.timestamp())
+                continue
+            report.polled += 1
+            tracking.checks += 1
+            verdict = judge(status)
+            if verdict is Verdict.RUNNING and bridge is not None and self._lagging(run, tracking):
+                finished = await confirm_finished(
+                    bridge, run.qd_object_id or "", tenant_id=tenant_id, mid=mid, budget=self.budget
+                )
+                if finished:
+                    verdict = Verdict.COMPLETE
+            if verdict is Verdict.COMPLETE:
+                await self._complete(run, status, report)
+            elif verdict is Verdict.FAILED:
+                await self._fail(
+                    run,
+                    message=(
+                        status.error_msg or status.status_message or status.status or ""
+                    ).strip()
+                    or "Marketing Cloud reported an error.",
+                    code=None,
+                    report=report,
+                )
+            else:
+                tracking.due_at = time.time() + next_interval(
+                    time.time() - run.started_at.timestamp()
+                )
+
+    @staticmethod
+    def _lagging(run: WatchedRun, tracking: _Tracking) -> bool:
+        age = time.time() - run.started_at.timestamp()
+        return (
+            run.qd_object_id is not None
+            and tracking.checks >= LAGGING_AFTER_CHECKS
+            and age >= LAGGING_AFTER_SECONDS
+        )
+
+    async def _ctx(self, run: WatchedRun) -> TenantContext:
+        return (await bu_scope(run.tenant_id, run.mid)).ctx
+
+    async def _complete(
+        self, run: WatchedRun, status: AsyncActivityStatus, report: RoundReport
+    ) -> None:
+        ctx = await self._ctx(run)
+        if run.status is RunStatus.CANCELED:
+            if await release_shell(ctx, run.run_id):
+                report.released.append(run.run_id)
+            return
+        now = datetime.now(UTC)
+        expires = now + timedelta(seconds=self.deps.config.results_window_seconds)
+        moved = await transition(
+            ctx, run.run_id, to=RunStatus.COMPLETE, redis=self.deps.redis,
+            expected=[RunStatus.RUNNING],
+            changes={
+                "detected_at": now,
+                "mce_completed_at": mce_time(status.completed_date),
+                "expires_at": expires,
+            },
+        )  # fmt: skip
+        if moved is not None:
+            await keep_for_results(ctx, run.run_id, until=expires)
+            report.completed.append(run.run_id)
+        self._tracking.pop(run.run_id, None)
+
+    async def _fail(
+        self, run: WatchedRun, *, message: str, code: str | None, report: RoundReport
+    ) -> None:
+        ctx = await self._ctx(run)
+        if run.status is RunStatus.RUNNING:
+            explained = explain_mce_error(message)
+            moved = await transition(
+                ctx, run.run_id, to=RunStatus.FAILED, redis=self.deps.redis,
+                expected=[RunStatus.RUNNING],
+                changes={
+                    "detected_at": datetime.now(UTC),
+                    "error_message": message[:4000],
+                    "error_code": code or (explained.code if explained else "MCE_ERROR"),
+                    "error_cause": explained.cause if explained else None,
+                    "error_fix": explained.fix if explained else None,
+                },
+            )  # fmt: skip
+            if moved is not None:
+                report.failed.append(run.run_id)
+        if await release_shell(ctx, run.run_id):
+            report.released.append(run.run_id)
+        self._tracking.pop(run.run_id, None)

@@ -1,0 +1,296 @@
+"""The poller against the simulator over HTTP, real Postgres (system and app roles) and Redis:
+completion seen within half a second of the simulator's exact completion time, published as
+an event; two pollers at once poll a BU once; a failed run carries MCE's message and the
+catalogue's hint and frees its shell; a canceled run's draining shell is freed once MCE is
+done; MCE refusing batched status calls falls back per task."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from uuid import UUID, uuid4
+
+import asyncpg
+import pytest
+import pytest_asyncio
+from redis.asyncio import Redis
+
+from app.settings import Settings
+from client.bridge import MceBridge
+from client.soap import FieldSpec, NewDataExtension, NewQueryDefinition
+from services.mce_bridges import bridge_for_user
+from services.metadata.sync import SyncDeps
+from services.runs import events
+from services.runs.poller import Poller, PollerDeps
+from services.runs.status_checks import BatchMemory
+from tests.services.metadata.conftest import (
+    SignIn,
+    _shared_server,
+    ahttp,
+    deps,
+    http,
+    kek_a,
+    keys,
+    provider,
+    sign_in,
+    sim,
+    sim_app,
+    sim_tenant,
+    sim_url,
+    simctl,
+    wallet,
+)
+from tests.services.wallet.helpers import SimControl, SimTenant
+
+__all__ = [
+    "_shared_server",
+    "ahttp",
+    "deps",
+    "http",
+    "kek_a",
+    "keys",
+    "provider",
+    "sign_in",
+    "sim",
+    "sim_app",
+    "sim_tenant",
+    "sim_url",
+    "simctl",
+    "wallet",
+]
+
+OPTED_IN = "SELECT SubscriberKey, EmailAddress FROM Subscribers WHERE OptIn = 1"
+
+
+@dataclass
+class Started:
+    run_id: UUID
+    task_id: str
+    qd_asset_id: UUID
+    de_asset_id: UUID
+
+
+@dataclass
+class World:
+    tenant: SimTenant
+    mid: int
+    user_id: UUID
+    bridge: MceBridge
+    admin: asyncpg.Connection
+    simctl: SimControl
+    poller_deps: PollerDeps
+
+    async def start(self, text: str = OPTED_IN, *, status: str = "RUNNING") -> Started:
+        """A run as the start job leaves it: a leased shell pair, Perform sent, the task id."""
+        suffix = uuid4().hex[:10]
+        de_key = f"qpoll_de_{suffix}"
+        await self.bridge.soap.create_data_extension(
+            NewDataExtension(
+                customer_key=de_key,
+                name=de_key,
+                fields=(
+                    FieldSpec(name="SubscriberKey", field_type="Text", max_length=254),
+                    FieldSpec(name="EmailAddress", field_type="EmailAddress"),
+                ),
+            )
+        )
+        created = await self.bridge.soap.create_query_definition(
+            NewQueryDefinition(
+                customer_key=f"qpoll_qd_{suffix}",
+                name=f"qpoll_qd_{suffix}",
+                query_text=text,
+                target_key=de_key,
+                target_name=de_key,
+            )
+        )
+        object_id = created.new_object_id
+        assert object_id
+        run_id, de_id, qd_id = uuid4(), uuid4(), uuid4()
+        for asset_id, kind, key, oid in (
+            (de_id, "DE", de_key, None),
+            (qd_id, "QD", f"qpoll_qd_{suffix}", object_id),
+        ):
+            await self.admin.execute(
+                "INSERT INTO mce_assets (tenant_id, mid, id, kind, name, customer_key,"
+                " object_id, shape, shape_columns, state, use_count, note, lease_run_id,"
+                " lease_expires_at) VALUES ($1, $2, $3, $4, $5, $5, $6, '', '[]', 'LEASED', 1,"
+                " '', $7, now() + interval '40 minutes')",
+                self.tenant.tenant_id, self.mid, asset_id, kind, key, oid, run_id,
+            )  # fmt: skip
+        task_id = await self.bridge.soap.start_query(object_id)
+        await self.admin.execute(
+            "INSERT INTO runs (tenant_id, mid, id, user_id, sql_text, sql_hash, run_sql, status,"
+            " columns, shape, marker, marker_column, attempts, task_id, started_at,"
+            " perform_sent_at, shell_de_id, shell_qd_id)"
+            " VALUES ($1, $2, $3, $4, $5, 'h', $5, $6, '[]', '', 'm', '', 1, $7, now(), now(),"
+            " $8, $9)",
+            self.tenant.tenant_id, self.mid, run_id, self.user_id, text, status, task_id,
+            de_id, qd_id,
+        )  # fmt: skip
+        return Started(run_id, task_id, qd_id, de_id)
+
+    async def run_row(self, run_id: UUID) -> asyncpg.Record:
+        row = await self.admin.fetchrow("SELECT * FROM runs WHERE id = $1", run_id)
+        assert row is not None
+        return row
+
+    async def asset_states(self, run: Started) -> set[str]:
+        rows = await self.admin.fetch(
+            "SELECT state FROM mce_assets WHERE id = ANY($1::uuid[])",
+            [run.qd_asset_id, run.de_asset_id],
+        )
+        return {row["state"] for row in rows}
+
+    async def task(self, task_id: str) -> dict[str, object]:
+        answer: dict[str, object] = (await self.simctl.http.get(f"__sim/tasks/{task_id}")).json()
+        return answer
+
+
+@pytest_asyncio.fixture
+async def world(
+    sim_tenant: SimTenant,
+    sign_in: SignIn,
+    deps: SyncDeps,
+    simctl: SimControl,
+    db: Settings,
+    admin_conn: asyncpg.Connection,
+    redis: Redis,
+) -> AsyncIterator[World]:
+    user = await sign_in("ada.admin")
+    mid = next(u for u in simctl.sim.store.users.values() if u.username == "ada.admin").default_mid
+    bridge = await bridge_for_user(
+        sim_tenant.ctx(mid), user_id=user.id, mid=mid, http=deps.http, tokens=deps.tokens,
+        policy=deps.policy,
+    )  # fmt: skip
+    admin = admin_conn
+    poller_deps = PollerDeps(
+        system_url=db.system_database_url,
+        redis=redis,
+        http=deps.http,
+        tokens=deps.tokens,
+        policy=deps.policy,
+        calls_per_second_per_bu=20,
+    )
+    try:
+        yield World(sim_tenant, mid, user.id, bridge, admin, simctl, poller_deps)
+    finally:
+        await admin.execute("DELETE FROM runs WHERE tenant_id = $1", sim_tenant.tenant_id)
+        await admin.execute("DELETE FROM mce_assets WHERE tenant_id = $1", sim_tenant.tenant_id)
+        await redis.delete(BatchMemory.key(sim_tenant.tenant_id))
+
+
+async def _first_event(redis: Redis, run_id: UUID, *, within: float = 10.0) -> tuple[float, dict]:
+    async def wait() -> tuple[float, dict]:
+        async for _cursor, event in events.replay_and_follow(redis, run_id, after=None):
+            return time.time(), event
+        raise AssertionError("the stream ended without an event")
+
+    return await asyncio.wait_for(wait(), within)
+
+
+@pytest.mark.slow
+async def test_completion_is_seen_within_half_a_second(world: World, redis: Redis) -> None:
+    plan = await world.simctl.http.post("__sim/tasks/plan", json={"seconds": [1.2]})
+    assert plan.status_code == 200
+    run = await world.start()
+    poller = Poller(world.poller_deps)
+    stop = asyncio.Event()
+    loop = asyncio.create_task(poller.run_forever(stop, tick_seconds=0.05))
+    try:
+        seen_at, event = await _first_event(redis, run.run_id)
+    finally:
+        stop.set()
+        await loop
+        await poller.close()
+    assert event["status"] == "COMPLETE"
+    task = await world.task(run.task_id)
+    assert task["status"] == "Complete"
+    completed_at = task["completed_at"]
+    assert isinstance(completed_at, float)
+    delay = seen_at - completed_at
+    assert 0 <= delay < 0.5, delay
+    row = await world.run_row(run.run_id)
+    assert row["status"] == "COMPLETE"
+    assert row["detected_at"] is not None and row["expires_at"] is not None
+    assert await world.asset_states(run) == {"LEASED"}  # kept for the results window
+    leases = await world.admin.fetch(
+        "SELECT lease_expires_at FROM mce_assets WHERE lease_run_id = $1", run.run_id
+    )
+    assert {r["lease_expires_at"] for r in leases} == {row["expires_at"]}
+
+
+async def test_two_pollers_poll_a_bu_once(world: World, redis: Redis) -> None:
+    runs = [await world.start() for _ in range(3)]
+    first, second = Poller(world.poller_deps), Poller(world.poller_deps)
+    try:
+        a, b = await asyncio.gather(first.run_once(), second.run_once())
+    finally:
+        await first.close()
+        await second.close()
+    assert sorted([a.skipped_bus, b.skipped_bus]) == [0, 1]
+    done = a if a.skipped_bus == 0 else b
+    assert done.calls == 1  # the three tasks in one batched call
+    assert sorted(done.completed) == sorted(r.run_id for r in runs)
+    for run in runs:
+        entries = await redis.xrange(f"quarry:run:events:{run.run_id}")
+        statuses = [json.loads(fields[b"event"])["status"] for _, fields in entries]
+        assert statuses == ["COMPLETE"]
+
+
+async def test_a_failed_run_has_the_catalogue_hint_and_frees_its_shell(world: World) -> None:
+    run = await world.start("SELECT CAST('not a number' AS INT) AS SubscriberKey")
+    poller = Poller(world.poller_deps)
+    try:
+        report = await poller.run_once()
+    finally:
+        await poller.close()
+    assert report.failed == [run.run_id]
+    row = await world.run_row(run.run_id)
+    assert row["status"] == "FAILED"
+    assert row["error_message"]
+    assert "not a number" in row["error_message"] or "convert" in row["error_message"].lower()
+    assert row["error_cause"] and row["error_fix"]
+    assert await world.asset_states(run) == {"AVAILABLE"}
+
+
+async def test_a_canceled_runs_draining_shell_is_freed_when_mce_is_done(world: World) -> None:
+    world.simctl.sim.config.query_queue_seconds = 600
+    try:
+        run = await world.start(status="CANCELED")
+        await world.admin.execute(
+            "UPDATE mce_assets SET state = 'DRAINING' WHERE lease_run_id = $1", run.run_id
+        )
+        poller = Poller(world.poller_deps)
+        try:
+            await poller.run_once()
+            assert await world.asset_states(run) == {"DRAINING"}  # MCE still runs it
+            finish = await world.simctl.http.post(
+                f"__sim/tasks/{run.task_id}/finish", json={"in_seconds": 0}
+            )
+            assert finish.status_code == 200
+            await asyncio.sleep(0.3)  # its next check is due
+            report = await poller.run_once()
+        finally:
+            await poller.close()
+        assert report.released == [run.run_id]
+        assert await world.asset_states(run) == {"AVAILABLE"}
+        assert (await world.run_row(run.run_id))["status"] == "CANCELED"
+    finally:
+        world.simctl.sim.config.query_queue_seconds = 0
+
+
+async def test_refused_batches_fall_back_per_task(world: World, redis: Redis) -> None:
+    runs = [await world.start() for _ in range(2)]
+    switched = await world.simctl.http.post("__sim/tasks/status-filter", json={"equals_only": True})
+    assert switched.status_code == 200
+    poller = Poller(world.poller_deps)
+    try:
+        report = await poller.run_once()
+    finally:
+        await poller.close()
+    assert sorted(report.completed) == sorted(r.run_id for r in runs)
+    assert report.calls == 3  # the refused batch, then one call per task
+    assert await BatchMemory(redis).refused(world.tenant.tenant_id)
