@@ -32,6 +32,7 @@ from app.middleware import (
     SecurityHeadersMiddleware,
     security_headers,
 )
+from app.run_export import run_export_routes
 from app.session_routes import session_routes
 from app.settings import Settings
 from app.spa import SpaFiles, api_not_found, spa_directory
@@ -117,6 +118,7 @@ def create_app(
         Route("/api/readyz", readyz, methods=["GET"]),
         *session_routes(),
         *auth_routes(),
+        *run_export_routes(),
         Route("/api", api_not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         Route("/api/{rest:path}", api_not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         *graphiql_routes(enabled=settings.graphiql_enabled),

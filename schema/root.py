@@ -12,6 +12,7 @@ from schema.api_tokens import ApiTokenMutation, ApiTokenQuery
 from schema.context import GraphQLContext
 from schema.metadata import MetadataMutation, MetadataQuery, MetadataSubscription
 from schema.node import NodeQuery
+from schema.run_results import RunResultsSubscription
 from schema.session import SessionSubscription
 from schema.snippet_mutations import SnippetMutation
 from schema.snippets import SnippetQuery
@@ -37,5 +38,5 @@ class Mutation(AccountMutation, ApiTokenMutation, SnippetMutation, MetadataMutat
 
 
 @strawberry.type
-class Subscription(SessionSubscription, MetadataSubscription):
+class Subscription(SessionSubscription, MetadataSubscription, RunResultsSubscription):
     pass

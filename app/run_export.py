@@ -1,0 +1,151 @@
+"""``GET /api/runs/{id}/export.csv``: a run's whole result as an RFC 4180 CSV download.
+
+The one REST exception to GraphQL (docs/api.md): a browser downloads a file from a link, and a
+GraphQL response cannot be one. Authenticated like ``/api/graphql`` (the session cookie or an
+``Authorization: Bearer`` API token), read-only, and sent without CORS headers so no other
+site can read it. ``{id}`` is the run's GraphQL id (or its UUID). The body is streamed page by
+page as MCE answers (constant memory whatever the result's size); the file is named after the
+snippet the run came from, else the run. Errors before the first byte are JSON refusals with
+the public code (404 for a run that is not the viewer's, 409 before COMPLETE, 410 EXPIRED);
+a failure once streaming has begun can only cut the download short, and is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+from uuid import UUID
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from app.authn import auth_error_response, client_ip
+from app.cookies import SESSION_COOKIE, read_cookie_values
+from resolvers.run_results import open_run_results
+from schema.run_results import run_uuid
+from services.authn import Authentication, Authenticator, InvalidCredentials
+from services.errors import NotAuthenticated, NotFound, PermissionDenied, QuarryError
+from services.metadata.preview import MceAccess, MceCallFailed
+from services.rate_limits import RateLimiter, RateLimitExceeded
+from services.runs.reading import ResultsExpired, ResultsNotReady, export_filename
+from services.runs.results import csv_chunks
+from services.snippets import get_snippet
+
+__all__ = ["export_response", "run_export_routes"]
+
+log = logging.getLogger("quarry.app.export")
+
+_STATUS: tuple[tuple[type[QuarryError], int], ...] = (
+    (NotAuthenticated, 401),
+    (NotFound, 404),
+    (PermissionDenied, 403),
+    (ResultsNotReady, 409),
+    (ResultsExpired, 410),
+    (MceCallFailed, 502),
+)
+
+
+def parse_run_id(text: str) -> UUID | None:
+    """The run's GraphQL id or its UUID; None for anything else (answered 404)."""
+    found = run_uuid(text)
+    if found is not None:
+        return found
+    try:
+        return UUID(text)
+    except ValueError:
+        return None
+
+
+async def _snippet_title(auth: Authentication, snippet_id: UUID | None) -> str | None:
+    principal = auth.principal
+    if snippet_id is None or principal is None:
+        return None
+    try:
+        snippet = await get_snippet(
+            principal.tenant_context(), owner_id=principal.user_id, snippet_id=snippet_id
+        )
+    except NotFound:
+        return None  # deleted since: the run's own name does
+    return snippet.title
+
+
+async def export_response(
+    auth: Authentication, *, run_id: UUID | None, access: MceAccess, scope: Any
+) -> Response:
+    """The CSV download of the viewer's run, or the JSON refusal saying why not."""
+    try:
+        opened = await open_run_results(auth, run_id=run_id, access=access)
+        title = await _snippet_title(auth, opened.run.snippet_id)
+    except QuarryError as exc:
+        status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
+        return auth_error_response(exc, status=status, scope=scope)
+    filename = export_filename(opened.run, snippet_title=title)
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            async for chunk in csv_chunks(opened.reader):
+                yield chunk
+        except Exception:
+            log.exception("CSV export of a run failed while streaming")
+            raise
+
+    return StreamingResponse(
+        body(),
+        media_type="text/csv; charset=utf-8; header=present",
+        headers={
+            "content-disposition": f'attachment; filename="{filename}"',
+            "cache-control": "no-store",
+        },
+    )
+
+
+def _access(request: Request) -> MceAccess | None:
+    state = request.app.state
+    auth = getattr(state, "mce_auth", None)
+    tokens = getattr(state, "tokens", None)
+    if auth is None or tokens is None:
+        return None
+    return MceAccess(http=auth.http, tokens=tokens, policy=auth.policy)
+
+
+async def export_run_csv(request: Request) -> Response:
+    limiter: RateLimiter = request.app.state.rate_limits
+    authenticator: Authenticator = request.app.state.authenticator
+    ip = client_ip(request.scope)
+    try:
+        await limiter.hit("graphql", f"ip:{ip}")
+        auth = await authenticator.authenticate(
+            authorization=request.headers.getlist("authorization"),
+            session_ids=read_cookie_values(request.headers.get("cookie"), SESSION_COOKIE),
+            ip=ip,
+        )
+    except InvalidCredentials as exc:
+        return auth_error_response(
+            exc,
+            status=401,
+            scope=request.scope,
+            headers={"www-authenticate": 'Bearer error="invalid_token"'},
+        )
+    except RateLimitExceeded as exc:
+        return auth_error_response(exc, status=429, scope=request.scope)
+    if auth.principal is None:
+        return auth_error_response(
+            NotAuthenticated("Sign in, or send an API token, to export a run."),
+            status=401,
+            scope=request.scope,
+        )
+    access = _access(request)
+    if access is None:
+        return auth_error_response(
+            MceCallFailed("Marketing Cloud cannot be reached from this process."),
+            status=503,
+            scope=request.scope,
+        )
+    run_id = parse_run_id(str(request.path_params["run_id"]))
+    return await export_response(auth, run_id=run_id, access=access, scope=request.scope)
+
+
+def run_export_routes() -> list[Route]:
+    return [Route("/api/runs/{run_id}/export.csv", export_run_csv, methods=["GET"])]
