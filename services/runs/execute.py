@@ -14,7 +14,9 @@ start is this run, RUNNING without a TaskID (the poller judges it by ``isrunning
 rows); not running within :data:`RESEND_WINDOW_SECONDS` of the send means it never arrived
 (MCE queues every start for seconds), and it is sent once more; later than that it may have
 run and finished, so rows carrying the run's marker prove it did (RUNNING), and otherwise the
-run FAILS with ``START_UNKNOWN`` rather than risk executing it twice.
+run FAILS with ``START_UNKNOWN`` rather than risk executing it twice. (Within the window,
+rows already carrying the marker also count as started: a query that finished at once is not
+started again.)
 
 Idempotent: a second job for the same run finds it past QUEUED and does nothing, or resumes a
 start as above.
@@ -234,7 +236,8 @@ async def _confirm(
     if await bridge.queries.is_running(query_id):
         return await _running(ctx, deps, run, task_id=None)
     sent = run.perform_sent_at or datetime.now(UTC)
-    if (datetime.now(UTC) - sent).total_seconds() <= RESEND_WINDOW_SECONDS:
+    recent = (datetime.now(UTC) - sent).total_seconds() <= RESEND_WINDOW_SECONDS
+    if recent and not await _wrote_rows(bridge, run):
         started = await bridge.queries.confirm_started(query_id)
         log.info("run %s: start confirmed (recovered=%s)", run.id, started.recovered)
         return await _running(ctx, deps, run, task_id=None)

@@ -1,0 +1,245 @@
+"""The start job against the simulator over HTTP (services/runs/execute.py, pool.py,
+assets.py): acting as the run's user it creates Quarry's folders and a shell pair once, points
+the QD at the run form and Performs it (MCE runs it once, into the shell, rows carrying the
+run's marker); later runs reuse the pool: the same shape with no create call, a wider shape by
+adapting, a conflicting shape with a new pair; a draining shell is never leased."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from redis.asyncio import Redis
+
+from models import TenantRepository
+from models.runs import AssetKind, AssetState, RunStatus
+from services.job_queue import JobQueue
+from services.mce_bridges import bridge_for_user
+from services.metadata.assets import is_quarry_asset
+from services.runs.execute import StartDeps, start_run_job
+from services.runs.pool import AssetInfo, asset_rows, keep_for_results, release_shell
+from services.runs.start import cancel_run, get_run, start_run
+from services.runs.status import transition
+from services.runs.store import RunInfo
+from tests.services.runs.engine import (
+    Member,
+    _shared_server,
+    ahttp,
+    config,
+    deps,
+    http,
+    jobs,
+    kek_a,
+    keys,
+    member,
+    provider,
+    sim,
+    sim_app,
+    sim_operations,
+    sim_tasks,
+    sim_tenant,
+    sim_url,
+    simctl,
+    wallet,
+)
+from tests.services.wallet.helpers import SimControl
+
+__all__ = [
+    "_shared_server", "ahttp", "config", "deps", "http", "jobs", "kek_a", "keys", "member",
+    "provider", "sim", "sim_app", "sim_tenant", "sim_url", "simctl", "wallet",
+]  # fmt: skip
+
+pytestmark = pytest.mark.usefixtures("db")
+
+LINKS = "SELECT c.LinkName, COUNT(*) AS Total FROM _Click c GROUP BY c.LinkName ORDER BY Total DESC"
+LINKS_AGAIN = (
+    "SELECT c.LinkName, COUNT(*) AS Total FROM _Click c WHERE c.IsUnique = 1"
+    " GROUP BY c.LinkName ORDER BY Total DESC"
+)
+LINKS_WIDER = (
+    "SELECT c.LinkName, COUNT(*) AS Total, COUNT(DISTINCT c.SubscriberKey) AS Uniques"
+    " FROM _Click c GROUP BY c.LinkName ORDER BY Total DESC"
+)
+LINKS_CONFLICT = "SELECT COUNT(*) AS LinkName FROM _Click c"
+CREATES = ("soap.Create.DataExtension", "soap.Create.QueryDefinition", "soap.Create.DataFolder")
+
+
+async def _run(
+    member: Member, deps: StartDeps, jobs: JobQueue, redis: Redis, sql: str
+) -> tuple[RunInfo, dict[str, object]]:
+    outcome = await start_run(
+        member.ctx, user_id=member.user.id, sql=sql, jobs=jobs, redis=redis, config=deps.config
+    )
+    assert outcome.run is not None, outcome.findings
+    result = await start_run_job(
+        deps, tenant_id=member.tenant_id, mid=member.mid, run_id=outcome.run.id
+    )
+    return await get_run(member.ctx, user_id=member.user.id, run_id=outcome.run.id), result
+
+
+async def _complete(member: Member, run: RunInfo, redis: Redis, *, window: int = 600) -> None:
+    """What the poller does when MCE reports the run done: COMPLETE, the shell kept leased
+    for the results window (0: the window is over, the shell is free again)."""
+    until = datetime.now(UTC) + timedelta(seconds=window)
+    done = await transition(
+        member.ctx, run.id, to=RunStatus.COMPLETE, redis=redis,
+        changes={"detected_at": datetime.now(UTC), "expires_at": until},
+    )  # fmt: skip
+    assert done is not None
+    if window:
+        await keep_for_results(member.ctx, run.id, until=until)
+    else:
+        await release_shell(member.ctx, run.id)
+
+
+async def _assets(member: Member) -> list[AssetInfo]:
+    return await asset_rows(TenantRepository(member.ctx), "true ORDER BY kind, created_at", [])
+
+
+async def _creates(simctl: SimControl) -> int:
+    operations = await sim_operations(simctl)
+    return sum(operations.get(name, 0) for name in CREATES)
+
+
+async def test_the_start_job_creates_the_shell_once_and_mce_runs_the_query_once(
+    member: Member, deps: StartDeps, jobs: JobQueue, redis: Redis, simctl: SimControl,
+) -> None:  # fmt: skip
+    run, result = await _run(member, deps, jobs, redis, LINKS)
+    assert result == {"outcome": "running", "task": True}
+    assert run.status is RunStatus.RUNNING and run.task_id and run.started_at
+    assert run.perform_sent_at is not None and run.attempts == 1
+    assets = await _assets(member)
+    kinds = sorted(a.kind.value for a in assets)
+    assert kinds == ["DE", "FOLDER", "FOLDER", "QD"]
+    assert all(is_quarry_asset(a.customer_key) and a.created_by == member.user.id for a in assets)
+    de = next(a for a in assets if a.kind is AssetKind.DE)
+    qd = next(a for a in assets if a.kind is AssetKind.QD)
+    assert de.state is AssetState.LEASED and qd.state is AssetState.LEASED
+    assert de.lease_run_id == run.id and run.shell_de_id == de.id and run.shell_qd_id == qd.id
+    assert de.pair_id == qd.id and qd.pair_id == de.id
+    tasks = await sim_tasks(simctl, qd.object_id)
+    assert [t["task_id"] for t in tasks] == [run.task_id]
+    # MCE wrote the rows into the shell, every one carrying this run's marker.
+    bridge = await bridge_for_user(
+        member.ctx, user_id=member.user.id, mid=member.mid, http=deps.http, tokens=deps.tokens,
+        policy=deps.policy,
+    )  # fmt: skip
+    assert await bridge.queries.is_running(qd.object_id or "") is False
+    rows = [
+        {name.casefold(): value for name, value in row.items()}
+        async for row in bridge.rows(de.customer_key, [])
+    ]
+    assert rows and {row[run.marker_column.casefold()] for row in rows} == {run.marker}
+    assert all(row["linkname"] for row in rows)
+    # The DE has MCE's shortest retention as a backstop: one day per row.
+    sim_de = simctl.sim.store.get_de(member.mid, customer_key=de.customer_key)
+    assert sim_de is not None and sim_de.data_retention_period_length == 1
+    assert sim_de.row_based_retention and not sim_de.delete_at_end_of_retention_period
+
+
+async def test_the_same_shape_reuses_the_pool_without_any_create_call(
+    member: Member, deps: StartDeps, jobs: JobQueue, redis: Redis, simctl: SimControl,
+) -> None:  # fmt: skip
+    first, _ = await _run(member, deps, jobs, redis, LINKS)
+    await _complete(member, first, redis, window=0)
+    creates = await _creates(simctl)
+    second, result = await _run(member, deps, jobs, redis, LINKS_AGAIN)
+    assert result["outcome"] == "running"
+    assert await _creates(simctl) == creates
+    assert second.shell_de_id == first.shell_de_id and second.shell_qd_id == first.shell_qd_id
+    assert second.marker != first.marker
+    assets = await _assets(member)
+    assert len([a for a in assets if a.kind is AssetKind.DE]) == 1
+    de = next(a for a in assets if a.kind is AssetKind.DE)
+    assert de.use_count == 2 and de.lease_run_id == second.id
+
+
+async def test_a_shell_still_holding_readable_results_is_not_leased(
+    member: Member, deps: StartDeps, jobs: JobQueue, redis: Redis
+) -> None:
+    first, _ = await _run(member, deps, jobs, redis, LINKS)
+    await _complete(member, first, redis, window=600)
+    second, _ = await _run(member, deps, jobs, redis, LINKS_AGAIN)
+    assert second.shell_de_id not in (None, first.shell_de_id)
+
+
+async def test_a_wider_shape_adapts_a_pooled_shell_and_a_conflicting_one_gets_a_new_pair(
+    member: Member, deps: StartDeps, jobs: JobQueue, redis: Redis, simctl: SimControl,
+) -> None:  # fmt: skip
+    first, _ = await _run(member, deps, jobs, redis, LINKS)
+    await _complete(member, first, redis, window=0)
+    before = await sim_operations(simctl)
+    wider, result = await _run(member, deps, jobs, redis, LINKS_WIDER)
+    after = await sim_operations(simctl)
+    assert result["outcome"] == "running"
+    assert wider.shell_de_id == first.shell_de_id
+    assert after.get("soap.Create.DataExtension", 0) == before.get("soap.Create.DataExtension", 0)
+    assert after.get("soap.Create.DataExtensionField", 0) > before.get(
+        "soap.Create.DataExtensionField", 0
+    )
+    [de] = [a for a in await _assets(member) if a.kind is AssetKind.DE]
+    assert {f.name for f in de.fields} >= {"LinkName", "Total", "Uniques"}
+    sim_de = simctl.sim.store.get_de(member.mid, customer_key=de.customer_key)
+    assert sim_de is not None and "uniques" in {f.name.casefold() for f in sim_de.fields}
+    await _complete(member, wider, redis, window=0)
+    conflict, result = await _run(member, deps, jobs, redis, LINKS_CONFLICT)
+    assert result["outcome"] == "running"
+    assert conflict.shell_de_id not in (None, first.shell_de_id)
+    assert len([a for a in await _assets(member) if a.kind is AssetKind.DE]) == 2
+
+
+async def test_a_canceled_running_run_drains_its_shell_until_mce_is_done(
+    member: Member, deps: StartDeps, jobs: JobQueue, redis: Redis
+) -> None:
+    first, _ = await _run(member, deps, jobs, redis, LINKS)
+    canceled = await cancel_run(member.ctx, user_id=member.user.id, run_id=first.id, redis=redis)
+    assert canceled.status is RunStatus.CANCELED
+    [de] = [a for a in await _assets(member) if a.kind is AssetKind.DE]
+    assert de.state is AssetState.DRAINING
+    second, _ = await _run(member, deps, jobs, redis, LINKS_AGAIN)
+    assert second.shell_de_id not in (None, first.shell_de_id)  # the draining one is skipped
+    assert await release_shell(member.ctx, first.id) == 2  # MCE done: back in the pool
+    third_outcome = await start_run(
+        member.ctx, user_id=member.user.id, sql=LINKS + " -- 3", jobs=jobs, redis=redis,
+        config=deps.config,
+    )  # fmt: skip
+    assert third_outcome.run is not None
+    await start_run_job(
+        deps, tenant_id=member.tenant_id, mid=member.mid, run_id=third_outcome.run.id
+    )
+    third = await get_run(member.ctx, user_id=member.user.id, run_id=third_outcome.run.id)
+    assert third.shell_de_id == first.shell_de_id
+
+
+async def test_mce_failing_while_the_shell_is_prepared_fails_the_run_and_frees_the_shell(
+    member: Member, deps: StartDeps, jobs: JobQueue, redis: Redis, simctl: SimControl
+) -> None:
+    first, _ = await _run(member, deps, jobs, redis, LINKS)
+    await _complete(member, first, redis, window=0)
+    await simctl.control(
+        "faults", {"operation": "soap.Update.QueryDefinition", "kind": "error", "status": 500}
+    )
+    run, result = await _run(member, deps, jobs, redis, LINKS_AGAIN)
+    assert result == {"outcome": "failed", "code": "MCE_UNAVAILABLE"}
+    assert run.status is RunStatus.FAILED and run.error is not None and run.error.message
+    assert run.finished_at is not None and run.task_id is None and run.perform_sent_at is None
+    [de] = [a for a in await _assets(member) if a.kind is AssetKind.DE]
+    assert de.state is AssetState.AVAILABLE and de.lease_run_id is None
+    assert [t["task_id"] for t in await sim_tasks(simctl)] == [first.task_id]  # not started
+
+
+async def test_a_lost_perform_answer_is_confirmed_and_mce_runs_the_query_once(
+    member: Member, deps: StartDeps, jobs: JobQueue, redis: Redis, simctl: SimControl
+) -> None:
+    await simctl.control(
+        "faults", {"operation": "soap.Perform.QueryDefinition", "kind": "reset", "times": 1}
+    )
+    run, result = await _run(member, deps, jobs, redis, LINKS)
+    assert result == {"outcome": "running", "task": False}
+    assert run.status is RunStatus.RUNNING and run.task_id is None
+    [qd] = [a for a in await _assets(member) if a.kind is AssetKind.QD]
+    assert len(await sim_tasks(simctl, qd.object_id)) == 1
+    # The job running again (its worker died) never starts it a second time.
+    again = await start_run_job(deps, tenant_id=member.tenant_id, mid=member.mid, run_id=run.id)
+    assert again == {"outcome": "already", "status": "RUNNING"}
+    assert len(await sim_tasks(simctl, qd.object_id)) == 1
