@@ -21,8 +21,8 @@ from app.graphql import MAX_WEBSOCKET_FRAME_BYTES
 from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICES = {"postgres", "redis", "api", "worker", "simulator"}
-PYTHON_SERVICES = ("api", "worker", "simulator")
+SERVICES = {"postgres", "redis", "api", "worker", "poller", "simulator"}
+PYTHON_SERVICES = ("api", "worker", "poller", "simulator")
 APP_ENV_KEYS = {"DATABASE_URL", "REDIS_URL", "PUBLIC_URL", "QUARRY_ENV", "MCE_AUTH_BASE_URL"}
 
 
@@ -119,6 +119,7 @@ def test_healthchecks_probe_what_each_service_serves(
     assert "127.0.0.1:8000/api/healthz" in probe("api")
     assert "127.0.0.1:8900/" in probe("simulator")
     assert "Worker.all" in probe("worker")
+    assert "quarry:runs:poller-alive:" in probe("poller")
 
 
 def test_depends_on_names_existing_services_and_waits_for_health(

@@ -25,7 +25,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
+import socket
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -67,6 +69,7 @@ __all__ = [
     "PollerDeps",
     "RoundReport",
     "WatchedRun",
+    "alive_key",
     "mce_time",
     "next_interval",
 ]
@@ -84,8 +87,10 @@ TIMEOUT_MESSAGE = (
 #: asked about through REST ``isrunning`` (REFERENCE: Status can lag behind the end).
 LAGGING_AFTER_CHECKS = 3
 LAGGING_AFTER_SECONDS = 2.0
+#: Each round renews this host's "a poller is alive" key (Compose's healthcheck reads it).
+ALIVE_TTL_MS = 15_000
 #: A BU's lease lasts this long unless its holder renews it (each round).
-BU_LEASE_MS = 5_000
+BU_LEASE_MS = 3_000
 
 _WATCH_SQL = """
 SELECT r.tenant_id, r.mid, r.id, r.user_id, r.status, r.task_id, r.started_at,
@@ -100,6 +105,11 @@ WHERE r.task_id IS NOT NULL
 ORDER BY r.tenant_id, r.mid, r.created_at
 LIMIT $1
 """
+
+
+def alive_key(hostname: str) -> str:
+    """Set by every round of a poller on ``hostname`` (its container's healthcheck)."""
+    return f"{PREFIX}:runs:poller-alive:{hostname}"
 
 
 def mce_time(text: str | None) -> datetime | None:
@@ -187,7 +197,7 @@ class Poller:
 
     def __init__(self, deps: PollerDeps, *, instance: str | None = None) -> None:
         self.deps = deps
-        self.instance = instance or secrets.token_hex(8)
+        self.instance = instance or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.memory = BatchMemory(deps.redis)
         self.budget = CallBudget(deps.redis, calls_per_second=deps.calls_per_second_per_bu)
         self._tracking: dict[UUID, _Tracking] = {}
@@ -208,6 +218,9 @@ class Poller:
         """Rounds until ``stop`` is set; a failing round is logged and the next one runs."""
         while not stop.is_set():
             try:
+                await self.deps.redis.set(
+                    alive_key(socket.gethostname()), self.instance, px=ALIVE_TTL_MS
+                )
                 await self.run_once()
             except Exception:
                 log.exception("poller round failed", extra={"event": "runs.poller.error"})
