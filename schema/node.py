@@ -48,4 +48,10 @@ class NodeQuery:
 
             snippet = await snippet_node(info.context.authentication, local_id)
             return None if snippet is None else Snippet.from_domain(snippet)
+        if type_name == "Run":
+            from resolvers.runs import run_node
+            from schema.runs import run_from_domain
+
+            run = await run_node(info.context.authentication, local_id)
+            return None if run is None else run_from_domain(run)
         return await metadata_node(info, type_name, local_id)

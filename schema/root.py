@@ -13,6 +13,7 @@ from schema.context import GraphQLContext
 from schema.metadata import MetadataMutation, MetadataQuery, MetadataSubscription
 from schema.node import NodeQuery
 from schema.run_results import RunResultsSubscription
+from schema.runs import RunMutation, RunQuery
 from schema.session import SessionSubscription
 from schema.snippet_mutations import SnippetMutation
 from schema.snippets import SnippetQuery
@@ -21,7 +22,7 @@ from schema.types import Health, Viewer
 
 
 @strawberry.type
-class Query(ApiTokenQuery, SqlQuery, SnippetQuery, MetadataQuery, NodeQuery):
+class Query(ApiTokenQuery, SqlQuery, SnippetQuery, MetadataQuery, RunQuery, NodeQuery):
     @strawberry.field(description="Liveness of the API itself.")
     def health(self) -> Health:
         return Health.from_domain(get_health())
@@ -33,7 +34,7 @@ class Query(ApiTokenQuery, SqlQuery, SnippetQuery, MetadataQuery, NodeQuery):
 
 
 @strawberry.type
-class Mutation(AccountMutation, ApiTokenMutation, SnippetMutation, MetadataMutation):
+class Mutation(AccountMutation, ApiTokenMutation, SnippetMutation, MetadataMutation, RunMutation):
     pass
 
 
