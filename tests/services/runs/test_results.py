@@ -9,6 +9,7 @@ rows value by value, in the query's ORDER BY order when it has one.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import Sequence
@@ -284,3 +285,35 @@ async def test_csv_export_has_a_header_and_the_rows(sim: Simulator, bridge: Brid
     ]
     assert parsed[1:] == text
     assert any('"' in row[1] and "," in row[1] for row in parsed[1:])
+
+
+@pytest.mark.slow
+async def test_a_slow_consumer_of_200k_rows_never_has_more_than_a_window_read_ahead(
+    sim: Simulator, bridge: Bridge
+) -> None:
+    """200,000 rows to a consumer slower than MCE: at every page the reader has asked MCE for
+    at most the pages consumed plus ``prefetch`` (and the one being cut), so what it holds is
+    bounded whatever the result's size; every row arrives once, in ORDER BY order."""
+    sql = (
+        "SELECT TOP 200000 a.SubscriberKey AS A, b.SubscriberKey AS B FROM Subscribers a "
+        "CROSS JOIN Subscribers b ORDER BY a.SubscriberKey, b.SubscriberKey"
+    )
+    source = await shell_run(sim, sql=sql, key="shell_big", marker="run-big")
+    prefetch = 3
+    reader = ResultReader(rest=rest_of(bridge), source=source, prefetch=prefetch)
+    before = bridge.op_count("rest.rowset.get")
+    seen = 0
+    previous: tuple[str, str] | None = None
+    async for page in reader.pages(page_size=1000):
+        assert page.offset == seen
+        seen += len(page.rows)
+        asked = bridge.op_count("rest.rowset.get") - before
+        consumed_mce_pages = -(-seen // 2500)
+        assert asked <= consumed_mce_pages + prefetch + 1, (seen, asked)
+        for row in page.rows:
+            current = (str(row[0]).casefold(), str(row[1]).casefold())
+            assert previous is None or previous <= current
+            previous = current
+        await asyncio.sleep(0.002)
+    assert seen == 200_000
+    assert bridge.op_count("rest.rowset.get") - before == 80
