@@ -4,14 +4,16 @@ An asyncio process, not RQ jobs (docs/decisions.md says why): it keeps each run'
 and its BU leases in memory and checks a BU every quarter second, which a job per check
 could not do without flooding the queue. Several can run: each BU is polled by one of them
 at a time (a Redis lease), and a poller that dies hands its BUs over when its leases lapse
-(seconds). SIGTERM or SIGINT stops it after the current round. ``--once`` runs one round and
-exits (operators, tests).
+(seconds). Every poller also offers to run the reconciler once a minute
+(services/runs/reconciler.py; one of them does). SIGTERM or SIGINT stops it after the
+current round. ``--once`` runs one round and exits (operators, tests).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 
@@ -20,11 +22,14 @@ from app.settings import Settings
 from app.worker import runtime_config
 from services.runs.config import run_config
 from services.runs.poller import Poller, PollerDeps
+from services.runs.reconciler import reconcile
 from services.runtime import configure, job_services
 
 __all__ = ["main"]
 
 log = logging.getLogger("quarry.poller")
+
+RECONCILE_EVERY_SECONDS = 60
 
 
 async def _serve(settings: Settings, *, once: bool, calls_per_second: int) -> None:
@@ -53,9 +58,25 @@ async def _serve(settings: Settings, *, once: bool, calls_per_second: int) -> No
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, stop.set)
             log.info("poller starting", extra={"event": "runs.poller.start"})
-            await poller.run_forever(stop)
+            await asyncio.gather(poller.run_forever(stop), _reconcile_every_minute(deps, stop))
         finally:
             await poller.close()
+
+
+async def _reconcile_every_minute(deps: PollerDeps, stop: asyncio.Event) -> None:
+    """The reconciler, once a minute (a Redis lock makes one poller of the deployment act)."""
+    while not stop.is_set():
+        try:
+            report = await reconcile(deps)
+            if report.failed:
+                log.info(
+                    "reconciler failed %d runs left behind", len(report.failed),
+                    extra={"event": "runs.reconciler.failed"},
+                )  # fmt: skip
+        except Exception:
+            log.exception("reconciler round failed", extra={"event": "runs.reconciler.error"})
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=RECONCILE_EVERY_SECONDS)
 
 
 def main(argv: list[str] | None = None) -> None:
