@@ -42,15 +42,18 @@ from redis.asyncio import Redis
 
 from client.endpoints import EndpointPolicy
 from client.errors import MceError
+from client.errors import NotFound as MceNotFound
 from client.soap import AsyncActivityStatus
 from client.tokens import TokenProvider
-from models import TenantContext
-from models.runs import RunStatus
+from models import TenantContext, TenantRepository
+from models.runs import MceAsset, Run, RunStatus
 from services.mce_bridges import bridge_for_user
 from services.metadata.context import bu_scope
 from services.redis_keys import PREFIX
 from services.runs.config import RunConfig
 from services.runs.pool import keep_for_results, release_shell
+from services.runs.reading import result_source
+from services.runs.results import ResultReader
 from services.runs.status import transition
 from services.runs.status_checks import (
     BatchMemory,
@@ -89,6 +92,9 @@ LAGGING_AFTER_CHECKS = 3
 LAGGING_AFTER_SECONDS = 2.0
 #: Each round renews this host's "a poller is alive" key (Compose's healthcheck reads it).
 ALIVE_TTL_MS = 15_000
+#: A run MCE finished is checked for readable rows this often, at most this many times.
+READABLE_RECHECK_SECONDS = 0.25
+READABLE_CHECKS_MAX = 40
 #: A BU's lease lasts this long unless its holder renews it (each round).
 BU_LEASE_MS = 3_000
 
@@ -190,6 +196,9 @@ class RoundReport:
 class _Tracking:
     due_at: float = 0.0
     checks: int = 0
+    finished: AsyncActivityStatus | None = None
+    """MCE's final status, once seen (the rows may not be readable yet)."""
+    readable_checks: int = 0
 
 
 class Poller:
@@ -285,6 +294,11 @@ class Poller:
         scope = await bu_scope(tenant_id, mid)
         statuses: dict[str, AsyncActivityStatus] = {}
         bridge = None
+        for run in due:  # MCE said they are done: only their rows are awaited
+            finished = self._tracking[run.run_id].finished
+            if finished is not None:
+                await self._completed_in_mce(run, finished, report)
+        due = [run for run in due if self._tracking[run.run_id].finished is None]
         for user_id in dict.fromkeys(run.user_id for run in due):
             try:
                 bridge = await bridge_for_user(
@@ -315,13 +329,13 @@ class Poller:
             tracking.checks += 1
             verdict = judge(status)
             if verdict is Verdict.RUNNING and bridge is not None and self._lagging(run, tracking):
-                finished = await confirm_finished(
+                confirmed = await confirm_finished(
                     bridge, run.qd_object_id or "", tenant_id=tenant_id, mid=mid, budget=self.budget
                 )
-                if finished:
+                if confirmed:
                     verdict = Verdict.COMPLETE
             if verdict is Verdict.COMPLETE:
-                await self._complete(run, status, report)
+                await self._completed_in_mce(run, status, report)
             elif verdict is Verdict.FAILED:
                 await self._fail(
                     run,
@@ -349,8 +363,62 @@ class Poller:
     async def _ctx(self, run: WatchedRun) -> TenantContext:
         return (await bu_scope(run.tenant_id, run.mid)).ctx
 
-    async def _complete(
+    async def _completed_in_mce(
         self, run: WatchedRun, status: AsyncActivityStatus, report: RoundReport
+    ) -> None:
+        """MCE finished ``run``: COMPLETE once its rows are readable (REFERENCE: a moment
+        after the status says so), with their count; after :data:`READABLE_CHECKS_MAX`
+        checks it completes anyway (reading will tell)."""
+        tracking = self._tracking[run.run_id]
+        tracking.finished = status
+        count = None
+        if run.status is RunStatus.RUNNING:
+            readable, count = await self._readable_count(run)
+            tracking.readable_checks += 1
+            if not readable and tracking.readable_checks < READABLE_CHECKS_MAX:
+                tracking.due_at = time.time() + READABLE_RECHECK_SECONDS
+                return
+        await self._complete(run, status, report, row_count=count)
+
+    async def _readable_count(self, run: WatchedRun) -> tuple[bool, int | None]:
+        """Whether the run's rows can be read yet, and how many there are (its marker's
+        rows only: a reused shell holds other runs' rows too)."""
+        ctx = await self._ctx(run)
+        repo = TenantRepository(ctx)
+        model = await repo.of(Run).get_or_none(id=run.run_id)
+        shell = None
+        if model is not None and model.shell_de_id is not None:
+            shell = await repo.of(MceAsset).get_or_none(id=model.shell_de_id)
+        if model is None or shell is None:
+            return True, None
+        try:
+            source = result_source(model, shell_key=shell.customer_key)
+        except ValueError:  # nothing to count by (no marker recorded)
+            return True, None
+        if not await self.budget.take(run.tenant_id, run.mid):
+            return False, None
+        try:
+            bridge = await bridge_for_user(
+                ctx, user_id=run.user_id, mid=run.mid, http=self.deps.http,
+                tokens=self.deps.tokens, policy=self.deps.policy,
+            )  # fmt: skip
+            page = await ResultReader(rest=bridge.rest, source=source, prefetch=1).page(
+                offset=0, limit=1
+            )
+        except MceNotFound:
+            return False, None
+        except MceError as exc:
+            log.warning("run %s: rows not readable yet: %r", run.run_id, exc)
+            return False, None
+        return True, page.total
+
+    async def _complete(
+        self,
+        run: WatchedRun,
+        status: AsyncActivityStatus,
+        report: RoundReport,
+        *,
+        row_count: int | None = None,
     ) -> None:
         ctx = await self._ctx(run)
         if run.status is RunStatus.CANCELED:
@@ -363,6 +431,7 @@ class Poller:
             ctx, run.run_id, to=RunStatus.COMPLETE, redis=self.deps.redis,
             expected=[RunStatus.RUNNING],
             changes={
+                "row_count": row_count,
                 "detected_at": now,
                 "mce_completed_at": mce_time(status.completed_date),
                 "expires_at": expires,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from uuid import UUID, uuid4
 
@@ -20,12 +20,14 @@ from redis.asyncio import Redis
 
 from app.settings import Settings
 from client.bridge import MceBridge
-from client.soap import FieldSpec, NewDataExtension, NewQueryDefinition
+from client.soap import NewQueryDefinition
 from services.mce_bridges import bridge_for_user
 from services.metadata.sync import SyncDeps
 from services.runs import events
 from services.runs.poller import Poller, PollerDeps
 from services.runs.status_checks import BatchMemory
+from services.runs.store import columns_json
+from simulator.state import Simulator
 from tests.services.metadata.conftest import (
     SignIn,
     _shared_server,
@@ -36,7 +38,6 @@ from tests.services.metadata.conftest import (
     keys,
     provider,
     sign_in,
-    sim,
     sim_app,
     sim_tenant,
     sim_url,
@@ -44,6 +45,9 @@ from tests.services.metadata.conftest import (
     wallet,
 )
 from tests.services.wallet.helpers import SimControl, SimTenant
+from tests.simulator.conftest import make_sim
+from tests.tsql.test_oracle_targets import catalog_for, create_target
+from tsql import prepare_run
 
 __all__ = [
     "_shared_server",
@@ -63,6 +67,14 @@ __all__ = [
 ]
 
 OPTED_IN = "SELECT SubscriberKey, EmailAddress FROM Subscribers WHERE OptIn = 1"
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    """The seeded simulator with its rows (a completed run's rows are counted)."""
+    simulator = make_sim()
+    yield simulator
+    simulator.close()
 
 
 @dataclass
@@ -87,21 +99,19 @@ class World:
         """A run as the start job leaves it: a leased shell pair, Perform sent, the task id."""
         suffix = uuid4().hex[:10]
         de_key = f"qpoll_de_{suffix}"
-        await self.bridge.soap.create_data_extension(
-            NewDataExtension(
-                customer_key=de_key,
-                name=de_key,
-                fields=(
-                    FieldSpec(name="SubscriberKey", field_type="Text", max_length=254),
-                    FieldSpec(name="EmailAddress", field_type="EmailAddress"),
-                ),
-            )
+        marker = f"run-{suffix}"
+        rewrite = await prepare_run(
+            text, catalog=catalog_for(self.simctl.sim, self.mid), marker=marker
         )
+        assert rewrite.sql is not None, rewrite.findings
+        create_target(self.simctl.sim, mid=self.mid, key=de_key, columns=rewrite.columns)
+        helpers = {rewrite.marker_column, rewrite.order_column}
+        user_columns = [c for c in rewrite.columns if c.name not in helpers]
         created = await self.bridge.soap.create_query_definition(
             NewQueryDefinition(
                 customer_key=f"qpoll_qd_{suffix}",
                 name=f"qpoll_qd_{suffix}",
-                query_text=text,
+                query_text=rewrite.sql,
                 target_key=de_key,
                 target_name=de_key,
             )
@@ -123,12 +133,13 @@ class World:
         task_id = await self.bridge.soap.start_query(object_id)
         await self.admin.execute(
             "INSERT INTO runs (tenant_id, mid, id, user_id, sql_text, sql_hash, run_sql, status,"
-            " columns, shape, marker, marker_column, attempts, task_id, started_at,"
-            " perform_sent_at, shell_de_id, shell_qd_id)"
-            " VALUES ($1, $2, $3, $4, $5, 'h', $5, $6, '[]', '', 'm', '', 1, $7, now(), now(),"
-            " $8, $9)",
-            self.tenant.tenant_id, self.mid, run_id, self.user_id, text, status, task_id,
-            de_id, qd_id,
+            " columns, shape, marker, marker_column, order_column, attempts, task_id,"
+            " started_at, perform_sent_at, shell_de_id, shell_qd_id)"
+            " VALUES ($1, $2, $3, $4, $5, 'h', $6, $7, $8, '', $9, $10, $11, 1, $12, now(),"
+            " now(), $13, $14)",
+            self.tenant.tenant_id, self.mid, run_id, self.user_id, text, rewrite.sql, status,
+            json.dumps(columns_json(user_columns)), marker, rewrite.marker_column,
+            rewrite.order_column, task_id, de_id, qd_id,
         )  # fmt: skip
         return Started(run_id, task_id, qd_id, de_id)
 
@@ -215,6 +226,8 @@ async def test_completion_is_seen_within_half_a_second(world: World, redis: Redi
     row = await world.run_row(run.run_id)
     assert row["status"] == "COMPLETE"
     assert row["detected_at"] is not None and row["expires_at"] is not None
+    assert row["row_count"] == task["rows_written"] and row["row_count"] > 0
+    assert event["rowCount"] == row["row_count"]
     assert await world.asset_states(run) == {"LEASED"}  # kept for the results window
     leases = await world.admin.fetch(
         "SELECT lease_expires_at FROM mce_assets WHERE lease_run_id = $1", run.run_id
@@ -294,3 +307,28 @@ async def test_refused_batches_fall_back_per_task(world: World, redis: Redis) ->
     assert sorted(report.completed) == sorted(r.run_id for r in runs)
     assert report.calls == 3  # the refused batch, then one call per task
     assert await BatchMemory(redis).refused(world.tenant.tenant_id)
+
+
+@pytest.mark.slow
+async def test_complete_waits_until_the_rows_are_readable(world: World, redis: Redis) -> None:
+    """REFERENCE: the rowset can answer 404 a moment after the status says Complete."""
+    world.simctl.sim.config.quirk_rows_visible_after_seconds = 1.0
+    try:
+        run = await world.start()
+        poller = Poller(world.poller_deps)
+        stop = asyncio.Event()
+        loop = asyncio.create_task(poller.run_forever(stop, tick_seconds=0.05))
+        try:
+            seen_at, event = await _first_event(redis, run.run_id)
+        finally:
+            stop.set()
+            await loop
+            await poller.close()
+    finally:
+        world.simctl.sim.config.quirk_rows_visible_after_seconds = 0.0
+    task = await world.task(run.task_id)
+    completed_at = task["completed_at"]
+    assert isinstance(completed_at, float)
+    assert event["status"] == "COMPLETE"
+    assert 1.0 <= seen_at - completed_at < 1.5
+    assert event["rowCount"] == task["rows_written"] > 0
