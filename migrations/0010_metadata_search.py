@@ -153,6 +153,7 @@ CREATE OR REPLACE FUNCTION quarry_search_data_extensions(
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
     SET pg_trgm.word_similarity_threshold = 0.5
+    SET plan_cache_mode = force_custom_plan
     AS $fn$
 #variable_conflict use_column
 DECLARE
