@@ -148,6 +148,8 @@ async def test_the_function_is_a_pinned_definer_owned_by_the_lookup_role(
     assert row is not None
     assert row["prosecdef"] and row["rolname"] == "quarry_lookup"
     assert "search_path=pg_catalog, pg_temp" in row["proconfig"]
+    # Planned for each query's own pattern: a generic plan cannot use the trigram indexes.
+    assert "plan_cache_mode=force_custom_plan" in row["proconfig"]
     assert row["app_exec"] and not row["public_exec"]
 
 
