@@ -12,6 +12,7 @@ from schema.api_tokens import ApiTokenMutation, ApiTokenQuery
 from schema.context import GraphQLContext
 from schema.metadata import MetadataMutation, MetadataQuery, MetadataSubscription
 from schema.node import NodeQuery
+from schema.run_events import RunEventsSubscription
 from schema.run_results import RunResultsSubscription
 from schema.runs import RunMutation, RunQuery
 from schema.session import SessionSubscription
@@ -39,5 +40,7 @@ class Mutation(AccountMutation, ApiTokenMutation, SnippetMutation, MetadataMutat
 
 
 @strawberry.type
-class Subscription(SessionSubscription, MetadataSubscription, RunResultsSubscription):
+class Subscription(
+    SessionSubscription, MetadataSubscription, RunResultsSubscription, RunEventsSubscription
+):
     pass
