@@ -10,6 +10,7 @@ from resolvers.viewer import get_viewer
 from schema.account import AccountMutation
 from schema.api_tokens import ApiTokenMutation, ApiTokenQuery
 from schema.context import GraphQLContext
+from schema.mce_assets import MceAssetMutation, MceAssetQuery
 from schema.metadata import MetadataMutation, MetadataQuery, MetadataSubscription
 from schema.node import NodeQuery
 from schema.run_events import RunEventsSubscription
@@ -23,7 +24,9 @@ from schema.types import Health, Viewer
 
 
 @strawberry.type
-class Query(ApiTokenQuery, SqlQuery, SnippetQuery, MetadataQuery, RunQuery, NodeQuery):
+class Query(
+    ApiTokenQuery, SqlQuery, SnippetQuery, MetadataQuery, RunQuery, MceAssetQuery, NodeQuery
+):
     @strawberry.field(description="Liveness of the API itself.")
     def health(self) -> Health:
         return Health.from_domain(get_health())
@@ -35,7 +38,14 @@ class Query(ApiTokenQuery, SqlQuery, SnippetQuery, MetadataQuery, RunQuery, Node
 
 
 @strawberry.type
-class Mutation(AccountMutation, ApiTokenMutation, SnippetMutation, MetadataMutation, RunMutation):
+class Mutation(
+    AccountMutation,
+    ApiTokenMutation,
+    SnippetMutation,
+    MetadataMutation,
+    RunMutation,
+    MceAssetMutation,
+):
     pass
 
 

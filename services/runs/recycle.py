@@ -160,9 +160,12 @@ async def recycle_bu(
     return report + CleanupReport(expired_runs=expired)
 
 
-async def purge_bu(ctx: TenantContext, bridge: MceBridge, *, redis: Redis | None) -> CleanupReport:
+async def purge_bu(
+    ctx: TenantContext, bridge: MceBridge | None, *, redis: Redis | None
+) -> CleanupReport:
     """Every Quarry asset of ``ctx``'s BU deleted in MCE and from the inventory; active runs
-    are canceled first (their shells go with the rest)."""
+        are canceled first (their shells go with the rest). ``bridge`` None: the BU has no asset
+    (only its runs are canceled)."""
     repo = TenantRepository(ctx)
     active = await repo.fetch(
         "SELECT id FROM runs WHERE status = ANY($1::text[])",
@@ -179,6 +182,10 @@ async def purge_bu(ctx: TenantContext, bridge: MceBridge, *, redis: Redis | None
     )
     await expire_results(ctx, redis=redis)
     everything = await asset_rows(repo, "true", [])
+    if bridge is None:  # the caller found nothing to delete in MCE
+        if everything:
+            raise ValueError("purging assets needs a bridge to MCE")
+        return CleanupReport(canceled_runs=canceled)
     claimed = await _claim(repo, [a.id for a in everything], "true")
     report = await _delete(repo, bridge, claimed)
     return report + CleanupReport(canceled_runs=canceled)
