@@ -1,0 +1,129 @@
+"""``jobs.runs.start_run`` and ``jobs.runs.recycle_assets`` in a real worker process
+(``python -m app.worker --burst``) on R1's own Redis db: a run queued through the service is
+started in MCE (the simulator over HTTP) acting as its user, MCE runs it once; RQ's records hold
+ids only, never a token; the recycler job then deletes an idle shell beyond the pool."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from redis import Redis as SyncRedis
+from redis.asyncio import Redis
+from rq.job import Job, JobStatus
+
+from app.settings import Settings
+from models import TenantRepository
+from models.runs import RunStatus
+from services.job_queue import JobQueue, job_id_for
+from services.runs.cleanup import RECYCLE_JOB
+from services.runs.pool import asset_rows, release_shell
+from services.runs.start import get_run, start_job_key, start_run
+from services.wallet import KeyEncryptionKey
+from simulator.state import Simulator
+from tests.services.runs.engine import (
+    JOBS_REDIS_URL,
+    Member,
+    _shared_server,
+    ahttp,
+    config,
+    http,
+    jobs,
+    kek_a,
+    keys,
+    member,
+    provider,
+    sim,
+    sim_app,
+    sim_tasks,
+    sim_tenant,
+    sim_url,
+    simctl,
+    wallet,
+)
+from tests.services.wallet.helpers import SimControl, keks_text
+
+__all__ = [
+    "_shared_server", "ahttp", "config", "http", "jobs", "kek_a", "keys", "member", "provider",
+    "sim", "sim_app", "sim_tenant", "sim_url", "simctl", "wallet",
+]  # fmt: skip
+
+pytestmark = [pytest.mark.usefixtures("db"), pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run_worker(env: dict[str, str]) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "app.worker", "--burst"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr[-2000:]
+
+
+async def test_a_queued_run_is_started_by_a_real_worker_then_its_shell_recycled(
+    db: Settings, sim: Simulator, sim_url: str, simctl: SimControl, member: Member,
+    kek_a: KeyEncryptionKey, jobs: JobQueue, redis: Redis,
+) -> None:  # fmt: skip
+    outcome = await start_run(
+        member.ctx, user_id=member.user.id, sql="SELECT c.LinkName FROM _Click c", jobs=jobs,
+        redis=redis,
+    )  # fmt: skip
+    assert outcome.run is not None
+    package = sim.enhanced_package
+    env = {
+        **os.environ,
+        "QUARRY_ENV": "test",
+        "DATABASE_URL": db.database_url,
+        "REDIS_URL": JOBS_REDIS_URL,
+        "MCE_AUTH_BASE_URL": sim_url,
+        "MCE_CLIENT_ID": package.client_id,
+        "MCE_CLIENT_SECRET": package.client_secret,
+        "WALLET_KEKS": keks_text(kek_a),
+        "RUN_POOL_SIZE_PER_BU": "1",
+    }
+    await asyncio.to_thread(_run_worker, env)
+
+    connection = SyncRedis.from_url(JOBS_REDIS_URL)
+    job_id = job_id_for(start_job_key(outcome.run.id))
+    try:
+        job = Job.fetch(job_id, connection=connection)
+        assert job.get_status() is JobStatus.FINISHED, job.latest_result()
+        assert job.return_value() == {"outcome": "running", "task": True}
+        assert job.args == (member.tenant_id, member.mid, outcome.run.id)
+        run = await get_run(member.ctx, user_id=member.user.id, run_id=outcome.run.id)
+        assert run.status is RunStatus.RUNNING and run.task_id
+        tasks = await sim_tasks(simctl)
+        assert [t["task_id"] for t in tasks] == [run.task_id]
+        issued = [t.rsplit(".", 1)[-1] for t in [*sim.auth._access, *sim.auth._refresh]]
+        stored = b" ".join(
+            connection.dump(k) or b"" for k in connection.scan_iter(count=500)
+        ).decode("latin-1")
+        assert issued and [t for t in issued if t in stored] == []
+    finally:
+        if Job.exists(job_id, connection=connection):
+            Job(job_id, connection=connection).delete()
+
+    # Two idle pairs with a pool of one: the recycler job deletes the older one.
+    second = await start_run(
+        member.ctx, user_id=member.user.id, sql="SELECT COUNT(*) AS N FROM _Click c",
+        jobs=jobs, redis=redis,
+    )  # fmt: skip
+    assert second.run is not None
+    await asyncio.to_thread(_run_worker, env)
+    for run_id in (outcome.run.id, second.run.id):
+        await release_shell(member.ctx, run_id)
+    recycle = await jobs.enqueue(RECYCLE_JOB, member.tenant_id, member.mid, queue="low")
+    await asyncio.to_thread(_run_worker, env)
+    try:
+        job = Job.fetch(recycle.job_id, connection=connection)
+        assert job.get_status() is JobStatus.FINISHED, job.latest_result()
+        assert job.return_value()["deleted"] == 2
+        shells = await asset_rows(TenantRepository(member.ctx), "kind = 'DE'", [])
+        assert len(shells) == 1
+    finally:
+        connection.close()
