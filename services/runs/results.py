@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from client.errors import MceUnavailable
 from client.rest.api import RestClient
 from client.rest.rowsets import MAX_PAGE_SIZE, RowsetPage, RowsetReader
 from client.values import MCE_SYSTEM_TIME, FieldSpec, FieldType, Value
@@ -238,6 +239,8 @@ class ResultReader:
         first = offset // size + 1
         last = (offset + limit - 1) // size + 1
         mce_pages = await asyncio.gather(*(reader.page(n) for n in range(first, last + 1)))
+        for number, mce_page in enumerate(mce_pages, start=first):
+            _check_page(mce_page, number=number, count=mce_pages[0].count, size=size)
         rows = [row for mce_page in mce_pages for row in mce_page.rows]
         start = offset - (first - 1) * size
         window = rows[start : start + limit]
@@ -281,12 +284,17 @@ class ResultReader:
         """MCE pages ``first``.. in order, the next ``prefetch`` read while the consumer works.
 
         The first page says how many rows there are; the rest are read by number, in
-        parallel, and a page is only asked for when there is room in the window.
+        parallel, and a page is only asked for when there is room in the window. Every page
+        must agree with the first (the same count, a full page but the last): a result that
+        changes while it is read (rows not yet all visible, the shell written again) raises
+        instead of silently losing or repeating rows.
         """
-        reader = self._rowsets(self._mce_page_size)
+        size = self._mce_page_size
+        reader = self._rowsets(size)
         head = await reader.page(first)
+        _check_page(head, number=first, count=head.count, size=size)
         yield head
-        last = max(1, -(-head.count // self._mce_page_size))
+        last = max(1, -(-head.count // size))
         following = first + 1
         in_flight: deque[asyncio.Task[RowsetPage]] = deque()
         try:
@@ -294,11 +302,20 @@ class ResultReader:
                 while following <= last and len(in_flight) < self._prefetch:
                     in_flight.append(asyncio.ensure_future(reader.page(following)))
                     following += 1
-                yield await in_flight.popleft()
+                number = following - len(in_flight)
+                page = await in_flight.popleft()
+                _check_page(page, number=number, count=head.count, size=size)
+                yield page
         finally:
             for task in in_flight:
                 task.cancel()
             await asyncio.gather(*in_flight, return_exceptions=True)
+
+
+def _check_page(page: RowsetPage, *, number: int, count: int, size: int) -> None:
+    expected = max(0, min(size, count - (number - 1) * size))
+    if page.count != count or len(page.rows) != expected:
+        raise MceUnavailable("The run's rows changed while they were being read; read them again.")
 
 
 def _csv_cell(value: JsonValue) -> str:

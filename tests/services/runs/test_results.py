@@ -18,6 +18,7 @@ from decimal import Decimal
 
 import pytest
 
+from client.errors import MceUnavailable
 from client.rest.api import RestClient
 from client.rest.rowsets import RowsetReader
 from client.values import FieldType, Value, field_specs
@@ -317,3 +318,27 @@ async def test_a_slow_consumer_of_200k_rows_never_has_more_than_a_window_read_ah
         await asyncio.sleep(0.002)
     assert seen == 200_000
     assert bridge.op_count("rest.rowset.get") - before == 80
+
+
+async def test_rows_that_change_while_being_read_raise_instead_of_going_missing(
+    sim: Simulator, bridge: Bridge
+) -> None:
+    """The shell written again with this run's marker mid-stream (MCE's eventual consistency,
+    or a bug elsewhere): the next page disagrees with the first, and the reader says so."""
+    sql = "SELECT TOP 100 SubscriberKey FROM Subscribers ORDER BY SubscriberKey"
+    source = await shell_run(sim, sql=sql, key="shell_moving", marker="run-moving")
+    reader = ResultReader(rest=rest_of(bridge), source=source, mce_page_size=30, prefetch=1)
+    stream = reader.pages(page_size=30)
+    first = await anext(stream)
+    assert first.total == 100
+    mid = sim.store.enterprise.eid
+    again = await prepare_run(sql, catalog=catalog_for(sim, mid), marker="run-moving")
+    shell = sim.store.get_de(mid, customer_key="shell_moving")
+    assert again.sql is not None and shell is not None
+    run_query(engine_for(sim), mid=mid, text=again.sql, target=shell, update_type="Append")
+    with pytest.raises(MceUnavailable, match="changed while they were being read"):
+        async for _ in stream:
+            pass
+    # A read that starts afresh sees one consistent (larger) result.
+    fresh = await ResultReader(rest=rest_of(bridge), source=source).page(offset=0, limit=100)
+    assert (fresh.total, len(fresh.rows)) == (200, 100)
