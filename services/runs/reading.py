@@ -86,7 +86,8 @@ class OpenResults:
 
 def result_columns(stored: object, *, helpers: set[str]) -> tuple[ResultColumn, ...]:
     """The user's output columns from ``runs.columns`` (a JSON list of ``{name, type, scale,
-    ...}``); helper columns are skipped if they were ever stored."""
+    ...}``, ``system_generated: true`` for a Date MCE wrote in its system time); helper
+    columns are skipped if they were ever stored."""
     columns: list[ResultColumn] = []
     for item in stored if isinstance(stored, list) else ():
         if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
@@ -100,6 +101,7 @@ def result_columns(stored: object, *, helpers: set[str]) -> tuple[ResultColumn, 
                 name,
                 item.get("type") if isinstance(item.get("type"), str) else None,
                 scale=scale if isinstance(scale, int) and not isinstance(scale, bool) else None,
+                system_generated=item.get("system_generated") is True,
             )
         )
     return tuple(columns)

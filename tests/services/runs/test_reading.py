@@ -24,6 +24,7 @@ from services.runs.reading import (
     ResultsNotReady,
     export_filename,
     open_results,
+    result_columns,
     stream_pages,
 )
 from services.runs.results import ResultPage
@@ -297,3 +298,23 @@ async def test_the_export_file_is_named_after_the_snippet_or_the_run(
     named = export_filename(run)
     assert named.startswith("quarry-run-") and named.endswith(f"-{str(run_id)[:8]}.csv")
     assert export_filename(run, snippet_title="///") == named
+
+
+def test_stored_columns_become_result_columns_without_helpers() -> None:
+    stored = [
+        {"name": "Amount", "type": "Decimal", "scale": 2, "length": None},
+        {"name": "EventDate", "type": "Date", "system_generated": True},
+        {"name": "Joined", "type": "Date"},
+        {"name": "QuarryRunMarker", "type": "Text"},
+        {"name": "Odd", "type": None, "scale": True},
+        {"type": "Text"},
+        "junk",
+    ]
+    columns = result_columns(stored, helpers={"quarryrunmarker"})
+    assert [(c.name, c.field_type.value, c.scale, c.system_generated) for c in columns] == [
+        ("Amount", "Decimal", 2, False),
+        ("EventDate", "Date", None, True),
+        ("Joined", "Date", None, False),
+        ("Odd", "Text", None, False),
+    ]
+    assert result_columns(None, helpers=set()) == ()

@@ -342,3 +342,26 @@ async def test_rows_that_change_while_being_read_raise_instead_of_going_missing(
     # A read that starts afresh sees one consistent (larger) result.
     fresh = await ResultReader(rest=rest_of(bridge), source=source).page(offset=0, limit=100)
     assert (fresh.total, len(fresh.rows)) == (200, 100)
+
+
+async def test_system_dates_carry_mces_offset_and_stored_dates_none(
+    sim: Simulator, bridge: Bridge
+) -> None:
+    sql = "SELECT TOP 5 SubscriberKey, EventDate FROM _Open ORDER BY EventDate DESC"
+    stored = await shell_run(sim, sql=sql, key="shell_dates", marker="run-dates")
+    key_column, date_column = stored.columns
+    assert date_column.field_type is FieldType.DATE
+    system = ResultSource(
+        key=stored.key,
+        columns=(key_column, ResultColumn(date_column.name, FieldType.DATE, system_generated=True)),
+        marker_column=stored.marker_column,
+        marker=stored.marker,
+        order_column=stored.order_column,
+    )
+    naive = (await ResultReader(rest=rest_of(bridge), source=stored).page(offset=0, limit=5)).rows
+    aware = (await ResultReader(rest=rest_of(bridge), source=system).page(offset=0, limit=5)).rows
+    assert len(naive) == len(aware) == 5
+    for (_, plain), (_, zoned) in zip(naive, aware, strict=True):
+        assert isinstance(plain, str) and isinstance(zoned, str)
+        assert datetime.fromisoformat(plain).tzinfo is None
+        assert zoned == plain + "-06:00"  # the same wall-clock time, in MCE's system time
