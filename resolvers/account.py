@@ -24,7 +24,7 @@ from services.audit import Actor, ActorType, Outcome, RequestMeta
 from services.authn import Authentication
 from services.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied, QuarryError
 from services.identity import Principal
-from services.purge import PurgeResult, WalletPurger, purge_tenant, purge_user
+from services.purge import AssetPurger, PurgeResult, WalletPurger, purge_tenant, purge_user
 from services.sessions import SessionStore
 from services.wallet import TokenWallet
 
@@ -160,6 +160,7 @@ async def uninstall_tenant(
     sessions: SessionStore,
     wallet: WalletPurger,
     meta: RequestMeta,
+    assets: AssetPurger | None = None,
 ) -> PurgeResult:
     principal = await _administrator(authentication)
     if confirm_enterprise_id.strip() != str(principal.tenant_id):
@@ -172,4 +173,5 @@ async def uninstall_tenant(
         wallet=wallet,
         actor=_actor(principal),
         meta=meta,
+        assets=assets,
     )

@@ -15,6 +15,7 @@ from schema.context import GraphQLContext
 from schema.errors import UserError
 from schema.types import Viewer
 from services.errors import QuarryError
+from services.runs.cleanup import CleanupDeps, RunAssetPurger
 from services.sessions import SessionStore
 
 
@@ -26,6 +27,18 @@ def _sessions(info: Info[GraphQLContext, None]) -> SessionStore:
 
 def _state(info: Info[GraphQLContext, None]) -> Any:
     return info.context.request.app.state
+
+
+def _asset_purger(info: Info[GraphQLContext, None]) -> RunAssetPurger | None:
+    """Uninstall deletes Quarry's MCE assets first, when this process can reach MCE."""
+    state = _state(info)
+    auth = getattr(state, "mce_auth", None)
+    tokens = getattr(state, "tokens", None)
+    if auth is None or tokens is None:
+        return None
+    return RunAssetPurger(
+        CleanupDeps(redis=info.context.redis, http=auth.http, tokens=tokens, policy=auth.policy)
+    )
 
 
 def _error(exc: QuarryError) -> list[UserError]:
@@ -129,6 +142,7 @@ class AccountMutation:
                 sessions=_sessions(info),
                 wallet=_state(info).wallet,
                 meta=info.context.meta,
+                assets=_asset_purger(info),
             )
         except QuarryError as exc:
             return UninstallTenantPayload(user_errors=_error(exc))

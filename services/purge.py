@@ -8,6 +8,7 @@ tenant to belong to, and signing in again reinstalls it. Each purge is audited.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
@@ -31,7 +32,15 @@ from services.errors import NotFound
 from services.revocations import publish_api_token_revoked
 from services.sessions import SessionStore
 
-__all__ = ["PurgeResult", "WalletPurger", "purge_tenant", "purge_user"]
+__all__ = ["AssetPurger", "PurgeResult", "WalletPurger", "purge_tenant", "purge_user"]
+
+logger = logging.getLogger("quarry.purge")
+
+
+class AssetPurger(Protocol):
+    """Deletes Quarry's own MCE assets of one BU acting as ``user_id`` (services/runs)."""
+
+    async def purge_bu(self, *, tenant_id: int, mid: int, user_id: UUID) -> Any: ...
 
 
 class WalletPurger(Protocol):
@@ -98,9 +107,12 @@ async def purge_tenant(
     wallet: WalletPurger,
     actor: Actor,
     meta: RequestMeta,
+    assets: AssetPurger | None = None,
 ) -> PurgeResult:
     """Uninstall: every session, wallet entry, data key, API token and waiting job of the
-    tenant.
+    tenant; first (while someone can still act in MCE) every Quarry asset in MCE, BU by BU,
+    through ``assets`` (a BU whose purge fails is reported and audited, never blocks the
+    uninstall).
 
     Cleanup in MCE acts as the administrator uninstalling (``ctx.user_id``; None from the
     CLI), else each BU's most recent usable member (services/acting.py), chosen before the
@@ -111,6 +123,14 @@ async def purge_tenant(
     if tenant is None:
         raise NotFound("No such account.")
     cleanup = await choose_uninstall_actors(ctx, admin_user_id=ctx.user_id)
+    assets_failed: list[int] = []
+    if assets is not None:  # before the wallet goes: afterwards nobody can act in MCE
+        for mid, acting in sorted(cleanup.actors.items()):
+            try:
+                await assets.purge_bu(tenant_id=ctx.tenant_id, mid=mid, user_id=acting.user_id)
+            except Exception:
+                logger.exception("uninstall: purging Quarry's MCE assets of BU %s failed", mid)
+                assets_failed.append(mid)
     ended = await sessions.end_for_tenant(ctx.tenant_id)
     async with repo.transaction():
         await repo.of(Tenant).update({"tenant_id": ctx.tenant_id}, status=TenantStatus.UNINSTALLED)
@@ -133,6 +153,8 @@ async def purge_tenant(
                     for mid, a in cleanup.actors.items()
                 },
                 "cleanup_uncovered_mids": list(cleanup.uncovered),
+                "assets_purged": assets is not None,
+                "assets_failed_mids": assets_failed,
             },
         )
     ended += await sessions.end_for_tenant(ctx.tenant_id)

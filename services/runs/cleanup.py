@@ -40,6 +40,7 @@ __all__ = [
     "RECYCLE_JOB",
     "AssetsOverview",
     "CleanupDeps",
+    "RunAssetPurger",
     "cleanup_bu",
     "enqueue_recycling",
     "inventory_overview",
@@ -213,3 +214,16 @@ async def enqueue_recycling(system_url: str, *, redis_url: str) -> int:
     finally:
         queue.close()
     return count
+
+
+@dataclass(frozen=True)
+class RunAssetPurger:
+    """services.purge's ``AssetPurger`` for uninstall: :func:`cleanup_bu` with ``purge=True``
+    acting as the user the uninstall chose for the BU."""
+
+    deps: CleanupDeps
+
+    async def purge_bu(self, *, tenant_id: int, mid: int, user_id: UUID) -> CleanupReport:
+        return await cleanup_bu(
+            self.deps, tenant_id=tenant_id, mid=mid, purge=True, admin_user_id=user_id
+        )
