@@ -13,8 +13,10 @@ a failure once streaming has begun can only cut the download short, and is logge
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
 from starlette.requests import Request
@@ -36,6 +38,9 @@ from services.snippets import get_snippet
 __all__ = ["export_response", "run_export_routes"]
 
 log = logging.getLogger("quarry.app.export")
+
+#: Characters no file name should carry (path separators, controls, quotes, reserved ones).
+_UNSAFE_IN_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 
 _STATUS: tuple[tuple[type[QuarryError], int], ...] = (
     (NotAuthenticated, 401),
@@ -82,6 +87,11 @@ async def export_response(
         status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
         return auth_error_response(exc, status=status, scope=scope)
     filename = export_filename(opened.run, snippet_title=title)
+    disposition = f'attachment; filename="{filename}"'
+    if title and title.strip() and not title.isascii():
+        # RFC 6266/5987: browsers that can use the title as written (accents, other scripts).
+        readable = _UNSAFE_IN_NAME.sub("_", title.strip())[:80]
+        disposition += f"; filename*=UTF-8''{quote(readable + '.csv', safe='')}"
 
     async def body() -> AsyncIterator[bytes]:
         try:
@@ -95,7 +105,7 @@ async def export_response(
         body(),
         media_type="text/csv; charset=utf-8; header=present",
         headers={
-            "content-disposition": f'attachment; filename="{filename}"',
+            "content-disposition": disposition,
             "cache-control": "no-store",
         },
     )

@@ -120,6 +120,16 @@ async def test_the_file_is_named_after_the_snippet(
     response = await export_response(auth, run_id=run_id, access=access, scope={})
     assert response.headers["content-disposition"] == 'attachment; filename="Top customers.csv"'
     await body_of(response)
+    accented = await create_snippet(
+        viewer.ctx, owner_id=viewer.user_id, title="Clientes: año/mes", sql="SELECT 1 AS One"
+    )
+    run_id = await completed_run(sim, viewer, key="s_accented", snippet_id=accented.id)
+    response = await export_response(auth, run_id=run_id, access=access, scope={})
+    assert response.headers["content-disposition"] == (
+        'attachment; filename="Clientes_ a_o_mes.csv";'
+        " filename*=UTF-8''Clientes_%20a%C3%B1o_mes.csv"
+    )
+    await body_of(response)
 
 
 async def test_refusals_are_json_with_the_public_code(
