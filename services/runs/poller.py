@@ -40,6 +40,7 @@ import asyncpg
 import httpx
 from redis.asyncio import Redis
 
+from client.bridge import MceBridge
 from client.endpoints import EndpointPolicy
 from client.errors import MceError
 from client.errors import NotFound as MceNotFound
@@ -56,10 +57,10 @@ from services.runs.reading import result_source
 from services.runs.results import ResultReader
 from services.runs.status import transition
 from services.runs.status_checks import (
+    CONFIRM_GAP_SECONDS,
     BatchMemory,
     CallBudget,
     Verdict,
-    confirm_finished,
     fetch_statuses,
     judge,
 )
@@ -103,9 +104,8 @@ SELECT r.tenant_id, r.mid, r.id, r.user_id, r.status, r.task_id, r.started_at,
        r.perform_sent_at, r.created_at, q.object_id AS qd_object_id
 FROM runs r
 LEFT JOIN mce_assets q ON q.tenant_id = r.tenant_id AND q.mid = r.mid AND q.id = r.shell_qd_id
-WHERE r.task_id IS NOT NULL
-  AND (r.status = 'RUNNING'
-       OR (r.status = 'CANCELED' AND EXISTS (
+WHERE (r.status = 'RUNNING'
+       OR (r.status = 'CANCELED' AND r.perform_sent_at IS NOT NULL AND EXISTS (
            SELECT 1 FROM mce_assets a WHERE a.tenant_id = r.tenant_id AND a.mid = r.mid
              AND a.lease_run_id = r.id AND a.state = 'DRAINING')))
 ORDER BY r.tenant_id, r.mid, r.created_at
@@ -149,7 +149,8 @@ class WatchedRun:
     run_id: UUID
     user_id: UUID
     status: RunStatus
-    task_id: str
+    task_id: str | None
+    """None when the start's answer was lost: MCE's ``isrunning`` and the rows judge it."""
     started_at: datetime
     qd_object_id: str | None
 
@@ -162,7 +163,7 @@ class WatchedRun:
             run_id=row["id"],
             user_id=row["user_id"],
             status=RunStatus(row["status"]),
-            task_id=str(row["task_id"]),
+            task_id=None if row["task_id"] is None else str(row["task_id"]),
             started_at=started,
             qd_object_id=row["qd_object_id"],
         )
@@ -196,6 +197,9 @@ class RoundReport:
 class _Tracking:
     due_at: float = 0.0
     checks: int = 0
+    not_running_since: float | None = None
+    """When ``isrunning`` first said the run's QD was not running (a second answer, a gap
+    later, confirms the end)."""
     finished: AsyncActivityStatus | None = None
     """MCE's final status, once seen (the rows may not be readable yet)."""
     readable_checks: int = 0
@@ -299,6 +303,10 @@ class Poller:
             if finished is not None:
                 await self._completed_in_mce(run, finished, report)
         due = [run for run in due if self._tracking[run.run_id].finished is None]
+        for run in due:  # no task id (a lost start): judged by isrunning, then its rows
+            if run.task_id is None:
+                await self._check_taskless(run, report)
+        due = [run for run in due if run.task_id is not None]
         for user_id in dict.fromkeys(run.user_id for run in due):
             try:
                 bridge = await bridge_for_user(
@@ -306,7 +314,8 @@ class Poller:
                     tokens=self.deps.tokens, policy=self.deps.policy,
                 )  # fmt: skip
                 fetched = await fetch_statuses(
-                    bridge, [run.task_id for run in due], tenant_id=tenant_id, mid=mid,
+                    bridge, [run.task_id for run in due if run.task_id], tenant_id=tenant_id,
+                    mid=mid,
                     memory=self.memory, budget=self.budget,
                 )  # fmt: skip
             except MceError as exc:
@@ -321,19 +330,16 @@ class Poller:
             break
         for run in due:
             tracking = self._tracking[run.run_id]
-            status = statuses.get(run.task_id.lower())
+            status = statuses.get((run.task_id or "").lower())
             if status is None:
                 tracking.due_at = now + next_interval(now - run.started_at.timestamp())
                 continue
             report.polled += 1
             tracking.checks += 1
             verdict = judge(status)
-            if verdict is Verdict.RUNNING and bridge is not None and self._lagging(run, tracking):
-                confirmed = await confirm_finished(
-                    bridge, run.qd_object_id or "", tenant_id=tenant_id, mid=mid, budget=self.budget
-                )
-                if confirmed:
-                    verdict = Verdict.COMPLETE
+            lagging = verdict is Verdict.RUNNING and self._lagging(run, tracking)
+            if lagging and bridge is not None and await self._not_running_confirmed(run, bridge):
+                verdict = Verdict.COMPLETE
             if verdict is Verdict.COMPLETE:
                 await self._completed_in_mce(run, status, report)
             elif verdict is Verdict.FAILED:
@@ -350,6 +356,41 @@ class Poller:
                 tracking.due_at = time.time() + next_interval(
                     time.time() - run.started_at.timestamp()
                 )
+
+    async def _check_taskless(self, run: WatchedRun, report: RoundReport) -> None:
+        """A run MCE took without a task id known: done when ``isrunning`` says so twice."""
+        tracking = self._tracking[run.run_id]
+        tracking.due_at = time.time() + next_interval(time.time() - run.started_at.timestamp())
+        if run.qd_object_id is None:
+            return  # nothing to ask by: the reconciler's hard limit ends it
+        try:
+            bridge = await bridge_for_user(
+                await self._ctx(run), user_id=run.user_id, mid=run.mid, http=self.deps.http,
+                tokens=self.deps.tokens, policy=self.deps.policy,
+            )  # fmt: skip
+            done = await self._not_running_confirmed(run, bridge)
+        except MceError as exc:
+            log.warning("run %s: isrunning failed: %r", run.run_id, exc)
+            return
+        report.polled += 1
+        if done:
+            await self._completed_in_mce(run, AsyncActivityStatus(status="Complete"), report)
+
+    async def _not_running_confirmed(self, run: WatchedRun, bridge: MceBridge) -> bool:
+        """REFERENCE: ``isrunning`` false twice, :data:`CONFIRM_GAP_SECONDS` apart, across
+        rounds (a round never sleeps: other runs of the BU are due too)."""
+        tracking = self._tracking[run.run_id]
+        if run.qd_object_id is None or not await self.budget.take(run.tenant_id, run.mid):
+            return False
+        if await bridge.queries.is_running(run.qd_object_id):
+            tracking.not_running_since = None
+            return False
+        now = time.time()
+        if tracking.not_running_since is None:
+            tracking.not_running_since = now
+            tracking.due_at = now + CONFIRM_GAP_SECONDS
+            return False
+        return now - tracking.not_running_since >= CONFIRM_GAP_SECONDS
 
     @staticmethod
     def _lagging(run: WatchedRun, tracking: _Tracking) -> bool:

@@ -6,8 +6,8 @@ take turns running it) lists such runs across tenants as the system role and set
 
 * QUEUED or STARTING for :data:`STUCK_AFTER` with no start sent to MCE: the job never ran or
   died before Perform. FAILED ("start it again"), its shell back in the pool.
-* STARTING or RUNNING for :data:`STUCK_AFTER` with a start sent but no task id (the Perform
-  answer was lost and the job died before confirming it): MCE is asked whether the query
+* STARTING for :data:`STUCK_AFTER` with a start sent (the job died after sending Perform and
+  its retries are spent): MCE is asked whether the query
   definition still runs (REST ``isrunning``, acting as services/acting.py's RECONCILE rule
   says: the shell's creator, else the BU's most recent usable member). Still running: left
   alone until MCE's limit. Not running: FAILED (Quarry cannot know its outcome), the shell freed.
@@ -15,8 +15,8 @@ take turns running it) lists such runs across tenants as the system role and set
   minutes): FAILED, the shell freed.
 
 Each settled run is audited (``run.reconciled``), naming the user acted for when MCE was asked.
-Runs with a task id that are merely RUNNING are the poller's: the reconciler leaves them until
-the hard limit.
+RUNNING runs are the poller's (with a task id by their status, without one by ``isrunning``
+and their rows): the reconciler leaves them until the hard limit.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ FROM runs r
 LEFT JOIN mce_assets q ON q.tenant_id = r.tenant_id AND q.mid = r.mid AND q.id = r.shell_qd_id
 WHERE r.status = ANY($3::text[])
   AND r.updated_at < now() - $1::interval
-  AND (r.task_id IS NULL OR r.created_at < now() - $2::interval)
+  AND ((r.task_id IS NULL AND r.status <> 'RUNNING') OR r.created_at < now() - $2::interval)
 ORDER BY r.created_at
 LIMIT $4
 """

@@ -332,3 +332,50 @@ async def test_complete_waits_until_the_rows_are_readable(world: World, redis: R
     assert event["status"] == "COMPLETE"
     assert 1.0 <= seen_at - completed_at < 1.5
     assert event["rowCount"] == task["rows_written"] > 0
+
+
+async def _complete_event(world: World, redis: Redis, run_id: UUID) -> dict:
+    poller = Poller(world.poller_deps)
+    stop = asyncio.Event()
+    loop = asyncio.create_task(poller.run_forever(stop, tick_seconds=0.05))
+    try:
+        _seen_at, event = await _first_event(redis, run_id)
+    finally:
+        stop.set()
+        await loop
+        await poller.close()
+    return event
+
+
+async def test_a_run_without_a_task_id_completes_by_isrunning_and_its_rows(
+    world: World, redis: Redis
+) -> None:
+    """The start's answer was lost (the start job recorded RUNNING without a TaskID)."""
+    run = await world.start()
+    await world.admin.execute("UPDATE runs SET task_id = NULL WHERE id = $1", run.run_id)
+    before = (await world.simctl.http.get("__sim/stats")).json()["operations"]
+    event = await _complete_event(world, redis, run.run_id)
+    after = (await world.simctl.http.get("__sim/stats")).json()["operations"]
+    task = await world.task(run.task_id)
+    assert event["status"] == "COMPLETE"
+    assert event["rowCount"] == task["rows_written"] > 0
+    isrunning = after.get("rest.queries.isrunning", 0) - before.get("rest.queries.isrunning", 0)
+    assert isrunning >= 2  # confirmed twice
+    status_calls = "soap.Retrieve.AsyncActivityStatus"
+    assert after.get(status_calls, 0) == before.get(status_calls, 0)  # nothing to ask by
+
+
+@pytest.mark.slow
+async def test_a_status_stuck_on_queued_completes_through_isrunning(
+    world: World, redis: Redis
+) -> None:
+    """REFERENCE's quirk: Status says Queued across polls after the run finished."""
+    world.simctl.sim.config.quirk_status_lag_polls = 1000
+    try:
+        run = await world.start()
+        event = await _complete_event(world, redis, run.run_id)
+    finally:
+        world.simctl.sim.config.quirk_status_lag_polls = 0
+    task = await world.task(run.task_id)
+    assert event["status"] == "COMPLETE"
+    assert event["rowCount"] == task["rows_written"] > 0

@@ -97,7 +97,7 @@ async def test_a_run_whose_job_died_before_perform_fails_and_frees_its_shell(
 
 async def test_a_lost_start_is_checked_in_mce_as_the_reconcile_rule_says(world: World) -> None:
     run = await world.start()  # MCE finished it at once (durations are 0)
-    await _left_behind(world, run, status="RUNNING", perform_sent=True)
+    await _left_behind(world, run, status="STARTING", perform_sent=True)
     report = await reconcile(world.poller_deps)
     assert report.failed == [run.run_id]
     row = await world.run_row(run.run_id)
@@ -113,12 +113,12 @@ async def test_a_lost_start_mce_still_runs_is_left_alone(world: World) -> None:
     world.simctl.sim.config.query_queue_seconds = 600
     try:
         run = await world.start()
-        await _left_behind(world, run, status="RUNNING", perform_sent=True)
+        await _left_behind(world, run, status="STARTING", perform_sent=True)
         report = await reconcile(world.poller_deps)
     finally:
         world.simctl.sim.config.query_queue_seconds = 0
     assert report.left_running == [run.run_id] and report.failed == []
-    assert (await world.run_row(run.run_id))["status"] == "RUNNING"
+    assert (await world.run_row(run.run_id))["status"] == "STARTING"
     assert await world.asset_states(run) == {"LEASED"}
 
 
@@ -158,3 +158,11 @@ async def test_one_reconciler_at_a_time(world: World, redis: Redis) -> None:
     first, second = await asyncio.gather(reconcile(world.poller_deps), reconcile(world.poller_deps))
     assert sorted([first.skipped, second.skipped]) == [False, True]
     assert (first.failed or second.failed) == [run.run_id]
+
+
+async def test_a_running_run_without_a_task_is_left_to_the_poller(world: World) -> None:
+    run = await world.start()
+    await _left_behind(world, run, status="RUNNING", perform_sent=True)
+    report = await reconcile(world.poller_deps)
+    assert report.failed == [] and report.left_running == []
+    assert (await world.run_row(run.run_id))["status"] == "RUNNING"
