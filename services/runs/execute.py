@@ -56,7 +56,13 @@ from services.runs.status import transition
 from services.runs.store import RUN_COLUMNS, RunInfo
 from tsql import Column, FieldType, explain_mce_error
 
-__all__ = ["RESEND_WINDOW_SECONDS", "StartDeps", "failure_changes", "start_run_job"]
+__all__ = [
+    "RESEND_WINDOW_SECONDS",
+    "StartDeps",
+    "failure_changes",
+    "needed_fields",
+    "start_run_job",
+]
 
 log = logging.getLogger("quarry.runs")
 
@@ -132,7 +138,7 @@ async def _bridge(ctx: TenantContext, deps: StartDeps, run: RunInfo) -> MceBridg
     )  # fmt: skip
 
 
-def _needed(run: RunInfo) -> tuple[ShellField, ...]:
+def needed_fields(run: RunInfo) -> tuple[ShellField, ...]:
     """The shell fields the run writes: its columns, the marker and the row number."""
     columns = [
         Column(
@@ -159,7 +165,7 @@ async def _start(
     lease: ShellLease | None = None
     try:
         folders = await ensure_folders(ctx, bridge, user_id=run.user_id)
-        lease = await lease_shell(ctx, run, needed=_needed(run), config=config)
+        lease = await lease_shell(ctx, run, needed=needed_fields(run), config=config)
         if lease.kind is LeaseKind.CREATE:
             await create_shell(
                 ctx, bridge, de=lease.de, qd=lease.qd, folders=folders, query_text=run.run_sql

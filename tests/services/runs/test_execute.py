@@ -243,3 +243,65 @@ async def test_a_lost_perform_answer_is_confirmed_and_mce_runs_the_query_once(
     again = await start_run_job(deps, tenant_id=member.tenant_id, mid=member.mid, run_id=run.id)
     assert again == {"outcome": "already", "status": "RUNNING"}
     assert len(await sim_tasks(simctl, qd.object_id)) == 1
+
+
+async def _as_if_a_worker_died_after_perform(
+    member: Member, deps: StartDeps, jobs: JobQueue, redis: Redis, *, performed: bool
+) -> tuple[RunInfo, str]:
+    """A run left as a start job killed right after sending Perform leaves it: STARTING, its
+    shell leased and pointed at its SQL, ``perform_sent_at`` a minute ago; MCE ran it or not."""
+    from services.runs.assets import point_query
+    from services.runs.config import run_config
+    from services.runs.execute import needed_fields
+    from services.runs.pool import lease_shell
+
+    first, _ = await _run(member, deps, jobs, redis, LINKS)
+    await _complete(member, first, redis, window=0)
+    outcome = await start_run(
+        member.ctx, user_id=member.user.id, sql=LINKS_AGAIN, jobs=jobs, redis=redis,
+        config=deps.config,
+    )  # fmt: skip
+    assert outcome.run is not None
+    run = await transition(
+        member.ctx, outcome.run.id, to=RunStatus.STARTING, redis=redis,
+        changes={"perform_sent_at": datetime.now(UTC) - timedelta(minutes=1), "attempts": 1},
+    )  # fmt: skip
+    assert run is not None
+    lease = await lease_shell(
+        member.ctx, run, needed=needed_fields(run), config=deps.config or run_config()
+    )
+    bridge = await bridge_for_user(
+        member.ctx, user_id=member.user.id, mid=member.mid, http=deps.http, tokens=deps.tokens,
+        policy=deps.policy,
+    )  # fmt: skip
+    await point_query(bridge, qd=lease.qd, query_text=run.run_sql)
+    if performed:
+        await bridge.soap.start_query(lease.qd.object_id or "")
+    return run, lease.qd.object_id or ""
+
+
+async def test_a_start_resumed_after_mce_ran_it_is_running_and_never_sent_again(
+    member: Member, deps: StartDeps, jobs: JobQueue, redis: Redis, simctl: SimControl
+) -> None:
+    run, qd = await _as_if_a_worker_died_after_perform(member, deps, jobs, redis, performed=True)
+    assert len(await sim_tasks(simctl, qd)) == 2  # the first run's and this one's
+    result = await start_run_job(deps, tenant_id=member.tenant_id, mid=member.mid, run_id=run.id)
+    assert result == {"outcome": "running", "task": False}
+    assert len(await sim_tasks(simctl, qd)) == 2  # MCE executed it once
+    assert (await get_run(member.ctx, user_id=member.user.id, run_id=run.id)).status is (
+        RunStatus.RUNNING
+    )
+
+
+async def test_a_start_resumed_long_after_with_no_trace_fails_instead_of_guessing(
+    member: Member, deps: StartDeps, jobs: JobQueue, redis: Redis, simctl: SimControl
+) -> None:
+    run, qd = await _as_if_a_worker_died_after_perform(member, deps, jobs, redis, performed=False)
+    result = await start_run_job(deps, tenant_id=member.tenant_id, mid=member.mid, run_id=run.id)
+    assert result == {"outcome": "failed", "code": "START_UNKNOWN"}
+    assert len(await sim_tasks(simctl, qd)) == 1  # only the first run's: nothing resent
+    failed = await get_run(member.ctx, user_id=member.user.id, run_id=run.id)
+    assert failed.status is RunStatus.FAILED and failed.error is not None
+    assert failed.error.code == "START_UNKNOWN" and "again" in failed.error.message
+    [de] = [a for a in await _assets(member) if a.kind is AssetKind.DE]
+    assert de.state is AssetState.AVAILABLE  # the shell is back in the pool
