@@ -9,8 +9,10 @@ take turns running it) lists such runs across tenants as the system role and set
 * STARTING for :data:`STUCK_AFTER` with a start sent (the job died after sending Perform and
   its retries are spent): MCE is asked whether the query
   definition still runs (REST ``isrunning``, acting as services/acting.py's RECONCILE rule
-  says: the shell's creator, else the BU's most recent usable member). Still running: left
-  alone until MCE's limit. Not running: FAILED (Quarry cannot know its outcome), the shell freed.
+  says: the shell's creator, else the BU's most recent usable member), and whether the shell
+  holds rows carrying the run's marker. Either: RUNNING (without a task id), for the poller to
+  finish. Neither: FAILED (the start never reached MCE, or nothing proves it ran), the shell
+  freed. Nothing is ever started a second time.
 * Anything still active :data:`HARD_LIMIT` after it was queued (MCE stops queries after 30
   minutes): FAILED, the shell freed.
 
@@ -24,7 +26,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -67,10 +69,12 @@ TOO_LONG = "The run did not finish within Marketing Cloud's 30-minute limit."
 
 _STUCK_SQL = """
 SELECT r.tenant_id, r.mid, r.id, r.user_id, r.status, r.task_id, r.perform_sent_at,
-       r.created_at, q.object_id AS qd_object_id, q.created_by AS qd_created_by,
+       r.created_at, r.marker, r.marker_column, q.object_id AS qd_object_id,
+       q.created_by AS qd_created_by, d.customer_key AS de_key,
        (r.created_at < now() - $2::interval) AS past_hard_limit
 FROM runs r
 LEFT JOIN mce_assets q ON q.tenant_id = r.tenant_id AND q.mid = r.mid AND q.id = r.shell_qd_id
+LEFT JOIN mce_assets d ON d.tenant_id = r.tenant_id AND d.mid = r.mid AND d.id = r.shell_de_id
 WHERE r.status = ANY($3::text[])
   AND r.updated_at < now() - $1::interval
   AND ((r.task_id IS NULL AND r.status <> 'RUNNING') OR r.created_at < now() - $2::interval)
@@ -82,7 +86,8 @@ LIMIT $4
 @dataclass
 class ReconcileReport:
     failed: list[UUID] = field(default_factory=list)
-    left_running: list[UUID] = field(default_factory=list)
+    to_poller: list[UUID] = field(default_factory=list)
+    """Runs MCE got (still running, or its rows are there): now RUNNING, the poller's."""
     skipped: bool = False
     """Another reconciler holds the lock."""
 
@@ -134,9 +139,13 @@ async def _settle(deps: PollerDeps, row: Any, report: ReconcileReport) -> None:
     elif row["perform_sent_at"] is None:
         message, why = NOT_STARTED, "never_started"
     else:
-        still = await _still_running(deps, ctx, row, details)
-        if still:
-            report.left_running.append(run_id)
+        if await _started_in_mce(deps, ctx, row, details):
+            handed = await transition(
+                ctx, run_id, to=RunStatus.RUNNING, redis=deps.redis, expected=[status],
+                changes={"started_at": datetime.now(UTC)},
+            )  # fmt: skip
+            if handed is not None:
+                report.to_poller.append(run_id)
             return
         message, why = LOST_START, "start_lost"
     details["why"] = why
@@ -156,8 +165,10 @@ async def _settle(deps: PollerDeps, row: Any, report: ReconcileReport) -> None:
         )  # fmt: skip
 
 
-async def _still_running(deps: PollerDeps, ctx: Any, row: Any, details: dict[str, Any]) -> bool:
-    """Whether MCE still runs the run's query definition (asked as RECONCILE says)."""
+async def _started_in_mce(deps: PollerDeps, ctx: Any, row: Any, details: dict[str, Any]) -> bool:
+    """Whether MCE got the start: its query definition still runs, or its shell holds rows
+    carrying the run's marker (it ran). Asked as RECONCILE says; an MCE error counts as
+    started (the poller and the hard limit settle it), never as a start to fail."""
     query_id = row["qd_object_id"]
     if not query_id:
         return False
@@ -173,14 +184,22 @@ async def _still_running(deps: PollerDeps, ctx: Any, row: Any, details: dict[str
         ctx, user_id=acting.user_id, mid=mid, http=deps.http, tokens=deps.tokens,
         policy=deps.policy,
     )  # fmt: skip
+    wrote = False
     try:
         running = await bridge.queries.is_running(query_id)
+        if not running and row["de_key"] and row["marker_column"]:
+            reader = bridge.rowsets(
+                row["de_key"], [], page_size=1,
+                filter=f"{row['marker_column']} eq '{row['marker']}'",
+            )  # fmt: skip
+            wrote = bool((await reader.page(1)).rows)
     except MceError as exc:
         details["mce_error"] = type(exc).__name__
-        running = True  # unknown: ask again next time, never fail a run MCE may finish
+        running = True
     details["acting"] = True
     await acting_audit(
         ctx, acting, action="run.reconciled", outcome=Outcome.SUCCESS,
-        target=f"run:{row['id']}", details={**details, "mce_running": running},
+        target=f"run:{row['id']}",
+        details={**details, "mce_running": running, "rows_written": wrote},
     )  # fmt: skip
-    return running
+    return running or wrote

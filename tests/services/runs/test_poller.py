@@ -80,7 +80,7 @@ def sim() -> Iterator[Simulator]:
 @dataclass
 class Started:
     run_id: UUID
-    task_id: str
+    task_id: str | None
     qd_asset_id: UUID
     de_asset_id: UUID
 
@@ -95,7 +95,9 @@ class World:
     simctl: SimControl
     poller_deps: PollerDeps
 
-    async def start(self, text: str = OPTED_IN, *, status: str = "RUNNING") -> Started:
+    async def start(
+        self, text: str = OPTED_IN, *, status: str = "RUNNING", perform: bool = True
+    ) -> Started:
         """A run as the start job leaves it: a leased shell pair, Perform sent, the task id."""
         suffix = uuid4().hex[:10]
         de_key = f"qpoll_de_{suffix}"
@@ -130,7 +132,7 @@ class World:
                 " '', $7, now() + interval '40 minutes')",
                 self.tenant.tenant_id, self.mid, asset_id, kind, key, oid, run_id,
             )  # fmt: skip
-        task_id = await self.bridge.soap.start_query(object_id)
+        task_id = await self.bridge.soap.start_query(object_id) if perform else None
         await self.admin.execute(
             "INSERT INTO runs (tenant_id, mid, id, user_id, sql_text, sql_hash, run_sql, status,"
             " columns, shape, marker, marker_column, order_column, attempts, task_id,"
@@ -339,12 +341,20 @@ async def _complete_event(world: World, redis: Redis, run_id: UUID) -> dict:
     stop = asyncio.Event()
     loop = asyncio.create_task(poller.run_forever(stop, tick_seconds=0.05))
     try:
-        _seen_at, event = await _first_event(redis, run_id)
+        final = await asyncio.wait_for(_final_event(redis, run_id), 10.0)
     finally:
         stop.set()
         await loop
         await poller.close()
-    return event
+    return final
+
+
+async def _final_event(redis: Redis, run_id: UUID) -> dict:
+    """The run's final event (the stream's follower ends after it)."""
+    last: dict = {}
+    async for _cursor, event in events.replay_and_follow(redis, run_id, after=None):
+        last = event
+    return last
 
 
 async def test_a_run_without_a_task_id_completes_by_isrunning_and_its_rows(

@@ -15,6 +15,7 @@ from services.runs.reconciler import LOCK_KEY, LOST_START, NOT_STARTED, TOO_LONG
 from tests.services.runs.test_poller import (
     Started,
     World,
+    _complete_event,
     _shared_server,
     ahttp,
     deps,
@@ -96,7 +97,7 @@ async def test_a_run_whose_job_died_before_perform_fails_and_frees_its_shell(
 
 
 async def test_a_lost_start_is_checked_in_mce_as_the_reconcile_rule_says(world: World) -> None:
-    run = await world.start()  # MCE finished it at once (durations are 0)
+    run = await world.start(perform=False)  # the Perform never reached MCE
     await _left_behind(world, run, status="STARTING", perform_sent=True)
     report = await reconcile(world.poller_deps)
     assert report.failed == [run.run_id]
@@ -107,6 +108,27 @@ async def test_a_lost_start_is_checked_in_mce_as_the_reconcile_rule_says(world: 
     assert entry["actor_type"] == "user"
     assert entry["acting_for"] == str(world.user_id)
     assert entry["background"] == "reconcile" and entry["mce_running"] is False
+    assert entry["rows_written"] is False
+    assert (await world.simctl.http.get("__sim/tasks")).json()["tasks"] == []  # never resent
+
+
+async def test_a_lost_start_that_ran_goes_to_the_poller_and_completes(
+    world: World, redis: Redis
+) -> None:
+    run = await world.start()  # MCE ran it at once (durations are 0): its rows are there
+    await _left_behind(world, run, status="STARTING", perform_sent=True)
+    report = await reconcile(world.poller_deps)
+    assert report.to_poller == [run.run_id] and report.failed == []
+    row = await world.run_row(run.run_id)
+    assert row["status"] == "RUNNING" and row["task_id"] is None
+    (entry,) = await _audits(world, run.run_id)
+    assert entry["rows_written"] is True
+    event = await _complete_event(world, redis, run.run_id)
+    assert event["status"] == "COMPLETE"
+    assert run.task_id is not None
+    task = await world.task(run.task_id)
+    assert event["rowCount"] == task["rows_written"] > 0
+    assert len((await world.simctl.http.get("__sim/tasks")).json()["tasks"]) == 1
 
 
 async def test_a_lost_start_mce_still_runs_is_left_alone(world: World) -> None:
@@ -117,8 +139,8 @@ async def test_a_lost_start_mce_still_runs_is_left_alone(world: World) -> None:
         report = await reconcile(world.poller_deps)
     finally:
         world.simctl.sim.config.query_queue_seconds = 0
-    assert report.left_running == [run.run_id] and report.failed == []
-    assert (await world.run_row(run.run_id))["status"] == "STARTING"
+    assert report.to_poller == [run.run_id] and report.failed == []
+    assert (await world.run_row(run.run_id))["status"] == "RUNNING"
     assert await world.asset_states(run) == {"LEASED"}
 
 
@@ -142,7 +164,7 @@ async def test_recent_and_polled_runs_are_not_touched(world: World) -> None:
         "UPDATE runs SET updated_at = now() - interval '1 minute' WHERE id = $1", quiet.run_id
     )
     report = await reconcile(world.poller_deps, stuck_after=timedelta(minutes=5))
-    assert report.failed == [] and report.left_running == []
+    assert report.failed == [] and report.to_poller == []
     assert (await world.run_row(run.run_id))["status"] == "RUNNING"
 
 
@@ -164,5 +186,5 @@ async def test_a_running_run_without_a_task_is_left_to_the_poller(world: World) 
     run = await world.start()
     await _left_behind(world, run, status="RUNNING", perform_sent=True)
     report = await reconcile(world.poller_deps)
-    assert report.failed == [] and report.left_running == []
+    assert report.failed == [] and report.to_poller == []
     assert (await world.run_row(run.run_id))["status"] == "RUNNING"
