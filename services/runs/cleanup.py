@@ -29,7 +29,7 @@ from services.errors import InvalidInput
 from services.job_queue import JobQueue
 from services.mce_bridges import bridge_for_user
 from services.runs.config import RunConfig, run_config
-from services.runs.pool import ASSET_COLUMNS, AssetInfo
+from services.runs.pool import ASSET_COLUMNS, AssetInfo, bu_scope
 from services.runs.recycle import CleanupReport, purge_bu, recycle_bu
 from services.snippets.types import Edge, Page, cursor_uuid, decode_cursor, encode_cursor
 
@@ -70,12 +70,15 @@ async def cleanup_bu(
     """Recycle (or purge) the BU's assets; see the module doc for who acts."""
     ctx = TenantContext(tenant_id=tenant_id, mid=mid)
     repo = TenantRepository(ctx)
+    scope, params = bu_scope(repo, [])
     oldest = await repo.fetch(
-        "SELECT created_by FROM mce_assets WHERE created_by IS NOT NULL"
+        f"SELECT created_by FROM mce_assets WHERE {scope} AND created_by IS NOT NULL"  # noqa: S608
         " ORDER BY created_at LIMIT 1",
-        [],
+        params,
     )
-    if not oldest and not (await repo.fetch("SELECT 1 FROM mce_assets LIMIT 1", [])):
+    if not oldest and not (
+        await repo.fetch(f"SELECT 1 FROM mce_assets WHERE {scope} LIMIT 1", params)  # noqa: S608
+    ):
         if purge:  # nothing of ours here; still cancel what is in progress
             return await purge_bu(ctx, None, redis=deps.redis)
         return CleanupReport()
@@ -125,21 +128,24 @@ async def inventory_overview(
     ctx: TenantContext, *, config: RunConfig | None = None
 ) -> AssetsOverview:
     config = config or run_config()
-    rows = await TenantRepository(ctx).fetch(
-        "SELECT kind, state, count(*) AS n,"
+    repo = TenantRepository(ctx)
+    scope, params = bu_scope(repo, [])
+    rows = await repo.fetch(
+        "SELECT kind, state, count(*) AS n,"  # noqa: S608 - constants only
         " count(*) FILTER (WHERE note LIKE 'delete failed%') AS failed"
-        " FROM mce_assets GROUP BY kind, state",
-        [],
+        f" FROM mce_assets WHERE {scope} GROUP BY kind, state",
+        params,
     )
     by_state: dict[str, int] = {}
     by_kind: dict[str, int] = {}
     for row in rows:
         by_state[row["state"]] = by_state.get(row["state"], 0) + int(row["n"])
         by_kind[row["kind"]] = by_kind.get(row["kind"], 0) + int(row["n"])
-    [idle] = await TenantRepository(ctx).fetch(
-        "SELECT count(*) AS n FROM mce_assets WHERE kind = 'DE' AND (state = 'AVAILABLE'"
+    [idle] = await repo.fetch(
+        f"SELECT count(*) AS n FROM mce_assets WHERE {scope} AND kind = 'DE'"  # noqa: S608
+        " AND (state = 'AVAILABLE'"
         " OR (state IN ('LEASED', 'DRAINING') AND lease_expires_at < now()))",
-        [],
+        params,
     )
     return AssetsOverview(
         total=sum(by_kind.values()),
@@ -153,7 +159,8 @@ async def inventory_overview(
 
 _PAGE_SQL = (
     f"SELECT {ASSET_COLUMNS} FROM mce_assets"  # noqa: S608 - constants only
-    " WHERE ($1::timestamptz IS NULL OR (created_at, id) > ($1::timestamptz, $2::uuid))"
+    " WHERE tenant_id = $4 AND mid = $5"
+    " AND ($1::timestamptz IS NULL OR (created_at, id) > ($1::timestamptz, $2::uuid))"
     " ORDER BY created_at, id LIMIT $3"
 )
 
@@ -171,7 +178,9 @@ async def mce_assets_page(ctx: TenantContext, *, first: int, after: str | None) 
         except ValueError:
             raise InvalidInput("Not a cursor from this list.", field="after") from None
         last = cursor_uuid(raw)
-    rows = await TenantRepository(ctx).fetch(_PAGE_SQL, [since, last, first + 1])
+    rows = await TenantRepository(ctx).fetch(
+        _PAGE_SQL, [since, last, first + 1, ctx.tenant_id, ctx.mid]
+    )
     assets = [AssetInfo.from_row(row) for row in rows[:first]]
     return Page(
         edges=[

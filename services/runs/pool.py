@@ -43,6 +43,7 @@ __all__ = [
     "LeaseKind",
     "ShellLease",
     "asset_rows",
+    "bu_scope",
     "drain_after_cancel",
     "keep_for_results",
     "lease_shell",
@@ -130,11 +131,23 @@ def _json(fields: Sequence[ShellField]) -> str:
     return json.dumps([field.as_json() for field in fields])
 
 
+def bu_scope(repo: TenantRepository, params: Sequence[Any]) -> tuple[str, list[Any]]:
+    """``tenant_id = $n AND mid = $m`` for the repository's BU, after ``params``.
+
+    RLS confines the app role to the BU; the system role (the CLI, cross-tenant work) sees
+    every row, so every multi-row statement names the tenant and the BU itself.
+    """
+    n = len(params)
+    return f"tenant_id = ${n + 1} AND mid = ${n + 2}", [*params, repo.ctx.tenant_id, repo.ctx.mid]
+
+
 async def asset_rows(repo: TenantRepository, where: str, params: Sequence[Any]) -> list[AssetInfo]:
-    """Assets of the repository's BU matching ``where`` (a constant clause of the caller's)."""
+    """Assets of the repository's BU matching ``where`` (a constant clause of the caller's,
+    without a top-level OR; it may end with ORDER BY)."""
+    scope, values = bu_scope(repo, params)
     rows = await repo.fetch(
-        f"SELECT {ASSET_COLUMNS} FROM mce_assets WHERE {where}",  # noqa: S608 - constants
-        params,
+        f"SELECT {ASSET_COLUMNS} FROM mce_assets WHERE {scope} AND {where}",  # noqa: S608
+        values,
     )
     return [AssetInfo.from_row(row) for row in rows]
 

@@ -37,7 +37,7 @@ from models import TenantContext, TenantRepository
 from models.runs import ACTIVE_RUN_STATUSES, AssetKind, RunStatus
 from services.runs.assets import delete_asset
 from services.runs.config import RunConfig
-from services.runs.pool import ASSET_COLUMNS, AssetInfo, asset_rows, release_shell
+from services.runs.pool import ASSET_COLUMNS, AssetInfo, asset_rows, bu_scope, release_shell
 from services.runs.status import transition
 
 __all__ = [
@@ -109,8 +109,11 @@ async def _delete(
 
 async def expire_results(ctx: TenantContext, *, redis: Redis | None) -> int:
     """COMPLETE runs past their results window: EXPIRED, shell back in the pool."""
-    rows = await TenantRepository(ctx).fetch(
-        "SELECT id FROM runs WHERE status = 'COMPLETE' AND expires_at < now()", []
+    repo = TenantRepository(ctx)
+    scope, params = bu_scope(repo, [])
+    rows = await repo.fetch(
+        f"SELECT id FROM runs WHERE {scope} AND status = 'COMPLETE' AND expires_at < now()",  # noqa: S608
+        params,
     )
     expired = 0
     for row in rows:
@@ -167,18 +170,20 @@ async def purge_bu(
         are canceled first (their shells go with the rest). ``bridge`` None: the BU has no asset
     (only its runs are canceled)."""
     repo = TenantRepository(ctx)
+    scope, params = bu_scope(repo, [[status.value for status in ACTIVE_RUN_STATUSES]])
     active = await repo.fetch(
-        "SELECT id FROM runs WHERE status = ANY($1::text[])",
-        [[status.value for status in ACTIVE_RUN_STATUSES]],
+        f"SELECT id FROM runs WHERE {scope} AND status = ANY($1::text[])",  # noqa: S608
+        params,
     )
     canceled = 0
     for row in active:
         if await transition(ctx, row["id"], to=RunStatus.CANCELED, redis=redis) is not None:
             canceled += 1
+    scope, params = bu_scope(repo, [])
     await repo.fetch(
-        "UPDATE runs SET expires_at = least(coalesce(expires_at, now()), now())"
-        " WHERE status = 'COMPLETE'",
-        [],
+        "UPDATE runs SET expires_at = least(coalesce(expires_at, now()), now())"  # noqa: S608
+        f" WHERE {scope} AND status = 'COMPLETE'",
+        params,
     )
     await expire_results(ctx, redis=redis)
     everything = await asset_rows(repo, "true", [])

@@ -87,13 +87,14 @@ def sql_hash(sql: str) -> str:
 _LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
 _DUPLICATE_SQL = (
     f"SELECT {RUN_COLUMNS} FROM runs"  # noqa: S608 - constants only
-    " WHERE user_id = $1 AND sql_hash = $2 AND sql_text = $3 AND status = ANY($4::text[])"
+    " WHERE tenant_id = $6 AND mid = $7"
+    " AND user_id = $1 AND sql_hash = $2 AND sql_text = $3 AND status = ANY($4::text[])"
     " AND created_at > now() - make_interval(secs => $5)"
     " ORDER BY created_at DESC LIMIT 1"
 )
 _ACTIVE_SQL = (
     "SELECT count(*) FILTER (WHERE user_id = $1) AS mine, count(*) AS all_users"
-    " FROM runs WHERE status = ANY($2::text[])"
+    " FROM runs WHERE tenant_id = $3 AND mid = $4 AND status = ANY($2::text[])"
 )
 _INSERT_SQL = (
     "INSERT INTO runs (id, tenant_id, mid, is_shared, user_id, snippet_id, api_token_id,"  # noqa: S608 - constants only
@@ -149,11 +150,12 @@ async def start_run(
     async with repo.transaction():
         await repo.fetch(_LOCK_SQL, [f"runs:{ctx.tenant_id}:{ctx.mid}"])
         duplicate = await repo.fetch(
-            _DUPLICATE_SQL, [user_id, digest, sql, _ACTIVE, config.dedup_window_seconds]
+            _DUPLICATE_SQL,
+            [user_id, digest, sql, _ACTIVE, config.dedup_window_seconds, ctx.tenant_id, ctx.mid],
         )
         if duplicate:
             return StartOutcome(run=RunInfo.from_row(duplicate[0]), findings=findings, joined=True)
-        [counts] = await repo.fetch(_ACTIVE_SQL, [user_id, _ACTIVE])
+        [counts] = await repo.fetch(_ACTIVE_SQL, [user_id, _ACTIVE, ctx.tenant_id, ctx.mid])
         if int(counts["mine"]) >= config.max_active_per_user:
             raise RunLimitReached(
                 f"You have {config.max_active_per_user} runs in progress in this business unit;"
@@ -245,7 +247,7 @@ async def get_run(ctx: TenantContext, *, user_id: UUID, run_id: UUID) -> RunInfo
 
 _LIST_SQL = (
     f"SELECT {RUN_COLUMNS} FROM runs"  # noqa: S608 - constants only
-    " WHERE user_id = $1"
+    " WHERE user_id = $1 AND tenant_id = $5 AND mid = $6"
     " AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))"
     " ORDER BY created_at DESC, id DESC LIMIT $4"
 )
@@ -268,7 +270,9 @@ async def list_runs(
         if since.tzinfo is None:
             raise InvalidInput("Not a cursor from this list.", field="after")
         last_id = cursor_uuid(raw_id)
-    rows = await TenantRepository(ctx).fetch(_LIST_SQL, [user_id, since, last_id, first + 1])
+    rows = await TenantRepository(ctx).fetch(
+        _LIST_SQL, [user_id, since, last_id, first + 1, ctx.tenant_id, ctx.mid]
+    )
     runs = [RunInfo.from_row(row) for row in rows[:first]]
     return Page(
         edges=[

@@ -39,7 +39,10 @@ RUN_COLUMNS = (
     " shell_qd_id, attempts, updated_at"
 )
 
-_OWNED_SQL = f"SELECT {RUN_COLUMNS} FROM runs WHERE id = $1 AND user_id = $2"  # noqa: S608 - constants
+_OWNED_SQL = (
+    f"SELECT {RUN_COLUMNS} FROM runs"  # noqa: S608 - constants
+    " WHERE id = $1 AND user_id = $2 AND tenant_id = $3 AND mid = $4"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +174,7 @@ class RunInfo:
 
 async def owned_run(repo: TenantRepository, *, run_id: UUID, user_id: UUID) -> RunInfo:
     """The user's run in the repository's BU, or NotFound on ``id``."""
-    rows = await repo.fetch(_OWNED_SQL, [run_id, user_id])
+    rows = await repo.fetch(_OWNED_SQL, [run_id, user_id, repo.ctx.tenant_id, repo.ctx.mid])
     if not rows:
         raise NotFound(RUN_NOT_FOUND, field="id")
     return RunInfo.from_row(rows[0])
