@@ -5,9 +5,10 @@ Every worker process (``python -m app.worker``, not ``--burst``) starts
 Redis lock :data:`services.redis_keys.METADATA_SCHEDULER_LOCK_KEY` (``SET NX PX``, renewed
 by its holder each tick, expiring on its own if the holder dies). Only the holder acts: it
 enqueues one ``jobs.metadata.enqueue_due_syncs`` job per tick window, and the daily jobs
-(:data:`DAILY_JOBS`: the snippet trash's purge) once a day; a Redis marker per window or day
-makes even a handover between two holders enqueue once. RQ's scheduler or ``rq cron`` alone
-would fire once per worker.
+(:data:`DAILY_JOBS`: the snippet trash's purge) once a day and the hourly ones
+(:data:`HOURLY_JOBS`: the runs engine's recycling) once an hour; a Redis marker per window,
+hour or day makes even a handover between two holders enqueue once. RQ's scheduler or
+``rq cron`` alone would fire once per worker.
 
 The thread only talks to Redis (the worker's parent never touches the database, DESIGN.md);
 the tick's job runs in a work-horse as the system role, the one role that may list every
@@ -55,6 +56,8 @@ MAX_PER_TICK = 500
 TICK_JOB = "jobs.metadata.enqueue_due_syncs"
 #: Jobs the scheduler enqueues once a day (name, timeout): the snippet trash's purge.
 DAILY_JOBS = (("jobs.snippets.purge_snippet_trash", 900),)
+#: Jobs enqueued once an hour: the runs engine's recycling (idle shells, expired results).
+HOURLY_JOBS = (("jobs.runs.recycle_everywhere", 600),)
 SCHEDULED_JOB = "jobs.metadata.scheduled_sync"
 
 _RENEW = (
@@ -95,6 +98,9 @@ class MetadataScheduler:
         day = int(moment // 86_400)
         for job, timeout in DAILY_JOBS:
             self._once(f"{job}:{day}", job, ttl=2 * 86_400, timeout=timeout)
+        hour = int(moment // 3_600)
+        for job, timeout in HOURLY_JOBS:
+            self._once(f"{job}:{hour}", job, ttl=2 * 3_600, timeout=timeout)
         return enqueued
 
     def _once(self, key: str, job: str, *, ttl: int, timeout: int = 600) -> bool:

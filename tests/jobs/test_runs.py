@@ -127,3 +127,36 @@ async def test_a_queued_run_is_started_by_a_real_worker_then_its_shell_recycled(
         assert len(shells) == 1
     finally:
         connection.close()
+
+
+def test_the_scheduler_enqueues_the_recycling_once_an_hour() -> None:
+    from rq import Queue
+
+    from services.metadata.scheduler import HOURLY_JOBS, MetadataScheduler
+    from services.redis_keys import METADATA_SCHEDULER_LOCK_KEY
+
+    connection = SyncRedis.from_url(JOBS_REDIS_URL)
+
+    def clear() -> None:
+        Queue("low", connection=connection).empty()
+        connection.delete(METADATA_SCHEDULER_LOCK_KEY)
+        for key in connection.scan_iter(match=f"{METADATA_SCHEDULER_LOCK_KEY}:done:*"):
+            connection.delete(key)
+
+    clear()
+    try:
+        scheduler = MetadataScheduler(connection, tick_seconds=60)
+        now = 500_000 * 3_600.0
+        scheduler.tick(now)
+        scheduler.tick(now + 60)  # the same hour: not again
+        job_id = job_id_for(f"{HOURLY_JOBS[0][0]}:500000")
+        assert Job.fetch(job_id, connection=connection).func_name == "jobs.runs.recycle_everywhere"
+        low = [job.func_name for job in Queue("low", connection=connection).jobs]
+        assert low.count("jobs.runs.recycle_everywhere") == 1
+        scheduler.tick(now + 3_600)
+        low = [job.func_name for job in Queue("low", connection=connection).jobs]
+        assert low.count("jobs.runs.recycle_everywhere") == 2
+        scheduler.step_down()
+    finally:
+        clear()
+        connection.close()
