@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
@@ -23,7 +24,7 @@ from services.job_queue import JobQueue, job_id_for
 from services.runs.cleanup import RECYCLE_JOB
 from services.runs.pool import asset_rows, release_shell
 from services.runs.start import get_run, start_job_key, start_run
-from services.wallet import KeyEncryptionKey
+from services.wallet import KeyEncryptionKey, WalletTokenProvider
 from simulator.state import Simulator
 from tests.services.runs.engine import (
     JOBS_REDIS_URL,
@@ -160,3 +161,39 @@ def test_the_scheduler_enqueues_the_recycling_once_an_hour() -> None:
     finally:
         clear()
         connection.close()
+
+
+async def test_recycling_is_enqueued_for_every_bu_holding_assets(
+    test_settings: Settings, member: Member, jobs: JobQueue, redis: Redis, sim: Simulator,
+    sim_url: str, ahttp: httpx.AsyncClient, provider: WalletTokenProvider,
+) -> None:  # fmt: skip
+    from services.runs.cleanup import enqueue_recycling
+    from services.runs.execute import StartDeps, start_run_job
+    from tests.services.wallet.helpers import auth_factory
+
+    deps = StartDeps(
+        redis=redis, http=ahttp, tokens=provider, policy=auth_factory(sim, sim_url, ahttp).policy
+    )
+    outcome = await start_run(
+        member.ctx, user_id=member.user.id, sql="SELECT c.LinkName FROM _Click c", jobs=jobs,
+        redis=redis,
+    )  # fmt: skip
+    assert outcome.run is not None
+    await start_run_job(deps, tenant_id=member.tenant_id, mid=member.mid, run_id=outcome.run.id)
+    count = await enqueue_recycling(test_settings.system_database_url, redis_url=JOBS_REDIS_URL)
+    assert count >= 1
+    from rq import Queue
+
+    mine = [
+        job.args
+        for job in Queue("low", connection=jobs.connection).jobs
+        if job.func_name == RECYCLE_JOB and job.args[0] == member.tenant_id
+    ]
+    assert mine == [(member.tenant_id, member.mid)]
+    await enqueue_recycling(test_settings.system_database_url, redis_url=JOBS_REDIS_URL)
+    pending = [
+        job.args
+        for job in Queue("low", connection=jobs.connection).jobs
+        if job.func_name == RECYCLE_JOB and job.args[0] == member.tenant_id
+    ]
+    assert pending == mine  # still pending: not enqueued twice
