@@ -10,13 +10,12 @@
   ``calls_per_second`` status calls; what does not fit waits for the next round.
 * :func:`judge` applies REFERENCE §2.4's rule: an ``Error`` status or any ``ErrorMsg`` fails
   the run; ``Complete`` completes it; anything else (``Queued`` can lag after the end) keeps
-  it running, and :func:`confirm_finished` asks REST ``isrunning`` for such runs, which a
-  finished run must answer ``false`` twice, with a gap, before it counts as complete.
+  it running; the poller then asks REST ``isrunning`` for such runs, which a finished run
+  must answer ``false`` twice, :data:`CONFIRM_GAP_SECONDS` apart, before it counts as complete.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Sequence
@@ -37,7 +36,6 @@ __all__ = [
     "CallBudget",
     "StatusFetch",
     "Verdict",
-    "confirm_finished",
     "fetch_statuses",
     "judge",
 ]
@@ -169,24 +167,3 @@ async def fetch_statuses(
         if status is not None:
             result.statuses[task_id.lower()] = status
     return result
-
-
-async def confirm_finished(
-    bridge: MceBridge,
-    query_id: str,
-    *,
-    tenant_id: int,
-    mid: int,
-    budget: CallBudget,
-    gap_seconds: float = CONFIRM_GAP_SECONDS,
-) -> bool | None:
-    """REST ``isrunning`` twice with a gap: True when both say the definition is not running,
-    False when one says it is, None when the BU's budget did not allow the calls."""
-    for attempt in range(2):
-        if attempt:
-            await asyncio.sleep(gap_seconds)
-        if not await budget.take(tenant_id, mid):
-            return None
-        if await bridge.queries.is_running(query_id):
-            return False
-    return True

@@ -25,6 +25,7 @@ from services.mce_bridges import bridge_for_user
 from services.metadata.sync import SyncDeps
 from services.runs import events
 from services.runs.poller import Poller, PollerDeps
+from services.runs.start import cancel_run
 from services.runs.status_checks import BatchMemory
 from services.runs.store import columns_json
 from simulator.state import Simulator
@@ -389,3 +390,63 @@ async def test_a_status_stuck_on_queued_completes_through_isrunning(
     task = await world.task(run.task_id)
     assert event["status"] == "COMPLETE"
     assert event["rowCount"] == task["rows_written"] > 0
+
+
+async def test_cancel_while_running_stops_at_once_and_the_shell_drains(
+    world: World, redis: Redis
+) -> None:
+    """Cancel (services/runs/start.py): CANCELED at once, no COMPLETE after it, the shell
+    back in the pool only when MCE is done with it."""
+    world.simctl.sim.config.query_queue_seconds = 600
+    try:
+        run = await world.start()
+        ctx = world.tenant.ctx(world.mid)
+        canceled = await cancel_run(ctx, user_id=world.user_id, run_id=run.run_id, redis=redis)
+        assert canceled.status.value == "CANCELED"
+        assert await world.asset_states(run) == {"DRAINING"}
+        poller = Poller(world.poller_deps)
+        try:
+            first = await poller.run_once()
+            assert first.completed == [] and first.released == []
+            assert run.task_id is not None
+            finish = await world.simctl.http.post(
+                f"__sim/tasks/{run.task_id}/finish", json={"in_seconds": 0}
+            )
+            assert finish.status_code == 200
+            await asyncio.sleep(0.3)
+            second = await poller.run_once()
+        finally:
+            await poller.close()
+    finally:
+        world.simctl.sim.config.query_queue_seconds = 0
+    assert second.released == [run.run_id] and second.completed == []
+    assert await world.asset_states(run) == {"AVAILABLE"}
+    assert (await _final_event(redis, run.run_id))["status"] == "CANCELED"
+
+
+@pytest.mark.slow
+async def test_status_calls_per_bu_stay_bounded_whatever_the_number_of_runs(
+    world: World,
+) -> None:
+    """20 runs in one BU, MCE refusing IN (one call per task): at most the budget per second."""
+    world.simctl.sim.config.query_queue_seconds = 600
+    try:
+        for _ in range(20):
+            await world.start()
+        await world.simctl.http.post("__sim/tasks/status-filter", json={"equals_only": True})
+        deps = PollerDeps(**{**world.poller_deps.__dict__, "calls_per_second_per_bu": 4})
+        poller = Poller(deps)
+        before = (await world.simctl.http.get("__sim/stats")).json()["by_mid"]
+        stop = asyncio.Event()
+        loop = asyncio.create_task(poller.run_forever(stop, tick_seconds=0.05))
+        await asyncio.sleep(2.5)
+        stop.set()
+        await loop
+        await poller.close()
+        after = (await world.simctl.http.get("__sim/stats")).json()["by_mid"]
+    finally:
+        world.simctl.sim.config.query_queue_seconds = 0
+    op = "soap.Retrieve.AsyncActivityStatus"
+    calls = after[str(world.mid)].get(op, 0) - before.get(str(world.mid), {}).get(op, 0)
+    # 2.5 s spans at most 4 one-second windows of 4 calls each; without the bound: 20 a round.
+    assert 4 <= calls <= 16, calls

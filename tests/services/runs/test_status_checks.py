@@ -22,7 +22,6 @@ from services.runs.status_checks import (
     BatchMemory,
     CallBudget,
     Verdict,
-    confirm_finished,
     fetch_statuses,
     judge,
 )
@@ -167,40 +166,3 @@ async def test_the_budget_bounds_calls_per_bu_per_second(
     assert fetched.calls <= 2
     assert _retrieves(http) - before <= 4
     assert len(fetched.statuses) == fetched.calls
-
-
-async def test_a_lagging_status_is_confirmed_finished_by_isrunning(
-    mce: MceBridge, sim: Simulator, http: httpx.Client, redis: Redis, tenant: int
-) -> None:
-    sim.config.quirk_status_lag_polls = 3
-    try:
-        query_id, task_id = await _start(mce)
-        status = await mce.soap.async_activity_status(task_id)
-        assert judge(status) is Verdict.RUNNING  # says Queued though the run is over
-        budget = CallBudget(redis, calls_per_second=100)
-        mid = sim.store.enterprise.eid
-        before = _stats(http).get("rest.queries.isrunning", 0)
-        finished = await confirm_finished(
-            mce, query_id, tenant_id=tenant, mid=mid, budget=budget, gap_seconds=0.05
-        )
-        assert finished is True
-        assert _stats(http).get("rest.queries.isrunning", 0) - before == 2  # twice, a gap apart
-    finally:
-        sim.config.quirk_status_lag_polls = 0
-
-
-async def test_a_running_definition_is_not_confirmed(
-    mce: MceBridge, sim: Simulator, http: httpx.Client, redis: Redis, tenant: int
-) -> None:
-    sim.config.query_queue_seconds = 600
-    try:
-        query_id, task_id = await _start(mce)
-        assert judge(await mce.soap.async_activity_status(task_id)) is Verdict.RUNNING
-        budget = CallBudget(redis, calls_per_second=100)
-        finished = await confirm_finished(
-            mce, query_id, tenant_id=tenant, mid=sim.store.enterprise.eid, budget=budget,
-            gap_seconds=0.01,
-        )  # fmt: skip
-        assert finished is False
-    finally:
-        sim.config.query_queue_seconds = 0
