@@ -8,9 +8,9 @@ only add what the sidebar must never show: a DE whose field list is not complete
 assets (``is_quarry_asset``). Other tools' leftovers are shown, flagged, unless the caller
 asks to hide them.
 
-Pages are keyset-paged on ``(lower(name), id)``: a cursor is that pair, opaque to clients, so
-a page costs one index range scan however deep it is and rows added meanwhile do not shift
-the pages after it.
+Pages are keyset-paged on ``(sort_name, id)`` (``sort_name`` is the lower-cased name, stored:
+migrations/0010 says why): a cursor is that pair, opaque to clients, so a page costs one index
+range scan however deep it is and rows added meanwhile do not shift the pages after it.
 """
 
 from __future__ import annotations
@@ -247,17 +247,19 @@ async def _page(
     first: int,
     after: tuple[str, UUID] | None,
 ) -> Page[T]:
-    """One keyset page of ``table`` ordered by ``(lower(name), id)``."""
+    """One keyset page of ``table`` ordered by ``(sort_name, id)``; the position is written
+    with LEAKPROOF comparisons only, so that it is an index condition under RLS."""
     conditions = list(where)
     values = list(params)
     if after is not None:
         values += [after[0], after[1]]
-        conditions.append(f"(lower(name), id) > (${len(values) - 1}, ${len(values)})")
+        name, ident = f"${len(values) - 1}", f"${len(values)}"
+        conditions.append(f"sort_name >= {name} AND (sort_name > {name} OR id > {ident})")
     values.append(first + 1)
     sql = (
-        f"SELECT {columns}, lower(name) AS sort_name FROM {table}"  # noqa: S608 - constants only
+        f"SELECT {columns}, sort_name FROM {table}"  # noqa: S608 - constants only
         f" WHERE {' AND '.join(conditions) or 'true'}"
-        f" ORDER BY lower(name), id LIMIT ${len(values)}"
+        f" ORDER BY sort_name, id LIMIT ${len(values)}"
     )
     rows = await TenantRepository(ctx).fetch(sql, values)
     shown = rows[:first]
