@@ -305,3 +305,38 @@ async def test_a_start_resumed_long_after_with_no_trace_fails_instead_of_guessin
     assert failed.error.code == "START_UNKNOWN" and "again" in failed.error.message
     [de] = [a for a in await _assets(member) if a.kind is AssetKind.DE]
     assert de.state is AssetState.AVAILABLE  # the shell is back in the pool
+
+
+async def test_concurrent_starts_never_share_a_shell(
+    member: Member, deps: StartDeps, jobs: JobQueue, redis: Redis
+) -> None:
+    import asyncio
+
+    first, _ = await _run(member, deps, jobs, redis, LINKS)
+    await _complete(member, first, redis, window=0)  # one free pair in the pool
+    outcomes = [
+        await start_run(
+            member.ctx,
+            user_id=member.user.id,
+            sql=f"{LINKS_AGAIN} -- {n}",
+            jobs=jobs,
+            redis=redis,
+            config=deps.config,
+        )
+        for n in range(3)
+    ]
+    results = await asyncio.gather(
+        *(
+            start_run_job(deps, tenant_id=member.tenant_id, mid=member.mid, run_id=o.run.id)
+            for o in outcomes
+            if o.run is not None
+        )
+    )
+    assert [r["outcome"] for r in results] == ["running"] * 3
+    runs = [
+        await get_run(member.ctx, user_id=member.user.id, run_id=o.run.id)
+        for o in outcomes
+        if o.run is not None
+    ]
+    assert len({run.shell_de_id for run in runs}) == 3
+    assert first.shell_de_id in {run.shell_de_id for run in runs}  # the free one was reused

@@ -256,3 +256,29 @@ async def test_cancel_while_queued_is_immediate_and_the_job_then_does_nothing(
     assert (await simctl.http.get("__sim/stats")).json()["total"] == before  # MCE untouched
     again = await cancel_run(member.ctx, user_id=member.user.id, run_id=canceled.id, redis=redis)
     assert again.status is RunStatus.CANCELED
+
+
+async def test_concurrent_starts_never_pass_the_limit_and_identical_ones_run_once(
+    member: Member, jobs: JobQueue, redis: Redis
+) -> None:
+    import asyncio
+
+    limits = RunConfig(max_active_per_user=3)
+
+    async def attempt(sql: str) -> str:
+        try:
+            outcome = await start_run(
+                member.ctx, user_id=member.user.id, sql=sql, jobs=jobs, redis=redis,
+                config=limits,
+            )  # fmt: skip
+        except RunLimitReached:
+            return "limit"
+        assert outcome.run is not None
+        return f"{'joined' if outcome.joined else 'new'}:{outcome.run.id}"
+
+    same = await asyncio.gather(*(attempt(CLICKS) for _ in range(6)))
+    assert len({answer.split(":")[1] for answer in same}) == 1
+    assert sorted(answer.split(":")[0] for answer in same) == ["joined"] * 5 + ["new"]
+    others = await asyncio.gather(*(attempt(f"{CLICKS} -- {n}") for n in range(8)))
+    assert others.count("limit") == 6 and len([a for a in others if a.startswith("new")]) == 2
+    assert Queue("high", connection=jobs.connection).count == 3
