@@ -24,7 +24,7 @@ from client.soap import NewQueryDefinition
 from services.mce_bridges import bridge_for_user
 from services.metadata.sync import SyncDeps
 from services.runs import events
-from services.runs.poller import Poller, PollerDeps
+from services.runs.poller import TIMEOUT_MESSAGE, Poller, PollerDeps
 from services.runs.start import cancel_run
 from services.runs.status_checks import BatchMemory
 from services.runs.store import columns_json
@@ -450,3 +450,28 @@ async def test_status_calls_per_bu_stay_bounded_whatever_the_number_of_runs(
     calls = after[str(world.mid)].get(op, 0) - before.get(str(world.mid), {}).get(op, 0)
     # 2.5 s spans at most 4 one-second windows of 4 calls each; without the bound: 20 a round.
     assert 4 <= calls <= 16, calls
+
+
+async def test_a_run_past_mces_30_minute_limit_fails_without_a_call(world: World) -> None:
+    world.simctl.sim.config.query_queue_seconds = 3600
+    try:
+        run = await world.start()
+        await world.admin.execute(
+            "UPDATE runs SET started_at = now() - interval '40 minutes' WHERE id = $1",
+            run.run_id,
+        )
+        before = (await world.simctl.http.get("__sim/stats")).json()["operations"]
+        poller = Poller(world.poller_deps)
+        try:
+            report = await poller.run_once()
+        finally:
+            await poller.close()
+        after = (await world.simctl.http.get("__sim/stats")).json()["operations"]
+    finally:
+        world.simctl.sim.config.query_queue_seconds = 0
+    assert report.failed == [run.run_id]
+    row = await world.run_row(run.run_id)
+    assert (row["status"], row["error_code"]) == ("FAILED", "MCE_TIMEOUT")
+    assert row["error_message"] == TIMEOUT_MESSAGE
+    assert after == before  # judged without asking MCE
+    assert await world.asset_states(run) == {"AVAILABLE"}
