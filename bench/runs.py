@@ -16,11 +16,14 @@ time and peak RSS are the reader's alone:
   1k and the 200k result (flat when nothing is buffered);
 * ``csv_export_rows_per_s``: services.runs.results.csv_chunks over the 200k result.
 
-Not measurable yet, printed as null (they need ``startRun``, the worker and the poller of
-issue 14's other parts, and GraphQL over a websocket): ``calls_per_run``,
-``baseline_calls_per_run``, ``calls_ratio``, ``first_page_ratio``, ``detect_median_s``,
-``detect_p95_s``, ``status_calls_per_s_per_bu``, ``stream_rows_per_s``, ``stream_ratio``,
-``api_peak_rss_mb_1k``, ``api_peak_rss_mb_200k``. The last line printed is one JSON object.
+* ``stream_rows_per_s``, ``stream_ratio`` (= that / ``rowset_limit_rows_per_s``),
+  ``api_peak_rss_mb_1k`` / ``api_peak_rss_mb_200k``: the same results streamed by the real
+  API process over ``runResults`` to a websocket client (bench/runs_stream.py).
+
+Not measured here, printed as null (the start job and poller figures belong to issue 14's
+other parts): ``calls_per_run``, ``baseline_calls_per_run``, ``calls_ratio``,
+``first_page_ratio``, ``detect_median_s``, ``detect_p95_s``, ``status_calls_per_s_per_bu``.
+The last line printed is one JSON object.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from bench.runs_stream import measure_stream
 from services.runs.results import DEFAULT_PREFETCH
 
 #: Runs' SQL: ORDER BY kept as a row number; the cross join makes any size from the seed.
@@ -52,10 +56,6 @@ NOT_MEASURED = (
     "detect_median_s",
     "detect_p95_s",
     "status_calls_per_s_per_bu",
-    "stream_rows_per_s",
-    "stream_ratio",
-    "api_peak_rss_mb_1k",
-    "api_peak_rss_mb_200k",
 )
 
 
@@ -147,6 +147,14 @@ async def measure(*, latency_ms: int, big_rows: int) -> dict[str, Any]:
         reader = by_prefetch[DEFAULT_PREFETCH]
         reader_small = _child("stream", small_shell, str(DEFAULT_PREFETCH))
         export = _child("csv", big_shell)
+        sim.faults.set_latency(0)
+        streamed = await measure_stream(
+            sim=sim,
+            sim_url=server.url,
+            big_sql=BIG_SQL.format(rows=big_rows),
+            big_rows=big_rows,
+            latency_ms=latency_ms,
+        )
     sim.close()
     limit = max(raw.values())
     figures: dict[str, Any] = {
@@ -164,6 +172,8 @@ async def measure(*, latency_ms: int, big_rows: int) -> dict[str, Any]:
         "csv_export_rows_per_s": round(export["rows_per_s"]),
     }
     figures.update(dict.fromkeys(NOT_MEASURED))
+    figures.update(streamed)
+    figures["stream_ratio"] = round(streamed["stream_rows_per_s"] / limit, 3)
     return figures
 
 
