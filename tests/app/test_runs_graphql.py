@@ -179,3 +179,28 @@ async def test_other_users_bus_and_tenants_never_see_a_run(
     junk = (await browser.data(CANCEL, id="junk"))["cancelRun"]
     assert junk["userErrors"] == [{"code": "NOT_FOUND", "field": "id"}]
     assert (await browser.data(ONE, id=run["id"]))["run"]["status"] == "QUEUED"
+
+
+async def test_a_run_from_a_snippet_uses_its_sql_and_names_it(
+    browser: Client, tenant: TenantFixture, jobs: JobQueue
+) -> None:
+    from schema.global_ids import encode_global_id
+    from services import snippets
+
+    saved = await snippets.create_snippet(
+        tenant.context(), owner_id=tenant.user.id, title="Clicks", sql=CLICKS
+    )
+    snippet_id = encode_global_id("Snippet", str(saved.id))
+    started = (await browser.data(START, input={"snippetId": snippet_id}))["startRun"]
+    assert started["userErrors"] == []
+    assert started["run"]["sql"] == CLICKS and started["run"]["snippetId"] == snippet_id
+    other = await make_tenant("RunsSnippetOther")
+    theirs = await snippets.create_snippet(
+        other.context(), owner_id=other.user.id, title="Theirs", sql=CLICKS
+    )
+    for foreign in (encode_global_id("Snippet", str(theirs.id)), "junk"):
+        refused = (await browser.data(START, input={"snippetId": foreign}))["startRun"]
+        assert refused["run"] is None
+        assert [(e["code"], e["field"]) for e in refused["userErrors"]] == [
+            ("NOT_FOUND", "snippetId")
+        ]
