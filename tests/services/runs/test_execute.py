@@ -6,6 +6,7 @@ adapting, a conflicting shape with a new pair; a draining shell is never leased.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from models.runs import AssetKind, AssetState, RunStatus
 from services.job_queue import JobQueue
 from services.mce_bridges import bridge_for_user
 from services.metadata.assets import is_quarry_asset
+from services.redis_keys import run_events_key
 from services.runs.execute import StartDeps, start_run_job
 from services.runs.pool import AssetInfo, asset_rows, keep_for_results, release_shell
 from services.runs.start import cancel_run, get_run, start_run
@@ -131,6 +133,11 @@ async def test_the_start_job_creates_the_shell_once_and_mce_runs_the_query_once(
     ]
     assert rows and {row[run.marker_column.casefold()] for row in rows} == {run.marker}
     assert all(row["linkname"] for row in rows)
+    # Each status change was published, in order, with no SQL and no row in it.
+    entries = await redis.xrange(run_events_key(run.id))
+    events = [json.loads(fields[b"event"]) for _, fields in entries]
+    assert [e["status"] for e in events] == ["QUEUED", "STARTING", "RUNNING"]
+    assert all(LINKS not in json.dumps(e) and run.marker not in json.dumps(e) for e in events)
     # The DE has MCE's shortest retention as a backstop: one day per row.
     sim_de = simctl.sim.store.get_de(member.mid, customer_key=de.customer_key)
     assert sim_de is not None and sim_de.data_retention_period_length == 1
