@@ -174,16 +174,12 @@ async def _start(
             if lease.kind is LeaseKind.ADAPT:
                 await adapt_shell(ctx, bridge, de=lease.de, add=lease.add_fields)
             await point_query(bridge, qd=lease.qd, query_text=run.run_sql)
-    except MceValidationError as exc:
-        await _after_failed_setup(
-            ctx, lease, broken=lease is not None and lease.kind is not LeaseKind.REUSED
-        )
-        await _fail(ctx, deps, run, (exc.mce_code and str(exc.mce_code)) or "MCE_REFUSED", str(exc))
-        return {"outcome": "failed", "code": "MCE_REFUSED"}
     except MceError as exc:
-        await _after_failed_setup(ctx, lease, broken=False)
-        await _fail(ctx, deps, run, "MCE_UNAVAILABLE", str(exc))
-        return {"outcome": "failed", "code": "MCE_UNAVAILABLE"}
+        refused = isinstance(exc, MceValidationError)
+        await _after_failed_setup(ctx, run, lease, refused=refused)
+        code = "MCE_REFUSED" if refused else "MCE_UNAVAILABLE"
+        await _fail(ctx, deps, run, code, str(exc))
+        return {"outcome": "failed", "code": code}
     qd_object = await _qd_object_id(ctx, lease)
     if not await TenantRepository(ctx).fetch(_PERFORM_SQL, [run.id]):
         await release_shell(ctx, run.id)  # canceled while the shell was prepared
@@ -193,10 +189,11 @@ async def _start(
     except OutcomeUnknown:
         fresh = await _load(ctx, run.id)
         return await _confirm(ctx, deps, bridge, fresh or run)
-    except MceError as exc:
+    except MceError as exc:  # answered: MCE did not start it
         await release_shell(ctx, run.id)
-        await _fail(ctx, deps, run, "MCE_REFUSED", str(exc))
-        return {"outcome": "failed", "code": "MCE_REFUSED"}
+        code = "MCE_REFUSED" if isinstance(exc, MceValidationError) else "MCE_UNAVAILABLE"
+        await _fail(ctx, deps, run, code, str(exc))
+        return {"outcome": "failed", "code": code}
     return await _running(ctx, deps, run, task_id=task_id)
 
 
@@ -208,14 +205,17 @@ async def _qd_object_id(ctx: TenantContext, lease: ShellLease) -> str:
 
 
 async def _after_failed_setup(
-    ctx: TenantContext, lease: ShellLease | None, *, broken: bool
+    ctx: TenantContext, run: RunInfo, lease: ShellLease | None, *, refused: bool
 ) -> None:
+    """A pair being created, or being adapted when MCE refused the change, may be half made:
+    BROKEN, for the recycler to delete. A pooled pair only re-pointed is intact: free again
+    (MCE refused the run's SQL, or could not be reached)."""
     if lease is None:
         return
-    if broken:
-        await mark_broken(ctx, [lease.de.id, lease.qd.id], note="Marketing Cloud refused it")
+    if lease.kind is LeaseKind.CREATE or (lease.kind is LeaseKind.ADAPT and refused):
+        await mark_broken(ctx, [lease.de.id, lease.qd.id], note="not completed for a run")
     else:
-        await release_shell(ctx, lease.de.lease_run_id or lease.qd.lease_run_id or lease.de.id)
+        await release_shell(ctx, run.id)
 
 
 async def _running(

@@ -347,3 +347,29 @@ async def test_concurrent_starts_never_share_a_shell(
     ]
     assert len({run.shell_de_id for run in runs}) == 3
     assert first.shell_de_id in {run.shell_de_id for run in runs}  # the free one was reused
+
+
+async def test_a_pair_whose_creation_failed_is_broken_and_cleaned_by_the_recycler(
+    member: Member, deps: StartDeps, jobs: JobQueue, redis: Redis, simctl: SimControl
+) -> None:
+    from services.runs.config import RunConfig
+    from services.runs.recycle import recycle_bu
+
+    await simctl.control(
+        "faults", {"operation": "soap.Create.QueryDefinition", "kind": "error", "status": 500}
+    )
+    run, result = await _run(member, deps, jobs, redis, LINKS)
+    assert result["outcome"] == "failed" and run.status is RunStatus.FAILED
+    shells = [a for a in await _assets(member) if a.kind is not AssetKind.FOLDER]
+    assert sorted(a.state.value for a in shells) == ["BROKEN", "BROKEN"]
+    [de] = [a for a in shells if a.kind is AssetKind.DE]
+    assert simctl.sim.store.get_de(member.mid, customer_key=de.customer_key) is not None
+    await simctl.http.delete("__sim/faults")
+    bridge = await bridge_for_user(
+        member.ctx, user_id=member.user.id, mid=member.mid, http=deps.http, tokens=deps.tokens,
+        policy=deps.policy,
+    )  # fmt: skip
+    report = await recycle_bu(member.ctx, bridge, config=RunConfig(), redis=redis)
+    assert report.deleted == 2 and report.failed == ()
+    assert simctl.sim.store.get_de(member.mid, customer_key=de.customer_key) is None
+    assert [a.kind for a in await _assets(member)] == [AssetKind.FOLDER, AssetKind.FOLDER]
