@@ -27,6 +27,7 @@ import asyncio
 import csv
 import io
 import re
+from calendar import monthrange
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ from decimal import Decimal
 from client.errors import MceUnavailable
 from client.rest.api import RestClient
 from client.rest.rowsets import MAX_PAGE_SIZE, RowsetPage, RowsetReader
-from client.values import MCE_SYSTEM_TIME, FieldSpec, FieldType, Value
+from client.values import MCE_SYSTEM_TIME, FieldSpec, FieldType, Value, convert_value
 
 __all__ = [
     "DEFAULT_PREFETCH",
@@ -67,6 +68,13 @@ _MARKER = re.compile(r"[0-9A-Za-z_-]{1,100}")
 _HELPER = re.compile(r"[A-Za-z][0-9A-Za-z_]{0,127}")
 #: MCE's largest Decimal precision, so its largest scale.
 _MAX_SCALE = 38
+#: What client.values accepts as a Number (plain ASCII digits).
+_INTEGER = re.compile(r"-?[0-9]+")
+#: MCE's date shapes (REFERENCE §4.1): ``M/D/YYYY h:mm:ss AM``, or a date alone.
+_MCE_DATE = re.compile(
+    r"(?P<month>[0-9]{1,2})/(?P<day>[0-9]{1,2})/(?P<year>[0-9]{4})"
+    r"(?: (?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2}):(?P<second>[0-9]{2}) (?P<half>AM|PM))?"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +118,52 @@ class ResultColumn:
                 if trimmed == value:  # only padding zeros go: never round a value
                     value = trimmed
         return encode_value(value)
+
+    def encode_raw(self, raw: str | None) -> JsonValue:
+        """MCE's string for a value of this column, straight to its JSON encoding.
+
+        The same result as converting with :func:`client.values.convert_value` and then
+        :meth:`encode`, without building a ``datetime`` or ``Decimal`` for the common shapes
+        (parsing dates with ``strptime`` was most of a stream's CPU); anything unusual takes
+        that reference path. Raises ``ValueError`` for a value MCE could not have sent.
+        """
+        if raw is None or raw == "":
+            return None
+        kind = self.field_type
+        if kind is FieldType.NUMBER:
+            if not _INTEGER.fullmatch(raw):
+                raise ValueError(f"not a Number value: {raw!r}")
+            return encode_value(int(raw))
+        if kind is FieldType.DATE:
+            match = _MCE_DATE.fullmatch(raw)
+            if match is not None:
+                iso = _iso_from_match(match)
+                if iso is not None:
+                    return iso + "-06:00" if self.system_generated else iso
+        elif kind is not FieldType.DECIMAL and kind is not FieldType.BOOLEAN:
+            return raw
+        converted = convert_value(raw, field_type=kind, system_generated=self.system_generated)
+        return self.encode(converted)
+
+
+def _iso_from_match(match: re.Match[str]) -> str | None:
+    """``M/D/YYYY h:mm:ss AM`` (or a bare date) as ISO 8601, or None when out of range
+    (the reference path then refuses it with the same error ``strptime`` gives)."""
+    month, day, year = int(match["month"]), int(match["day"]), int(match["year"])
+    hour = int(match["hour"] or 12)
+    minute, second = int(match["minute"] or 0), int(match["second"] or 0)
+    half = match["half"]
+    if not (1 <= hour <= 12 and minute <= 59 and second <= 59 and year >= 1):
+        return None
+    if half is None:
+        hour = 0
+    elif half == "AM":
+        hour = 0 if hour == 12 else hour
+    else:
+        hour = 12 if hour == 12 else hour + 12
+    if not (1 <= month <= 12 and 1 <= day <= monthrange(year, month)[1]):
+        return None
+    return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,18 +268,27 @@ class ResultReader:
         return self._source
 
     def _rowsets(self, page_size: int) -> RowsetReader:
+        """Pages whose values stay MCE's strings (no field types given): they are encoded
+        straight to JSON by :meth:`ResultColumn.encode_raw`, by the column's type."""
         return RowsetReader(
             rest=self._rest,
             key=self._source.key,
-            fields=self._source.field_specs(),
+            fields=(),
             page_size=page_size,
             order_by=self._source.order_by,
             filter=self._source.filter,
         )
 
     def _encode(self, rows: Iterable[Mapping[str, Value]]) -> list[list[JsonValue]]:
-        columns = self._source.columns
-        return [encode_row(row, columns) for row in rows]
+        """Rows (MCE's strings, keyed by lower-cased names) as arrays in column order."""
+        columns = [(column, column.name.lower()) for column in self._source.columns]
+        try:
+            return [
+                [column.encode_raw(_text(row.get(name))) for column, name in columns]
+                for row in rows
+            ]
+        except ValueError as exc:
+            raise MceUnavailable(f"Marketing Cloud returned an unreadable value ({exc}).") from None
 
     async def page(self, *, offset: int, limit: int) -> ResultPage:
         """Rows ``offset`` .. ``offset + limit``: one MCE call when the window is aligned on
@@ -316,6 +379,11 @@ def _check_page(page: RowsetPage, *, number: int, count: int, size: int) -> None
     expected = max(0, min(size, count - (number - 1) * size))
     if page.count != count or len(page.rows) != expected:
         raise MceUnavailable("The run's rows changed while they were being read; read them again.")
+
+
+def _text(value: Value) -> str | None:
+    """A value of an untyped rowset row: MCE's string, or None for its empty string."""
+    return None if value is None else str(value)
 
 
 def _csv_cell(value: JsonValue) -> str:

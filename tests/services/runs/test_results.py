@@ -21,7 +21,7 @@ import pytest
 from client.errors import MceUnavailable
 from client.rest.api import RestClient
 from client.rest.rowsets import RowsetReader
-from client.values import FieldType, Value, field_specs
+from client.values import FieldType, Value, convert_value, field_specs
 from services.runs.results import (
     MAX_SAFE_INTEGER,
     JsonValue,
@@ -365,3 +365,59 @@ async def test_system_dates_carry_mces_offset_and_stored_dates_none(
         assert isinstance(plain, str) and isinstance(zoned, str)
         assert datetime.fromisoformat(plain).tzinfo is None
         assert zoned == plain + "-06:00"  # the same wall-clock time, in MCE's system time
+
+
+RAW_VALUES: dict[FieldType, list[str]] = {
+    FieldType.DATE: [
+        "6/13/2005 12:00:00 AM",
+        "6/13/2005 12:00:00 PM",
+        "12/31/1999 11:59:59 PM",
+        "1/1/2024 1:05:09 AM",
+        "2/29/2024 3:00:00 PM",
+        "2/29/2023 3:00:00 PM",
+        "13/1/2024 1:00:00 AM",
+        "1/32/2024 1:00:00 AM",
+        "1/1/2024 13:00:00 PM",
+        "1/1/2024 0:00:00 AM",
+        "1/1/2024 1:60:00 AM",
+        "01/02/2024",
+        "1/2/2024 1:5:9 am",
+        " 6/13/2005 12:00:00 AM ",
+        "2024-03-01T10:00:00",
+        "2024-03-01T10:00:00+02:00",
+        "1/1/0000 1:00:00 AM",
+        "yesterday",
+        "",
+    ],
+    FieldType.NUMBER: ["0", "-7", "9007199254740993", "12.5", "1_000", " 1", "", "١٢"],
+    FieldType.DECIMAL: ["12.50000000", "-0.10000000", "7", "1.23456", ".5", "1E5", "", "NaN"],
+    FieldType.BOOLEAN: ["True", "False", "1", "0", "true", "yes", ""],
+    FieldType.TEXT: ["", "x", " padded ", "Ünïcode"],
+    FieldType.EMAIL: ["a@b.c"],
+}
+
+
+def reference(raw: str, column: ResultColumn) -> JsonValue:
+    converted = convert_value(
+        raw, field_type=column.field_type, system_generated=column.system_generated
+    )
+    return column.encode(converted)
+
+
+@pytest.mark.parametrize("system", [False, True])
+def test_raw_encoding_equals_converting_then_encoding(system: bool) -> None:
+    """The fast path (MCE's string straight to JSON) answers exactly what the client's typed
+    conversion followed by the encoding answers, and refuses exactly what it refuses."""
+    for field_type, raws in RAW_VALUES.items():
+        column = ResultColumn("X", field_type, system_generated=system, scale=2)
+        for raw in raws:
+            try:
+                expected: JsonValue | type[ValueError] = reference(raw, column)
+            except ValueError:
+                expected = ValueError
+            if expected is ValueError:
+                with pytest.raises(ValueError):
+                    column.encode_raw(raw)
+            else:
+                assert column.encode_raw(raw) == expected, (field_type, raw)
+    assert ResultColumn("X", FieldType.DATE).encode_raw(None) is None
