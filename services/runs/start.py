@@ -15,12 +15,15 @@ or of a run in another BU or tenant, is NOT_FOUND exactly like an id that never 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 from redis.asyncio import Redis
@@ -37,8 +40,9 @@ from services.runs.status import event_for, transition
 from services.runs.store import RUN_COLUMNS, RunInfo, columns_json, owned_run
 from services.snippets import get_snippet
 from services.snippets.types import Edge, Page, cursor_uuid, decode_cursor, encode_cursor
-from services.sql_toolkit import MetadataCatalog, analyse_sql
-from tsql import Finding, Purpose, Severity, prepare_run
+from services.sql_offload import RelayedCatalog, in_tsql_thread, run_coroutine
+from services.sql_toolkit import THREAD_SQL_CHARS, MetadataCatalog, analyse_sql
+from tsql import Catalog, Finding, Purpose, RunRewrite, Severity, prepare_run
 
 __all__ = [
     "START_JOB",
@@ -137,7 +141,7 @@ async def start_run(
     if not analysis.valid:
         return StartOutcome(run=None, findings=analysis.findings)
     marker = uuid4().hex
-    rewrite = await prepare_run(sql, catalog=catalog, marker=marker)
+    rewrite = await _rewrite(ctx, sql, catalog=catalog, marker=marker)
     findings = _merged(analysis.findings, rewrite.findings)
     if rewrite.sql is None or any(f.severity is Severity.ERROR for f in rewrite.findings):
         return StartOutcome(run=None, findings=findings)
@@ -188,6 +192,20 @@ async def start_run(
     run = RunInfo.from_row(row)
     await _enqueue(ctx, run, jobs=jobs, redis=redis)
     return StartOutcome(run=run, findings=findings)
+
+
+async def _rewrite(ctx: TenantContext, sql: str, *, catalog: Catalog, marker: str) -> RunRewrite:
+    """tsql's run form of ``sql``: inline for short texts, in the tsql thread for long ones
+    (as the SQL toolkit does: a long text never stalls the event loop)."""
+    if len(sql) <= THREAD_SQL_CHARS:
+        return await prepare_run(sql, catalog=catalog, marker=marker)
+    relayed = RelayedCatalog(catalog, asyncio.get_running_loop())
+
+    def rewrite(catalog: Catalog) -> Coroutine[Any, Any, RunRewrite]:
+        return prepare_run(sql, catalog=catalog, marker=marker)
+
+    owner = (ctx.tenant_id, ctx.user_id)
+    return await in_tsql_thread(owner, functools.partial(run_coroutine, rewrite, relayed))
 
 
 def _json(value: object) -> str:

@@ -282,3 +282,18 @@ async def test_concurrent_starts_never_pass_the_limit_and_identical_ones_run_onc
     others = await asyncio.gather(*(attempt(f"{CLICKS} -- {n}") for n in range(8)))
     assert others.count("limit") == 6 and len([a for a in others if a.startswith("new")]) == 2
     assert Queue("high", connection=jobs.connection).count == 3
+
+
+async def test_long_sql_is_rewritten_off_the_event_loop_like_short_sql(
+    member: Member, jobs: JobQueue, redis: Redis, config: RunConfig
+) -> None:
+    names = ", ".join(f"'link-{n:05d}'" for n in range(400))
+    sql = f"SELECT c.LinkName, COUNT(*) AS Total FROM _Click c WHERE c.LinkName IN ({names})"  # noqa: S608 - a test text
+    sql += " GROUP BY c.LinkName ORDER BY Total DESC"
+    assert len(sql) > 2_000
+    outcome = await start_run(
+        member.ctx, user_id=member.user.id, sql=sql, jobs=jobs, redis=redis, config=config
+    )
+    assert outcome.run is not None and outcome.blocking == ()
+    assert [c.name for c in outcome.run.columns] == ["LinkName", "Total"]
+    assert outcome.run.marker in outcome.run.run_sql and "link-00399" in outcome.run.run_sql
