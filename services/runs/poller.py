@@ -42,14 +42,14 @@ from redis.asyncio import Redis
 
 from client.bridge import MceBridge
 from client.endpoints import EndpointPolicy
-from client.errors import MceError
+from client.errors import MceError, ReauthRequired
 from client.errors import NotFound as MceNotFound
 from client.soap import AsyncActivityStatus
 from client.tokens import TokenProvider
 from models import TenantContext, TenantRepository
 from models.runs import MceAsset, Run, RunStatus
+from services.errors import NotFound
 from services.mce_bridges import bridge_for_user
-from services.metadata.context import bu_scope
 from services.redis_keys import PREFIX
 from services.runs.config import RunConfig
 from services.runs.pool import keep_for_results, release_shell
@@ -64,6 +64,7 @@ from services.runs.status_checks import (
     fetch_statuses,
     judge,
 )
+from services.wallet.errors import WalletError
 from tsql import explain_mce_error
 
 __all__ = [
@@ -96,6 +97,8 @@ ALIVE_TTL_MS = 15_000
 #: A run MCE finished is checked for readable rows this often, at most this many times.
 READABLE_RECHECK_SECONDS = 0.25
 READABLE_CHECKS_MAX = 40
+#: A bridge (tenant, BU, user) is rebuilt after this long (a user removed meanwhile is seen).
+BRIDGE_TTL_SECONDS = 60.0
 #: A BU's lease lasts this long unless its holder renews it (each round).
 BU_LEASE_MS = 3_000
 
@@ -214,6 +217,7 @@ class Poller:
         self.memory = BatchMemory(deps.redis)
         self.budget = CallBudget(deps.redis, calls_per_second=deps.calls_per_second_per_bu)
         self._tracking: dict[UUID, _Tracking] = {}
+        self._bridges: dict[tuple[int, int, UUID], tuple[float, MceBridge]] = {}
         self._pool: asyncpg.Pool | None = None
 
     async def close(self) -> None:
@@ -277,6 +281,18 @@ class Poller:
     async def _poll_bu(
         self, tenant_id: int, mid: int, runs: Sequence[WatchedRun], report: RoundReport
     ) -> None:
+        """One BU's round; a failure (a tenant gone, a user removed) stays in its BU."""
+        try:
+            await self._poll_bu_runs(tenant_id, mid, runs, report)
+        except Exception:
+            log.exception(
+                "BU %s/%s: poll round failed", tenant_id, mid,
+                extra={"event": "runs.poller.bu_error"},
+            )  # fmt: skip
+
+    async def _poll_bu_runs(
+        self, tenant_id: int, mid: int, runs: Sequence[WatchedRun], report: RoundReport
+    ) -> None:
         if not await self._hold_bu(tenant_id, mid):
             report.skipped_bus += 1
             return
@@ -295,7 +311,6 @@ class Poller:
                 due.append(run)
         if not due:
             return
-        scope = await bu_scope(tenant_id, mid)
         statuses: dict[str, AsyncActivityStatus] = {}
         bridge = None
         for run in due:  # MCE said they are done: only their rows are awaited
@@ -309,16 +324,13 @@ class Poller:
         due = [run for run in due if run.task_id is not None]
         for user_id in dict.fromkeys(run.user_id for run in due):
             try:
-                bridge = await bridge_for_user(
-                    scope.ctx, user_id=user_id, mid=mid, http=self.deps.http,
-                    tokens=self.deps.tokens, policy=self.deps.policy,
-                )  # fmt: skip
+                bridge = await self._bridge(tenant_id, mid, user_id)
                 fetched = await fetch_statuses(
                     bridge, [run.task_id for run in due if run.task_id], tenant_id=tenant_id,
                     mid=mid,
                     memory=self.memory, budget=self.budget,
                 )  # fmt: skip
-            except MceError as exc:
+            except (MceError, NotFound, WalletError) as exc:  # try another of the BU's users
                 log.warning(
                     "BU %s/%s: status check as user %s failed: %r", tenant_id, mid, user_id, exc,
                     extra={"event": "runs.poller.status_failed"},
@@ -364,10 +376,7 @@ class Poller:
         if run.qd_object_id is None:
             return  # nothing to ask by: the reconciler's hard limit ends it
         try:
-            bridge = await bridge_for_user(
-                await self._ctx(run), user_id=run.user_id, mid=run.mid, http=self.deps.http,
-                tokens=self.deps.tokens, policy=self.deps.policy,
-            )  # fmt: skip
+            bridge = await self._bridge(run.tenant_id, run.mid, run.user_id)
             done = await self._not_running_confirmed(run, bridge)
         except MceError as exc:
             log.warning("run %s: isrunning failed: %r", run.run_id, exc)
@@ -402,7 +411,25 @@ class Poller:
         )
 
     async def _ctx(self, run: WatchedRun) -> TenantContext:
-        return (await bu_scope(run.tenant_id, run.mid)).ctx
+        """The run's BU (runs are never shared: no parent to see)."""
+        return TenantContext(tenant_id=run.tenant_id, mid=run.mid)
+
+    async def _bridge(self, tenant_id: int, mid: int, user_id: UUID) -> MceBridge:
+        """A bridge acting as ``user_id`` in BU ``mid``, reused for :data:`BRIDGE_TTL_SECONDS`
+        (it holds no token: the provider is asked on every call)."""
+        key = (tenant_id, mid, user_id)
+        cached = self._bridges.get(key)
+        now = time.monotonic()
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        bridge = await bridge_for_user(
+            TenantContext(tenant_id=tenant_id, mid=mid), user_id=user_id, mid=mid,
+            http=self.deps.http, tokens=self.deps.tokens, policy=self.deps.policy,
+        )  # fmt: skip
+        if len(self._bridges) > 10_000:
+            self._bridges.clear()
+        self._bridges[key] = (now + BRIDGE_TTL_SECONDS, bridge)
+        return bridge
 
     async def _completed_in_mce(
         self, run: WatchedRun, status: AsyncActivityStatus, report: RoundReport
@@ -439,15 +466,15 @@ class Poller:
         if not await self.budget.take(run.tenant_id, run.mid):
             return False, None
         try:
-            bridge = await bridge_for_user(
-                ctx, user_id=run.user_id, mid=run.mid, http=self.deps.http,
-                tokens=self.deps.tokens, policy=self.deps.policy,
-            )  # fmt: skip
+            bridge = await self._bridge(run.tenant_id, run.mid, run.user_id)
             page = await ResultReader(rest=bridge.rest, source=source, prefetch=1).page(
                 offset=0, limit=1
             )
         except MceNotFound:
             return False, None
+        except (NotFound, WalletError, ReauthRequired) as exc:  # its user cannot act
+            log.warning("run %s: rows not counted: %r", run.run_id, exc)
+            return True, None
         except MceError as exc:
             log.warning("run %s: rows not readable yet: %r", run.run_id, exc)
             return False, None

@@ -505,3 +505,27 @@ async def test_detection_delay_with_many_runs_in_flight(world: World, redis: Red
     median, p95 = delays[len(delays) // 2], delays[int(len(delays) * 0.95) - 1]
     assert min(delays) >= 0
     assert median <= 0.5 and p95 <= 1.5, (median, p95)
+
+
+async def test_a_user_who_cannot_act_does_not_stop_the_bus_polling(
+    world: World, redis: Redis
+) -> None:
+    """Two users' runs in one BU; the first user has no token Quarry can use: the batch is
+    asked as the other, both runs complete (the first without a row count: only its user
+    may read its rows)."""
+    pat = world.tenant.user("pat.parent")
+    orphan = await world.start()
+    await world.admin.execute("UPDATE runs SET user_id = $2 WHERE id = $1", orphan.run_id, pat.id)
+    await world.admin.execute(  # pat's run is the BU's first: asked as pat first
+        "UPDATE runs SET created_at = now() - interval '1 minute' WHERE id = $1", orphan.run_id
+    )
+    mine = await world.start()
+    poller = Poller(world.poller_deps)
+    try:
+        report = await poller.run_once()
+    finally:
+        await poller.close()
+    assert sorted(report.completed) == sorted([orphan.run_id, mine.run_id])
+    assert report.calls == 1  # one batched call, as ada
+    assert (await world.run_row(orphan.run_id))["row_count"] is None
+    assert (await world.run_row(mine.run_id))["row_count"] > 0
