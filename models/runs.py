@@ -96,7 +96,9 @@ class Run(BusinessUnitModel):
     run_sql = fields.TextField(default="", description="tsql's run form, what the QD executes")
     status = fields.CharEnumField(RunStatus, max_length=16, default=RunStatus.QUEUED)
     columns: list[Any] = fields.JSONField(
-        default=list, description="output columns: name, type, length, precision, scale, ..."
+        default=list,
+        description="the user's output columns only, in order: [{name, type, length,"
+        " precision, scale, nullable}] (helper columns are marker_column/order_column)",
     )
     shape = fields.CharField(max_length=64, default="", description="the shell DE shape key")
     marker = fields.CharField(max_length=64, description="the run-marker value its rows carry")
@@ -115,7 +117,12 @@ class Run(BusinessUnitModel):
     perform_sent_at = fields.DatetimeField(
         null=True, description="set before Perform is sent: a start never resent blindly"
     )
-    task_id = fields.CharField(max_length=64, null=True)
+    task_id = fields.CharField(
+        max_length=64,
+        null=True,
+        description="Perform's TaskID; NULL when a lost start was"
+        " confirmed by isrunning (then follow the shell QD)",
+    )
     shell_de_id = fields.UUIDField(null=True, description="mce_assets.id of the leased DE")
     shell_qd_id = fields.UUIDField(null=True, description="mce_assets.id of the leased QD")
     attempts = fields.IntField(default=0)
