@@ -28,9 +28,18 @@ RUN_NOT_FOUND = "No such run."
 
 
 async def run_events(
-    auth: Authentication, *, run_id: UUID | None, after: str | None, redis: Redis
+    auth: Authentication,
+    *,
+    run_id: UUID | None,
+    after: str | None,
+    redis: Redis,
+    idle_ms: int = events.BLOCK_MS,
 ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
-    """``(cursor, event)`` pairs of the viewer's run after ``after``, then live ones."""
+    """``(cursor, event)`` pairs of the viewer's run after ``after``, then live ones.
+
+    Every ``idle_ms`` without an event the run is read again: a final state whose event was
+    lost (Redis unavailable at that moment) is published then, so no follower waits for ever.
+    """
     principal = auth.require_principal()
     if run_id is None:
         raise NotFound(RUN_NOT_FOUND, field="runId")
@@ -46,5 +55,18 @@ async def run_events(
         snapshot = event_for(run)
         yield await events.publish(redis, run.id, snapshot), snapshot
         return
-    async for cursor, event in events.replay_and_follow(redis, run.id, after=after):
+    ctx = principal.tenant_context()
+
+    async def publish_lost_final_state() -> None:
+        now = await get_run(ctx, user_id=principal.user_id, run_id=run.id)
+        newest = await events.latest(redis, now.id)
+        if now.status in FINAL_RUN_STATUSES and (
+            newest is None or newest[1].get("status") != now.status.value
+        ):
+            await events.publish(redis, now.id, event_for(now))
+
+    stream = events.replay_and_follow(
+        redis, run.id, after=after, on_idle=publish_lost_final_state, block_ms=idle_ms
+    )
+    async for cursor, event in stream:
         yield cursor, event

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 from uuid import UUID
 
@@ -159,13 +159,20 @@ def _is_terminal(event: Mapping[str, Any]) -> bool:
 
 
 async def replay_and_follow(
-    redis: Redis, run_id: UUID | str, *, after: str | None
+    redis: Redis,
+    run_id: UUID | str,
+    *,
+    after: str | None,
+    on_idle: Callable[[], Awaitable[None]] | None = None,
+    block_ms: int = BLOCK_MS,
 ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
     """Every event after ``after`` (all of them when None), then new ones as they come.
 
     Yields ``(cursor, event)``. Ends after the run's terminal event, or at once when that
     event is at or before ``after``. While the run has no terminal event it follows until
-    the caller stops iterating (a subscription's client disconnects).
+    the caller stops iterating (a subscription's client disconnects). ``on_idle`` runs after
+    each ``block_ms`` without an event: the caller can check the run in Postgres and publish
+    a final state whose event was lost (a follower would otherwise wait for ever).
     """
     position = "0-0" if after is None else after
     parse_cursor(position)
@@ -175,8 +182,10 @@ async def replay_and_follow(
     if terminal_behind and newest is not None and parse_cursor(newest[0]) <= parse_cursor(position):
         return
     while True:
-        answer = await redis.xread({key: position}, block=BLOCK_MS, count=100)
+        answer = await redis.xread({key: position}, block=block_ms, count=100)
         if not answer:
+            if on_idle is not None:
+                await on_idle()
             continue
         for _stream, entries in answer:
             for entry_id, fields in entries:

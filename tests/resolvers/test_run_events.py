@@ -148,3 +148,21 @@ async def test_a_finished_run_whose_stream_expired_is_told_once(
     assert [(e["status"], e["runId"]) for _, e in got] == [("FAILED", str(run_id))]
     # The snapshot is now in the stream: a resume from its cursor ends at once.
     assert await _all(run_events(auth, run_id=run_id, after=got[0][0], redis=redis)) == []
+
+
+async def test_a_final_state_whose_event_was_lost_reaches_the_follower(
+    admin_conn: asyncpg.Connection, redis: Redis
+) -> None:
+    """The run FAILED in Postgres but its event never reached Redis: a follower waiting on
+    the stream is told within one idle period instead of waiting for ever."""
+    tenant = await make_tenant("RunEventsLost")
+    mid = tenant.child_mids[0]
+    run_id = await _run(admin_conn, tenant, mid, tenant.user.id)
+    auth = _auth(tenant, mid, tenant.user.id)
+    await events.publish(redis, run_id, {"runId": str(run_id), "status": "RUNNING"})
+    follower = run_events(auth, run_id=run_id, after=None, redis=redis, idle_ms=100)
+    first = await _take(follower, 1)
+    assert first[0][1]["status"] == "RUNNING"
+    await admin_conn.execute("UPDATE runs SET status = 'FAILED' WHERE id = $1", run_id)
+    rest = await _all(follower)
+    assert [e["status"] for _, e in rest] == ["FAILED"]
