@@ -339,13 +339,12 @@ async def keep_for_results(ctx: TenantContext, run_id: UUID, *, until: datetime)
 
 
 async def drain_after_cancel(ctx: TenantContext, run: RunInfo) -> None:
-    """A canceled run's pair: free at once if MCE never got the start, else DRAINING until
-    MCE is done (the poller then calls :func:`release_shell`; a lease that expires frees it
-    too)."""
+    """A canceled run's pair DRAINS: it is not free until whoever still uses it is done. MCE
+    may still run it (the poller calls :func:`release_shell` once MCE is done), or its start
+    job may still be preparing it (the job frees it when it sees the run canceled: freed any
+    earlier, another run could take the QD while this job still writes its SQL into it). A
+    lease that expires frees it too (its holder died)."""
     if run.status is not RunStatus.CANCELED:
-        return
-    if run.perform_sent_at is None:
-        await release_shell(ctx, run.id)
         return
     await TenantRepository(ctx).fetch(
         "UPDATE mce_assets SET state = 'DRAINING', updated_at = now()"

@@ -373,3 +373,38 @@ async def test_a_pair_whose_creation_failed_is_broken_and_cleaned_by_the_recycle
     assert report.deleted == 2 and report.failed == ()
     assert simctl.sim.store.get_de(member.mid, customer_key=de.customer_key) is None
     assert [a.kind for a in await _assets(member)] == [AssetKind.FOLDER, AssetKind.FOLDER]
+
+
+async def test_a_run_canceled_while_its_shell_is_prepared_is_never_performed(
+    member: Member, deps: StartDeps, jobs: JobQueue, redis: Redis, simctl: SimControl
+) -> None:
+    import asyncio
+
+    first, _ = await _run(member, deps, jobs, redis, LINKS)
+    await _complete(member, first, redis, window=0)
+    await simctl.latency(400, "soap.Update.QueryDefinition")  # the re-pointing takes a while
+    outcome = await start_run(
+        member.ctx, user_id=member.user.id, sql=LINKS_AGAIN, jobs=jobs, redis=redis,
+        config=deps.config,
+    )  # fmt: skip
+    assert outcome.run is not None
+    job = asyncio.create_task(
+        start_run_job(deps, tenant_id=member.tenant_id, mid=member.mid, run_id=outcome.run.id)
+    )
+    for _ in range(200):  # until the job holds the shell
+        [de] = [a for a in await _assets(member) if a.kind is AssetKind.DE]
+        if de.lease_run_id == outcome.run.id:
+            break
+        await asyncio.sleep(0.01)
+    canceled = await cancel_run(
+        member.ctx, user_id=member.user.id, run_id=outcome.run.id, redis=redis
+    )
+    assert canceled.status is RunStatus.CANCELED
+    [de] = [a for a in await _assets(member) if a.kind is AssetKind.DE]
+    assert de.state is AssetState.DRAINING  # not free while the job still writes its QD
+    assert await job == {"outcome": "canceled"}
+    [de] = [a for a in await _assets(member) if a.kind is AssetKind.DE]
+    assert de.state is AssetState.AVAILABLE and de.lease_run_id is None
+    assert [t["task_id"] for t in await sim_tasks(simctl)] == [first.task_id]  # never started
+    run = await get_run(member.ctx, user_id=member.user.id, run_id=outcome.run.id)
+    assert run.status is RunStatus.CANCELED and run.perform_sent_at is None
