@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 from uuid import UUID
@@ -51,8 +52,12 @@ MAX_EVENT_BYTES = 64 * 1024
 STREAM_MAX_LENGTH = 10_000
 #: After these a run's stream gets no further status change a follower waits for.
 TERMINAL_STATUSES = frozenset({"COMPLETE", "FAILED", "CANCELED", "EXPIRED"})
-#: One blocking read waits this long, then reads again (a cancelled follower stops at once).
+#: A follower with no event this long calls its ``on_idle`` (a lost final event is looked for).
 BLOCK_MS = 10_000
+#: One blocking read waits at most this long, and never more than half the client's socket
+#: timeout (the API's Redis client times reads out after 2 s: a longer ``XREAD BLOCK`` would
+#: fail with a timeout, not wait).
+MAX_READ_BLOCK_MS = 5_000
 _FIELD = "event"
 _CURSOR = re.compile(r"^(\d{1,20})-(\d{1,20})$")
 _FORBIDDEN_KEY_PARTS = (
@@ -154,6 +159,15 @@ async def latest(redis: Redis, run_id: UUID | str) -> tuple[str, dict[str, Any]]
     return _text(entry_id), _decode(fields)
 
 
+def _read_block_ms(redis: Redis, wanted_ms: int) -> int:
+    """How long one ``XREAD`` may block on ``redis`` without hitting its socket timeout."""
+    timeout = redis.connection_pool.connection_kwargs.get("socket_timeout")
+    limit = MAX_READ_BLOCK_MS
+    if isinstance(timeout, int | float) and timeout > 0:
+        limit = min(limit, int(timeout * 1000 / 2))
+    return max(1, min(wanted_ms, limit))
+
+
 def _is_terminal(event: Mapping[str, Any]) -> bool:
     return event.get("status") in TERMINAL_STATUSES
 
@@ -171,22 +185,27 @@ async def replay_and_follow(
     Yields ``(cursor, event)``. Ends after the run's terminal event, or at once when that
     event is at or before ``after``. While the run has no terminal event it follows until
     the caller stops iterating (a subscription's client disconnects). ``on_idle`` runs after
-    each ``block_ms`` without an event: the caller can check the run in Postgres and publish
+    each ``block_ms`` without an event (reads themselves block for less, see
+    :func:`_read_block_ms`): the caller can check the run in Postgres and publish
     a final state whose event was lost (a follower would otherwise wait for ever).
     """
     position = "0-0" if after is None else after
     parse_cursor(position)
     key = run_events_key(run_id)
+    read_block = _read_block_ms(redis, block_ms)
     newest = await latest(redis, run_id)
     terminal_behind = newest is not None and _is_terminal(newest[1])
     if terminal_behind and newest is not None and parse_cursor(newest[0]) <= parse_cursor(position):
         return
+    idle_since = time.monotonic()
     while True:
-        answer = await redis.xread({key: position}, block=block_ms, count=100)
+        answer = await redis.xread({key: position}, block=read_block, count=100)
         if not answer:
-            if on_idle is not None:
+            if on_idle is not None and (time.monotonic() - idle_since) * 1000 >= block_ms:
+                idle_since = time.monotonic()
                 await on_idle()
             continue
+        idle_since = time.monotonic()
         for _stream, entries in answer:
             for entry_id, fields in entries:
                 position = _text(entry_id)

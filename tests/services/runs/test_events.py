@@ -151,3 +151,35 @@ async def test_malformed_cursors_are_refused(redis: Redis, cursor: str) -> None:
 
 async def test_latest_is_none_for_an_unknown_run(redis: Redis) -> None:
     assert await events.latest(redis, uuid4()) is None
+
+
+async def test_following_outlasts_the_clients_socket_timeout() -> None:
+    """The API's Redis client times reads out after 2 s; a follower waiting longer than its
+    client's socket timeout for the next event must neither fail nor miss it."""
+    client = Redis.from_url(REDIS_URL, socket_timeout=0.5, socket_connect_timeout=2)
+    try:
+        run_id = uuid4()
+        follower = replay_and_follow(client, run_id, after=None)
+        pending = asyncio.create_task(_collect(follower, 1, within=5.0))
+        await asyncio.sleep(1.5)  # three socket timeouts without an event
+        assert not pending.done()
+        await publish(client, run_id, {"status": "COMPLETE"})
+        got = await pending
+    finally:
+        await client.aclose()
+    assert [event["status"] for _, event in got] == ["COMPLETE"]
+
+
+async def test_on_idle_runs_after_the_idle_period_only(redis: Redis) -> None:
+    run_id = uuid4()
+    calls: list[float] = []
+
+    async def idle() -> None:
+        calls.append(asyncio.get_running_loop().time())
+        if len(calls) == 2:
+            await publish(redis, run_id, {"status": "FAILED"})
+
+    follower = replay_and_follow(redis, run_id, after=None, on_idle=idle, block_ms=300)
+    got = await _collect(follower, 1, within=5.0)
+    assert [event["status"] for _, event in got] == ["FAILED"]
+    assert len(calls) == 2 and calls[1] - calls[0] >= 0.25
