@@ -408,3 +408,38 @@ async def test_a_run_canceled_while_its_shell_is_prepared_is_never_performed(
     assert [t["task_id"] for t in await sim_tasks(simctl)] == [first.task_id]  # never started
     run = await get_run(member.ctx, user_id=member.user.id, run_id=outcome.run.id)
     assert run.status is RunStatus.CANCELED and run.perform_sent_at is None
+
+
+async def test_stale_rows_in_a_reused_shell_are_never_read_as_the_new_runs(
+    member: Member, deps: StartDeps, jobs: JobQueue, redis: Redis
+) -> None:
+    from client.rest.rows import RowWrite
+    from models.runs import Run
+    from services.runs.reading import result_source
+    from services.runs.results import ResultReader
+
+    first, _ = await _run(member, deps, jobs, redis, LINKS)
+    await _complete(member, first, redis, window=0)
+    second, _ = await _run(member, deps, jobs, redis, LINKS_AGAIN)
+    assert second.shell_de_id == first.shell_de_id
+    [de] = [a for a in await _assets(member) if a.kind is AssetKind.DE]
+    bridge = await bridge_for_user(
+        member.ctx, user_id=member.user.id, mid=member.mid, http=deps.http, tokens=deps.tokens,
+        policy=deps.policy,
+    )  # fmt: skip
+    before = [row async for row in bridge.rows(de.customer_key, [])]
+    # What a late-finishing earlier run would leave in the shell: rows with ITS marker.
+    stale = [
+        RowWrite(values={"LinkName": "STALE", "Total": 999_999, first.marker_column: first.marker})
+        for _ in range(3)
+    ]
+    await bridge.upsert_rows(de.customer_key, stale)
+    assert len([row async for row in bridge.rows(de.customer_key, [])]) == len(before) + 3
+    model = await TenantRepository(member.ctx).of(Run).get_or_none(id=second.id)
+    assert model is not None
+    reader = ResultReader(rest=bridge.rest, source=result_source(model, shell_key=de.customer_key))
+    page = await reader.page(offset=0, limit=2500)
+    assert page.total == len(before) and page.last
+    assert all(row[0] != "STALE" and row[1] != 999_999 for row in page.rows)
+    totals = [row[1] for row in page.rows]
+    assert totals == sorted(totals, reverse=True)  # the ORDER BY kept
