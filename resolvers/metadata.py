@@ -10,7 +10,7 @@ Arguments out of range (``first`` over 100, both or neither of ``key`` and ``nam
 INVALID_INPUT GraphQL errors naming the argument (docs/api.md).
 
 A folder whose children were never loaded, or a DE the cache does not hold yet, is fetched
-from MCE on demand (M1's lazy loading in services.metadata.sync), so the sidebar never waits
+from MCE on demand (services.metadata.lazy), so the sidebar never waits
 for a full sync; if MCE cannot answer, what the cache holds is served.
 """
 

@@ -4,7 +4,7 @@ the batch reads the DataLoaders call (DEs, fields, folders, automations by many 
 Every statement runs through :class:`models.TenantRepository`, so row-level security decides
 what a context sees (its own BU's rows and its parent's shared ones); the filters written here
 only add what the sidebar must never show: a DE whose field list is not complete
-(``fields_complete``, M1's sync replaces fields inside one transaction), and Quarry's own MCE
+(``fields_complete``: the sync replaces fields inside one transaction), and Quarry's own MCE
 assets (``is_quarry_asset``). Other tools' leftovers are shown, flagged, unless the caller
 asks to hide them.
 
