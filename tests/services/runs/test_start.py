@@ -297,3 +297,20 @@ async def test_long_sql_is_rewritten_off_the_event_loop_like_short_sql(
     assert outcome.run is not None and outcome.blocking == ()
     assert [c.name for c in outcome.run.columns] == ["LinkName", "Total"]
     assert outcome.run.marker in outcome.run.run_sql and "link-00399" in outcome.run.run_sql
+
+
+def test_a_failure_carries_mces_message_and_the_catalogues_cause_and_fix() -> None:
+    from services.runs.execute import failure_changes
+
+    message = "Conversion failed when converting the varchar value 'abc' to data type int."
+    changes = failure_changes("MCE_REFUSED", message)
+    assert changes["error_code"] == "CONVERSION_FAILED_VALUE"
+    assert changes["error_message"] == message
+    assert "'abc'" in changes["error_cause"] and changes["error_fix"]
+    unknown = failure_changes("MCE_UNAVAILABLE", "Marketing Cloud did not answer.")
+    assert unknown == {
+        "error_code": "MCE_UNAVAILABLE",
+        "error_message": "Marketing Cloud did not answer.",
+        "error_cause": None,
+        "error_fix": None,
+    }
