@@ -204,3 +204,34 @@ async def test_a_run_from_a_snippet_uses_its_sql_and_names_it(
         assert [(e["code"], e["field"]) for e in refused["userErrors"]] == [
             ("NOT_FOUND", "snippetId")
         ]
+
+
+async def test_a_failed_run_shows_mces_message_with_the_cause_and_fix(
+    browser: Client, tenant: TenantFixture, jobs: JobQueue
+) -> None:
+    from uuid import UUID
+
+    from models import TenantContext
+    from models.runs import RunStatus
+    from schema.global_ids import decode_global_id
+    from services.runs.execute import failure_changes
+    from services.runs.status import transition
+
+    run = (await browser.start(CLICKS))["run"]
+    decoded = decode_global_id(run["id"])
+    assert decoded is not None
+    message = "Conversion failed when converting the varchar value 'abc' to data type int."
+    ctx = TenantContext(tenant_id=tenant.tenant_id, mid=tenant.parent_mid)
+    failed = await transition(
+        ctx, UUID(decoded[1]), to=RunStatus.FAILED, redis=None,
+        changes=failure_changes("MCE_REFUSED", message),
+    )  # fmt: skip
+    assert failed is not None
+    query = (
+        "query ($id: ID!) { run(id: $id) { status finishedAt error { code message cause fix } } }"
+    )
+    shown = (await browser.data(query, id=run["id"]))["run"]
+    assert shown["status"] == "FAILED" and shown["finishedAt"]
+    assert shown["error"]["code"] == "CONVERSION_FAILED_VALUE"
+    assert shown["error"]["message"] == message
+    assert shown["error"]["cause"] and shown["error"]["fix"]
