@@ -421,3 +421,23 @@ def test_raw_encoding_equals_converting_then_encoding(system: bool) -> None:
             else:
                 assert column.encode_raw(raw) == expected, (field_type, raw)
     assert ResultColumn("X", FieldType.DATE).encode_raw(None) is None
+
+
+async def test_a_shell_overwritten_by_the_next_run_mid_stream_ends_the_stream(
+    sim: Simulator, bridge: Bridge
+) -> None:
+    """The lease ended and the next run overwrote the shell while this run's rows were being
+    streamed: they are gone from MCE, and the stream says so instead of ending short."""
+    sql = "SELECT TOP 90 SubscriberKey FROM Subscribers ORDER BY SubscriberKey"
+    source = await shell_run(sim, sql=sql, key="shell_taken", marker="run-taken")
+    reader = ResultReader(rest=rest_of(bridge), source=source, mce_page_size=30, prefetch=1)
+    stream = reader.pages(page_size=30)
+    assert len((await anext(stream)).rows) == 30
+    mid = sim.store.enterprise.eid
+    following = await prepare_run(sql, catalog=catalog_for(sim, mid), marker="run-after")
+    shell = sim.store.get_de(mid, customer_key="shell_taken")
+    assert following.sql is not None and shell is not None
+    run_query(engine_for(sim), mid=mid, text=following.sql, target=shell, update_type="Overwrite")
+    with pytest.raises(MceUnavailable, match="changed while they were being read"):
+        async for _ in stream:
+            pass
