@@ -111,8 +111,8 @@ class RelayedCatalog:
     async def lookup(self, name: TableName) -> Table | None:
         return await self._on_caller_loop(self._lookup(name))
 
-    async def search(self, text: str, *, limit: int) -> Sequence[Table]:
-        return await self._on_caller_loop(self._search(text, limit=limit))
+    async def search(self, text: str, *, limit: int, shared: bool | None = None) -> Sequence[Table]:
+        return await self._on_caller_loop(self._search(text, limit=limit, shared=shared))
 
     async def _on_caller_loop(self, call: Coroutine[Any, Any, T]) -> T:
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(call, self._loop))
@@ -120,5 +120,7 @@ class RelayedCatalog:
     async def _lookup(self, name: TableName) -> Table | None:
         return await self._catalog.lookup(name)
 
-    async def _search(self, text: str, *, limit: int) -> Sequence[Table]:
-        return await self._catalog.search(text, limit=limit)
+    async def _search(
+        self, text: str, *, limit: int, shared: bool | None = None
+    ) -> Sequence[Table]:
+        return await self._catalog.search(text, limit=limit, shared=shared)

@@ -111,19 +111,25 @@ class MetadataCatalog:
             self._known[key] = table
         return self._known[key]
 
-    async def search(self, text: str, *, limit: int) -> Sequence[Table]:
+    async def search(self, text: str, *, limit: int, shared: bool | None = None) -> Sequence[Table]:
         """DE names for completions, best first (metadata search's ranking, name matches
-        only); an empty ``text`` lists the first ``limit`` by name. Columns are left empty."""
+        only); an empty ``text`` lists the first ``limit`` by name. Columns are left empty.
+        ``shared=True``: the parent's shared DEs only (metadata search's ``ENT.`` form)."""
         mid = self.context.mid
         if mid is None or limit <= 0 or "\x00" in text:
             return ()
         if not text.strip():
             page = await metadata_queries.data_extensions_page(
-                self.context, folder=None, first=min(limit, metadata_queries.MAX_PAGE), after=None
+                self.context, folder=None, first=metadata_queries.MAX_PAGE, after=None
             )
-            return [_table(de, [], viewer_mid=mid) for de in page.items]
-        hits = await metadata_search.name_matches(self.context, text, limit=limit)
-        return [_table(de, [], viewer_mid=mid) for de in hits]
+            tables = [_table(de, [], viewer_mid=mid) for de in page.items]
+        else:
+            query = f"ENT.{text}" if shared else text
+            hits = await metadata_search.name_matches(self.context, query, limit=limit)
+            tables = [_table(de, [], viewer_mid=mid) for de in hits]
+        if shared is not None:
+            tables = [table for table in tables if table.shared is shared]
+        return tables[:limit]
 
 
 def _table(

@@ -31,10 +31,12 @@ class Catalog(Protocol):
         """
         ...
 
-    async def search(self, text: str, *, limit: int) -> Sequence[Table]:
+    async def search(self, text: str, *, limit: int, shared: bool | None = None) -> Sequence[Table]:
         """At most ``limit`` DEs whose names match ``text``, best first (prefix before fuzzy).
 
         Used for completions: columns may be empty. An empty ``text`` lists the first ``limit``.
+        ``shared=True`` asks for the parent's shared DEs only (after ``ENT.``), ``False`` for
+        the BU's own only, None for both.
         """
         ...
 
@@ -50,6 +52,7 @@ class MemoryCatalog:
     def __init__(self, tables: Iterable[Table] = ()) -> None:
         self._tables: dict[tuple[str, bool], Table] = {}
         self._keys: list[tuple[str, bool]] | None = None  # sorted; rebuilt after add()
+        self._keys_by_sharing: dict[bool, list[tuple[str, bool]]] = {}
         for table in tables:
             self.add(table)
 
@@ -60,13 +63,13 @@ class MemoryCatalog:
     async def lookup(self, name: TableName) -> Table | None:
         return self._tables.get((name.name.casefold(), name.shared))
 
-    async def search(self, text: str, *, limit: int) -> Sequence[Table]:
+    async def search(self, text: str, *, limit: int, shared: bool | None = None) -> Sequence[Table]:
         """Prefix matches, then substring matches, then subsequence matches (fuzzy); within
         each, shorter names first, then alphabetically."""
         if limit <= 0:
             return []
         wanted = text.casefold()
-        keys = self._sorted_keys()
+        keys = self._sorted_keys(shared)
         start = bisect.bisect_left(keys, (wanted, False))
         end = start
         while end < len(keys) and keys[end][0].startswith(wanted):
@@ -83,10 +86,13 @@ class MemoryCatalog:
                 found += heapq.nsmallest(limit - len(found), fuzzy, key=_shortest_first)
         return [self._tables[key] for key in found]
 
-    def _sorted_keys(self) -> list[tuple[str, bool]]:
+    def _sorted_keys(self, shared: bool | None = None) -> list[tuple[str, bool]]:
         if self._keys is None:
             self._keys = sorted(self._tables)
-        return self._keys
+            self._keys_by_sharing = {
+                flag: [key for key in self._keys if key[1] is flag] for flag in (True, False)
+            }
+        return self._keys if shared is None else self._keys_by_sharing[shared]
 
 
 class EmptyCatalog(MemoryCatalog):

@@ -261,9 +261,8 @@ async def _add_tables(
                 documentation=view.description,
             )
             out.append((rank, 1, completion))
-    # After ENT. only shared DEs count: ask for more, as the catalogue cannot filter them.
-    wanted = limit * 4 if shared_only else limit
-    for table in await catalog.search(prefix, limit=wanted):
+    # After ENT. only shared DEs count: the catalogue filters them.
+    for table in await catalog.search(prefix, limit=limit, shared=True if shared_only else None):
         if (shared_only and not table.shared) or table.kind is not TableKind.DATA_EXTENSION:
             continue  # data views come from tsql's own catalogue, above
         rank = _rank(table.name, prefix, loose=True)

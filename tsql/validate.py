@@ -222,9 +222,9 @@ class _Guarded:
         except Exception as error:
             raise _CatalogFailed from error
 
-    async def search(self, text: str, *, limit: int) -> Sequence[Table]:
+    async def search(self, text: str, *, limit: int, shared: bool | None = None) -> Sequence[Table]:
         try:
-            return await self._catalog.search(text, limit=limit)
+            return await self._catalog.search(text, limit=limit, shared=shared)
         except Exception as error:
             raise _CatalogFailed from error
 

@@ -127,9 +127,9 @@ class _ThreadRecordingCatalog(MemoryCatalog):
         self.threads.add(threading.get_ident())
         return await super().lookup(name)
 
-    async def search(self, text: str, *, limit: int) -> Sequence[Table]:
+    async def search(self, text: str, *, limit: int, shared: bool | None = None) -> Sequence[Table]:
         self.threads.add(threading.get_ident())
-        return await super().search(text, limit=limit)
+        return await super().search(text, limit=limit, shared=shared)
 
 
 def _long_query(chars: int) -> str:

@@ -342,3 +342,17 @@ async def test_after_a_complete_operand_keywords_come_first() -> None:
     assert completions[first_other].kind is K.COLUMN
     # After an operator a value comes next: columns first.
     assert (await _complete("SELECT a FROM Subscribers WHERE FirstName = |"))[0].kind is K.COLUMN
+
+
+async def test_after_ent_every_shared_de_can_be_offered_in_a_large_catalogue() -> None:
+    """The catalogue filters shared DEs itself: a BU with 10,000 of its own DEs whose names
+    sort first still gets a full page of the parent's shared ones after ``ENT.``."""
+    tables = [
+        Table(name=f"A Own {n:05d}", kind=TableKind.DATA_EXTENSION) for n in range(10_000)
+    ] + [
+        Table(name=f"Z Shared {n:04d}", kind=TableKind.DATA_EXTENSION, shared=True)
+        for n in range(1_000)
+    ]
+    got = await complete("SELECT * FROM ENT.", 18, catalog=MemoryCatalog(tables), limit=50)
+    shared = [c for c in got if c.kind is CompletionKind.TABLE]
+    assert len(shared) == 50 and all(c.label.startswith("Z Shared") for c in shared)

@@ -205,7 +205,7 @@ class _DownCatalog:
     async def lookup(self, name: TableName) -> Table | None:
         raise ConnectionError("metadata store unreachable")
 
-    async def search(self, text: str, *, limit: int) -> Sequence[Table]:
+    async def search(self, text: str, *, limit: int, shared: bool | None = None) -> Sequence[Table]:
         raise ConnectionError("metadata store unreachable")
 
 
