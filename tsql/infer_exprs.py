@@ -407,7 +407,9 @@ def _string_literal(node: exp.Expr | None) -> str | None:
     return None
 
 
-def _excerpt(node: exp.Expr) -> str:
+def _excerpt(node: exp.Expr | None) -> str:
+    if node is None:  # sqlglot leaves holes in calls it could not read (CONVERT(INT))
+        return "an incomplete expression"
     try:
         text = node.sql("tsql")
     except RecursionError:

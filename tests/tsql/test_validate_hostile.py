@@ -215,3 +215,18 @@ async def test_a_failing_catalogue_is_the_callers_error_not_a_finding() -> None:
     # text that never reaches the catalogue still gets its findings
     refused = await validate("DROP TABLE SomeDE", purpose=Purpose.RUN, catalog=_DownCatalog())
     assert [f.code for f in refused.findings] == ["NOT_SELECT"]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT TRY_CONVERT(INTry) AS x",
+        "SELECT CONVERT(VARCHAR(10OrderDate, 112) AS x FROM _Sent",
+        "SELECT CONVERT(INT) AS x",
+    ],
+)
+async def test_calls_sqlglot_leaves_holes_in_are_findings_not_unchecked(sql: str) -> None:
+    """Inference met a None argument in these and fell over (NOT_CHECKED, logged)."""
+    analysis = await validate(sql, purpose=Purpose.RUN, catalog=EmptyCatalog())
+    codes = {f.code for f in analysis.findings}
+    assert "NOT_CHECKED" not in codes and codes
