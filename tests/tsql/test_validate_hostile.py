@@ -225,8 +225,12 @@ async def test_a_failing_catalogue_is_the_callers_error_not_a_finding() -> None:
         "SELECT CONVERT(INT) AS x",
     ],
 )
-async def test_calls_sqlglot_leaves_holes_in_are_findings_not_unchecked(sql: str) -> None:
-    """Inference met a None argument in these and fell over (NOT_CHECKED, logged)."""
+async def test_calls_sqlglot_leaves_holes_in_are_findings_not_rule_faults(
+    sql: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Inference met a None argument in these and fell over (a rule fault, logged)."""
+    caplog.set_level("WARNING", logger="tsql")
     analysis = await validate(sql, purpose=Purpose.RUN, catalog=EmptyCatalog())
     codes = {f.code for f in analysis.findings}
     assert "NOT_CHECKED" not in codes and codes
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("tsql")] == []
