@@ -92,11 +92,14 @@ TIMEOUT_MESSAGE = (
 #: asked about through REST ``isrunning`` (REFERENCE: Status can lag behind the end).
 LAGGING_AFTER_CHECKS = 3
 LAGGING_AFTER_SECONDS = 2.0
+LAGGING_RECHECK_SECONDS = 1.0
 #: Each round renews this host's "a poller is alive" key (Compose's healthcheck reads it).
 ALIVE_TTL_MS = 15_000
 #: A run MCE finished is checked for readable rows this often, at most this many times.
 READABLE_RECHECK_SECONDS = 0.25
 READABLE_CHECKS_MAX = 40
+#: Runs of one BU finished side by side in a round (each reads one row of its result).
+COMPLETE_CONCURRENCY = 8
 #: A bridge (tenant, BU, user) is rebuilt after this long (a user removed meanwhile is seen).
 BRIDGE_TTL_SECONDS = 60.0
 #: A BU's lease lasts this long unless its holder renews it (each round).
@@ -200,6 +203,7 @@ class RoundReport:
 class _Tracking:
     due_at: float = 0.0
     checks: int = 0
+    lag_checked_at: float = 0.0
     not_running_since: float | None = None
     """When ``isrunning`` first said the run's QD was not running (a second answer, a gap
     later, confirms the end)."""
@@ -313,10 +317,11 @@ class Poller:
             return
         statuses: dict[str, AsyncActivityStatus] = {}
         bridge = None
+        done: list[tuple[WatchedRun, AsyncActivityStatus]] = []
         for run in due:  # MCE said they are done: only their rows are awaited
             finished = self._tracking[run.run_id].finished
             if finished is not None:
-                await self._completed_in_mce(run, finished, report)
+                done.append((run, finished))
         due = [run for run in due if self._tracking[run.run_id].finished is None]
         for run in due:  # no task id (a lost start): judged by isrunning, then its rows
             if run.task_id is None:
@@ -349,11 +354,11 @@ class Poller:
             report.polled += 1
             tracking.checks += 1
             verdict = judge(status)
-            lagging = verdict is Verdict.RUNNING and self._lagging(run, tracking)
+            lagging = verdict is Verdict.RUNNING and self._lagging(run, tracking, status)
             if lagging and bridge is not None and await self._not_running_confirmed(run, bridge):
                 verdict = Verdict.COMPLETE
             if verdict is Verdict.COMPLETE:
-                await self._completed_in_mce(run, status, report)
+                done.append((run, status))
             elif verdict is Verdict.FAILED:
                 await self._fail(
                     run,
@@ -368,6 +373,25 @@ class Poller:
                 tracking.due_at = time.time() + next_interval(
                     time.time() - run.started_at.timestamp()
                 )
+        await self._complete_all(done, report)
+
+    async def _complete_all(
+        self, done: Sequence[tuple[WatchedRun, AsyncActivityStatus]], report: RoundReport
+    ) -> None:
+        """Finish the runs MCE is done with side by side (each reads its rows once: done one
+        after another, a burst of completions would delay the last by seconds)."""
+        if not done:
+            return
+        slots = asyncio.Semaphore(COMPLETE_CONCURRENCY)
+
+        async def one(run: WatchedRun, status: AsyncActivityStatus) -> None:
+            async with slots:
+                try:
+                    await self._completed_in_mce(run, status, report)
+                except Exception:
+                    log.exception("run %s: completing failed", run.run_id)
+
+        await asyncio.gather(*(one(run, status) for run, status in done))
 
     async def _check_taskless(self, run: WatchedRun, report: RoundReport) -> None:
         """A run MCE took without a task id known: done when ``isrunning`` says so twice."""
@@ -402,13 +426,22 @@ class Poller:
         return now - tracking.not_running_since >= CONFIRM_GAP_SECONDS
 
     @staticmethod
-    def _lagging(run: WatchedRun, tracking: _Tracking) -> bool:
-        age = time.time() - run.started_at.timestamp()
-        return (
-            run.qd_object_id is not None
-            and tracking.checks >= LAGGING_AFTER_CHECKS
-            and age >= LAGGING_AFTER_SECONDS
-        )
+    def _lagging(run: WatchedRun, tracking: _Tracking, status: AsyncActivityStatus) -> bool:
+        """Whether a ``Queued`` status may be lagging behind a finished run (REFERENCE): worth
+        an ``isrunning`` (at most every :data:`LAGGING_RECHECK_SECONDS` per run, unless an
+        end is being confirmed). ``Processing`` is never lagging."""
+        now = time.time()
+        if (status.status or "").strip().lower() != "queued" or run.qd_object_id is None:
+            return False
+        if tracking.checks < LAGGING_AFTER_CHECKS:
+            return False
+        if now - run.started_at.timestamp() < LAGGING_AFTER_SECONDS:
+            return False
+        if tracking.not_running_since is None:
+            if now - tracking.lag_checked_at < LAGGING_RECHECK_SECONDS:
+                return False
+            tracking.lag_checked_at = now
+        return True
 
     async def _ctx(self, run: WatchedRun) -> TenantContext:
         """The run's BU (runs are never shared: no parent to see)."""
@@ -463,8 +496,6 @@ class Poller:
             source = result_source(model, shell_key=shell.customer_key)
         except ValueError:  # nothing to count by (no marker recorded)
             return True, None
-        if not await self.budget.take(run.tenant_id, run.mid):
-            return False, None
         try:
             bridge = await self._bridge(run.tenant_id, run.mid, run.user_id)
             page = await ResultReader(rest=bridge.rest, source=source, prefetch=1).page(
