@@ -39,6 +39,7 @@ EXPECTED_APP_GRANTS = {
     "metadata_sync_state": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "runs": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "mce_assets": {"SELECT", "INSERT", "UPDATE", "DELETE"},
+    "mce_field_names": {"SELECT", "INSERT", "UPDATE", "DELETE"},
 }
 
 
