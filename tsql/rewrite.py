@@ -7,8 +7,10 @@ order. An ad-hoc run therefore rewrites the user's query so that
 * every row carries a run marker (a constant the engine chooses per run), so a run reads back
   only the rows it wrote; and
 * the user's ORDER BY survives as a row-number column computed over that ordering, so results
-  can be read back in order; the ORDER BY itself is removed where T-SQL forbids it in a derived
-  table (no TOP or OFFSET) and kept where it decides which rows TOP/OFFSET pick.
+  can be read back in order (a query without ORDER BY gets one too, over ``(SELECT NULL)``,
+  so its pages are read in one stable order); the ORDER BY itself is removed where T-SQL
+  forbids it in a derived table (no TOP or OFFSET) and kept where it decides which rows
+  TOP/OFFSET pick.
 
 The AST decides what to do (which query block owns the ORDER BY, what each ordering item
 means, whether DISTINCT or a set operation forbids extra columns); the edits are made on the
@@ -235,18 +237,26 @@ class _RunRewriter:
             )
         order = query.args.get("order")
         ordered = list(order.expressions) if isinstance(order, exp.Order) else []
+        order_column = self._helper_name(ORDER_COLUMN)
+        row_number = Column(order_column, FieldType.NUMBER, nullable=False)
         if not ordered:
-            sql = self._outer(self.text, sort=[])
-            return RunRewrite(sql, self.marker_column, None, (*self.columns, self._marker()), ())
+            # No order asked for, but pages must still be read in one stable order (MCE
+            # documents none for a rowset): number the rows as they come.
+            sql = self._outer(self.text, sort=[], order_column=order_column)
+            return RunRewrite(
+                sql,
+                self.marker_column,
+                order_column,
+                (*self.columns, self._marker(), row_number),
+                (),
+            )
         keeps_order = bool(query.args.get("limit") or query.args.get("offset"))
         orderings = [self._ordering(item, query) for item in ordered]
         inner = self._inner(query, orderings, keeps_order=keeps_order)
-        order_column = self._helper_name(ORDER_COLUMN)
         hidden = any(ordering.sort_key for ordering in orderings)
         sql = self._outer(
             inner, sort=self._sort_columns(orderings), order_column=order_column, hidden=hidden
         )
-        row_number = Column(order_column, FieldType.NUMBER, nullable=False)
         return RunRewrite(
             sql, self.marker_column, order_column, (*self.columns, self._marker(), row_number), ()
         )
@@ -364,9 +374,12 @@ class _RunRewriter:
             selected = [f"{QUERYDEF}.*"]
         selected.append(f"{_literal(self.marker)} AS {bracket(self.marker_column)}")
         if order_column is not None:
-            over = ", ".join(
-                f"{QUERYDEF}.{bracket(name)}{' DESC' if descending else ''}"
-                for name, descending in sort
+            over = (
+                ", ".join(
+                    f"{QUERYDEF}.{bracket(name)}{' DESC' if descending else ''}"
+                    for name, descending in sort
+                )
+                or "(SELECT NULL)"
             )
             selected.append(f"ROW_NUMBER() OVER (ORDER BY {over}) AS {bracket(order_column)}")
         return f"SELECT {', '.join(selected)}\nFROM (\n{inner}\n) AS {QUERYDEF}"

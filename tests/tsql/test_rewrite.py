@@ -54,15 +54,23 @@ def test_bracket_doubles_closing_brackets() -> None:
     assert bracket("a]b c") == "[a]]b c]"
 
 
-async def test_no_order_by_wraps_the_text_unchanged() -> None:
+async def test_no_order_by_wraps_the_text_unchanged_and_numbers_rows_as_they_come() -> None:
+    """Pages must be read in one stable order even when the query asks for none."""
     rewrite = await run_form("SELECT OrderID, Status FROM Orders -- the end")
     assert rewrite.findings == ()
-    assert rewrite.order_column is None
+    assert rewrite.order_column == "QuarryRowNumber"
     assert rewrite.sql == (
-        "SELECT querydef.[OrderID], querydef.[Status], 'run-7' AS [QuarryRunMarker]\n"
+        "SELECT querydef.[OrderID], querydef.[Status], 'run-7' AS [QuarryRunMarker],"
+        " ROW_NUMBER() OVER (ORDER BY (SELECT NULL)) AS [QuarryRowNumber]\n"
         "FROM (\nSELECT OrderID, Status FROM Orders -- the end\n) AS querydef"
     )
-    marker = rewrite.columns[-1]
+    row_number = rewrite.columns[-1]
+    assert (row_number.name, row_number.field_type, row_number.nullable) == (
+        "QuarryRowNumber",
+        FieldType.NUMBER,
+        False,
+    )
+    marker = rewrite.columns[-2]
     assert (marker.name, marker.field_type, marker.max_length, marker.nullable) == (
         "QuarryRunMarker",
         FieldType.TEXT,
@@ -197,7 +205,10 @@ def test_unknown_star_without_order_by_selects_everything() -> None:
     columns = [Column("Nowhere.*", FieldType.TEXT, type_known=False, note="unknown")]
     rewrite = rewrite_for_run(parsed.statement, text=sql, columns=columns, marker="m")
     assert rewrite.sql is not None
-    assert rewrite.sql.startswith("SELECT querydef.*, 'm' AS [QuarryRunMarker]\n")
+    assert rewrite.sql.startswith(
+        "SELECT querydef.*, 'm' AS [QuarryRunMarker],"
+        " ROW_NUMBER() OVER (ORDER BY (SELECT NULL)) AS [QuarryRowNumber]\n"
+    )
 
 
 async def test_prepare_run_parses_infers_and_rewrites() -> None:
