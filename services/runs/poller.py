@@ -105,6 +105,11 @@ BRIDGE_TTL_SECONDS = 60.0
 #: A BU's lease lasts this long unless its holder renews it (each round).
 BU_LEASE_MS = 3_000
 
+#: Deletes a BU lease only if this poller still holds it.
+_RELEASE_LUA = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+)
+
 _WATCH_SQL = """
 SELECT r.tenant_id, r.mid, r.id, r.user_id, r.status, r.task_id, r.started_at,
        r.perform_sent_at, r.created_at, q.object_id AS qd_object_id
@@ -222,9 +227,15 @@ class Poller:
         self.budget = CallBudget(deps.redis, calls_per_second=deps.calls_per_second_per_bu)
         self._tracking: dict[UUID, _Tracking] = {}
         self._bridges: dict[tuple[int, int, UUID], tuple[float, MceBridge]] = {}
+        self._held: set[str] = set()
         self._pool: asyncpg.Pool | None = None
 
     async def close(self) -> None:
+        """Hand this poller's BUs over at once (a replacement need not wait for the leases
+        to lapse) and close its database pool."""
+        for key in list(self._held):
+            await self.deps.redis.eval(_RELEASE_LUA, 1, key, self.instance)
+        self._held.clear()
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
@@ -272,6 +283,7 @@ class Poller:
         key = f"{PREFIX}:runs:poll-lease:{tenant_id}:{mid}"
         redis = self.deps.redis
         if await redis.set(key, self.instance, nx=True, px=BU_LEASE_MS):
+            self._held.add(key)
             return True
         holder = await redis.get(key)
         if (
@@ -370,9 +382,9 @@ class Poller:
                     report=report,
                 )
             else:
-                tracking.due_at = time.time() + next_interval(
-                    time.time() - run.started_at.timestamp()
-                )
+                # From the round's start: the period stays the interval however long the
+                # round's MCE calls take.
+                tracking.due_at = now + next_interval(now - run.started_at.timestamp())
         await self._complete_all(done, report)
 
     async def _complete_all(

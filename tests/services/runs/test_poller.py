@@ -535,3 +535,18 @@ async def test_a_user_who_cannot_act_does_not_stop_the_bus_polling(
     assert report.calls == 1  # one batched call, as ada
     assert (await world.run_row(orphan.run_id))["row_count"] is None
     assert (await world.run_row(mine.run_id))["row_count"] > 0
+
+
+async def test_a_closed_poller_hands_its_bus_over_at_once(world: World) -> None:
+    world.simctl.sim.config.query_queue_seconds = 600
+    first, second = Poller(world.poller_deps), Poller(world.poller_deps)
+    try:
+        await world.start()
+        assert (await first.run_once()).skipped_bus == 0
+        assert (await second.run_once()).skipped_bus == 1  # the first holds the BU
+        await first.close()
+        assert (await second.run_once()).skipped_bus == 0  # no wait for the lease to lapse
+    finally:
+        world.simctl.sim.config.query_queue_seconds = 0
+        await first.close()
+        await second.close()
