@@ -31,6 +31,7 @@ from models import TenantContext, TenantRepository
 from models.metadata import SyncScope, SyncStatus
 from services.metadata.context import BuScope, bu_scope
 from services.redis_keys import metadata_progress_key
+from services.redis_reads import read_block_ms
 
 __all__ = [
     "SharedStatus",
@@ -254,7 +255,9 @@ async def watch(redis: Redis, ctx: TenantContext, mid: int) -> AsyncGenerator[Sy
     if last is not None:
         yield last
     while True:
-        answer = await redis.xread(positions, block=BLOCK_MS, count=STREAM_LENGTH)
+        answer = await redis.xread(
+            positions, block=read_block_ms(redis, BLOCK_MS), count=STREAM_LENGTH
+        )
         if not answer:
             continue
         for stream, entries in answer:

@@ -29,6 +29,7 @@ from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
 from services.redis_keys import run_events_key
+from services.redis_reads import read_block_ms
 
 __all__ = [
     "MAX_EVENT_BYTES",
@@ -54,10 +55,6 @@ STREAM_MAX_LENGTH = 10_000
 TERMINAL_STATUSES = frozenset({"COMPLETE", "FAILED", "CANCELED", "EXPIRED"})
 #: A follower with no event this long calls its ``on_idle`` (a lost final event is looked for).
 BLOCK_MS = 10_000
-#: One blocking read waits at most this long, and never more than half the client's socket
-#: timeout (the API's Redis client times reads out after 2 s: a longer ``XREAD BLOCK`` would
-#: fail with a timeout, not wait).
-MAX_READ_BLOCK_MS = 5_000
 _FIELD = "event"
 _CURSOR = re.compile(r"^(\d{1,20})-(\d{1,20})$")
 _FORBIDDEN_KEY_PARTS = (
@@ -159,15 +156,6 @@ async def latest(redis: Redis, run_id: UUID | str) -> tuple[str, dict[str, Any]]
     return _text(entry_id), _decode(fields)
 
 
-def _read_block_ms(redis: Redis, wanted_ms: int) -> int:
-    """How long one ``XREAD`` may block on ``redis`` without hitting its socket timeout."""
-    timeout = redis.connection_pool.connection_kwargs.get("socket_timeout")
-    limit = MAX_READ_BLOCK_MS
-    if isinstance(timeout, int | float) and timeout > 0:
-        limit = min(limit, int(timeout * 1000 / 2))
-    return max(1, min(wanted_ms, limit))
-
-
 def _is_terminal(event: Mapping[str, Any]) -> bool:
     return event.get("status") in TERMINAL_STATUSES
 
@@ -186,13 +174,13 @@ async def replay_and_follow(
     event is at or before ``after``. While the run has no terminal event it follows until
     the caller stops iterating (a subscription's client disconnects). ``on_idle`` runs after
     each ``block_ms`` without an event (reads themselves block for less, see
-    :func:`_read_block_ms`): the caller can check the run in Postgres and publish
-    a final state whose event was lost (a follower would otherwise wait for ever).
+    :func:`services.redis_reads.read_block_ms`): the caller can check the run in Postgres and
+    publish a final state whose event was lost (a follower would otherwise wait for ever).
     """
     position = "0-0" if after is None else after
     parse_cursor(position)
     key = run_events_key(run_id)
-    read_block = _read_block_ms(redis, block_ms)
+    read_block = read_block_ms(redis, block_ms)
     newest = await latest(redis, run_id)
     terminal_behind = newest is not None and _is_terminal(newest[1])
     if terminal_behind and newest is not None and parse_cursor(newest[0]) <= parse_cursor(position):

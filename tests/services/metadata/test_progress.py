@@ -25,6 +25,7 @@ from services.metadata.sync import (
 )
 from services.redis_keys import metadata_progress_key, metadata_sync_lock_key
 from simulator.state import Simulator
+from tests.conftest import REDIS_URL
 from tests.services.metadata.conftest import SignIn
 from tests.services.metadata.helpers import parent_and_children
 from tests.services.wallet.helpers import SimTenant
@@ -142,3 +143,32 @@ async def test_sign_in_enqueues_a_first_sync_only_when_the_bu_was_never_synced(
     assert progress is not None and progress.phase is SyncPhase.QUEUED
     await run_sync(deps, tenant_id=sim_tenant.tenant_id, mid=mid, user_id=ada.id, full=False)
     assert not await sync_on_sign_in(ctx, mid=mid, user_id=ada.id, enqueue=jobs)
+
+
+async def test_watch_waits_past_the_api_clients_socket_timeout(
+    sim: Simulator, sim_tenant: SimTenant, deps: SyncDeps, sign_in: SignIn
+) -> None:
+    """The API's Redis client times a read out after 2 s (app/main.py); a watcher whose sync
+    starts later than that must still see it, not fail with a timeout."""
+    ada = await sign_in("ada.admin")
+    _, children = parent_and_children(sim)
+    mid = children[0]
+    ctx = sim_tenant.ctx(mid)
+    client = Redis.from_url(REDIS_URL, socket_timeout=0.5)
+    seen: list[SyncProgress] = []
+
+    async def follow() -> None:
+        async for progress in watch(client, ctx, mid):
+            seen.append(progress)
+            if progress.state is SyncState.COMPLETE:
+                return
+
+    try:
+        watcher = asyncio.create_task(follow())
+        await asyncio.sleep(1.6)  # three socket timeouts with nothing to read
+        assert not watcher.done(), watcher
+        await run_sync(deps, tenant_id=sim_tenant.tenant_id, mid=mid, user_id=ada.id, full=True)
+        await asyncio.wait_for(watcher, 10)
+    finally:
+        await client.aclose()
+    assert seen[-1].state is SyncState.COMPLETE
