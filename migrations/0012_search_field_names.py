@@ -44,8 +44,29 @@ SYSTEM = "quarry_system"
 LOOKUP = "quarry_lookup"
 TABLE = "mce_field_names"
 
+FUZZY = 4
 #: Above this many matching DEs a field stage walks the DEs in ranking order instead.
 DIRECT_FIELD_LIMIT = 1_000
+
+WORDS = "mce_name_words"
+
+
+def _words(column: str) -> str:
+    """The words of ``column``, lower-cased: split at anything not a letter or digit and at
+    camelCase humps (the ranking's word rule); only words with a letter (typos in numbers
+    mean nothing) of 3 characters or more (no trigram otherwise)."""
+    return "public.quarry_search_words(" + column + ")"
+
+
+WORDS_FUNCTION = """
+CREATE OR REPLACE FUNCTION quarry_search_words(p_text text) RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
+    SELECT coalesce(array_agg(DISTINCT w), '{}') FROM unnest(regexp_split_to_array(
+        lower(regexp_replace(p_text, '([[:lower:][:digit:]])([[:upper:]])', '\\1 \\2', 'g')),
+        '[^[:alnum:]]+')) AS w
+     WHERE length(w) >= 3 AND w ~ '[[:alpha:]]'
+$fn$;
+"""
 
 CREATE_TABLE = f"""
 CREATE TABLE IF NOT EXISTS {TABLE} (
@@ -60,21 +81,43 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
 );
 CREATE INDEX IF NOT EXISTS idx_{TABLE}_trgm ON {TABLE} USING gin (tenant_id, name public.gin_trgm_ops);
 CREATE INDEX IF NOT EXISTS idx_{TABLE}_prefix ON {TABLE} (tenant_id, lower(name) text_pattern_ops);
+CREATE TABLE IF NOT EXISTS {WORDS} (
+    tenant_id bigint NOT NULL,
+    mid bigint NOT NULL,
+    is_shared boolean NOT NULL DEFAULT false,
+    word text NOT NULL,
+    de_count integer NOT NULL,
+    PRIMARY KEY (tenant_id, mid, is_shared, word),
+    CONSTRAINT fk_{WORDS}_bu FOREIGN KEY (tenant_id, mid)
+        REFERENCES business_units (tenant_id, mid) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS idx_{WORDS}_trgm ON {WORDS} USING gin (tenant_id, word public.gin_trgm_ops);
+ALTER TABLE mce_data_extensions ADD COLUMN IF NOT EXISTS name_words text[]
+    GENERATED ALWAYS AS ({_words("name")}) STORED;
+ALTER TABLE mce_data_extensions ADD COLUMN IF NOT EXISTS key_words text[]
+    GENERATED ALWAYS AS ({_words("customer_key")}) STORED;
+CREATE INDEX IF NOT EXISTS idx_mce_data_extensions_name_words
+    ON mce_data_extensions USING gin (tenant_id, name_words);
+CREATE INDEX IF NOT EXISTS idx_mce_data_extensions_key_words
+    ON mce_data_extensions USING gin (tenant_id, key_words);
 CREATE INDEX IF NOT EXISTS idx_mce_data_extensions_rank
     ON mce_data_extensions (tenant_id, length(name), sort_name, id);
 CREATE INDEX IF NOT EXISTS idx_mce_data_extension_fields_de_name
     ON mce_data_extension_fields (tenant_id, data_extension_id, name);
 """
 
-POLICIES = bu_policies(TABLE)
+POLICIES = bu_policies(TABLE) + bu_policies(WORDS)
 
-GRANTS = f"""
-REVOKE ALL ON {TABLE} FROM PUBLIC;
-GRANT SELECT, INSERT, UPDATE, DELETE ON {TABLE} TO {APP};
-GRANT SELECT, INSERT, UPDATE, DELETE ON {TABLE} TO {SYSTEM};
-CREATE POLICY lookup_read ON {TABLE} FOR SELECT TO {LOOKUP} USING (true);
-GRANT SELECT ON {TABLE} TO {LOOKUP};
+GRANTS = "".join(
+    f"""
+REVOKE ALL ON {table} FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {APP};
+GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {SYSTEM};
+CREATE POLICY lookup_read ON {table} FOR SELECT TO {LOOKUP} USING (true);
+GRANT SELECT ON {table} TO {LOOKUP};
 """
+    for table in (TABLE, WORDS)
+)
 
 # Counts move by statement: names added, then names whose count fell to zero removed. Rows
 # are touched in name order, so two writers of one BU never deadlock on them.
@@ -117,11 +160,75 @@ CREATE TRIGGER field_names_delete AFTER DELETE ON mce_data_extension_fields
     FOR EACH STATEMENT EXECUTE FUNCTION quarry_field_names_maintain();
 """
 
+# The same for the words of DE names and keys; only rows whose name, key or sharing changed
+# count (stamping a listing's generation costs one join and changes nothing).
+WORDS_MAINTENANCE = f"""
+CREATE OR REPLACE FUNCTION quarry_name_words_maintain() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    v_changed uuid[] := '{{}}';
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        SELECT coalesce(array_agg(n.id), '{{}}') INTO v_changed
+          FROM new_rows n JOIN old_rows o ON o.id = n.id
+         WHERE (o.name, o.customer_key, o.is_shared)
+               IS DISTINCT FROM (n.name, n.customer_key, n.is_shared);
+        IF cardinality(v_changed) = 0 THEN
+            RETURN NULL;
+        END IF;
+    END IF;
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        UPDATE public.{WORDS} n SET de_count = n.de_count - o.cnt
+          FROM (SELECT tenant_id, mid, is_shared, word, count(*)::integer AS cnt
+                  FROM (SELECT DISTINCT r.id, r.tenant_id, r.mid, r.is_shared, w.word
+                          FROM old_rows r, unnest(r.name_words || r.key_words) AS w(word)
+                         WHERE r.id = ANY (v_changed) OR TG_OP = 'DELETE') x
+                 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4) o
+         WHERE n.tenant_id = o.tenant_id AND n.mid = o.mid AND n.is_shared = o.is_shared
+           AND n.word = o.word;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO public.{WORDS} AS n (tenant_id, mid, is_shared, word, de_count)
+        SELECT tenant_id, mid, is_shared, word, count(*)::integer
+          FROM (SELECT DISTINCT r.id, r.tenant_id, r.mid, r.is_shared, w.word
+                  FROM new_rows r, unnest(r.name_words || r.key_words) AS w(word)
+                 WHERE r.id = ANY (v_changed) OR TG_OP = 'INSERT') x
+         GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+        ON CONFLICT (tenant_id, mid, is_shared, word)
+        DO UPDATE SET de_count = n.de_count + EXCLUDED.de_count;
+    END IF;
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        DELETE FROM public.{WORDS} n USING (SELECT DISTINCT tenant_id, mid FROM old_rows) o
+         WHERE n.tenant_id = o.tenant_id AND n.mid = o.mid AND n.de_count <= 0;
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+DROP TRIGGER IF EXISTS name_words_insert ON mce_data_extensions;
+DROP TRIGGER IF EXISTS name_words_update ON mce_data_extensions;
+DROP TRIGGER IF EXISTS name_words_delete ON mce_data_extensions;
+CREATE TRIGGER name_words_insert AFTER INSERT ON mce_data_extensions
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION quarry_name_words_maintain();
+CREATE TRIGGER name_words_update AFTER UPDATE ON mce_data_extensions
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION quarry_name_words_maintain();
+CREATE TRIGGER name_words_delete AFTER DELETE ON mce_data_extensions
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION quarry_name_words_maintain();
+"""
+
 BACKFILL = f"""
 INSERT INTO {TABLE} (tenant_id, mid, is_shared, name, de_count)
 SELECT tenant_id, mid, is_shared, name, count(*) FROM mce_data_extension_fields
  GROUP BY 1, 2, 3, 4
 ON CONFLICT (tenant_id, mid, is_shared, name) DO UPDATE SET de_count = EXCLUDED.de_count;
+INSERT INTO {WORDS} (tenant_id, mid, is_shared, word, de_count)
+SELECT tenant_id, mid, is_shared, word, count(*) FROM (
+    SELECT DISTINCT d.id, d.tenant_id, d.mid, d.is_shared, w.word
+      FROM mce_data_extensions d, unnest(d.name_words || d.key_words) AS w(word)) x
+ GROUP BY 1, 2, 3, 4
+ON CONFLICT (tenant_id, mid, is_shared, word) DO UPDATE SET de_count = EXCLUDED.de_count;
 """
 
 # The bu_read rule for table alias ``t`` (0010's), with the ENT. restriction.
@@ -164,7 +271,17 @@ def _emit(source: str, tier: int, query: str) -> str:
 
 def _de_stage(column: str, source: str, tier: int) -> str:
     condition = TIER_CONDITIONS[tier].format(col=f"d.{column}")
-    return _emit(
+    prelude = ""
+    if tier == FUZZY:
+        # A typo is within a word: the BU's words close to the query (a small table), then
+        # the DEs having one of them (a GIN array index), not every name's trigrams.
+        words = "name_words" if column == "name" else "key_words"
+        condition = f"d.{words} && v_words AND NOT d.{column} ILIKE '%' || v_like || '%'"
+        prelude = f"""
+    SELECT coalesce(array_agg(w.word), '{{}}') INTO v_words FROM public.{WORDS} w
+     WHERE {_VISIBLE.format(t="w")} AND v_lower OPERATOR(public.<%) w.word;
+    IF cardinality(v_words) > 0 THEN"""
+    stage = _emit(
         source,
         tier,
         f"""SELECT d.id, d.{column}::text AS txt, d.name::text AS de_name
@@ -173,6 +290,7 @@ def _de_stage(column: str, source: str, tier: int) -> str:
              AND NOT d.id = ANY (v_ids) AND {condition}
            {_ORDER}""",
     )
+    return f"{prelude}{stage}\n    END IF;" if prelude else stage
 
 
 def _field_stage(tier: int) -> str:
@@ -243,6 +361,7 @@ DECLARE
     v_names text[];
     v_lowers text[];
     v_total bigint;
+    v_words text[];
     r record;
 BEGIN
     IF v_tenant IS NULL OR v_mid IS NULL OR p_query IS NULL OR length(p_query) = 0
@@ -286,10 +405,12 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
+        ops.RunSQL(WORDS_FUNCTION),
         ops.RunSQL(CREATE_TABLE),
         ops.RunSQL(POLICIES),
         ops.RunSQL(GRANTS),
         ops.RunSQL(MAINTENANCE),
+        ops.RunSQL(WORDS_MAINTENANCE),
         ops.RunSQL(BACKFILL),
         ops.RunSQL(SEARCH_FUNCTION),
         ops.RunSQL(OWNERSHIP),

@@ -171,6 +171,10 @@ class FolderConnection:
 
 
 # ------------------------------------------------------------------ data extensions
+#: MCE's type names, lower-cased, to the schema's (built once: a page converts ~1,000 fields).
+_FIELD_TYPES = {member.value.lower(): member for member in SqlFieldType}
+
+
 @strawberry.type(description="A field (column) of a data extension.")
 class DataExtensionField:
     name: str
@@ -185,10 +189,9 @@ class DataExtensionField:
 
     @classmethod
     def from_domain(cls, field: FieldInfo) -> DataExtensionField:
-        known = {member.value.lower(): member for member in SqlFieldType}
         return cls(
             name=field.name,
-            field_type=known.get(field.field_type.lower(), SqlFieldType.TEXT),
+            field_type=_FIELD_TYPES.get(field.field_type.lower(), SqlFieldType.TEXT),
             max_length=field.max_length,
             precision=field.precision,
             scale=field.scale,

@@ -40,6 +40,7 @@ EXPECTED_APP_GRANTS = {
     "runs": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "mce_assets": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "mce_field_names": {"SELECT", "INSERT", "UPDATE", "DELETE"},
+    "mce_name_words": {"SELECT", "INSERT", "UPDATE", "DELETE"},
 }
 
 

@@ -109,3 +109,29 @@ async def test_a_common_field_walks_des_in_ranking_order(
         assert {(row["matched_on"], row["matched_text"], row["tier"]) for row in rows} == {
             ("FIELD", field, tier)
         }
+
+
+async def _words(ctx: TenantContext) -> dict[str, int]:
+    rows = await TenantRepository(ctx).fetch("SELECT word, de_count FROM mce_name_words", [])
+    return {row["word"]: row["de_count"] for row in rows}
+
+
+async def test_name_words_follow_renames_and_deletes_and_find_typos() -> None:
+    """Words of names and keys (camelCase humps and separators split; numbers and words under
+    3 characters left out) follow the DEs; a typo of a word finds the DEs with that word,
+    a stamp of the sync's generation leaves the counts alone."""
+    acme = await make_tenant("NameWords")
+    ctx = acme.context(acme.child_mids[0])
+    first = await add_de(ctx, name="NewsletterSubscribers_2024", key="nl-key")
+    await add_de(ctx, name="Newsletter Opens", key="op-key")
+    assert await _words(ctx) == {"newsletter": 2, "subscribers": 1, "opens": 1, "key": 2}
+    repo = TenantRepository(ctx)
+    found = await repo.fetch(SEARCH, ["Newsleter", 10])
+    assert {(row["matched_on"], row["tier"]) for row in found} == {("NAME", 4)}
+    assert len(found) == 2
+    await repo.fetch("UPDATE mce_data_extensions SET seen_generation = 5 WHERE id = $1", [first])
+    await repo.fetch("UPDATE mce_data_extensions SET name = 'Weekly Orders' WHERE id = $1", [first])
+    assert await _words(ctx) == {"newsletter": 1, "weekly": 1, "orders": 1, "opens": 1, "key": 2}
+    await repo.fetch("DELETE FROM mce_data_extensions WHERE id = $1", [first])
+    assert await _words(ctx) == {"newsletter": 1, "opens": 1, "key": 1}
+    assert [row["data_extension_name"] for row in await repo.fetch(SEARCH, ["Ordres", 10])] == []
