@@ -192,10 +192,14 @@ def _close_view_words(wanted: str) -> frozenset[str]:
     """The data view words within a typo or two of ``wanted`` (difflib ratio >= 0.8), the
     cheap bounds first so that a query costs well under a millisecond."""
     close = set()
+    # One matcher whose second sequence is the query: difflib indexes the second sequence,
+    # so it is indexed once, not once per word (the ratios are symmetric).
+    matcher = difflib.SequenceMatcher(None, autojunk=False)
+    matcher.set_seq2(wanted)
     for word in _VIEW_WORDS:
         if abs(len(word) - len(wanted)) > max(2, len(wanted) // 4):
             continue
-        matcher = difflib.SequenceMatcher(None, wanted, word, autojunk=False)
+        matcher.set_seq1(word)
         if (
             matcher.real_quick_ratio() >= 0.8
             and matcher.quick_ratio() >= 0.8
@@ -205,20 +209,27 @@ def _close_view_words(wanted: str) -> frozenset[str]:
     return frozenset(close)
 
 
-def _fuzzy_match(query: str, text: str) -> bool:
-    """A close match for data views: the whole name or one of its words is within a typo or
-    two of the query, for queries of 3 characters or more."""
+#: Each data view word, to the names and column names it is a word of.
+_TEXTS_BY_WORD: dict[str, frozenset[str]] = {
+    word: frozenset(text for text, words in _VIEW_TEXTS.items() if word in words)
+    for word in _VIEW_WORDS
+}
+
+
+@functools.lru_cache(maxsize=512)
+def _fuzzy_view_texts(query: str) -> frozenset[str]:
+    """Every data view name and column name close to ``query`` (the whole name, or one of its
+    words, within a typo or two: :func:`_close_view_words`), for queries of 3 characters or
+    more; found once per query through the words, not by testing each of ~450 texts."""
     wanted = query.lower().lstrip("_")
     if len(wanted) < 3:
-        return False
-    words = _VIEW_TEXTS.get(text) or _fuzzy_words(text)
-    close = _close_view_words(wanted)
-    return any(word in close for word in words)
+        return frozenset()
+    return frozenset(text for word in _close_view_words(wanted) for text in _TEXTS_BY_WORD[word])
 
 
-def _view_match(query: str, name: str) -> int | None:
+def _view_match(query: str, name: str, fuzzy: frozenset[str]) -> int | None:
     """A data view's tier: ``Sent`` finds ``_Sent`` exactly (MCE's leading underscore is not
-    part of what users type)."""
+    part of what users type); ``fuzzy``: the texts close to the query."""
     tiers = [
         tier
         for tier in (match_tier(query, name), match_tier(query.lstrip("_"), name.lstrip("_")))
@@ -226,20 +237,21 @@ def _view_match(query: str, name: str) -> int | None:
     ]
     if tiers:
         return min(tiers)
-    return FUZZY if _fuzzy_match(query, name) else None
+    return FUZZY if name in fuzzy else None
 
 
 def data_view_hits(query: str) -> list[SearchHit]:
     """Data views matching ``query`` by name or column name, each once with its best match."""
     hits: list[SearchHit] = []
+    fuzzy = _fuzzy_view_texts(query)
     for view in DATA_VIEWS.values():
         best: SearchHit | None = None
-        tier = _view_match(query, view.name)
+        tier = _view_match(query, view.name, fuzzy)
         if tier is not None:
             best = _hit_for_view(view, MatchKind.NAME, view.name, tier, query)
         for column in view.columns:
             column_tier = match_tier(query, column.name)
-            if column_tier is None and _fuzzy_match(query, column.name):
+            if column_tier is None and column.name in fuzzy:
                 column_tier = FUZZY
             if column_tier is None:
                 continue
