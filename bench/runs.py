@@ -20,9 +20,11 @@ time and peak RSS are the reader's alone:
   ``api_peak_rss_mb_1k`` / ``api_peak_rss_mb_200k``: the same results streamed by the real
   API process over ``runResults`` to a websocket client (bench/runs_stream.py).
 
-Not measured here, printed as null (the start job and poller figures belong to issue 14's
-other parts): ``calls_per_run``, ``baseline_calls_per_run``, ``calls_ratio``,
-``first_page_ratio``, ``detect_median_s``, ``detect_p95_s``, ``status_calls_per_s_per_bu``.
+* ``calls_per_run``, ``baseline_calls_per_run``, ``calls_ratio``, ``first_page_median_s``,
+  ``baseline_first_page_median_s``, ``first_page_ratio``, ``detect_median_s``,
+  ``detect_p95_s``, ``status_calls_per_s_per_bu``: the real start job and poller against
+  create-per-run (bench/runs_engine.py).
+
 The last line printed is one JSON object.
 """
 
@@ -37,6 +39,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from bench.runs_engine import measure_engine
 from bench.runs_stream import measure_stream
 from services.runs.results import DEFAULT_PREFETCH
 
@@ -48,15 +51,6 @@ BIG_SQL = (
 PAGE_SIZE = 1000
 RAW_READERS = (1, 2, 4, 8)
 PREFETCH = (2, 4, 8)
-NOT_MEASURED = (
-    "calls_per_run",
-    "baseline_calls_per_run",
-    "calls_ratio",
-    "first_page_ratio",
-    "detect_median_s",
-    "detect_p95_s",
-    "status_calls_per_s_per_bu",
-)
 
 
 @dataclass(frozen=True)
@@ -148,6 +142,7 @@ async def measure(*, latency_ms: int, big_rows: int) -> dict[str, Any]:
         reader_small = _child("stream", small_shell, str(DEFAULT_PREFETCH))
         export = _child("csv", big_shell)
         sim.faults.set_latency(0)
+        engine = await measure_engine(sim=sim, sim_url=server.url, latency_ms=latency_ms)
         streamed = await measure_stream(
             sim=sim,
             sim_url=server.url,
@@ -171,7 +166,7 @@ async def measure(*, latency_ms: int, big_rows: int) -> dict[str, Any]:
         "reader_peak_rss_mb_200k": round(reader["peak_rss_mb"], 1),
         "csv_export_rows_per_s": round(export["rows_per_s"]),
     }
-    figures.update(dict.fromkeys(NOT_MEASURED))
+    figures.update(engine)
     figures.update(streamed)
     figures["stream_ratio"] = round(streamed["stream_rows_per_s"] / limit, 3)
     return figures
