@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.tsql.corpus import CORPUS
@@ -313,22 +311,20 @@ async def test_each_table_is_looked_up_once() -> None:
     assert sorted(catalog.asked) == ["Orders", "Subscribers"]
 
 
-async def test_inference_is_fast() -> None:
-    """Every corpus query is inferred in well under the few milliseconds the editor allows
-    (median measured here: 0.1 ms; the bound leaves room for a loaded machine)."""
-    timings: list[float] = []
+async def test_every_corpus_query_is_inferred_the_same_way_twice() -> None:
+    """Every parsable corpus query is inferred without a crash, and inferring it again gives
+    the same answer (inference keeps no state between calls). Its speed is part of
+    bench.tsql's ``validate_p95_ms`` (validate infers), not a test's."""
+    inferred = 0
     for case in CORPUS:
         parsed = parse(case.text)
         if parsed.statement is None:
             continue
-        started = time.perf_counter()
-        for _ in range(5):
-            await infer_output(parsed.statement, text=case.text, catalog=CATALOG)
-        timings.append((time.perf_counter() - started) / 5)
-    timings.sort()
-    assert len(timings) > 60
-    assert timings[len(timings) // 2] < 0.002
-    assert timings[-1] < 0.02
+        first = await infer_output(parsed.statement, text=case.text, catalog=CATALOG)
+        again = await infer_output(parsed.statement, text=case.text, catalog=CATALOG)
+        assert first == again, case.text
+        inferred += 1
+    assert inferred > 60
 
 
 MORE_FUNCTIONS: list[tuple[str, Shape]] = [
