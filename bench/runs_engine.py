@@ -63,6 +63,18 @@ def _calls(before: dict[str, dict[str, int]], after: dict[str, dict[str, int]], 
     return sum(after.get(str(mid), {}).values()) - sum(before.get(str(mid), {}).values())
 
 
+def _per_run(
+    before: dict[str, dict[str, int]], after: dict[str, dict[str, int]], mid: int, runs: int
+) -> dict[str, float]:
+    """Each operation's calls per run in ``mid`` (where the calls go)."""
+    was, now = before.get(str(mid), {}), after.get(str(mid), {})
+    return {
+        op: round((now[op] - was.get(op, 0)) / runs, 2)
+        for op in sorted(now)
+        if now[op] > was.get(op, 0)
+    }
+
+
 async def _wait_complete(redis: Any, run_id: uuid.UUID, *, within: float) -> tuple[float, dict]:
     from services.runs import events
 
@@ -191,13 +203,17 @@ async def _corpus(env: dict[str, Any], mid: int) -> dict[str, Any]:
     for text in texts:
         seconds, _rows = await _quarry_run(env, text, mid)
         quarry_s.append(seconds)
-    quarry_calls = _calls(before, await _stats(control), mid)
+    after = await _stats(control)
+    quarry_calls = _calls(before, after, mid)
+    quarry_ops = _per_run(before, after, mid, len(texts))
     baseline_s: list[float] = []
     before = await _stats(control)
     for number, text in enumerate(texts):
         seconds, _rows = await _baseline_run(env, text, mid, number)
         baseline_s.append(seconds)
-    baseline_calls = _calls(before, await _stats(control), mid)
+    after = await _stats(control)
+    baseline_calls = _calls(before, after, mid)
+    baseline_ops = _per_run(before, after, mid, len(texts))
     calls_per_run = quarry_calls / len(texts)
     baseline_per_run = baseline_calls / len(texts)
     first, base_first = statistics.median(quarry_s), statistics.median(baseline_s)
@@ -209,6 +225,8 @@ async def _corpus(env: dict[str, Any], mid: int) -> dict[str, Any]:
         "first_page_median_s": round(first, 3),
         "baseline_first_page_median_s": round(base_first, 3),
         "first_page_ratio": round(first / base_first, 3),
+        "calls_per_run_by_operation": quarry_ops,
+        "baseline_calls_per_run_by_operation": baseline_ops,
     }
 
 
