@@ -11,6 +11,11 @@ a query together before cutting the page (a name query 20-30 ms, a common prefix
   aggregate per INSERT/UPDATE/DELETE statement, in the writer's own transaction and RLS
   context), so every writer (the sync's batches, lazy loading, deletions, a BU's cascade)
   keeps it exact without knowing it exists. A field query matches this small table first.
+* ``mce_name_words``: each BU's distinct words of DE names and keys (3 characters or more,
+  with a letter; generated ``name_words``/``key_words`` arrays on the DEs, GIN-indexed), kept
+  by a trigger on ``mce_data_extensions`` the same way. A typo (tier 4) is matched against
+  these words with pg_trgm's ``<%``, then the DEs holding a close word are read through the
+  array index: 0010 tested every name's trigrams (20-170 ms at 50,000 DEs).
 * The search function ranks in stages, best first: for each tier (exact, prefix, word,
   substring, fuzzy) the name matches, then the customer keys, then the field names, each
   stage ordered (shorter DE names first, then by name, then id) and limited to what the page

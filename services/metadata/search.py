@@ -6,7 +6,8 @@ The ranking, one rule for DEs and data views alike:
 1. the tier of the match: exact (0) > prefix (1) > a word of the text starts with the query
    (2; words split at anything that is not a letter or digit and at camelCase humps, so
    ``Address`` is a word of ``EmailAddress``) > substring (3) > fuzzy (4: pg_trgm word
-   similarity for DEs, a close character match for data views);
+   similarity to a word of a DE's name or key, or to a field name; a close character match
+   to a data view's name or one of its words);
 2. what matched: the name, then the customer key, then a field name (a field match ranks
    under a name match of the same tier);
 3. shorter names first, then by name, then by id (a stable order, so pages do not overlap).
