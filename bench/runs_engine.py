@@ -12,9 +12,10 @@ the simulator answering every MCE call after ``latency_ms``. Runs go through the
   a shuffled order (seed 14), one run at a time in ada's BU. ``calls_per_run``: the MCE calls
   the simulator counted for that BU (``/__sim/stats`` ``by_mid``; token calls are not
   counted there) per run, start to first page; ``first_page_median_s``: median time from
-  ``start_run`` to the first page. ``baseline_*``: create-per-run as Query++ does it with the
-  client directly (create DE, create QD, Perform, AsyncActivityStatus every 2 s, read the
-  first page, delete both).
+  ``start_run`` to the first page (each run's results window, :data:`RESULTS_WINDOW_S`,
+  ends before the next starts, outside the timing). ``baseline_*``: create-per-run as
+  Query++ does it with the client directly (create DE, create QD, Perform,
+  AsyncActivityStatus every 2 s, read the first page, delete both).
 * detection: 50 runs in flight across the seed's 4 BUs, finishing at planned exact times
   (``/__sim/tasks/plan``); ``detect_median_s`` / ``detect_p95_s``: from each task's
   ``completed_at`` to the COMPLETE event read from its Redis stream; ``status_calls_per_s_per_bu``:
@@ -45,6 +46,10 @@ START_WORKERS = 4  # start jobs side by side, as 4 RQ workers would
 POLL_EVERY_S = 2.0  # Query++'s status poll
 STATUS_OP = "soap.Retrieve.AsyncActivityStatus"
 FIRST_PAGE = 1000
+#: The results window the benchmark fixes (the issue leaves it to it): a run's shell stays
+#: leased this long after COMPLETE, so a run started later finds it in the pool (a warm pool);
+#: with the default hour every run of the corpus would hold its own shell.
+RESULTS_WINDOW_S = 2
 #: Distinct per run (identical SQL of one user and BU would join one run).
 DETECT_SQL = "SELECT s.SubscriberKey, s.JobID FROM _Sent s WHERE s.SubscriberKey <> 'x{i}'"
 
@@ -203,6 +208,7 @@ async def _corpus(env: dict[str, Any], mid: int) -> dict[str, Any]:
     for text in texts:
         seconds, _rows = await _quarry_run(env, text, mid)
         quarry_s.append(seconds)
+        await asyncio.sleep(RESULTS_WINDOW_S + 0.2)  # the user reads; the window ends
     after = await _stats(control)
     quarry_calls = _calls(before, after, mid)
     quarry_ops = _per_run(before, after, mid, len(texts))
@@ -346,7 +352,7 @@ async def measure_engine(*, sim: Any, sim_url: str, latency_ms: int) -> dict[str
             policy = EndpointPolicy(dev_origin=sim_url)
             config = RunConfig(
                 max_active_per_user=IN_FLIGHT, max_active_per_bu=IN_FLIGHT,
-                results_window_seconds=3600, pool_size_per_bu=IN_FLIGHT,
+                results_window_seconds=RESULTS_WINDOW_S, pool_size_per_bu=IN_FLIGHT,
             )  # fmt: skip
             poller_deps = PollerDeps(
                 system_url=settings.system_database_url, redis=redis, http=http, tokens=tokens,
