@@ -190,6 +190,14 @@ async def world(
         policy=deps.policy,
         calls_per_second_per_bu=20,
     )
+    # The poller watches every tenant's runs (it works as the system role): runs that other
+    # tests of this session left RUNNING, under keys and simulators long gone, would be
+    # polled too and counted in the reports these tests assert on. Settle them first.
+    await admin.execute(
+        "UPDATE runs SET status = 'FAILED' WHERE tenant_id <> $1"
+        " AND status IN ('RUNNING', 'CANCELED')",
+        sim_tenant.tenant_id,
+    )
     try:
         yield World(sim_tenant, mid, user.id, bridge, admin, simctl, poller_deps)
     finally:
