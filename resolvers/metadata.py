@@ -219,18 +219,9 @@ async def data_extensions(
 ) -> Page[DataExtensionInfo]:
     principal = auth.require_principal()
     first, position = _page_size(first), _position(after)
-    folder = None
-    if folder_given:
-        folder = await _folder_argument(
-            principal,
-            local_uuid(folder_id, FOLDER),
-            field="folderId",
-            kind=FolderKind.DATA_EXTENSION,
-        )
-        if not folder.children_loaded:
-            await _ensure_children(
-                principal, mid=folder.mid, folder_id=folder.folder_id, access=access
-            )
+    folder = await _listed_folder(
+        principal, folder_id, given=folder_given, kind=FolderKind.DATA_EXTENSION, access=access
+    )
     return await queries.data_extensions_page(
         principal.tenant_context(),
         folder=folder,
@@ -252,18 +243,9 @@ async def query_activities(
 ) -> Page[QueryActivityInfo]:
     principal = auth.require_principal()
     first, position = _page_size(first), _position(after)
-    folder = None
-    if folder_given:
-        folder = await _folder_argument(
-            principal,
-            local_uuid(folder_id, FOLDER),
-            field="folderId",
-            kind=FolderKind.QUERY_ACTIVITY,
-        )
-        if not folder.children_loaded:
-            await _ensure_children(
-                principal, mid=folder.mid, folder_id=folder.folder_id, access=access
-            )
+    folder = await _listed_folder(
+        principal, folder_id, given=folder_given, kind=FolderKind.QUERY_ACTIVITY, access=access
+    )
     return await queries.query_activities_page(
         principal.tenant_context(),
         folder=folder,
@@ -271,6 +253,26 @@ async def query_activities(
         after=position,
         hide_leftovers=hide_leftovers,
     )
+
+
+async def _listed_folder(
+    principal: Principal,
+    folder_id: tuple[str, str] | None,
+    *,
+    given: bool,
+    kind: FolderKind,
+    access: MceAccess | None,
+) -> FolderInfo | None:
+    """The folder a listing asks for (None when no ``folderId`` was given: every folder),
+    its children fetched from MCE first when they were never loaded."""
+    if not given:
+        return None
+    folder = await _folder_argument(
+        principal, local_uuid(folder_id, FOLDER), field="folderId", kind=kind
+    )
+    if not folder.children_loaded:
+        await _ensure_children(principal, mid=folder.mid, folder_id=folder.folder_id, access=access)
+    return folder
 
 
 # ------------------------------------------------------------------ single objects
