@@ -41,10 +41,10 @@ class RunConfig:
             raw = env.get(name, "")
             if not raw:
                 return default
-            value = int(raw)
-            if value < 1:
-                raise ValueError(f"{name} must be a positive integer")
-            return value
+            text = raw.strip()
+            if not (text.isascii() and text.isdigit()) or int(text) < 1:
+                raise ValueError(f"{name} must be a positive integer, not {raw!r}")
+            return int(text)
 
         base = cls()
         return cls(

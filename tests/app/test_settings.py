@@ -178,3 +178,10 @@ def test_a_kek_error_in_production_never_prints_the_key() -> None:
     with pytest.raises(SettingsError, match="entry 1") as info:
         Settings.from_env({**PROD_OK, "WALLET_KEKS": f"{key}:2025-06"})
     assert key not in str(info.value)
+
+
+def test_metadata_sync_on_sign_in_is_a_boolean() -> None:
+    assert Settings.from_env({}).metadata_sync_on_sign_in is True
+    assert Settings.from_env({"METADATA_SYNC_ON_SIGN_IN": "off"}).metadata_sync_on_sign_in is False
+    with pytest.raises(SettingsError, match="not a boolean: 'sometimes'"):
+        Settings.from_env({"METADATA_SYNC_ON_SIGN_IN": "sometimes"})
