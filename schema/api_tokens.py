@@ -13,6 +13,7 @@ from strawberry.types import Info
 
 from models import TokenScope
 from resolvers.api_tokens import create_api_token, list_api_tokens, revoke_api_token
+from schema.connections import page_info
 from schema.context import GraphQLContext
 from schema.errors import UserError
 from services.api_tokens import ApiTokenInfo, TooManyTokens
@@ -111,11 +112,10 @@ class ApiTokenQuery:
         edges = [ApiTokenEdge(cursor=t.cursor, node=ApiToken.from_domain(t)) for t in page.tokens]
         return ApiTokenConnection(
             edges=edges,
-            page_info=PageInfo(
+            page_info=page_info(
+                [e.cursor for e in edges],
                 has_next_page=page.has_next_page,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
+                after=after,
             ),
         )
 

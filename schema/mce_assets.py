@@ -14,6 +14,7 @@ from strawberry.types import Info
 
 from models.runs import AssetKind, AssetState
 from resolvers import mce_assets as use
+from schema.connections import page_info
 from schema.context import GraphQLContext
 from schema.errors import UserError
 from schema.global_ids import encode_global_id
@@ -124,11 +125,10 @@ class MceAssetQuery:
             edges=[
                 MceAssetEdge(cursor=e.cursor, node=MceAsset.from_domain(e.node)) for e in page.edges
             ],
-            page_info=PageInfo(
+            page_info=page_info(
+                [e.cursor for e in page.edges],
                 has_next_page=page.has_next_page,
-                has_previous_page=after is not None,
-                start_cursor=page.edges[0].cursor if page.edges else None,
-                end_cursor=page.edges[-1].cursor if page.edges else None,
+                after=after,
             ),
             report=MceAssetsReport(
                 total=overview.total,

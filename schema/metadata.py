@@ -22,6 +22,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from resolvers import metadata as resolve
+from schema.connections import page_info
 from schema.context import GraphQLContext
 from schema.errors import UserError
 from schema.global_ids import decode_global_id, encode_global_id
@@ -111,15 +112,6 @@ def _data_extension(
     info: Info[GraphQLContext, None], found: DataExtensionInfo | None
 ) -> DataExtension | None:
     return None if found is None else DataExtension.from_domain(found, viewer_mid=_viewer_mid(info))
-
-
-def _page_info(cursors: list[str], *, has_next_page: bool, after: str | None) -> PageInfo:
-    return PageInfo(
-        has_next_page=has_next_page,
-        has_previous_page=after is not None,
-        start_cursor=cursors[0] if cursors else None,
-        end_cursor=cursors[-1] if cursors else None,
-    )
 
 
 # ------------------------------------------------------------------ folders
@@ -523,7 +515,7 @@ class MetadataQuery:
         ]
         return FolderConnection(
             edges=edges,
-            page_info=_page_info(page.cursors, has_next_page=page.has_next_page, after=after),
+            page_info=page_info(page.cursors, has_next_page=page.has_next_page, after=after),
         )
 
     @strawberry.field(
@@ -574,7 +566,7 @@ class MetadataQuery:
         ]
         return QueryActivityConnection(
             edges=edges,
-            page_info=_page_info(page.cursors, has_next_page=page.has_next_page, after=after),
+            page_info=page_info(page.cursors, has_next_page=page.has_next_page, after=after),
         )
 
     @strawberry.field(
@@ -632,7 +624,7 @@ class MetadataQuery:
         ]
         return DataExtensionSearchConnection(
             edges=edges,
-            page_info=_page_info(page.cursors, has_next_page=page.has_next_page, after=after),
+            page_info=page_info(page.cursors, has_next_page=page.has_next_page, after=after),
         )
 
 
@@ -646,7 +638,7 @@ def _de_connection(
     ]
     return DataExtensionConnection(
         edges=edges,
-        page_info=_page_info(page.cursors, has_next_page=page.has_next_page, after=after),
+        page_info=page_info(page.cursors, has_next_page=page.has_next_page, after=after),
     )
 
 

@@ -25,6 +25,7 @@ from resolvers.snippets import (
     list_snippet_versions,
     list_snippets,
 )
+from schema.connections import page_info
 from schema.context import GraphQLContext
 from schema.global_ids import decode_global_id, encode_global_id
 from schema.node import Node
@@ -62,11 +63,10 @@ def _global(type_name: str, value: object | None) -> strawberry.ID | None:
 
 
 def _page_info(page: Page[Any], after: str | None) -> PageInfo:
-    return PageInfo(
+    return page_info(
+        [e.cursor for e in page.edges],
         has_next_page=page.has_next_page,
-        has_previous_page=after is not None,
-        start_cursor=page.edges[0].cursor if page.edges else None,
-        end_cursor=page.edges[-1].cursor if page.edges else None,
+        after=after,
     )
 
 
