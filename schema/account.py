@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from resolvers.account import remove_user, switch_business_unit, uninstall_tenant
 from schema.context import GraphQLContext
-from schema.errors import UserError
+from schema.errors import UserError, user_errors_from
 from schema.types import Viewer
 from services.errors import QuarryError
 from services.runs.cleanup import CleanupDeps, RunAssetPurger
@@ -42,7 +42,7 @@ def _asset_purger(info: Info[GraphQLContext, None]) -> RunAssetPurger | None:
 
 
 def _error(exc: QuarryError) -> list[UserError]:
-    return [UserError(code=exc.code, message=exc.message, field=exc.field)]
+    return user_errors_from(exc)
 
 
 @strawberry.input

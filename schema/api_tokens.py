@@ -15,7 +15,7 @@ from models import TokenScope
 from resolvers.api_tokens import create_api_token, list_api_tokens, revoke_api_token
 from schema.connections import page_info
 from schema.context import GraphQLContext
-from schema.errors import UserError
+from schema.errors import UserError, user_errors_from
 from services.api_tokens import ApiTokenInfo, TooManyTokens
 from services.errors import InvalidInput, NotFound
 
@@ -99,7 +99,7 @@ class RevokeApiTokenPayload:
 
 
 def _user_errors(exc: InvalidInput | NotFound | TooManyTokens) -> list[UserError]:
-    return [UserError(code=exc.code, message=exc.message, field=exc.field)]
+    return user_errors_from(exc)
 
 
 @strawberry.type

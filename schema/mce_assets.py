@@ -16,7 +16,7 @@ from models.runs import AssetKind, AssetState
 from resolvers import mce_assets as use
 from schema.connections import page_info
 from schema.context import GraphQLContext
-from schema.errors import UserError
+from schema.errors import UserError, user_errors_from
 from schema.global_ids import encode_global_id
 from services.errors import PermissionDenied, QuarryError
 from services.runs.cleanup import CleanupDeps
@@ -178,9 +178,7 @@ class MceAssetMutation:
                 redis=info.context.redis,
             )
         except PermissionDenied as exc:
-            return PurgeMceAssetsPayload(
-                user_errors=[UserError(code=exc.code, message=exc.message, field=exc.field)]
-            )
+            return PurgeMceAssetsPayload(user_errors=user_errors_from(exc))
         return PurgeMceAssetsPayload(
             deleted=report.deleted, failed=list(report.failed), canceled_runs=report.canceled_runs
         )

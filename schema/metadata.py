@@ -24,7 +24,7 @@ from strawberry.types import Info
 from resolvers import metadata as resolve
 from schema.connections import page_info
 from schema.context import GraphQLContext
-from schema.errors import UserError
+from schema.errors import UserError, user_errors_from
 from schema.global_ids import decode_global_id, encode_global_id
 from schema.metadata_loaders import loaders
 from schema.metadata_types import DataViewType, MetadataSyncProgress, TextRange
@@ -676,8 +676,7 @@ class MetadataMutation:
                 jobs=jobs,
             )
         except (InvalidInput, NotFound, PermissionDenied) as exc:
-            error = UserError(code=exc.code, message=exc.message, field=exc.field)
-            return RefreshMetadataPayload(user_errors=[error])
+            return RefreshMetadataPayload(user_errors=user_errors_from(exc))
         return RefreshMetadataPayload(sync=MetadataSyncProgress.from_domain(progress))
 
 

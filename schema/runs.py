@@ -23,7 +23,7 @@ from models.runs import RunStatus as DomainStatus
 from resolvers import runs as use
 from schema.connections import page_info
 from schema.context import GraphQLContext
-from schema.errors import UserError
+from schema.errors import UserError, user_errors_from
 from schema.global_ids import encode_global_id
 from schema.node import Node
 from schema.run_results import RunResultPage, resolve_run_page
@@ -223,7 +223,7 @@ def _app_state(info: Info[GraphQLContext, None]) -> Any:
 
 
 def _user_error(exc: QuarryError) -> UserError:
-    return UserError(code=exc.code, message=exc.message, field=exc.field)
+    return user_errors_from(exc)[0]
 
 
 @strawberry.type

@@ -14,7 +14,7 @@ from strawberry.types import Info
 
 from resolvers import snippets as use
 from schema.context import GraphQLContext
-from schema.errors import UserError
+from schema.errors import UserError, attempt
 from schema.snippets import (
     SNIPPET_FOLDER_TYPE,
     SNIPPET_TYPE,
@@ -50,10 +50,7 @@ T = TypeVar("T")
 
 
 async def _attempt(call: Awaitable[T]) -> tuple[T | None, list[UserError]]:
-    try:
-        return await call, []
-    except _USER_ERRORS as exc:
-        return None, [UserError(code=exc.code, message=exc.message, field=exc.field)]
+    return await attempt(call, *_USER_ERRORS)
 
 
 def _snippet(found: SnippetInfo | None) -> Snippet | None:
