@@ -41,6 +41,7 @@ EXPECTED_APP_GRANTS = {
     "mce_assets": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "mce_field_names": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "mce_name_words": {"SELECT", "INSERT", "UPDATE", "DELETE"},
+    "target_de_requests": {"SELECT", "INSERT", "UPDATE"},
 }
 
 
