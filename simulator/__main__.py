@@ -28,6 +28,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8900)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--scale", choices=SCALES, default="small")
+    parser.add_argument(
+        "--extra-child-bus",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N more child BUs (Region 01..N), seeded like the others, reachable by ada.admin",
+    )
     parser.add_argument("--latency-ms", type=int, default=0)
     parser.add_argument("--auto-approve", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--control", action="store_true", help="mount the /__sim/ control API")
@@ -81,6 +88,7 @@ def _config(args: argparse.Namespace) -> SimulatorConfig:
     return SimulatorConfig(
         seed=args.seed,
         scale=args.scale,
+        extra_child_bus=args.extra_child_bus,
         latency_ms=args.latency_ms,
         auto_approve=args.auto_approve,
         control=args.control,

@@ -6,7 +6,8 @@ Two things happen here, outside Starlette's routing, in a tiny ASGI middleware:
   ``Service.asmx``; IIS accepts both);
 * due query runs (simulated time) are brought up to date before each request;
 * an :class:`InjectedFault` of kind ``reset`` drops the TCP connection without any
-  response. Under uvicorn the request's transport is reached through ``receive``
+  response, and so does a ``lose_answer`` rule once the call has done its work (when its
+  answer would start). Under uvicorn the request's transport is reached through ``receive``
   (a bound method of uvicorn's request cycle) and aborted, so the client sees a
   transport error (``RemoteProtocolError``/``ReadError``), as with a real reset. With
   no socket (in-process ``httpx.ASGITransport``), :class:`SimulatedConnectionReset`
@@ -28,10 +29,11 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from simulator import auth_routes, control, rest
 from simulator.errors import InjectedFault
+from simulator.faults import ANSWER_LOST
 from simulator.responses import rest_error
 from simulator.state import Simulator
 
@@ -69,8 +71,15 @@ class _WireMiddleware:
             # Simulated time moves only when someone looks: finish due runs first, off the
             # event loop (a large query takes seconds in DuckDB).
             await asyncio.to_thread(self.sim.tick)
+        ANSWER_LOST.set(False)
+
+        async def send_unless_lost(message: Message) -> None:
+            if message["type"] == "http.response.start" and ANSWER_LOST.get():
+                raise InjectedFault("reset", scope["path"])
+            await send(message)
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, send_unless_lost)
         except InjectedFault as fault:
             if fault.kind != "reset":
                 raise

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["DEFAULT_REDIRECT_URIS", "SCALES", "SimulatorConfig"]
+__all__ = ["DEFAULT_REDIRECT_URIS", "MAX_EXTRA_CHILD_BUS", "SCALES", "SimulatorConfig"]
 
 DEFAULT_REDIRECT_URIS = (
     "http://127.0.0.1:8000/api/auth/callback",
     "http://localhost:8000/api/auth/callback",
 )
 SCALES = ("small", "medium", "large")
+#: The most extra child BUs a seed takes (each holds a few thousand rows).
+MAX_EXTRA_CHILD_BUS = 50
 
 
 @dataclass(slots=True)
@@ -23,6 +25,10 @@ class SimulatorConfig:
 
     seed: int = 1
     scale: str = "small"
+    #: Child BUs added after the seeded three, each seeded like them (``Region NN``), all
+    #: reachable by ``ada.admin`` **[sim]**: many-BU deployments need more than three. 0
+    #: leaves the seeded enterprise exactly as it is.
+    extra_child_bus: int = 0
     base_url: str | None = None
     latency_ms: int = 0
     auto_approve: bool = True
@@ -58,6 +64,8 @@ class SimulatorConfig:
     def __post_init__(self) -> None:
         if self.scale not in SCALES:
             raise ValueError(f"scale must be one of {SCALES}")
+        if not 0 <= self.extra_child_bus <= MAX_EXTRA_CHILD_BUS:
+            raise ValueError(f"extra_child_bus must be between 0 and {MAX_EXTRA_CHILD_BUS}")
         durations = {
             "query_queue_seconds": self.query_queue_seconds,
             "query_base_seconds": self.query_base_seconds,

@@ -7,11 +7,16 @@ fires. Rules fire either with a probability (``rate``, drawn from a seeded RNG s
 repeat) or for the next ``times`` matching calls, which tests prefer because it is
 deterministic. A rule with ``mid`` set fires only for calls signed with a token for that BU
 [sim]: MCE failing for one BU while the others work (e.g. mid-sync).
+
+``lose_answer`` [sim] lets the call do its work and drops the connection instead of its
+answer (the ASGI middleware reads :data:`ANSWER_LOST`): a create MCE carried out whose
+response never arrived, the case a client must confirm before it sends again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import fnmatch
 import random
 import threading
@@ -19,12 +24,19 @@ from dataclasses import asdict, dataclass
 
 from simulator.errors import InjectedFault
 
-__all__ = ["FAULT_KINDS", "FaultRule", "Faults"]
+__all__ = ["ANSWER_LOST", "FAULT_KINDS", "FaultRule", "Faults"]
 
 #: ``error`` → HTTP 500; ``rate_limit`` → 429 (REST) / Rate Limited fault (SOAP);
 #: ``reset`` → the TCP connection is dropped; ``slow`` → answer after ``delay_ms``
-#: (use a delay longer than the client's timeout).
-FAULT_KINDS = ("error", "rate_limit", "reset", "slow")
+#: (use a delay longer than the client's timeout); ``lose_answer`` → the call is carried
+#: out, then the connection is dropped instead of the answer.
+FAULT_KINDS = ("error", "rate_limit", "reset", "slow", "lose_answer")
+
+#: Set for the current request when a ``lose_answer`` rule fired: the middleware drops the
+#: connection when the answer would start.
+ANSWER_LOST: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "simulator_answer_lost", default=False
+)
 
 
 @dataclass(slots=True)
@@ -116,13 +128,17 @@ class Faults:
         """Sleep for the configured latency, then raise :class:`InjectedFault` if a rule fires.
 
         ``mid`` is the BU the call is for (rules with a ``mid`` match only it). A ``slow``
-        rule only sleeps ``delay_ms`` more and lets the call proceed.
+        rule only sleeps ``delay_ms`` more and lets the call proceed; a ``lose_answer`` rule
+        lets it proceed and marks its answer lost (:data:`ANSWER_LOST`).
         """
         delay, rule = self.decide(operation, mid=mid)
         if rule is not None and rule.kind == "slow":
             delay += rule.delay_ms
         if delay > 0:
             await asyncio.sleep(delay / 1000)
+        if rule is not None and rule.kind == "lose_answer":
+            ANSWER_LOST.set(True)
+            return
         if rule is None or rule.kind == "slow":
             return
         raise InjectedFault(rule.kind, operation, status=rule.status, retry_after=rule.retry_after)

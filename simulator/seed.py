@@ -57,9 +57,16 @@ def _mid(rng: random.Random, taken: set[int]) -> int:
 
 
 def seed_store(
-    store: Store, *, seed: int, scale: str, redirect_uris: list[str], with_rows: bool
+    store: Store,
+    *,
+    seed: int,
+    scale: str,
+    redirect_uris: list[str],
+    with_rows: bool,
+    extra_child_bus: int = 0,
 ) -> None:
-    """Fill an empty store (and its rows) for ``seed`` and ``scale``."""
+    """Fill an empty store (and its rows) for ``seed`` and ``scale``; ``extra_child_bus``
+    more children are added last (see :func:`_seed_extra_children`)."""
     rng = random.Random(f"seed-{seed}")
     company = rng.choice(COMPANIES)
     taken: set[int] = set()
@@ -87,6 +94,47 @@ def seed_store(
     for bu in [parent, *children]:
         _seed_bu(store, bu, seed=seed, with_rows=with_rows, is_parent=bu is parent)
     _seed_bulk(store, parent, rng, scale=scale)
+    _seed_extra_children(
+        store, parent, seed=seed, count=extra_child_bus, taken=taken, with_rows=with_rows
+    )
+
+
+def _seed_extra_children(
+    store: Store,
+    parent: BusinessUnit,
+    *,
+    seed: int,
+    count: int,
+    taken: set[int],
+    with_rows: bool,
+) -> None:
+    """``count`` more child BUs (``<company> Region 01`` ...) seeded like the others
+    **[sim]**, reachable by ``ada.admin`` and enabled for both packages.
+
+    They are made after everything else from their own random stream, so a seed without
+    extra children is byte for byte what it always was, and one with N has the same first
+    N children as one with more.
+    """
+    if count <= 0:
+        return
+    rng = random.Random(f"seed-{seed}-extra-children")
+    admin = next(u for u in store.users.values() if u.username == "ada.admin")
+    added: list[int] = []
+    for n in range(1, count + 1):
+        mid = _mid(rng, taken)
+        bu = store.add_business_unit(
+            BusinessUnit(
+                mid=mid,
+                name=f"{parent.name} Region {n:02d}",
+                parent_mid=parent.mid,
+                customer_key=f"BU_{mid}",
+            )
+        )
+        _seed_bu(store, bu, seed=seed, with_rows=with_rows, is_parent=False)
+        added.append(mid)
+    admin.reachable_mids = (*admin.reachable_mids, *added)
+    for package in store.packages.values():
+        package.mids = (*package.mids, *added)
 
 
 def _seed_users(

@@ -152,6 +152,7 @@ class Simulator:
             scale=self.config.scale,
             redirect_uris=self.config.redirect_uris,
             with_rows=self.config.with_rows,
+            extra_child_bus=self.config.extra_child_bus,
         )
         self.auth = AuthService(store=self.store, clock=self.clock, config=self.config)
         self.dataviews = DataViews(
