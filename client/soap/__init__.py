@@ -28,6 +28,7 @@ from client.soap.specs import (
     NewQueryDefinition,
     QueryDefinitionChanges,
     Retention,
+    Sendable,
 )
 from client.soap.wsdl import PartnerSchema, load_schema, partner_schema
 
@@ -56,6 +57,7 @@ __all__ = [
     "QueryDefinitionKey",
     "Retention",
     "RetrievePage",
+    "Sendable",
     "Simple",
     "SoapOperations",
     "all_of",

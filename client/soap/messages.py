@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from zeep.xsd import SkipValue
+
 from client.soap.filters import Filter, filter_value
 from client.soap.specs import (
     DataExtensionChanges,
@@ -21,6 +23,7 @@ from client.soap.specs import (
     NewQueryDefinition,
     QueryDefinitionChanges,
     Retention,
+    Sendable,
 )
 from client.soap.wsdl import PartnerSchema
 
@@ -138,6 +141,21 @@ def _fields(schema: PartnerSchema, fields: Sequence[FieldSpec]) -> dict[str, Any
     return {"Fields": {"Field": [schema.new("DataExtensionField", **_field(f)) for f in fields]}}
 
 
+def _sendable(schema: PartnerSchema, sendable: Sendable | None) -> dict[str, Any]:
+    """``IsSendable`` and, for a sendable DE, its field and subscriber relationship
+    (``SendableSubscriberField`` is an ``Attribute``: its required ``Value`` is not sent)."""
+    if sendable is None:
+        return {"IsSendable": False}
+    field = schema.new(
+        "DataExtensionField", **_present(Name=sendable.field, FieldType=sendable.field_type)
+    )
+    return {
+        "IsSendable": True,
+        "SendableDataExtensionField": field,
+        "SendableSubscriberField": {"Name": sendable.subscriber_field, "Value": SkipValue},
+    }
+
+
 def new_data_extension(
     schema: PartnerSchema, spec: NewDataExtension, *, client_id: int | None
 ) -> Any:
@@ -146,7 +164,9 @@ def new_data_extension(
         **_header(client_id),
         CustomerKey=spec.customer_key,
         Name=spec.name,
-        **_present(Description=spec.description, IsSendable=False, IsTestable=spec.is_testable),
+        **_present(Description=spec.description),
+        **_sendable(schema, spec.sendable),
+        **_present(IsTestable=spec.is_testable),
         **_retention(spec.retention),
         **_fields(schema, spec.fields),
         **_present(CategoryID=spec.category_id),

@@ -19,6 +19,7 @@ __all__ = [
     "NewQueryDefinition",
     "QueryDefinitionChanges",
     "Retention",
+    "Sendable",
     "TargetUpdateType",
 ]
 
@@ -56,6 +57,16 @@ class Retention:
 
 
 @dataclass(frozen=True, slots=True)
+class Sendable:
+    """A sendable DE's relationship: the DE field ``field`` (of type ``field_type``) holds
+    the subscribers' ``subscriber_field`` ("Subscriber Key" on create, REFERENCE §2.4)."""
+
+    field: str
+    field_type: FieldType | None = None
+    subscriber_field: str = "Subscriber Key"
+
+
+@dataclass(frozen=True, slots=True)
 class NewDataExtension:
     customer_key: str
     name: str
@@ -65,6 +76,8 @@ class NewDataExtension:
     description: str | None = None
     retention: Retention | None = None
     is_testable: bool | None = None
+    sendable: Sendable | None = None
+    """``None``: not sendable."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,7 @@ from client.soap import (
     QueryDefinition,
     QueryDefinitionChanges,
     Retention,
+    Sendable,
     SoapOperations,
     load_schema,
     partner_schema,
@@ -166,6 +167,18 @@ async def _every_operation(ops: SoapOperations, *, other_bu: int) -> None:
                 client_id=client_id,
             )
         )
+        await _send(
+            ops.create_data_extension(
+                NewDataExtension(
+                    customer_key="k3",
+                    name="n3",
+                    fields=FIELDS,
+                    sendable=Sendable(field="Email", field_type="EmailAddress"),
+                ),
+                client_id=client_id,
+            )
+        )
+        await _send(ops.delete_data_extension("k3", client_id=client_id))
         await _send(
             ops.update_data_extension(
                 DataExtensionChanges(
