@@ -42,6 +42,8 @@ EXPECTED_APP_GRANTS = {
     "mce_field_names": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "mce_name_words": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "target_de_requests": {"SELECT", "INSERT", "UPDATE"},
+    "deployments": {"SELECT", "INSERT", "UPDATE"},
+    "deployment_targets": {"SELECT", "INSERT", "UPDATE"},
 }
 
 
