@@ -108,7 +108,9 @@ def _cleanup_deps(
     """Reaching MCE as the tenant's users, as a worker does (services/runtime.py)."""
     auth = mce_auth_factory(settings, http=http)
     tokens = WalletTokenProvider(wallet=wallet, auth=auth, redis=redis)
-    return CleanupDeps(redis=redis, http=http, tokens=tokens, policy=auth.policy)
+    return CleanupDeps(
+        redis=redis, http=http, tokens=tokens, policy=auth.policy, config=settings.runs
+    )
 
 
 async def _purge_mce_assets(args: argparse.Namespace, settings: Settings) -> int:

@@ -20,7 +20,7 @@ import signal
 from app.logs import configure_logging
 from app.settings import Settings
 from app.worker import runtime_config
-from services.runs.config import run_config
+from services.runs import config as runs_config
 from services.runs.poller import Poller, PollerDeps
 from services.runs.reconciler import reconcile
 from services.runtime import configure, job_services
@@ -40,7 +40,7 @@ async def _serve(settings: Settings, *, once: bool, calls_per_second: int) -> No
             http=services.http,
             tokens=services.tokens,
             policy=services.auth.policy,
-            config=run_config(),
+            config=settings.runs,
             calls_per_second_per_bu=calls_per_second,
         )
         poller = Poller(deps)
@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings.from_env()
     configure_logging(settings.log_level)
     configure(runtime_config(settings))
+    runs_config.configure(settings.runs)
     asyncio.run(_serve(settings, once=args.once, calls_per_second=args.calls_per_second))
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from services.runs.config import RunConfig
+
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789"  # noqa: S105 - refused in production
 DEV_DB_PASSWORD = "quarry-dev"  # noqa: S105 - refused in production
 # The development key-encryption key of the token wallet: "<key id>:<base64 of 32 bytes>".
@@ -84,6 +86,42 @@ def _seconds(value: str | None, default: int, *, name: str, minimum: int = 1) ->
     if seconds < minimum:
         raise SettingsError(f"{name} must be at least {minimum}")
     return seconds
+
+
+#: The runs engine's settings: the environment variable of each ``RunConfig`` field.
+RUN_SETTINGS = {
+    "max_active_per_user": "RUN_MAX_ACTIVE_PER_USER",
+    "max_active_per_bu": "RUN_MAX_ACTIVE_PER_BU",
+    "results_window_seconds": "RUN_RESULTS_WINDOW_SECONDS",
+    "start_lease_seconds": "RUN_START_LEASE_SECONDS",
+    "pool_size_per_bu": "RUN_POOL_SIZE_PER_BU",
+    "idle_max_seconds": "RUN_IDLE_MAX_SECONDS",
+    "max_fields_per_shell": "RUN_MAX_FIELDS_PER_SHELL",
+    "dedup_window_seconds": "RUN_DEDUP_WINDOW_SECONDS",
+}
+
+
+def _positive(env_vars: Mapping[str, str], name: str, default: int) -> int:
+    """A positive integer setting; anything else is refused naming the variable (ASCII
+    digits only: ``int()`` would take ``"1_000"``, ``"٣"`` or signs)."""
+    raw = env_vars.get(name, "")
+    if not raw:
+        return default
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise SettingsError(f"{name} must be a positive integer, not {raw!r}")
+    return int(text)
+
+
+def run_settings(env_vars: Mapping[str, str]) -> RunConfig:
+    """The ``RUN_*`` settings (docs/runs.md), defaults where unset."""
+    base = RunConfig()
+    return RunConfig(
+        **{
+            attr: _positive(env_vars, name, getattr(base, attr))
+            for attr, name in RUN_SETTINGS.items()
+        }
+    )
 
 
 def origin_of(url: str) -> str:
@@ -166,6 +204,8 @@ class Settings:
     # A user's first sign-in to a never-synced BU enqueues its metadata sync (off in tests
     # that run burst workers on a shared queue, which would otherwise pick those jobs up).
     metadata_sync_on_sign_in: bool = True
+    # The runs engine's limits, windows and pool (``RUN_*``; services/runs/config.py).
+    runs: RunConfig = field(default_factory=RunConfig)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -240,6 +280,7 @@ class Settings:
             api_token_max_days=_seconds(
                 env_vars.get("API_TOKEN_MAX_DAYS"), 365, name="API_TOKEN_MAX_DAYS"
             ),
+            runs=run_settings(env_vars),
         )
         settings.validate()
         return settings

@@ -16,6 +16,7 @@ from client.secret import Secret
 from services.job_queue import JobQueue
 from services.mce_auth import MceAuthConfig, MceAuthFactory
 from services.oauth_state import OAuthStateStore
+from services.runs import config as runs_config
 from services.sessions import SessionStore
 from services.signin import SignInConfig, SignInService
 from services.wallet.keys import key_provider_from_config
@@ -63,7 +64,8 @@ def wire_auth(
     wallet: TokenWallet,
 ) -> None:
     """``app.state``: ``mce_auth``, ``tokens`` (the wallet's token provider), ``sessions``,
-    ``jobs`` (the RQ queues), ``signin``."""
+    ``jobs`` (the RQ queues), ``signin``; the runs engine's settings (``RUN_*``)."""
+    runs_config.configure(settings.runs)
     factory = mce_auth_factory(settings, http=mce_http)
     app.state.mce_auth = factory
     app.state.tokens = WalletTokenProvider(wallet=wallet, auth=factory, redis=redis)

@@ -23,6 +23,7 @@ from app.logs import configure_logging
 from app.settings import Settings
 from app.wiring import mce_auth_config
 from services.metadata.scheduler import start_scheduler_thread
+from services.runs import config as runs_config
 from services.runtime import RuntimeConfig, configure
 
 QUEUES = ("high", "default", "low")
@@ -51,6 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings.from_env()
     configure_logging(settings.log_level)
     configure(runtime_config(settings))
+    runs_config.configure(settings.runs)
     connection = Redis.from_url(settings.redis_url)
     queues = [Queue(name, connection=connection) for name in QUEUES]
     logging.getLogger("quarry.worker").info("worker starting", extra={"event": "worker.start"})

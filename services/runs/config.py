@@ -1,18 +1,18 @@
-"""The runs engine's limits and windows, read once from the environment (defaults suit tests
-and a small deployment).
+"""The runs engine's limits and windows, as the services use them.
 
-Kept here rather than in ``app/settings.py`` because the API, the worker and the poller all
-need the same values and none of them may differ: a limit the API enforces and a lease the
-worker grants must agree. Every value has a ``RUN_*`` environment variable.
+The values are read and validated once, with every other setting, by ``app/settings.py``
+(``Settings.runs``, one ``RUN_*`` environment variable each); each process hands them over at
+start-up with :func:`configure` (the API in ``app/wiring.py``, the worker and the poller in
+their ``main``), so the API, the worker and the poller enforce the same values: a limit the
+API enforces and a lease the worker grants must agree. A process that never configured them
+(a test calling a service directly) gets the defaults below.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["RunConfig", "run_config"]
+__all__ = ["RunConfig", "configure", "run_config"]
 
 
 @dataclass(frozen=True)
@@ -35,38 +35,16 @@ class RunConfig:
     dedup_window_seconds: int = 30 * 60
     """An identical active run younger than this is joined instead of started again."""
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> RunConfig:
-        def number(name: str, default: int) -> int:
-            raw = env.get(name, "")
-            if not raw:
-                return default
-            text = raw.strip()
-            if not (text.isascii() and text.isdigit()) or int(text) < 1:
-                raise ValueError(f"{name} must be a positive integer, not {raw!r}")
-            return int(text)
-
-        base = cls()
-        return cls(
-            max_active_per_user=number("RUN_MAX_ACTIVE_PER_USER", base.max_active_per_user),
-            max_active_per_bu=number("RUN_MAX_ACTIVE_PER_BU", base.max_active_per_bu),
-            results_window_seconds=number(
-                "RUN_RESULTS_WINDOW_SECONDS", base.results_window_seconds
-            ),
-            start_lease_seconds=number("RUN_START_LEASE_SECONDS", base.start_lease_seconds),
-            pool_size_per_bu=number("RUN_POOL_SIZE_PER_BU", base.pool_size_per_bu),
-            idle_max_seconds=number("RUN_IDLE_MAX_SECONDS", base.idle_max_seconds),
-            max_fields_per_shell=number("RUN_MAX_FIELDS_PER_SHELL", base.max_fields_per_shell),
-            dedup_window_seconds=number("RUN_DEDUP_WINDOW_SECONDS", base.dedup_window_seconds),
-        )
-
 
 _config: RunConfig | None = None
 
 
-def run_config() -> RunConfig:
-    """The process's configuration (read from the environment on first use)."""
+def configure(config: RunConfig) -> None:
+    """Set this process's values (from ``Settings.runs``, at start-up)."""
     global _config
-    if _config is None:
-        _config = RunConfig.from_env(os.environ)
-    return _config
+    _config = config
+
+
+def run_config() -> RunConfig:
+    """This process's values: as configured, else the defaults."""
+    return _config if _config is not None else RunConfig()
