@@ -104,3 +104,9 @@ METADATA_SCHEDULER_LOCK_KEY = f"{PREFIX}:metadata:scheduler"
 def run_events_key(run_id: UUID | str) -> str:
     """A run's event stream (status changes, counts, columns, errors: never rows or tokens)."""
     return f"{PREFIX}:run:events:{run_id}"
+
+
+def preflight_probe_key(run_id: UUID | str) -> str:
+    """A pre-flight probe's record, by its run: what it measures and, once read, its report
+    (counts and lengths: never a row, the SQL or a token)."""
+    return f"{PREFIX}:preflight:probe:{run_id}"
