@@ -124,7 +124,11 @@ def create_app(
         *graphiql_routes(enabled=settings.graphiql_enabled),
         Mount(
             "/",
-            SpaFiles(directory=spa_directory(), dev_sign_in=not settings.is_production),
+            SpaFiles(
+                directory=spa_directory(),
+                csp=security_headers(settings)["content-security-policy"],
+                dev_sign_in=not settings.is_production,
+            ),
             name="spa",
         ),
     ]

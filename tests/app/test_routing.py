@@ -32,10 +32,12 @@ async def test_deep_link_falls_back_to_index(client: httpx.AsyncClient) -> None:
 
 
 async def test_static_asset_is_served_as_itself(client: httpx.AsyncClient) -> None:
-    response = await client.get("/app.css")
+    # A stylesheet of whichever app is served (the build's hashed one, or the placeholder's).
+    stylesheet = next(spa_directory().rglob("*.css")).relative_to(spa_directory())
+    response = await client.get(f"/{stylesheet.as_posix()}")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/css")
-    assert response.content == (spa_directory() / "app.css").read_bytes()
+    assert response.content == (spa_directory() / stylesheet).read_bytes()
 
 
 async def test_path_traversal_does_not_escape_web_root(client: httpx.AsyncClient) -> None:

@@ -1,0 +1,167 @@
+"""The whole stack for the web app's browser tests, started once for the package.
+
+What runs: the simulator (a thread, HTTP), the API as a uvicorn process behind a TCP proxy the
+tests can cut, an RQ worker and the run poller as processes (on a Redis database of their
+own, so no other test's worker takes these jobs), and the stand-in MCE page over https that
+frames the app, so the partitioned-cookie path is the one exercised. The app is built from
+web/app first (quick when its sources did not change). Chromium is Debian's.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import expect as expect_that
+from redis import Redis
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
+
+from app.settings import Settings
+from simulator.app import create_app as create_sim_app
+from simulator.state import Simulator
+from tests.e2e.app_process import (
+    NO_RATE_LIMITS,
+    ROOT,
+    app_env,
+    free_port,
+    running_app,
+    simulator_env,
+)
+from tests.e2e.test_browser_iframe import _certificate, _HttpsThread
+from tests.e2e.web.proxy import CuttableProxy
+from tests.simulator.conftest import ServerThread, make_sim
+
+CHROMIUM = os.environ.get("QUARRY_CHROMIUM", "/usr/bin/chromium")
+#: This package's own Redis database: its worker takes only its jobs.
+WEB_REDIS_URL = "redis://127.0.0.1:6379/9"
+DOCS_WEB = ROOT / "docs" / "web"
+
+
+def build_web_app() -> None:
+    """Build web/app when its sources changed (scripts/_web.sh), or fail saying why."""
+    result = subprocess.run(
+        ["bash", "-c", "source scripts/_web.sh && build_web_app"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        pytest.fail(f"the web app did not build:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+
+
+def _mce_page(app_url: str) -> Starlette:
+    """The stand-in app switcher: an https page framing the app as MCE does, at full size."""
+
+    async def page(request: Request) -> HTMLResponse:
+        return HTMLResponse(
+            "<!doctype html><html><head><title>Marketing Cloud</title>"
+            '<link rel="icon" href="data:,">'
+            "<style>html,body{margin:0;height:100%;overflow:hidden}"
+            "iframe{border:0;width:100%;height:100%;display:block}</style></head><body>"
+            f'<iframe id="quarry" title="Quarry" src="{app_url}/"></iframe></body></html>'
+        )
+
+    return Starlette(routes=[Route("/", page)])
+
+
+@dataclass
+class WebStack:
+    app_url: str  # what the browser uses: through the proxy
+    mce_url: str  # the framing page
+    sim: Simulator
+    sim_url: str
+    proxy: CuttableProxy
+    log: Path
+
+
+def _spawn(module: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", module],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def web_stack(
+    test_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[WebStack]:
+    build_web_app()
+    workdir = tmp_path_factory.mktemp("web")
+    cert, key = _certificate(workdir)
+    api_port, mce_port = free_port(), free_port()
+    with Redis.from_url(WEB_REDIS_URL) as redis:
+        redis.flushdb()  # this package's database only: stale queues and events of a past run
+    with CuttableProxy(upstream_port=api_port) as proxy:
+        app_url = f"http://localhost:{proxy.port}"
+        mce_url = f"https://127.0.0.1:{mce_port}"
+        sim = make_sim(
+            seed=4_000_000 + os.getpid() % 100_000,
+            redirect_uris=[f"{app_url}/api/auth/callback"],
+        )
+        log = workdir / "api.log"
+        with (
+            ServerThread(create_sim_app(sim)) as sim_server,
+            _HttpsThread(_mce_page(app_url), port=mce_port, cert=cert, key=key),
+        ):
+            env = app_env(
+                test_settings,
+                public_url=app_url,
+                FRAME_ANCESTORS=mce_url,
+                REDIS_URL=WEB_REDIS_URL,
+                METADATA_SYNC_ON_SIGN_IN="true",
+                **simulator_env(sim, sim_server.url),
+                **NO_RATE_LIMITS,
+            )
+            worker = _spawn("app.worker", env, workdir / "worker.log")
+            poller = _spawn("app.poller", env, workdir / "poller.log")
+            try:
+                with running_app(port=api_port, env=env, log=log):
+                    yield WebStack(
+                        app_url=app_url,
+                        mce_url=mce_url,
+                        sim=sim,
+                        sim_url=sim_server.url,
+                        proxy=proxy,
+                        log=log,
+                    )
+            finally:
+                _stop(worker)
+                _stop(poller)
+                sim.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    expect_that.set_options(timeout=15_000)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
