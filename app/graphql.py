@@ -73,6 +73,7 @@ from services.authn import (
 )
 from services.errors import QuarryError
 from services.identity import Principal
+from services.metadata.preview import MceAccess
 from services.rate_limits import RateLimiter, RateLimitExceeded
 
 __all__ = ["MAX_SUBSCRIPTIONS_PER_CONNECTION", "MAX_WEBSOCKET_FRAME_BYTES", "QuarryGraphQL"]
@@ -112,6 +113,15 @@ class _Upgrade:
 
 def _state(scope: Scope) -> Any:
     return scope["app"].state
+
+
+def _mce_access(state: Any) -> MceAccess | None:
+    """The app's way to MCE (app/wiring.py), when this process was wired with one."""
+    auth = getattr(state, "mce_auth", None)
+    tokens = getattr(state, "tokens", None)
+    if auth is None or tokens is None:
+        return None
+    return MceAccess(http=auth.http, tokens=tokens, policy=auth.policy)
 
 
 def _user_subject(principal: Principal) -> str:
@@ -341,6 +351,9 @@ class QuarryGraphQL(GraphQL[GraphQLContext, None]):
             redis=state.redis,
             api_token_max_days=self.settings.api_token_max_days,
             recheck_seconds=self.recheck_seconds,
+            mce=_mce_access(state),
+            jobs=getattr(state, "jobs", None),
+            wallet=getattr(state, "wallet", None),
         )
         context.authenticate_as(auth)
         return context

@@ -5,8 +5,6 @@ Expected failures are ``userErrors`` (docs/api.md); the payload's other fields a
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
 from strawberry.types import Info
 
@@ -25,19 +23,13 @@ def _sessions(info: Info[GraphQLContext, None]) -> SessionStore:
     return sessions
 
 
-def _state(info: Info[GraphQLContext, None]) -> Any:
-    return info.context.request.app.state
-
-
 def _asset_purger(info: Info[GraphQLContext, None]) -> RunAssetPurger | None:
     """Uninstall deletes Quarry's MCE assets first, when this process can reach MCE."""
-    state = _state(info)
-    auth = getattr(state, "mce_auth", None)
-    tokens = getattr(state, "tokens", None)
-    if auth is None or tokens is None:
+    mce = info.context.mce
+    if mce is None:
         return None
     return RunAssetPurger(
-        CleanupDeps(redis=info.context.redis, http=auth.http, tokens=tokens, policy=auth.policy)
+        CleanupDeps(redis=info.context.redis, http=mce.http, tokens=mce.tokens, policy=mce.policy)
     )
 
 
@@ -98,7 +90,7 @@ class AccountMutation:
                 info.context.authentication,
                 mid_text=input.mid,
                 sessions=_sessions(info),
-                wallet=_state(info).wallet,
+                wallet=info.context.wallet,
                 meta=info.context.meta,
             )
         except QuarryError as exc:
@@ -117,7 +109,7 @@ class AccountMutation:
                 info.context.authentication,
                 user_id_text=str(input.user_id),
                 sessions=_sessions(info),
-                wallet=_state(info).wallet,
+                wallet=info.context.wallet,
                 meta=info.context.meta,
             )
         except QuarryError as exc:
@@ -140,7 +132,7 @@ class AccountMutation:
                 info.context.authentication,
                 confirm_enterprise_id=input.confirm_enterprise_id,
                 sessions=_sessions(info),
-                wallet=_state(info).wallet,
+                wallet=info.context.wallet,
                 meta=info.context.meta,
                 assets=_asset_purger(info),
             )

@@ -19,6 +19,8 @@ from services.api_tokens import DEFAULT_TOKEN_DAYS
 from services.audit import NO_REQUEST, RequestMeta
 from services.authn import ANONYMOUS, Authentication, Authenticator
 from services.identity import Principal
+from services.job_queue import JobQueue
+from services.metadata.preview import MceAccess
 from services.rate_limits import RateLimiter
 from services.revocations import RevocationFeed
 from services.sessions import SessionStore
@@ -47,6 +49,13 @@ class GraphQLContext:
     api_token_max_days: int = DEFAULT_TOKEN_DAYS
     #: How often long-lived subscriptions re-check the credential (and report its status).
     recheck_seconds: float = 30.0
+    #: The process's way to MCE (HTTP pool, the wallet's token provider, the endpoint policy);
+    #: None in a process wired without MCE, where fields that need it answer a user error.
+    mce: MceAccess | None = None
+    #: The RQ queues, for operations that enqueue work (runs, syncs, deploys).
+    jobs: JobQueue | None = None
+    #: The token wallet (sign-out and uninstall revoke through it).
+    wallet: Any = None
 
     def authenticate_as(self, authentication: Authentication) -> None:
         """Adopt a (re-)checked credential for the rest of this request or connection."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
 
 import strawberry
 from strawberry.relay import PageInfo
@@ -154,14 +153,10 @@ class PurgeMceAssetsPayload:
 
 
 def _cleanup_deps(info: Info[GraphQLContext, None]) -> CleanupDeps:
-    scope = getattr(info.context.request, "scope", None)
-    app = scope.get("app") if scope is not None else None
-    state: Any = getattr(app, "state", None)
-    auth = getattr(state, "mce_auth", None)
-    tokens = getattr(state, "tokens", None)
-    if auth is None or tokens is None:
+    mce = info.context.mce
+    if mce is None:
         raise QuarryError("Marketing Cloud cannot be reached from this process.")
-    return CleanupDeps(redis=None, http=auth.http, tokens=tokens, policy=auth.policy)
+    return CleanupDeps(redis=None, http=mce.http, tokens=mce.tokens, policy=mce.policy)
 
 
 @strawberry.type

@@ -80,21 +80,9 @@ def _global(type_name: str, local_id: object) -> strawberry.ID:
     return strawberry.ID(encode_global_id(type_name, str(local_id)))
 
 
-def _app_state(info: Info[GraphQLContext, None]) -> Any:
-    """The app's long-lived services (app/wiring.py), for HTTP requests and websockets."""
-    scope = getattr(info.context.request, "scope", None)
-    app = scope.get("app") if scope is not None else None
-    return getattr(app, "state", None)
-
-
 def _access(info: Info[GraphQLContext, None]) -> MceAccess | None:
     """The process's way to MCE: its HTTP pool, the wallet's token provider, the policy."""
-    state = _app_state(info)
-    auth = getattr(state, "mce_auth", None)
-    tokens = getattr(state, "tokens", None)
-    if auth is None or tokens is None:
-        return None
-    return MceAccess(http=auth.http, tokens=tokens, policy=auth.policy)
+    return info.context.mce
 
 
 def _required_access(info: Info[GraphQLContext, None]) -> MceAccess:
@@ -666,7 +654,7 @@ class MetadataMutation:
     async def refresh_metadata(
         self, info: Info[GraphQLContext, None], input: RefreshMetadataInput | None = None
     ) -> RefreshMetadataPayload:
-        jobs = getattr(_app_state(info), "jobs", None)
+        jobs = info.context.jobs
         if jobs is None:
             raise MceCallFailed("Background work cannot be queued from this process.")
         try:

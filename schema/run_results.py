@@ -59,14 +59,9 @@ class RunResultPage:
 
 def _access(info: Info[GraphQLContext, None]) -> MceAccess:
     """The process's way to MCE (app/wiring.py's HTTP pool, token provider and policy)."""
-    scope = getattr(info.context.request, "scope", None)
-    app = scope.get("app") if scope is not None else None
-    state = getattr(app, "state", None)
-    auth = getattr(state, "mce_auth", None)
-    tokens = getattr(state, "tokens", None)
-    if auth is None or tokens is None:
+    if info.context.mce is None:
         raise MceCallFailed("Marketing Cloud cannot be reached from this process.")
-    return MceAccess(http=auth.http, tokens=tokens, policy=auth.policy)
+    return info.context.mce
 
 
 async def resolve_run_page(

@@ -216,12 +216,6 @@ class CancelRunPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _app_state(info: Info[GraphQLContext, None]) -> Any:
-    scope = getattr(info.context.request, "scope", None)
-    app = scope.get("app") if scope is not None else None
-    return getattr(app, "state", None)
-
-
 def _user_error(exc: QuarryError) -> UserError:
     return user_errors_from(exc)[0]
 
@@ -235,7 +229,7 @@ class RunMutation:
     async def start_run(
         self, info: Info[GraphQLContext, None], input: StartRunInput
     ) -> StartRunPayload:
-        jobs = getattr(_app_state(info), "jobs", None)
+        jobs = info.context.jobs
         if jobs is None:
             raise QuarryError("Runs cannot be queued from this process.")
         try:

@@ -4,7 +4,6 @@ inventory with its cleanup report, paged; a purge deletes every Quarry asset of 
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -18,6 +17,7 @@ from services.authn import Authentication
 from services.identity import Principal
 from services.job_queue import JobQueue
 from services.metadata.assets import is_quarry_asset
+from services.metadata.preview import MceAccess
 from services.runs.execute import StartDeps, start_run_job
 from services.runs.start import get_run, start_run
 from simulator.state import Simulator
@@ -63,16 +63,14 @@ def _context(member: Member, deps: StartDeps, redis: Redis) -> GraphQLContext:
         tenant_id=member.tenant_id, mid=member.mid, user_id=member.user.id,
         mce_user_id=member.user.mce_user_id,
     )  # fmt: skip
-    state = SimpleNamespace(
-        mce_auth=SimpleNamespace(http=deps.http, policy=deps.policy), tokens=deps.tokens
-    )
     return GraphQLContext(
-        request=SimpleNamespace(scope={"app": SimpleNamespace(state=state)}),
+        request=None,
         response=None,
         request_id="test",
         principal=principal,
         authentication=Authentication(principal=principal),
         redis=redis,
+        mce=MceAccess(http=deps.http, tokens=deps.tokens, policy=deps.policy),
     )
 
 

@@ -5,7 +5,6 @@ Real Postgres, the wallet's token, the simulator over HTTP."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +20,7 @@ from schema.run_results import RUN_TYPE
 from schema.runs import RUN_TYPE as RUNS_RUN_TYPE
 from services.authn import Authentication
 from services.identity import Principal
+from services.metadata.preview import MceAccess
 from services.wallet import TokenWallet, WalletTokenProvider
 from simulator.state import Simulator
 from tests.services.runs.test_reading import USER, completed_run, signed_in, user_mid
@@ -63,15 +63,11 @@ PAGE = "query ($id: ID!) { run(id: $id) { page(offset: 5, limit: 3) { offset row
 def context(
     ahttp: httpx.AsyncClient, provider: WalletTokenProvider, sim_url: str, principal: Principal
 ) -> GraphQLContext:
-    """What app/graphql.py gives a resolver: the request's app state (the process's HTTP
-    pool, the wallet's token provider and the endpoint policy) and who is asking."""
-    state = SimpleNamespace(
-        mce_auth=SimpleNamespace(http=ahttp, policy=EndpointPolicy(dev_origin=sim_url)),
-        tokens=provider,
-    )
-    request = SimpleNamespace(scope={"app": SimpleNamespace(state=state)})
+    """What app/graphql.py gives a resolver: the process's way to MCE (its HTTP pool, the
+    wallet's token provider and the endpoint policy) and who is asking."""
     return GraphQLContext(
-        request=request,
+        request=None,
+        mce=MceAccess(http=ahttp, tokens=provider, policy=EndpointPolicy(dev_origin=sim_url)),
         response=None,
         request_id="test",
         principal=principal,
