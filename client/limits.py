@@ -26,7 +26,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
@@ -69,7 +69,9 @@ class RedisConcurrencyLimiter:
     """At most ``limit`` concurrent slots per tenant across processes.
 
     ``lease_seconds`` must exceed the longest call (the caller's timeout); a slot not
-    granted within ``acquire_timeout`` raises :class:`Throttled`.
+    granted within ``acquire_timeout`` raises :class:`Throttled`. ``key_for`` names a
+    tenant's slot set (default :func:`slots_key`, MCE calls); another key counts another
+    kind of slot (e.g. BUs being deployed at once) the same way.
     """
 
     def __init__(
@@ -81,6 +83,7 @@ class RedisConcurrencyLimiter:
         acquire_timeout: float = 60.0,
         poll_interval: float = 0.02,
         redis_timeout: float = 5.0,
+        key_for: Callable[[int], str] = slots_key,
     ) -> None:
         if limit < 1:
             raise ValueError("limit must be at least 1")
@@ -93,13 +96,14 @@ class RedisConcurrencyLimiter:
         #: instead of holding it forever.
         self._redis_timeout = redis_timeout
         self._script = redis.register_script(_ACQUIRE)
+        self._key_for = key_for
 
     def slot(self, tenant_id: int) -> AbstractAsyncContextManager[None]:
         return self._slot(tenant_id)
 
     @asynccontextmanager
     async def _slot(self, tenant_id: int) -> AsyncIterator[None]:
-        key = slots_key(tenant_id)
+        key = self._key_for(tenant_id)
         lease = uuid.uuid4().hex
         await self._acquire(key, lease)
         try:

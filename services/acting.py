@@ -18,6 +18,8 @@ Who acts, by kind of work (:class:`BackgroundWork`):
 - ``UNINSTALL_CLEANUP``: the administrator uninstalling, else the BU's most recent usable
   member; :func:`choose_uninstall_actors` chooses per BU and reports the BUs nobody can clean.
 - ``CONNECTION_CHECK``: the user being checked only.
+- ``DEPLOY``: the user who asked for the deployment only, in each BU it targets (a BU
+  where they cannot act fails alone).
 
 When nobody usable is left, :func:`choose_actor` raises :class:`NeedsSignIn` (code
 ``NEEDS_SIGN_IN``). If the BU has no usable member at all, its ``background_state`` becomes
@@ -72,6 +74,7 @@ class BackgroundWork(StrEnum):
     RECONCILE = "reconcile"
     UNINSTALL_CLEANUP = "uninstall_cleanup"
     CONNECTION_CHECK = "connection_check"
+    DEPLOY = "deploy"
 
 
 class ActingReason(StrEnum):
@@ -107,6 +110,7 @@ _RULES: Mapping[BackgroundWork, _Rule] = {
     BackgroundWork.RECONCILE: _Rule(ActingReason.ASSET_CREATOR, False, True),
     BackgroundWork.UNINSTALL_CLEANUP: _Rule(ActingReason.UNINSTALLING_ADMIN, False, True),
     BackgroundWork.CONNECTION_CHECK: _Rule(ActingReason.CHECKED_USER, True, False),
+    BackgroundWork.DEPLOY: _Rule(ActingReason.REQUESTER, True, False),
 }
 
 #: Who records a BU's change of state (no user acted: the rule found nobody).

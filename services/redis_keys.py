@@ -110,3 +110,13 @@ def preflight_probe_key(run_id: UUID | str) -> str:
     """A pre-flight probe's record, by its run: what it measures and, once read, its report
     (counts and lengths: never a row, the SQL or a token)."""
     return f"{PREFIX}:preflight:probe:{run_id}"
+
+
+def deployment_events_key(deployment_id: UUID | str) -> str:
+    """A deployment's progress stream (replayable from a cursor; no secret, no row)."""
+    return f"{PREFIX}:deploy:events:{deployment_id}"
+
+
+def deployment_slots_key(tenant_id: int) -> str:
+    """A tenant's BUs being deployed at once, across workers (a sorted set of leases)."""
+    return f"{PREFIX}:deploy:slots:{int(tenant_id)}"
