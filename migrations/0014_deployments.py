@@ -131,7 +131,7 @@ CREATE TABLE IF NOT EXISTS deployment_targets (
     CONSTRAINT ck_deployment_targets_attempts CHECK (attempts >= 0)
 );
 CREATE INDEX IF NOT EXISTS idx_deployment_targets_baseline
-    ON deployment_targets (tenant_id, mid, activity_key, finished_at DESC)
+    ON deployment_targets (tenant_id, mid, lower(activity_key), finished_at DESC)
     WHERE status = 'SUCCEEDED';
 """
 
