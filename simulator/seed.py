@@ -30,6 +30,7 @@ from simulator.seed_data import (
     PRODUCT_WORDS,
     de_templates,
 )
+from simulator.seed_preflight import seed_preflight
 from simulator.store import FieldSpec, Store
 
 __all__ = ["BULK_COUNTS", "seed_store"]
@@ -97,6 +98,7 @@ def seed_store(
     _seed_extra_children(
         store, parent, seed=seed, count=extra_child_bus, taken=taken, with_rows=with_rows
     )
+    seed_preflight(store, qa, seed=seed, with_rows=with_rows)
 
 
 def _seed_extra_children(

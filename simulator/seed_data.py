@@ -16,6 +16,7 @@ __all__ = [
     "PACKAGE_SCOPES",
     "PRODUCT_WORDS",
     "de_templates",
+    "preflight_templates",
 ]
 
 COMPANIES = (
@@ -145,4 +146,40 @@ def de_templates() -> dict[str, list[FieldSpec]]:
             _f("Reason", "Text", 100),
             _f("AddedAt", "Date"),
         ],
+    }
+
+
+def preflight_templates() -> dict[str, list[FieldSpec]]:
+    """Fields of the pre-flight DEs of the QA BU (simulator/seed_preflight.py): a source of
+    sign-ups and targets whose fields each break one rule for a query reading the source."""
+    return {
+        "signups": [
+            _f("SignupKey", "Text", 50),
+            _f("Email", "EmailAddress", 254),
+            _f("FullName", "Text", 100),
+            _f("Country", "Text", 2),
+            _f("Points", "Number"),
+            _f("SignedUpAt", "Date"),
+            _f("Balance", "Decimal", 12, scale=2),
+            _f("Newsletter", "Boolean"),
+            _f("Referrer", "Text", 50),
+        ],
+        # key, required, short text: duplicates, NULLs, truncation, keys already present
+        "members": [
+            _f("MemberKey", "Text", 50, pk=True),
+            _f("Email", "EmailAddress", 254, required=True),
+            _f("FullName", "Text", 20),
+            _f("Country", "Text", 2),
+            _f("Tier", "Text", 10, required=True, default="Basic"),
+        ],
+        # types the sign-ups' columns convert into badly or not at all
+        "typed": [
+            _f("Points", "Number"),
+            _f("JoinedOn", "Date"),
+            _f("Balance", "Decimal", 5, scale=2),
+            _f("IsActive", "Boolean"),
+            _f("Note", "Text", 10),
+        ],
+        # no primary key: Update is refused
+        "log": [_f("Message", "Text", 200), _f("LoggedAt", "Date")],
     }

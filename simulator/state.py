@@ -91,6 +91,7 @@ from simulator.queries import QueryActivities
 from simulator.retention import RetentionSweeper
 from simulator.rows import RowStore
 from simulator.seed import seed_store
+from simulator.seed_preflight import seed_preflight_automations
 from simulator.stats import Stats
 from simulator.store import FieldSpec, Store
 
@@ -171,6 +172,7 @@ class Simulator:
         )
         self.retention = RetentionSweeper(store=self.store, clock=self.clock)
         self.automations = Automations(store=self.store, queries=self.queries, clock=self.clock)
+        seed_preflight_automations(self.automations, self.store)
 
     def has_due_work(self) -> bool:
         """Whether simulated time has made a run or an expiry due (cheap, every request)."""
