@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from models import BusinessUnit, Membership, Tenant, TenantRepository, User
+from models import BusinessUnit, Membership, Role, Tenant, TenantRepository, User
 from services.identity import Principal
 
 
@@ -14,6 +14,8 @@ class Viewer:
     tenant: Tenant
     business_unit: BusinessUnit
     available_business_units: list[BusinessUnit]
+    #: Their role in the current business unit.
+    role: Role
 
 
 async def get_viewer(principal: Principal | None) -> Viewer | None:
@@ -28,6 +30,13 @@ async def get_viewer(principal: Principal | None) -> Viewer | None:
             mid__in=[m.mid for m in memberships], order_by=("name",)
         )
     current = next((bu for bu in units if bu.mid == principal.mid), None)
-    if user is None or tenant is None or current is None:
+    here = next((m for m in memberships if m.mid == principal.mid), None)
+    if user is None or tenant is None or current is None or here is None:
         return None
-    return Viewer(user=user, tenant=tenant, business_unit=current, available_business_units=units)
+    return Viewer(
+        user=user,
+        tenant=tenant,
+        business_unit=current,
+        available_business_units=units,
+        role=Role(here.role),
+    )

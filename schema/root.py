@@ -21,11 +21,19 @@ from schema.snippet_mutations import SnippetMutation
 from schema.snippets import SnippetQuery
 from schema.sql import SqlQuery
 from schema.types import Health, Viewer
+from schema.users import TenantUserQuery
 
 
 @strawberry.type
 class Query(
-    ApiTokenQuery, SqlQuery, SnippetQuery, MetadataQuery, RunQuery, MceAssetQuery, NodeQuery
+    ApiTokenQuery,
+    SqlQuery,
+    SnippetQuery,
+    MetadataQuery,
+    RunQuery,
+    MceAssetQuery,
+    TenantUserQuery,
+    NodeQuery,
 ):
     @strawberry.field(description="Liveness of the API itself.")
     def health(self) -> Health:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
 import strawberry
 
 from models import BusinessUnit as BusinessUnitRow
+from models import Role
 from models import Tenant as TenantRow
 from models import User as UserRow
 from resolvers.health import Health as HealthData
@@ -64,12 +67,21 @@ class BusinessUnit:
         return cls(mid=str(row.mid), name=row.name, parent_mid=parent)
 
 
+@strawberry.enum(description="What a user may do in one business unit.")
+class UserRole(Enum):
+    USER = Role.USER.value
+    ADMIN = Role.ADMIN.value
+
+
 @strawberry.type(description="The signed-in user and where they are working.")
 class Viewer:
     user: User
     tenant: Tenant
     business_unit: BusinessUnit
     available_business_units: list[BusinessUnit]
+    role: UserRole = strawberry.field(
+        description="Your role in this business unit: ADMIN sees the administrators' screens."
+    )
 
     @classmethod
     def from_domain(cls, viewer: ViewerData) -> Viewer:
@@ -80,4 +92,5 @@ class Viewer:
             available_business_units=[
                 BusinessUnit.from_row(bu) for bu in viewer.available_business_units
             ],
+            role=UserRole(viewer.role.value),
         )
