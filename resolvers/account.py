@@ -28,7 +28,7 @@ from services.purge import AssetPurger, PurgeResult, WalletPurger, purge_tenant,
 from services.sessions import SessionStore
 from services.wallet import TokenWallet
 
-__all__ = ["parse_mid", "remove_user", "switch_business_unit", "uninstall_tenant"]
+__all__ = ["parse_mid", "remove_user", "sign_out", "switch_business_unit", "uninstall_tenant"]
 
 
 class LegacySignInOneBusinessUnit(QuarryError):
@@ -128,6 +128,30 @@ async def _administrator(authentication: Authentication) -> Principal:
 
 def _actor(principal: Principal) -> Actor:
     return Actor(ActorType.USER, str(principal.user_id))
+
+
+async def sign_out(
+    authentication: Authentication, *, sessions: SessionStore, meta: RequestMeta
+) -> None:
+    """End the caller's browser session: what ``/api/auth/logout`` does, but behind the CSRF
+    check every cookie ``POST /api/graphql`` passes (the SPA's sign-out button).
+
+    Ending is published, so the session's websockets close at once; the cookie stays in the
+    browser but names nothing any more (signed out). A token has no session to end: revoke
+    it instead (FORBIDDEN).
+    """
+    principal = authentication.require_session()
+    session = authentication.session
+    assert session is not None  # require_session guarantees it
+    await sessions.end_by_hash(session.id_hash)
+    await audit.record(
+        principal.tenant_context(),
+        action="auth.sign_out",
+        outcome=Outcome.SUCCESS,
+        actor=_actor(principal),
+        meta=meta,
+        target=f"user:{principal.user_id}",
+    )
 
 
 async def remove_user(

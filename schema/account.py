@@ -1,4 +1,4 @@
-"""Account mutations: ``switchBusinessUnit``, ``removeUser``, ``uninstallTenant``.
+"""Account mutations: ``switchBusinessUnit``, ``signOut``, ``removeUser``, ``uninstallTenant``.
 
 Expected failures are ``userErrors`` (docs/api.md); the payload's other fields are then null.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from resolvers.account import remove_user, switch_business_unit, uninstall_tenant
+from resolvers.account import remove_user, sign_out, switch_business_unit, uninstall_tenant
 from schema.context import GraphQLContext
 from schema.errors import UserError, user_errors_from
 from schema.types import Viewer
@@ -45,6 +45,12 @@ class SwitchBusinessUnitInput:
 @strawberry.type
 class SwitchBusinessUnitPayload:
     viewer: Viewer | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class SignOutPayload:
+    signed_out: bool = False
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -96,6 +102,19 @@ class AccountMutation:
         except QuarryError as exc:
             return SwitchBusinessUnitPayload(user_errors=_error(exc))
         return SwitchBusinessUnitPayload(viewer=Viewer.from_domain(viewer))
+
+    @strawberry.mutation(
+        description="End your browser session (its websockets close). API tokens cannot sign"
+        " out: revoke them."
+    )
+    async def sign_out(self, info: Info[GraphQLContext, None]) -> SignOutPayload:
+        try:
+            await sign_out(
+                info.context.authentication, sessions=_sessions(info), meta=info.context.meta
+            )
+        except QuarryError as exc:
+            return SignOutPayload(user_errors=_error(exc))
+        return SignOutPayload(signed_out=True)
 
     @strawberry.mutation(
         description="Administrators: remove a user, ending their sessions and revoking their"
