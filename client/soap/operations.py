@@ -329,6 +329,21 @@ class SoapOperations:
                 found[status.task_id.lower()] = status
         return found
 
+    async def query_runs(
+        self, query_object_id: str, *, client_id: int | None = None
+    ) -> list[AsyncActivityStatus]:
+        """Every run MCE reports of one query definition (``ParentInteractionObjectID``, a
+        filterable property REFERENCE §2.4 lists), each with its ``StartTime`` in
+        ``properties``: how a start whose answer, and so its TaskID, was lost finds its task.
+        """
+        query = RetrieveQuery(
+            object_type=AsyncActivityStatus.OBJECT_TYPE,
+            properties=(*(column.path for column in AsyncActivityStatus.COLUMNS), "StartTime"),
+            filter=equals("ParentInteractionObjectID", query_object_id),
+            client_id=client_id,
+        )
+        return [status async for status in self._channel.records(query, AsyncActivityStatus)]
+
     # --- business units -----------------------------------------------------------------
 
     def business_units(self) -> AsyncIterator[BusinessUnit]:

@@ -16,7 +16,11 @@ rows); not running within :data:`RESEND_WINDOW_SECONDS` of the send means it nev
 run and finished, so rows carrying the run's marker prove it did (RUNNING), and otherwise the
 run FAILS with ``START_UNKNOWN`` rather than risk executing it twice. (Within the window,
 rows already carrying the marker also count as started: a query that finished at once is not
-started again.)
+started again.) Before any of that, the task MCE lists for the shell's query definition since
+the send is looked for (services/runs/tasks.py): found, the start arrived (whatever came of it:
+a query that already failed is neither running nor wrote rows, and must not be sent again),
+and the run goes on with that task, so the poller judges it by its status; without it a
+failed run and an empty result would look alike.
 
 Idempotent: a second job for the same run finds it past QUEUED and does nothing, or resumes a
 start as above.
@@ -44,6 +48,7 @@ from services.mce_bridges import bridge_for_user
 from services.runs.assets import adapt_shell, create_shell, ensure_folders, point_query
 from services.runs.config import RunConfig, run_config
 from services.runs.pool import (
+    AssetInfo,
     LeaseKind,
     ShellLease,
     asset_rows,
@@ -54,6 +59,7 @@ from services.runs.pool import (
 from services.runs.shapes import ShellField, shell_fields
 from services.runs.status import transition
 from services.runs.store import RUN_COLUMNS, RunInfo
+from services.runs.tasks import find_task
 from tsql import Column, FieldType, explain_mce_error
 
 __all__ = [
@@ -235,20 +241,27 @@ async def _confirm(
 ) -> dict[str, Any]:
     """A start sent whose outcome is unknown (see the module doc)."""
     rows = await asset_rows(TenantRepository(ctx), "lease_run_id = $1 AND kind = 'QD'", [run.id])
-    if not rows or not rows[0].object_id:
+    qd = rows[0] if rows else None
+    query_id = qd.object_id if qd is not None else None
+    if qd is None or not query_id:
         await _fail(ctx, deps, run, "START_UNKNOWN", _UNKNOWN)
         return {"outcome": "failed", "code": "START_UNKNOWN"}
-    query_id = rows[0].object_id
-    if await bridge.queries.is_running(query_id):
-        return await _running(ctx, deps, run, task_id=None)
     sent = run.perform_sent_at or datetime.now(UTC)
-    recent = (datetime.now(UTC) - sent).total_seconds() <= RESEND_WINDOW_SECONDS
-    if recent and not await _wrote_rows(bridge, run):
-        started = await bridge.queries.confirm_started(query_id)
-        log.info("run %s: start confirmed (recovered=%s)", run.id, started.recovered)
-        return await _running(ctx, deps, run, task_id=None)
-    if await _wrote_rows(bridge, run):
-        return await _running(ctx, deps, run, task_id=None)
+    task_id = await _lost_task(ctx, bridge, run, qd)
+    if task_id is not None:  # MCE lists the run: it got the start, whatever came of it
+        return await _running(ctx, deps, run, task_id=task_id)
+    started = await bridge.queries.is_running(query_id)
+    if not started:
+        recent = (datetime.now(UTC) - sent).total_seconds() <= RESEND_WINDOW_SECONDS
+        if recent and not await _wrote_rows(bridge, run):
+            confirmed = await bridge.queries.confirm_started(query_id)
+            log.info("run %s: start confirmed (recovered=%s)", run.id, confirmed.recovered)
+            started = True
+        else:
+            started = await _wrote_rows(bridge, run)
+    if started:
+        task_id = await _lost_task(ctx, bridge, run, qd)
+        return await _running(ctx, deps, run, task_id=task_id)
     await release_shell(ctx, run.id)
     await _fail(ctx, deps, run, "START_UNKNOWN", _UNKNOWN)
     return {"outcome": "failed", "code": "START_UNKNOWN"}
@@ -258,6 +271,15 @@ _UNKNOWN = (
     "Quarry lost track of whether Marketing Cloud started this run and will not start it a"
     " second time blindly. Run it again."
 )
+
+
+async def _lost_task(
+    ctx: TenantContext, bridge: MceBridge, run: RunInfo, qd: AssetInfo
+) -> str | None:
+    """The task of a start whose answer was lost, as MCE lists it for the run's shell QD
+    (services/runs/tasks.py); None when MCE does not show it yet (the poller looks again)."""
+    found = await find_task(ctx, bridge, run_id=run.id, qd_object_id=qd.object_id or "")
+    return found.task_id if found is not None else None
 
 
 async def _wrote_rows(bridge: MceBridge, run: RunInfo) -> bool:

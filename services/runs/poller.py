@@ -64,6 +64,7 @@ from services.runs.status_checks import (
     fetch_statuses,
     judge,
 )
+from services.runs.tasks import OUTCOME_UNKNOWN, OUTCOME_UNKNOWN_CODE, adopt_task, find_task
 from services.wallet.errors import WalletError
 from tsql import explain_mce_error
 
@@ -406,20 +407,40 @@ class Poller:
         await asyncio.gather(*(one(run, status) for run, status in done))
 
     async def _check_taskless(self, run: WatchedRun, report: RoundReport) -> None:
-        """A run MCE took without a task id known: done when ``isrunning`` says so twice."""
+        """A run MCE took without a task id known (its start's answer was lost): its task is
+        looked for and adopted, so the next round judges it by its status
+        (services/runs/tasks.py). Until then it is done when ``isrunning`` says so twice, and
+        only its rows tell how it ended: rows, COMPLETE; none, FAILED (``OUTCOME_UNKNOWN``),
+        since a failed run and an empty result look alike without the task."""
         tracking = self._tracking[run.run_id]
         tracking.due_at = time.time() + next_interval(time.time() - run.started_at.timestamp())
         if run.qd_object_id is None:
             return  # nothing to ask by: the reconciler's hard limit ends it
+        ctx = await self._ctx(run)
         try:
             bridge = await self._bridge(run.tenant_id, run.mid, run.user_id)
+            if await self.budget.take(run.tenant_id, run.mid):
+                found = await find_task(
+                    ctx, bridge, run_id=run.run_id, qd_object_id=run.qd_object_id
+                )
+                if found is not None and found.task_id:
+                    await adopt_task(ctx, run.run_id, found.task_id)
+                    tracking.due_at = time.time()
+                    return
             done = await self._not_running_confirmed(run, bridge)
         except MceError as exc:
             log.warning("run %s: isrunning failed: %r", run.run_id, exc)
             return
         report.polled += 1
-        if done:
-            await self._completed_in_mce(run, AsyncActivityStatus(status="Complete"), report)
+        if not done:
+            return
+        readable, count = await self._readable_count(run)
+        if not readable:
+            return  # the rows are not readable yet: asked again next time
+        if count == 0:
+            await self._fail(run, message=OUTCOME_UNKNOWN, code=OUTCOME_UNKNOWN_CODE, report=report)
+            return
+        await self._completed_in_mce(run, AsyncActivityStatus(status="Complete"), report)
 
     async def _not_running_confirmed(self, run: WatchedRun, bridge: MceBridge) -> bool:
         """REFERENCE: ``isrunning`` false twice, :data:`CONFIRM_GAP_SECONDS` apart, across
