@@ -13,6 +13,7 @@ from schema.context import GraphQLContext
 from schema.mce_assets import MceAssetMutation, MceAssetQuery
 from schema.metadata import MetadataMutation, MetadataQuery, MetadataSubscription
 from schema.node import NodeQuery
+from schema.preflight import PreflightMutation, PreflightQuery
 from schema.run_events import RunEventsSubscription
 from schema.run_results import RunResultsSubscription
 from schema.runs import RunMutation, RunQuery
@@ -33,6 +34,7 @@ class Query(
     RunQuery,
     MceAssetQuery,
     TenantUserQuery,
+    PreflightQuery,
     NodeQuery,
 ):
     @strawberry.field(description="Liveness of the API itself.")
@@ -53,6 +55,7 @@ class Mutation(
     MetadataMutation,
     RunMutation,
     MceAssetMutation,
+    PreflightMutation,
 ):
     pass
 

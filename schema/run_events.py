@@ -18,6 +18,7 @@ from strawberry.types import Info
 from resolvers import run_events as resolve
 from schema.context import GraphQLContext
 from schema.global_ids import encode_global_id
+from schema.preflight import QueryTargetProbe, resolve_run_probe
 from schema.run_results import RUN_TYPE, run_uuid
 from services.metadata.preview import MceCallFailed
 
@@ -57,6 +58,13 @@ class RunEvent:
     finished_at: str | None
     expires_at: str | None = strawberry.field(description="Results readable until then.")
     error: RunEventError | None
+
+    @strawberry.field(
+        description="Set when the run is a pre-flight probe (probeQueryTarget): its target and"
+        " status; on its COMPLETE event, what it measured (`report`). Null for other runs."
+    )
+    async def probe(self, info: Info[GraphQLContext, None]) -> QueryTargetProbe | None:
+        return await resolve_run_probe(info, run_id=str(self.run_id), status=self.status)
 
     @classmethod
     def from_event(cls, cursor: str, event: Mapping[str, Any]) -> RunEvent:
