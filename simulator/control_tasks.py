@@ -4,7 +4,9 @@ A poller's detection delay is the time from MCE finishing a run to Quarry report
 tests and the benchmark need each run's exact completion instant, and a way to choose it:
 
 * ``POST /__sim/tasks/plan`` ``{"seconds": [0.8, 1.5, ...]}``: the next started runs take
-  exactly these durations from their start to completion (no queueing), in order.
+  exactly these durations from their start to completion (no queueing), in order; with
+  ``"errors": [null, "message", ...]`` (as many as ``seconds``) a run given a message ends
+  in Error with that ErrorMsg instead of running its SQL (errors no SQL can provoke here).
 * ``POST /__sim/tasks/{task_id}/finish`` ``{"in_seconds": x}``: a running task finishes
   exactly ``x`` seconds from now.
 * ``GET /__sim/tasks`` (``?query=<ObjectID>``) and ``GET /__sim/tasks/{task_id}``: each task's
@@ -33,6 +35,7 @@ __all__ = ["routes", "task_json"]
 #: A planned or forced duration is at most the 30-minute limit's order of magnitude x 10.
 _MAX_SECONDS = 6 * 3600.0
 _MAX_PLANNED = 10_000
+_MAX_ERROR = 1000
 
 
 def routes() -> list[BaseRoute]:
@@ -106,9 +109,17 @@ async def plan(request: Request) -> Response:
     durations = [_seconds(v) for v in raw]
     if any(d is None for d in durations):
         return _bad(f"each duration must be a number between 0 and {_MAX_SECONDS:g}.")
-    queue = sim_of(request).queries.planned_seconds
-    queue.extend(d for d in durations if d is not None)
-    return JSONResponse({"planned": list(queue)})
+    errors = body.get("errors", [None] * len(raw)) if body is not None else []
+    if (
+        not isinstance(errors, list)
+        or len(errors) != len(raw)
+        or not all(e is None or (isinstance(e, str) and 0 < len(e) <= _MAX_ERROR) for e in errors)
+    ):
+        return _bad(f"errors must list, per duration, null or a message of 1 to {_MAX_ERROR}.")
+    queries = sim_of(request).queries
+    queries.planned_seconds.extend(d for d in durations if d is not None)
+    queries.planned_errors.extend(errors)
+    return JSONResponse({"planned": list(queries.planned_seconds)})
 
 
 async def finish(request: Request) -> Response:

@@ -63,6 +63,8 @@ class _RunPlan:
     target_key: str
     update_type: str
     extra: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    """A planned failure (control API): the run ends in Error with it, its SQL not run."""
 
 
 class QueryActivities:
@@ -89,6 +91,10 @@ class QueryActivities:
         #: Exact durations (start to completion, no queueing) for the next started runs, in
         #: order (control API ``POST /__sim/tasks/plan``) **[sim]**.
         self.planned_seconds: deque[float] = deque()
+        #: The outcome of each planned run, in step with ``planned_seconds``: None runs its
+        #: SQL; a message makes it end in Error with that ErrorMsg at its planned time, the
+        #: target untouched (control API, for errors no SQL can provoke) **[sim]**.
+        self.planned_errors: deque[str | None] = deque()
         #: AsyncActivityStatus Retrieve refuses every filter operator but ``equals`` (REFERENCE
         #: has seen only ``equals``; whether MCE takes ``IN`` is not known) **[sim]**.
         self.status_filter_equals_only = False
@@ -255,8 +261,10 @@ class QueryActivities:
                 config.query_base_seconds + config.query_seconds_per_million_rows * rows / 1e6
             )
             queued_until = now + config.query_queue_seconds
+            planned_error = None
             if self.planned_seconds:
                 queued_until, run_seconds = now, self.planned_seconds.popleft()
+                planned_error = self.planned_errors.popleft() if self.planned_errors else None
             task = QueryTask(
                 task_id=self.store.new_guid(),
                 query_object_id=query.object_id,
@@ -274,6 +282,7 @@ class QueryActivities:
                 query_text=query.query_text,
                 target_key=query.target_key,
                 update_type=query.target_update_type,
+                error=planned_error,
             )
             return task
 
@@ -338,6 +347,9 @@ class QueryActivities:
         from simulator.sql import SqlError, run_query
 
         plan = self._plans[task.task_id]
+        if plan.error is not None:
+            self._finish(task, task.finishes_at, error=plan.error)
+            return
         target = self.store.get_de(task.mid, customer_key=plan.target_key)
         if target is None:
             self._finish(task, task.finishes_at, error=f"Invalid object name '{plan.target_key}'.")

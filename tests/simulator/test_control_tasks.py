@@ -32,6 +32,21 @@ def test_a_planned_duration_is_the_exact_completion_time(served: Served) -> None
     assert later["completed_at"] is None
 
 
+def test_a_planned_error_ends_the_run_in_error_with_that_message(served: Served) -> None:
+    _sim, client = served(with_rows=False)
+    message = "Violation of PRIMARY KEY constraint 'PK_x'. Cannot insert duplicate key."
+    planned = client.http.post(
+        "/__sim/tasks/plan", json={"seconds": [0, 0], "errors": [message, None]}
+    )
+    assert planned.json() == {"planned": [0, 0]}
+    _, failed = start(client, OPTED_IN)
+    _, ran = start(client, OPTED_IN.replace("= 1", "= 0"))
+    reported = status_of(client, failed)
+    assert (reported["Status"], reported["ErrorMsg"]) == ("Error", message)
+    assert client.http.get(f"/__sim/tasks/{failed}").json()["rows_written"] == 0
+    assert _status(client, ran) == "Complete"  # the next planned run ran its SQL
+
+
 def test_finish_in_forces_a_running_task_to_end_exactly_then(served: Served) -> None:
     _sim, client = served(with_rows=False, query_queue_seconds=600, query_base_seconds=600)
     _, task_id = start(client, OPTED_IN)
@@ -66,6 +81,9 @@ def test_bad_control_input_is_refused(served: Served) -> None:
     too_long = client.http.post("/__sim/tasks/plan", json={"seconds": [7 * 3600]})
     assert too_long.status_code == 400
     assert client.http.post("/__sim/tasks/plan", content=b"[1]").status_code == 400
+    for errors in (["x", None], "x", [""], [7]):
+        bad = client.http.post("/__sim/tasks/plan", json={"seconds": [1], "errors": errors})
+        assert bad.status_code == 400
     missing = client.http.post("/__sim/tasks/nope/finish", json={"in_seconds": 1})
     assert missing.status_code == 404
     assert client.http.get("/__sim/tasks/nope").status_code == 404
