@@ -48,6 +48,12 @@ class NodeQuery:
 
             snippet = await snippet_node(info.context.authentication, local_id)
             return None if snippet is None else Snippet.from_domain(snippet)
+        if type_name == "Deployment":
+            from resolvers.deployments import deployment_node
+            from schema.deployments import deployment_from_domain
+
+            deployment = await deployment_node(info.context.authentication, local_id)
+            return None if deployment is None else deployment_from_domain(deployment)
         if type_name == "Run":
             from resolvers.runs import run_node
             from schema.runs import run_from_domain

@@ -10,6 +10,7 @@ from resolvers.viewer import get_viewer
 from schema.account import AccountMutation
 from schema.api_tokens import ApiTokenMutation, ApiTokenQuery
 from schema.context import GraphQLContext
+from schema.deployments import DeploymentMutation, DeploymentQuery, DeploymentSubscription
 from schema.mce_assets import MceAssetMutation, MceAssetQuery
 from schema.metadata import MetadataMutation, MetadataQuery, MetadataSubscription
 from schema.node import NodeQuery
@@ -35,6 +36,7 @@ class Query(
     MceAssetQuery,
     TenantUserQuery,
     PreflightQuery,
+    DeploymentQuery,
     NodeQuery,
 ):
     @strawberry.field(description="Liveness of the API itself.")
@@ -56,12 +58,17 @@ class Mutation(
     RunMutation,
     MceAssetMutation,
     PreflightMutation,
+    DeploymentMutation,
 ):
     pass
 
 
 @strawberry.type
 class Subscription(
-    SessionSubscription, MetadataSubscription, RunResultsSubscription, RunEventsSubscription
+    SessionSubscription,
+    MetadataSubscription,
+    RunResultsSubscription,
+    RunEventsSubscription,
+    DeploymentSubscription,
 ):
     pass

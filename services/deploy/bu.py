@@ -149,6 +149,11 @@ class BusinessUnitDeployment:
         )
         await progress.publish_quietly(self.redis, self.deployment.id, event)
 
+    async def _begin(self, target: TargetInfo, step: DeployStep) -> TargetInfo:
+        """A step starts: recorded (a failure then names it) and announced."""
+        await self._event(step, "STARTED")
+        return await self._save(target, step=step.value)
+
     async def _save(self, target: TargetInfo, **changes: Any) -> TargetInfo:
         saved = await update_target(self.ctx, target.id, **changes)
         return saved if saved is not None else target
@@ -197,7 +202,7 @@ class BusinessUnitDeployment:
     # --- steps ---------------------------------------------------------------------------
 
     async def _folder(self, bridge: MceBridge, target: TargetInfo) -> TargetInfo:
-        await self._event(DeployStep.FOLDER, "STARTED")
+        target = await self._begin(target, DeployStep.FOLDER)
         folder = await resolve_folder(
             bridge, kind=QUERY_FOLDERS, path=self.deployment.folder_path,
             create=self.deployment.create_missing,
@@ -222,7 +227,7 @@ class BusinessUnitDeployment:
         return bridge if parent is None else bridge.for_business_unit(int(parent))
 
     async def _target(self, bridge: MceBridge, target: TargetInfo) -> TargetInfo:
-        await self._event(DeployStep.TARGET, "STARTED")
+        target = await self._begin(target, DeployStep.TARGET)
         spec = self.deployment.target
         owner = await self._owner(bridge)
         found = await find_target(owner, spec.key)
@@ -269,7 +274,7 @@ class BusinessUnitDeployment:
         return tuple(analysis.columns)
 
     async def _validate(self, bridge: MceBridge, target: TargetInfo) -> TargetInfo:
-        await self._event(DeployStep.VALIDATE, "STARTED")
+        target = await self._begin(target, DeployStep.VALIDATE)
         checked = await bridge.queries.validate(self.deployment.sql, target_key=target.target_key)
         if not checked.valid:
             raise StepFailed(
@@ -286,7 +291,7 @@ class BusinessUnitDeployment:
         return target
 
     async def _activity(self, bridge: MceBridge, target: TargetInfo) -> tuple[TargetInfo, bool]:
-        await self._event(DeployStep.ACTIVITY, "STARTED")
+        target = await self._begin(target, DeployStep.ACTIVITY)
         assert target.folder_id is not None
         desired = DesiredActivity(
             key=self.deployment.activity_key,
@@ -354,7 +359,7 @@ class BusinessUnitDeployment:
         spec = self.deployment.automation
         if spec is None:
             return target
-        await self._event(DeployStep.AUTOMATION, "STARTED")
+        target = await self._begin(target, DeployStep.AUTOMATION)
         activity_id = target.activity_object_id
         assert activity_id is not None
         sent = target.automation_create_sent_at is not None
