@@ -13,7 +13,6 @@ from models import (
     BusinessUnit,
     GrantKind,
     Membership,
-    Role,
     TenantContext,
     TenantRepository,
     WalletStatus,
@@ -22,10 +21,11 @@ from resolvers.viewer import Viewer, get_viewer
 from services import audit
 from services.audit import Actor, ActorType, Outcome, RequestMeta
 from services.authn import Authentication
-from services.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied, QuarryError
+from services.errors import InvalidInput, NotAuthenticated, NotFound, QuarryError
 from services.identity import Principal
 from services.purge import AssetPurger, PurgeResult, WalletPurger, purge_tenant, purge_user
 from services.sessions import SessionStore
+from services.users import require_administrator
 from services.wallet import TokenWallet
 
 __all__ = ["parse_mid", "remove_user", "sign_out", "switch_business_unit", "uninstall_tenant"]
@@ -117,13 +117,7 @@ async def _parent_of(ctx: TenantContext, mid: int) -> int | None:
 
 
 async def _administrator(authentication: Authentication) -> Principal:
-    """The signed-in administrator of this BU, or the public error saying why not."""
-    principal = authentication.require_session()
-    repo = TenantRepository(principal.tenant_context())
-    membership = await repo.of(Membership).get_or_none(user_id=principal.user_id, mid=principal.mid)
-    if membership is None or membership.role != Role.ADMIN:
-        raise PermissionDenied("Only an administrator of this account can do this.")
-    return principal
+    return await require_administrator(authentication.require_session())
 
 
 def _actor(principal: Principal) -> Actor:

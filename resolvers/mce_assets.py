@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from models import Membership, Role, TenantRepository
 from services.authn import Authentication
 from services.errors import PermissionDenied
 from services.identity import Principal
@@ -24,17 +23,13 @@ from services.runs.cleanup import (
 from services.runs.pool import AssetInfo
 from services.runs.recycle import CleanupReport
 from services.snippets.types import Page
+from services.users import require_administrator
 
 __all__ = ["assets_overview", "list_mce_assets", "purge_mce_assets"]
 
 
 async def _administrator(auth: Authentication) -> Principal:
-    principal = auth.require_principal()
-    repo = TenantRepository(principal.tenant_context())
-    membership = await repo.of(Membership).get_or_none(user_id=principal.user_id, mid=principal.mid)
-    if membership is None or membership.role != Role.ADMIN:
-        raise PermissionDenied("Only an administrator of this business unit can do this.")
-    return principal
+    return await require_administrator(auth.require_principal())
 
 
 async def list_mce_assets(

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from services import users
 from services.authn import Authentication
-from services.errors import InvalidInput, PermissionDenied
+from services.errors import InvalidInput
 from services.identity import Principal
 from services.snippets.types import Page
-from services.users import TenantUserInfo
+from services.users import TenantUserInfo, require_administrator
 
 __all__ = ["MAX_PAGE", "list_tenant_users"]
 
@@ -20,12 +20,7 @@ MAX_PAGE = 100
 
 
 async def _administrator(auth: Authentication) -> Principal:
-    principal = auth.require_session()
-    if not await users.is_administrator(
-        principal.tenant_context(), user_id=principal.user_id, mid=principal.mid
-    ):
-        raise PermissionDenied("Only an administrator of this account can do this.")
-    return principal
+    return await require_administrator(auth.require_session())
 
 
 async def list_tenant_users(

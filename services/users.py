@@ -18,6 +18,8 @@ from typing import Any
 from uuid import UUID
 
 from models import Membership, Role, TenantContext, TenantRepository
+from services.errors import PermissionDenied
+from services.identity import Principal
 from services.snippets.types import Edge, Page, cursor_uuid, decode_cursor, encode_cursor
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "UserMembershipInfo",
     "is_administrator",
     "list_tenant_users",
+    "require_administrator",
 ]
 
 # By name, case folded, then id: a stable order for keyset paging whatever the names.
@@ -89,6 +92,19 @@ async def is_administrator(ctx: TenantContext, *, user_id: UUID, mid: int) -> bo
     """Whether ``user_id`` administers business unit ``mid`` (their membership's role)."""
     membership = await TenantRepository(ctx).of(Membership).get_or_none(user_id=user_id, mid=mid)
     return membership is not None and membership.role == Role.ADMIN
+
+
+async def require_administrator(principal: Principal) -> Principal:
+    """``principal`` when they administer the BU they are in; FORBIDDEN otherwise.
+
+    The one rule behind every administrators' operation (users, MCE assets, uninstall): the
+    role of the caller's membership in their current BU, read under their tenant's RLS.
+    """
+    if not await is_administrator(
+        principal.tenant_context(), user_id=principal.user_id, mid=principal.mid
+    ):
+        raise PermissionDenied("Only an administrator of this business unit can do this.")
+    return principal
 
 
 async def list_tenant_users(
