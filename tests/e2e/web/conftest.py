@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Playwright, sync_playwright
 from playwright.sync_api import expect as expect_that
 from redis import Redis
 from starlette.applications import Starlette
@@ -157,11 +157,10 @@ def web_stack(
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+def browser(web_stack: WebStack) -> Iterator[Playwright]:
+    """Playwright, started after the stack: the async database fixtures the stack needs cannot
+    start once Playwright's synchronous API runs its loop in this thread. Each test opens its
+    own Chromium profile (tests/e2e/web/pages.py)."""
     expect_that.set_options(timeout=15_000)
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+        yield playwright

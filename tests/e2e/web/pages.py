@@ -3,14 +3,29 @@ frame; every frame is watched for CSP violations, console errors and uncaught ex
 
 from __future__ import annotations
 
+import json
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Frame, FrameLocator, Page
+from playwright.sync_api import (
+    BrowserContext,
+    ConsoleMessage,
+    Frame,
+    FrameLocator,
+    Page,
+    Playwright,
+)
 from playwright.sync_api import expect as expect_that
 
-from tests.e2e.web.conftest import DOCS_WEB, WebStack
+from tests.e2e.web.conftest import CHROMIUM, DOCS_WEB, WebStack
+
+#: A person's Chromium profile: third-party cookies and storage allowed, as Chrome's own
+#: default has them. (Chromium's default here blocks them, which private windows also do;
+#: then the app keeps its tabs for the page only. The session cookie is partitioned either way.)
+PROFILE_PREFERENCES = {"profile": {"cookie_controls_mode": 0, "block_third_party_cookies": False}}
 
 TIMEOUT_MS = 20_000
 VIEWPORT = {"width": 1280, "height": 800}
@@ -74,16 +89,30 @@ def _watch(page: Page, errors: list[str]) -> None:
 
 @contextmanager
 def framed_app(
-    browser: Browser, stack: WebStack, *, viewport: dict[str, int] | None = None
+    browser: Playwright, stack: WebStack, *, viewport: dict[str, int] | None = None
 ) -> Iterator[AppPage]:
-    """A fresh browser context on the stand-in MCE page (signed out)."""
-    context = browser.new_context(
-        ignore_https_errors=True, viewport=viewport or VIEWPORT, accept_downloads=True
-    )
+    """A fresh Chromium profile on the stand-in MCE page (signed out)."""
+    with tempfile.TemporaryDirectory(prefix="quarry-chromium-") as profile:
+        (Path(profile) / "Default").mkdir()
+        (Path(profile) / "Default" / "Preferences").write_text(json.dumps(PROFILE_PREFERENCES))
+        context = browser.chromium.launch_persistent_context(
+            profile,
+            executable_path=CHROMIUM,
+            headless=True,
+            ignore_https_errors=True,
+            viewport=viewport or VIEWPORT,
+            accept_downloads=True,
+        )
+        with _opened(context, stack) as app_page:
+            yield app_page
+
+
+@contextmanager
+def _opened(context: BrowserContext, stack: WebStack) -> Iterator[AppPage]:
     context.set_default_timeout(TIMEOUT_MS)
     context.add_init_script(_WATCH_CSP)
     try:
-        page = context.new_page()
+        page = context.pages[0] if context.pages else context.new_page()
         app_page = AppPage(context=context, page=page, stack=stack)
         _watch(page, app_page.errors)
         page.goto(stack.mce_url)
@@ -102,7 +131,7 @@ def sign_in(app_page: AppPage) -> None:
 
 @contextmanager
 def signed_in_app(
-    browser: Browser, stack: WebStack, *, viewport: dict[str, int] | None = None
+    browser: Playwright, stack: WebStack, *, viewport: dict[str, int] | None = None
 ) -> Iterator[AppPage]:
     with framed_app(browser, stack, viewport=viewport) as app_page:
         sign_in(app_page)

@@ -7,7 +7,7 @@ import re
 
 import httpx
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Playwright
 from playwright.sync_api import expect as expect_that
 
 from tests.e2e.web.conftest import WebStack
@@ -33,7 +33,7 @@ def test_the_built_app_is_served_with_a_fresh_style_nonce(web_stack: WebStack) -
 
 
 def test_sign_in_inside_the_framed_page_opens_the_workbench(
-    browser: Browser, web_stack: WebStack
+    browser: Playwright, web_stack: WebStack
 ) -> None:
     with framed_app(browser, web_stack) as app_page:
         sign_in(app_page)

@@ -7,6 +7,7 @@ import { readSession, request } from "./api/http";
 import { type ApiProblem, describeProblem, onSessionProblem } from "./api/problems";
 import { resetSocket } from "./api/ws";
 import type { ViewerQuery as ViewerData } from "./gql/graphql";
+import { ErrorBoundary } from "./layout/ErrorBoundary";
 import { Workbench } from "./layout/Workbench";
 
 export type Viewer = NonNullable<ViewerData["viewer"]>;
@@ -81,11 +82,14 @@ export function App({ root }: { root: HTMLElement }) {
       );
     case "signed-in":
       return (
-        <Workbench
-          viewer={state.viewer}
-          onViewerChange={(viewer) => setState({ kind: "signed-in", viewer })}
-          reload={load}
-        />
+        <ErrorBoundary>
+          <Workbench
+            key={state.viewer.businessUnit.mid}
+            viewer={state.viewer}
+            onViewerChange={(viewer) => setState({ kind: "signed-in", viewer })}
+            reload={load}
+          />
+        </ErrorBoundary>
       );
   }
 }

@@ -42,7 +42,7 @@ describe("the GraphQL client over HTTP", () => {
     );
     expect(data).toEqual({ viewer: null });
     expect(calls[0]?.init.method).toBe("POST");
-    expect((calls[0]?.init.headers as Record<string, string>)["X-CSRF-Token"]).toBe("tok-1");
+    expect((calls[0]!.init.headers as Record<string, string>)["X-CSRF-Token"]).toBe("tok-1");
     expect(JSON.parse(String(calls[0]?.init.body)).query).toContain("query Viewer");
   });
 
