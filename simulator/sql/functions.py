@@ -463,6 +463,18 @@ def _anonymous(node: exp.Anonymous, *, now: datetime, utcnow: datetime) -> exp.E
     return node
 
 
+def _like(node: exp.Like) -> exp.Expr:
+    """LIKE as SQL Server's case-insensitive match; ``NOT LIKE`` (sqlglot's ``negate``) kept."""
+    pattern = _literal_text(node.expression)
+    matched: exp.Expr
+    if pattern is not None and "[" in pattern:
+        regex = ("^" + _like_regex(pattern) + "$").replace("'", "''")
+        matched = _duck(f"regexp_matches({{0}}, '{regex}', 'is')", node.this)
+    else:
+        matched = exp.ILike(this=node.this, expression=node.expression)
+    return exp.Not(this=exp.Paren(this=matched)) if node.args.get("negate") else matched
+
+
 def _rewrite(node: exp.Expr, *, now: datetime, utcnow: datetime) -> exp.Expr:
     T = exp.DataType.Type
     match node:
@@ -486,11 +498,7 @@ def _rewrite(node: exp.Expr, *, now: datetime, utcnow: datetime) -> exp.Expr:
         case exp.Avg() if _kind(node.this) == "int":
             return _duck("CAST(trunc(avg({0})) AS BIGINT)", node.this, type_="BIGINT")
         case exp.Like():
-            pattern = _literal_text(node.expression)
-            if pattern is not None and "[" in pattern:
-                regex = ("^" + _like_regex(pattern) + "$").replace("'", "''")
-                return _duck(f"regexp_matches({{0}}, '{regex}', 'is')", node.this)
-            return exp.ILike(this=node.this, expression=node.expression)
+            return _like(node)
         case exp.Replace():
             return _replace(node)
         case exp.Round() if node.args.get("truncate") is not None:
