@@ -47,6 +47,7 @@ from services.acting import BackgroundWork, NeedsSignIn, choose_actor
 from services.mce_bridges import bridge_for_user
 from services.runs.assets import adapt_shell, create_shell, ensure_folders, point_query
 from services.runs.config import RunConfig, run_config
+from services.runs.failures import failure_changes as run_failure_changes
 from services.runs.pool import (
     AssetInfo,
     LeaseKind,
@@ -60,7 +61,7 @@ from services.runs.shapes import ShellField, shell_fields
 from services.runs.status import transition
 from services.runs.store import RUN_COLUMNS, RunInfo
 from services.runs.tasks import find_task
-from tsql import Column, FieldType, explain_mce_error
+from tsql import Column, FieldType
 
 __all__ = [
     "RESEND_WINDOW_SECONDS",
@@ -92,15 +93,9 @@ _PERFORM_SQL = (
 
 
 def failure_changes(code: str, message: str) -> dict[str, Any]:
-    """The error columns of a failed run: MCE's message and code, and the error catalogue's
-    cause and fix when it knows the message."""
-    explained = explain_mce_error(message)
-    return {
-        "error_code": explained.code if explained is not None else code,
-        "error_message": message[:4000],
-        "error_cause": explained.cause if explained is not None else None,
-        "error_fix": explained.fix if explained is not None else None,
-    }
+    """The error columns of a failed start: MCE's message, the error catalogue's code, cause
+    and fix when it knows the message, else ``code`` (services/runs/failures.py)."""
+    return run_failure_changes(message, fallback=code)
 
 
 async def _load(ctx: TenantContext, run_id: UUID) -> RunInfo | None:

@@ -52,6 +52,7 @@ from services.errors import NotFound
 from services.mce_bridges import bridge_for_user
 from services.redis_keys import PREFIX
 from services.runs.config import RunConfig
+from services.runs.failures import failure_changes
 from services.runs.pool import keep_for_results, release_shell
 from services.runs.reading import result_source
 from services.runs.results import ResultReader
@@ -66,7 +67,6 @@ from services.runs.status_checks import (
 )
 from services.runs.tasks import OUTCOME_UNKNOWN, OUTCOME_UNKNOWN_CODE, adopt_task, find_task
 from services.wallet.errors import WalletError
-from tsql import explain_mce_error
 
 __all__ = [
     "MCE_TIME_LIMIT",
@@ -87,7 +87,8 @@ log = logging.getLogger("quarry.runs.poller")
 MCE_TIME_LIMIT = timedelta(minutes=30)
 TIME_LIMIT_MARGIN = timedelta(minutes=2)
 TIMEOUT_MESSAGE = (
-    "The query ran longer than Marketing Cloud's 30-minute limit for query activities."
+    "The query timed out: it ran longer than Marketing Cloud's 30-minute limit for query"
+    " activities."
 )
 #: A run whose status still says Queued this many checks (and this long) after its start is
 #: asked about through REST ``isrunning`` (REFERENCE: Status can lag behind the end).
@@ -579,16 +580,12 @@ class Poller:
     ) -> None:
         ctx = await self._ctx(run)
         if run.status is RunStatus.RUNNING:
-            explained = explain_mce_error(message)
             moved = await transition(
                 ctx, run.run_id, to=RunStatus.FAILED, redis=self.deps.redis,
                 expected=[RunStatus.RUNNING],
                 changes={
                     "detected_at": datetime.now(UTC),
-                    "error_message": message[:4000],
-                    "error_code": code or (explained.code if explained else "MCE_ERROR"),
-                    "error_cause": explained.cause if explained else None,
-                    "error_fix": explained.fix if explained else None,
+                    **failure_changes(message, code=code, fallback="MCE_ERROR"),
                 },
             )  # fmt: skip
             if moved is not None:

@@ -42,6 +42,7 @@ from services.acting import BackgroundWork, NeedsSignIn, acting_audit, choose_ac
 from services.mce_bridges import bridge_for_user
 from services.metadata.context import bu_scope
 from services.redis_keys import PREFIX
+from services.runs.failures import failure_changes
 from services.runs.poller import PollerDeps
 from services.runs.pool import release_shell
 from services.runs.status import transition
@@ -65,7 +66,7 @@ LOST_START = (
     "Quarry lost track of this run while starting it in Marketing Cloud, so its result is"
     " unknown. Run it again."
 )
-TOO_LONG = "The run did not finish within Marketing Cloud's 30-minute limit."
+TOO_LONG = "The run timed out: it did not finish within Marketing Cloud's 30-minute limit."
 
 _STUCK_SQL = """
 SELECT r.tenant_id, r.mid, r.id, r.user_id, r.status, r.task_id, r.perform_sent_at,
@@ -151,7 +152,7 @@ async def _settle(deps: PollerDeps, row: Any, report: ReconcileReport) -> None:
     details["why"] = why
     moved = await transition(
         ctx, run_id, to=RunStatus.FAILED, redis=deps.redis, expected=[status],
-        changes={"error_code": "RUN_INTERRUPTED", "error_message": message},
+        changes=failure_changes(message, code="RUN_INTERRUPTED", fallback="RUN_INTERRUPTED"),
     )  # fmt: skip
     if moved is None:
         return  # it moved on meanwhile

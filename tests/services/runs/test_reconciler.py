@@ -153,7 +153,9 @@ async def test_a_run_past_the_hard_limit_fails_even_with_a_task(world: World) ->
     )
     report = await reconcile(world.poller_deps)
     assert report.failed == [run.run_id]
-    assert (await world.run_row(run.run_id))["error_message"] == TOO_LONG
+    row = await world.run_row(run.run_id)
+    assert (row["error_code"], row["error_message"]) == ("RUN_INTERRUPTED", TOO_LONG)
+    assert row["error_cause"] and row["error_fix"]  # the catalogue's timeout entry
 
 
 async def test_recent_and_polled_runs_are_not_touched(world: World) -> None:
