@@ -22,6 +22,7 @@ from schema.session import SessionSubscription
 from schema.snippet_mutations import SnippetMutation
 from schema.snippets import SnippetQuery
 from schema.sql import SqlQuery
+from schema.target_des import TargetDataExtensionMutation, TargetDataExtensionQuery
 from schema.types import Health, Viewer
 from schema.users import TenantUserQuery
 
@@ -37,6 +38,7 @@ class Query(
     TenantUserQuery,
     PreflightQuery,
     DeploymentQuery,
+    TargetDataExtensionQuery,
     NodeQuery,
 ):
     @strawberry.field(description="Liveness of the API itself.")
@@ -59,6 +61,7 @@ class Mutation(
     MceAssetMutation,
     PreflightMutation,
     DeploymentMutation,
+    TargetDataExtensionMutation,
 ):
     pass
 
