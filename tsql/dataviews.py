@@ -380,8 +380,21 @@ def _columns(notation: str) -> tuple[Column, ...]:
         if field_type is FieldType.TEXT and not digits:
             columns.append(Column(name, field_type, note=_LENGTH_UNSTATED))
         else:
-            columns.append(Column(name, field_type, max_length=int(digits) if digits else None))
+            columns.append(
+                Column(
+                    name,
+                    field_type,
+                    max_length=int(digits) if digits else None,
+                    system_generated=_is_system_date(name, field_type),
+                )
+            )
     return tuple(columns)
+
+
+def _is_system_date(name: str, field_type: FieldType) -> bool:
+    """A data view's dates are MCE's system time (CST), except those it names as UTC
+    (``UnsubDateUTC``)."""
+    return field_type is FieldType.DATE and "utc" not in name.casefold()
 
 
 def _build() -> Mapping[str, DataView]:

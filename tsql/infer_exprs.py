@@ -36,6 +36,10 @@ __all__ = ["ExpressionTyper"]
 
 _NUMBER = Column("", FieldType.NUMBER, nullable=False)
 _DATE = Column("", FieldType.DATE, nullable=False)
+#: ``GETDATE()``: MCE's system time (CST), unlike ``GETUTCDATE()``.
+_SYSTEM_DATE = Column("", FieldType.DATE, nullable=False, system_generated=True)
+#: Date functions whose result keeps the clock of their date argument (``this``).
+_SAME_CLOCK = (exp.DateAdd, exp.LastDay, exp.TsOrDsToDate)
 _FLOAT = Column(
     "", FieldType.DECIMAL, precision=FLOAT_DECIMAL[0], scale=FLOAT_DECIMAL[1], nullable=False
 )
@@ -84,6 +88,8 @@ class ExpressionTyper:
         """The type of ``node``'s value (name ``""``; the caller names it)."""
         self._depth = 0
         typed = self._type(node)
+        if typed.system_generated and typed.field_type is not FieldType.DATE:
+            typed = replace(typed, system_generated=False)  # a system date made text etc.
         return replace(typed, name="", primary_key=False) if typed.name else typed
 
     def _type(self, node: exp.Expr) -> Column:
@@ -113,10 +119,11 @@ class ExpressionTyper:
         if isinstance(node, exp.Window):
             return self._window(node)
         if isinstance(node, exp.Cast | exp.TryCast):
-            return cast_type(node.args["to"], nullable=self._type(node.this).nullable)
+            value = self._type(node.this)
+            return _same_clock(cast_type(node.args["to"], nullable=value.nullable), value)
         if isinstance(node, exp.Convert):
             value = self._type(node.expression)
-            return cast_type(node.this, nullable=value.nullable)
+            return _same_clock(cast_type(node.this, nullable=value.nullable), value)
         if isinstance(node, exp.Coalesce):
             return self._coalesce(node)
         if isinstance(node, exp.Nullif):
@@ -149,14 +156,19 @@ class ExpressionTyper:
             return self._formatted(node.this, node.args.get("format"))
         if isinstance(node, exp.TimeFromParts):
             return _text(16, self._any_nullable(node.iter_expressions()))
-        if isinstance(node, exp.CurrentTimestamp | exp.CurrentTimestampLTZ):
+        if isinstance(node, exp.CurrentTimestamp):
+            return _SYSTEM_DATE
+        if isinstance(node, exp.CurrentTimestampLTZ):
             return _DATE
         if isinstance(node, exp.Uuid):
             return _text(36, False)
         if isinstance(node, _NUMBER_RESULT):
             return with_nullable(_NUMBER, self._any_nullable(node.iter_expressions()))
         if isinstance(node, _DATE_RESULT):
-            return with_nullable(_DATE, self._any_nullable(node.iter_expressions()))
+            result = with_nullable(_DATE, self._any_nullable(node.iter_expressions()))
+            if isinstance(node, _SAME_CLOCK) and isinstance(node.this, exp.Expr):
+                return _same_clock(result, self._type(node.this))
+            return result
         if isinstance(node, _FLOAT_RESULT):
             nullable = self._any_nullable(node.iter_expressions())
             return with_nullable(_FLOAT, nullable or isinstance(node, exp.Stddev))
@@ -352,7 +364,10 @@ class ExpressionTyper:
         if name in _ANONYMOUS_NUMBER:
             return with_nullable(_NUMBER, nullable)
         if name in _ANONYMOUS_DATE:
-            return with_nullable(_DATE, nullable)
+            result = with_nullable(_DATE, nullable)
+            if name == "DATEADD" and len(node.expressions) == 3:
+                return _same_clock(result, self._type(node.expressions[2]))
+            return result
         if name == "DATENAME":
             return _text(_MIN_FORMATTED_LENGTH, nullable)
         if name == "FORMAT" and len(node.expressions) > 1:
@@ -374,6 +389,13 @@ class ExpressionTyper:
                 return _text(None, nullable)
             return Column("", spec.returns, nullable=nullable)
         return unknown_column("", f"tsql cannot tell the type {name}(...) returns")
+
+
+def _same_clock(result: Column, value: Column) -> Column:
+    """``result`` (a conversion or date function of ``value``) marked a system date when it
+    is a date computed from one (the clock does not change)."""
+    system = result.field_type is FieldType.DATE and value.system_generated
+    return replace(result, system_generated=True) if system else result
 
 
 def _text(length: int | None, nullable: bool) -> Column:

@@ -205,12 +205,21 @@ def _rank(column: Column) -> int:
 
 def widen(first: Column, second: Column) -> Column:
     """The type holding values of both columns (UNION arms, CASE branches, COALESCE
-    arguments); the name and notes come from ``first``."""
-    nullable = first.nullable or second.nullable
+    arguments); the name and notes come from ``first``. A system date stays one only when
+    both are (a NULL branch aside)."""
     if is_null_type(second):
         return with_nullable(first, True)
     if is_null_type(first):
         return replace(second, name=first.name, nullable=True, primary_key=False)
+    widened = _widen(first, second)
+    system = first.system_generated and second.system_generated
+    return (
+        widened if widened.system_generated == system else replace(widened, system_generated=system)
+    )
+
+
+def _widen(first: Column, second: Column) -> Column:
+    nullable = first.nullable or second.nullable
     if not first.type_known or not second.type_known:
         unknown = first if not first.type_known else second
         return replace(

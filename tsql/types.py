@@ -61,6 +61,11 @@ class Column:
     primary_key: bool = False
     type_known: bool = True
     note: str | None = None
+    system_generated: bool = False
+    """A Date MCE itself generates, in its system time (CST all year, REFERENCE §5.1): data
+    views' dates and ``GETDATE()``, kept through what does not change the clock (``DATEADD``,
+    ``MIN``/``MAX``, conversions to a date type, branches that all carry it). Results shown
+    to users carry CST's offset for these; other dates have no zone (docs/api.md)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,8 +69,9 @@ class RunColumn:
 
 
 def columns_json(columns: Sequence[Column]) -> list[dict[str, Any]]:
-    """How ``runs.columns`` stores the user's output columns (services/runs/results.py reads
-    ``name`` and ``type``)."""
+    """How ``runs.columns`` stores the user's output columns (services/runs/reading.py reads
+    ``name``, ``type``, ``scale`` and ``system_generated``: a Date MCE generates, whose values
+    carry CST's offset)."""
     return [
         {
             "name": column.name,
@@ -79,6 +80,7 @@ def columns_json(columns: Sequence[Column]) -> list[dict[str, Any]]:
             "precision": column.precision,
             "scale": column.scale,
             "nullable": column.nullable,
+            "system_generated": column.system_generated,
         }
         for column in columns
     ]

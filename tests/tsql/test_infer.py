@@ -498,3 +498,36 @@ async def test_pivot_output_is_unknown_not_guessed() -> None:
     assert [c.name for c in inference.columns] == ["shipped", "open"]
     assert not any(c.type_known for c in inference.columns)
     assert all("PIVOT" in (c.note or "") for c in inference.columns)
+
+
+SYSTEM_DATE_CASES: list[tuple[str, list[bool]]] = [
+    ("SELECT s.EventDate, s.SubscriberKey FROM _Sent s", [True, False]),
+    ("SELECT GETDATE() AS Now, GETUTCDATE() AS UtcNow, SYSDATETIME() AS Sys", [True, False, True]),
+    ("SELECT BirthDate, DATEADD(day, 1, BirthDate) AS Next FROM Subscribers", [False, False]),
+    (
+        "SELECT DATEADD(day, 1, o.EventDate) AS Next, MAX(o.EventDate) AS Last,"
+        " CAST(o.EventDate AS DATE) AS Day, CONVERT(VARCHAR(10), o.EventDate, 120) AS Txt,"
+        " EOMONTH(o.EventDate) AS MonthEnd FROM _Open o GROUP BY o.EventDate",
+        [True, True, True, False, True],
+    ),
+    ("SELECT u.UnsubDateUTC FROM _BusinessUnitUnsubscribes u", [False]),
+    (
+        "SELECT ISNULL(o.EventDate, GETDATE()) AS A, COALESCE(o.EventDate, s.BirthDate) AS B,"
+        " CASE WHEN o.IsUnique = 1 THEN o.EventDate END AS C"
+        " FROM _Open o JOIN Subscribers s ON s.SubscriberKey = o.SubscriberKey",
+        [True, False, True],
+    ),
+    ("SELECT EventDate FROM _Open UNION ALL SELECT EventDate FROM _Click", [True]),
+    ("SELECT EventDate FROM _Open UNION ALL SELECT OrderDate FROM Orders", [False]),
+    ("SELECT d.EventDate FROM (SELECT EventDate FROM _Sent) d", [True]),
+]
+
+
+@pytest.mark.parametrize(("sql", "system"), SYSTEM_DATE_CASES)
+async def test_dates_mce_generates_are_marked_system_generated(
+    sql: str, system: list[bool]
+) -> None:
+    """Data views' dates and GETDATE() are MCE's system time (CST): results carry its offset
+    for them (docs/api.md); dates as stored in a DE, and UTC ones, are not."""
+    inference = await infer(sql)
+    assert [c.system_generated for c in inference.columns] == system

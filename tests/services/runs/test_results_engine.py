@@ -8,6 +8,7 @@ a second run of the same shape reuses the shell and still shows only its own row
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -115,7 +116,12 @@ async def oracle_rows(
         member.ctx, user_id=member.user.id, mid=member.mid, http=deps.http, tokens=deps.tokens,
         policy=deps.policy,
     )  # fmt: skip
-    fields = field_specs([(f.name, f.field_type) for f in query.fields])
+    # These queries read data views only: their dates are MCE's system time (CST), which the
+    # results carry as an offset (docs/api.md).
+    fields = [
+        replace(spec, system_generated=spec.field_type is FieldType.DATE)
+        for spec in field_specs([(f.name, f.field_type) for f in query.fields])
+    ]
     by_name = {f.name.casefold(): f.name for f in query.fields}
     # Encoding depends on the values' Python types (already typed by the client), not on this.
     columns = [ResultColumn(by_name[name.casefold()], FieldType.TEXT) for name in names]
