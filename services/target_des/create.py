@@ -28,15 +28,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from client.errors import (
-    AccessDenied,
-    MceError,
-    MceValidationError,
-    ReauthRequired,
-)
+from client.errors import AccessDenied, MceError, MceValidationError, ReauthRequired
 from client.errors import NotFound as MceNotFound
 from client.errors import PermissionDenied as McePermissionDenied
-from client.soap import FieldSpec, NewDataExtension, Retention, Sendable
 from models import TenantContext
 from services import audit
 from services.audit import NO_REQUEST, Actor, ActorType, Outcome, RequestMeta
@@ -46,19 +40,11 @@ from services.metadata import cache
 from services.metadata.context import bu_scope
 from services.metadata.preview import MceAccess
 from services.metadata.queries import data_extension_by_key
-from services.target_des import bu_cache, requests
+from services.target_des import bu_cache, mce_shapes, recorded, requests
 from services.target_des.model import (
     CreatedDataExtension,
-    FieldInput,
-    FieldType,
     Issue,
-    IssueSeverity,
-    RetentionInput,
     RetentionMode,
-    RetentionUnit,
-    RuleSource,
-    SendableInput,
-    SendableRelationship,
     TargetDeInput,
 )
 from services.target_des.naming import key_from_name, key_variant, unique_key
@@ -78,7 +64,6 @@ __all__ = [
 DEFAULT_LEASE = timedelta(minutes=2)
 MAX_IDEMPOTENCY_KEY = 200
 _KEY_VARIANTS = 50
-_EMAIL_DEFAULT_LENGTH = 254  # REFERENCE §2.4
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +133,7 @@ async def create_target_data_extension(
         record = await requests.open_request(
             ctx, user_id=user_id, key=key, digest=digest, name=name,
             customer_key=customer_key, folder_id=category_id, lease=lease,
-            outcome={"warnings": _issues_json(warnings)},
+            outcome={"warnings": recorded.issues_json(warnings)},
         )  # fmt: skip
         if record is not None:
             return await attempt.run(record, warnings=warnings, first=True)
@@ -169,7 +154,7 @@ async def create_target_data_extension(
             "idempotencyKey",
             "A request with this idempotency key is still in progress: retry in a moment.",
         )
-    warnings = tuple(_issue(item) for item in taken.outcome.get("warnings", ()))
+    warnings = tuple(recorded.issue_from_json(item) for item in taken.outcome.get("warnings", ()))
     return await attempt.run(taken, warnings=warnings, first=False)
 
 
@@ -237,12 +222,12 @@ class _Attempt:
         try:
             object_id, recovered = await self._in_mce(record, first=first)
         except MceValidationError as exc:
-            return await self._refused(record, _refusal(exc), warnings)
+            return await self._refused(record, mce_shapes.refusal(exc), warnings)
         except MceNotFound as exc:
             return await self._refused(record, Issue("MCE_REFUSED", None, exc.message), warnings)
         except (ReauthRequired, AccessDenied, McePermissionDenied, TenantUnavailable) as exc:
             await requests.release(self.ctx, record_id=record.id)
-            return CreationOutcome(None, (_access_problem(exc), *warnings))
+            return CreationOutcome(None, (mce_shapes.access_problem(exc), *warnings))
         except MceError as exc:
             await requests.release(self.ctx, record_id=record.id)
             message = (
@@ -258,7 +243,7 @@ class _Attempt:
             record_id=record.id,
             state=RequestState.CREATED,
             object_id=object_id,
-            outcome=_created_json(created, recovered=recovered),
+            outcome=recorded.created_json(created, recovered=recovered),
         )
         if finished is None:  # another attempt recorded the outcome first: answer that
             again = await requests.find(self.ctx, user_id=self.user_id, key=record.idempotency_key)
@@ -289,7 +274,14 @@ class _Attempt:
         if not first:
             async for found in bridge.soap.data_extensions(customer_key=record.customer_key):
                 return found.object_id, True
-        made = await bridge.soap.create_or_find(_new_data_extension(self.spec, record))
+        made = await bridge.soap.create_or_find(
+            mce_shapes.new_data_extension(
+                self.spec,
+                name=record.name,
+                customer_key=record.customer_key,
+                folder_id=record.folder_id,
+            )
+        )
         return made.object_id, made.recovered
 
     async def _refused(
@@ -301,7 +293,10 @@ class _Attempt:
             record_id=record.id,
             state=RequestState.FAILED,
             object_id=None,
-            outcome={"errors": [_issue_json(refusal)], "warnings": _issues_json(warnings)},
+            outcome={
+                "errors": [recorded.issue_json(refusal)],
+                "warnings": recorded.issues_json(warnings),
+            },
         )
         await audit.record(
             self.ctx,
@@ -333,7 +328,7 @@ class _Attempt:
             "description": spec.description or "",
             "is_sendable": spec.sendable is not None,
             "sendable_field": spec.sendable.field if spec.sendable else None,
-            "sendable_subscriber_field": _subscriber_field(spec.sendable),
+            "sendable_subscriber_field": mce_shapes.subscriber_field(spec.sendable),
             "retention_length": spec.retention.length if spec.retention else None,
             "retention_unit": spec.retention.unit.value if spec.retention else None,
             "retention_row_based": bool(
@@ -350,7 +345,9 @@ class _Attempt:
             "is_foreign_leftover": False,
             "is_shared": shared,
         }
-        field_rows = [_field_row(field, ordinal) for ordinal, field in enumerate(spec.fields)]
+        field_rows = [
+            mce_shapes.cache_field_row(field, ordinal) for ordinal, field in enumerate(spec.fields)
+        ]
         await cache.write_data_extensions(
             scope,
             [row],
@@ -375,237 +372,18 @@ class _Attempt:
         )
 
 
-def _access_problem(exc: Exception) -> Issue:
-    if isinstance(exc, ReauthRequired):
-        return Issue(
-            "NEEDS_SIGN_IN",
-            None,
-            "Sign in to Marketing Cloud again: Quarry can no longer act for you there.",
-        )
-    if isinstance(exc, TenantUnavailable):
-        return Issue("MCE_UNAVAILABLE", None, "Marketing Cloud cannot be reached for this account.")
-    return Issue(
-        "FORBIDDEN", None, "Marketing Cloud does not let you create data extensions there."
-    )
-
-
-#: MCE's (and the simulator's) error codes of a DE create that point at one input field.
-_REFUSAL_FIELDS: dict[str, tuple[str, str]] = {
-    "310007": ("NAME_TAKEN", "name"),  # REFERENCE §2.4
-    "310006": ("KEY_TAKEN", "customerKey"),
-    "310004": ("FOLDER_NOT_FOUND", "folderId"),
-    "310009": ("MCE_REFUSED", "sendable"),
-}
-
-
-def _refusal(exc: MceValidationError) -> Issue:
-    code, field = _REFUSAL_FIELDS.get(str(exc.mce_code), ("MCE_REFUSED", "fields"))
-    if code == "MCE_REFUSED" and field == "fields" and not _about_fields(exc.message):
-        field = ""
-    return Issue(
-        code,
-        field or None,
-        f"Marketing Cloud refused it: {exc.message}",
-        source=RuleSource.REFERENCE,
-    )
-
-
-def _about_fields(message: str) -> bool:
-    lowered = message.casefold()
-    return any(word in lowered for word in ("field", "maxlength", "precision", "scale"))
-
-
-def _subscriber_field(sendable: SendableInput | None) -> str | None:
-    """As MCE reports it on retrieve (REFERENCE §2.4: "Subscriber Key" reads back as
-    ``_SubscriberKey``)."""
-    if sendable is None:
-        return None
-    if sendable.relationship is SendableRelationship.SUBSCRIBER_KEY:
-        return "_SubscriberKey"
-    return sendable.relationship.value
-
-
-def _field_row(field: FieldInput, ordinal: int) -> dict[str, Any]:
-    decimal = field.field_type is FieldType.DECIMAL
-    length = field.length
-    if length is None and field.field_type is FieldType.EMAIL_ADDRESS:
-        length = _EMAIL_DEFAULT_LENGTH
-    return {
-        "name": field.name,
-        "field_type": field.field_type.value,
-        "max_length": None if decimal else length,
-        "precision": (field.precision if field.precision is not None else 18) if decimal else None,
-        "scale": (field.scale if field.scale is not None else 0) if decimal else None,
-        "is_primary_key": field.is_primary_key,
-        "is_required": field.required or field.is_primary_key,
-        "default_value": field.default_value or None,
-        "ordinal": ordinal,
-    }
-
-
-def _new_data_extension(spec: TargetDeInput, record: RequestRecord) -> NewDataExtension:
-    fields = tuple(
-        FieldSpec(
-            name=field.name,
-            field_type=field.field_type.value,
-            max_length=None if field.field_type is FieldType.DECIMAL else field.length,
-            precision=field.precision if field.field_type is FieldType.DECIMAL else None,
-            scale=field.scale if field.field_type is FieldType.DECIMAL else None,
-            is_primary_key=field.is_primary_key,
-            is_required=field.required or field.is_primary_key,
-            default_value=field.default_value,
-            ordinal=ordinal,
-        )
-        for ordinal, field in enumerate(spec.fields)
-    )
-    sendable = None
-    if spec.sendable is not None:
-        wanted = spec.sendable.field.casefold()
-        match = next(f for f in spec.fields if f.name.casefold() == wanted)
-        sendable = Sendable(
-            field=match.name,
-            field_type=match.field_type.value,
-            subscriber_field=spec.sendable.relationship.value,
-        )
-    retention = None
-    if spec.retention is not None:
-        retention = Retention(
-            length=spec.retention.length,
-            period=spec.retention.unit.value,
-            row_based=spec.retention.mode is RetentionMode.ROWS,
-            reset_on_import=spec.retention.reset_on_import,
-            delete_at_end=spec.retention.mode is RetentionMode.DATA_EXTENSION,
-        )
-    return NewDataExtension(
-        customer_key=record.customer_key,
-        name=record.name,
-        fields=fields,
-        category_id=record.folder_id,
-        description=spec.description,
-        retention=retention,
-        sendable=sendable,
-    )
-
-
-# --- the recorded answer --------------------------------------------------------------------
-
-
-def _issue_json(issue: Issue) -> dict[str, Any]:
-    return {
-        "code": issue.code,
-        "field": issue.field,
-        "message": issue.message,
-        "severity": issue.severity.value,
-        "source": issue.source.value,
-    }
-
-
-def _issues_json(issues: tuple[Issue, ...]) -> list[dict[str, Any]]:
-    return [_issue_json(issue) for issue in issues]
-
-
-def _issue(data: dict[str, Any]) -> Issue:
-    return Issue(
-        code=str(data["code"]),
-        field=data.get("field"),
-        message=str(data["message"]),
-        severity=IssueSeverity(data.get("severity", IssueSeverity.ERROR.value)),
-        source=RuleSource(data.get("source", RuleSource.QUARRY.value)),
-    )
-
-
-def _created_json(created: CreatedDataExtension, *, recovered: bool) -> dict[str, Any]:
-    return {
-        "created": {
-            "mid": created.mid,
-            "name": created.name,
-            "customer_key": created.customer_key,
-            "object_id": created.object_id,
-            "category_id": created.category_id,
-            "description": created.description,
-            "is_shared": created.is_shared,
-            "cache_id": str(created.cache_id) if created.cache_id else None,
-            "folder_cache_id": str(created.folder_cache_id) if created.folder_cache_id else None,
-            "fields": [
-                {
-                    "name": f.name,
-                    "field_type": f.field_type.value,
-                    "length": f.length,
-                    "precision": f.precision,
-                    "scale": f.scale,
-                    "is_required": f.is_required,
-                    "is_primary_key": f.is_primary_key,
-                    "default_value": f.default_value,
-                }
-                for f in created.fields
-            ],
-            "sendable": None
-            if created.sendable is None
-            else {
-                "field": created.sendable.field,
-                "relationship": created.sendable.relationship.value,
-            },
-            "retention": None
-            if created.retention is None
-            else {
-                "length": created.retention.length,
-                "unit": created.retention.unit.value,
-                "mode": created.retention.mode.value,
-                "reset_on_import": created.retention.reset_on_import,
-            },
-        },
-        "warnings": _issues_json(created.warnings),
-        "recovered": recovered,
-    }
-
-
 async def _replay(ctx: TenantContext, record: RequestRecord) -> CreationOutcome:
     """The answer an earlier attempt gave, from its record (the DE's cache row looked up
     again: a sync may have replaced it)."""
     outcome = record.outcome
-    warnings = tuple(_issue(item) for item in outcome.get("warnings", ()))
+    warnings = tuple(recorded.issue_from_json(item) for item in outcome.get("warnings", ()))
     if record.state is RequestState.FAILED:
-        errors = tuple(_issue(item) for item in outcome.get("errors", ()))
+        errors = tuple(recorded.issue_from_json(item) for item in outcome.get("errors", ()))
         return CreationOutcome(None, (*errors, *warnings), replayed=True)
     data = outcome["created"]
     cached = await data_extension_by_key(ctx, str(data["customer_key"]))
-    sendable = data.get("sendable")
-    retention = data.get("retention")
-    created = CreatedDataExtension(
-        mid=int(data["mid"]),
-        name=data["name"],
-        customer_key=data["customer_key"],
-        object_id=data.get("object_id"),
-        category_id=data.get("category_id"),
-        description=data.get("description") or "",
-        fields=tuple(
-            FieldInput(
-                name=f["name"],
-                field_type=FieldType(f["field_type"]),
-                length=f.get("length"),
-                precision=f.get("precision"),
-                scale=f.get("scale"),
-                is_required=f.get("is_required"),
-                is_primary_key=bool(f.get("is_primary_key")),
-                default_value=f.get("default_value"),
-            )
-            for f in data.get("fields", ())
-        ),
-        sendable=None
-        if sendable is None
-        else SendableInput(sendable["field"], SendableRelationship(sendable["relationship"])),
-        retention=None
-        if retention is None
-        else RetentionInput(
-            length=int(retention["length"]),
-            unit=RetentionUnit(retention["unit"]),
-            mode=RetentionMode(retention["mode"]),
-            reset_on_import=bool(retention.get("reset_on_import")),
-        ),
-        is_shared=bool(data.get("is_shared")),
-        cache_id=cached.id if cached is not None else None,
-        folder_cache_id=UUID(data["folder_cache_id"]) if data.get("folder_cache_id") else None,
-        warnings=warnings,
+    created = recorded.created_from_json(
+        data, warnings=warnings, cache_id=cached.id if cached is not None else None
     )
     return CreationOutcome(
         created, warnings, replayed=True, recovered=bool(outcome.get("recovered"))
