@@ -4,7 +4,9 @@ wizard").
 
 - :func:`propose_target_data_extension` (:mod:`.proposal`): read-only, from the metadata cache;
 - :func:`create_target_data_extension` (:mod:`.create`): idempotent by a client's key;
-- the rules: :mod:`.naming`, :mod:`.field_types`, :mod:`.rules`; the key: :mod:`.keys`.
+- the rules: :mod:`.naming`, :mod:`.field_types`, :mod:`.rules`; the key: :mod:`.keys`;
+- the cache reads: :mod:`.bu_cache`; the request records: :mod:`.requests` (answers kept as
+  :mod:`.recorded` JSON); what is sent to MCE and what its answers mean: :mod:`.mce_shapes`.
 """
 
 from services.target_des.create import (
