@@ -390,7 +390,12 @@ RAW_VALUES: dict[FieldType, list[str]] = {
         "",
     ],
     FieldType.NUMBER: ["0", "-7", "9007199254740993", "12.5", "1_000", " 1", "", "١٢"],
-    FieldType.DECIMAL: ["12.50000000", "-0.10000000", "7", "1.23456", ".5", "1E5", "", "NaN"],
+    FieldType.DECIMAL: [
+        "12.50000000", "-0.10000000", "7", "1.23456", ".5", "5.", "1E5", "", "NaN", "-0",
+        "-0.00000000", "007.50", "000", "12.00000001", "-3.10", "+1.5", " 1.5", "1.5 ",
+        "1234567890123456789012345678.50", "12345678901234567890123456789.50000000",
+        "99999999999999999999999999999999999999", "9" * 80 + ".5000", "1." + "0" * 90,
+    ],
     FieldType.BOOLEAN: ["True", "False", "1", "0", "true", "yes", ""],
     FieldType.TEXT: ["", "x", " padded ", "Ünïcode"],
     FieldType.EMAIL: ["a@b.c"],
@@ -405,22 +410,57 @@ def reference(raw: str, column: ResultColumn) -> JsonValue:
 
 
 @pytest.mark.parametrize("system", [False, True])
-def test_raw_encoding_equals_converting_then_encoding(system: bool) -> None:
+@pytest.mark.parametrize("scale", [None, 0, 2, 8])
+def test_raw_encoding_equals_converting_then_encoding(system: bool, scale: int | None) -> None:
     """The fast path (MCE's string straight to JSON) answers exactly what the client's typed
-    conversion followed by the encoding answers, and refuses exactly what it refuses."""
+    conversion followed by the encoding answers, and refuses exactly what it refuses; so does
+    a stream's remembering encoder, asked each value twice (the second from its memory)."""
     for field_type, raws in RAW_VALUES.items():
-        column = ResultColumn("X", field_type, system_generated=system, scale=2)
-        for raw in raws:
+        column = ResultColumn("X", field_type, system_generated=system, scale=scale)
+        remembering = column.raw_encoder()
+        for raw in raws * 2:
             try:
-                expected: JsonValue | type[ValueError] = reference(raw, column)
-            except ValueError:
-                expected = ValueError
-            if expected is ValueError:
-                with pytest.raises(ValueError):
+                expected: JsonValue | type[Exception] = reference(raw, column)
+            except ValueError as exc:
+                expected = type(exc)
+            if isinstance(expected, type):
+                with pytest.raises(expected):
                     column.encode_raw(raw)
+                with pytest.raises(expected):
+                    remembering(raw)
             else:
                 assert column.encode_raw(raw) == expected, (field_type, raw)
+                assert remembering(raw) == expected, (field_type, raw)
     assert ResultColumn("X", FieldType.DATE).encode_raw(None) is None
+    assert ResultColumn("X", FieldType.DATE).raw_encoder()(None) is None
+    wide = ResultColumn("X", FieldType.DECIMAL, scale=2)  # 38 digits: never a context error
+    assert wide.encode_raw("123456789012345678901234567890123456.50000000") == (
+        "123456789012345678901234567890123456.50"
+    )
+
+
+def test_a_streams_encoder_reads_non_strings_as_their_text_and_forgets_beyond_its_size() -> None:
+    """MCE sends strings; a value JSON decoded otherwise is read as its text, never mixed up
+    with a string in the encoder's memory (``1`` and ``True`` hash alike), and the memory is
+    bounded."""
+    number = ResultColumn("N", FieldType.NUMBER).raw_encoder()
+    assert number(1) == 1
+    with pytest.raises(ValueError):
+        number(True)  # "True" is no Number, whatever 1 encoded to
+    text = ResultColumn("T", FieldType.TEXT).raw_encoder()
+    assert (text(""), text(None), text(5), text("x")) == (None, None, "5", "x")
+    dates = ResultColumn("D", FieldType.DATE).raw_encoder()
+    for day in range(1, 29):
+        for month in range(1, 13):
+            for year in range(2000, 2020):
+                raw = f"{month}/{day}/{year} 1:02:03 PM"
+                assert dates(raw) == f"{year}-{month:02d}-{day:02d}T13:02:03"
+    cache = next(
+        cell.cell_contents
+        for cell in dates.__closure__ or ()
+        if isinstance(cell.cell_contents, dict)
+    )
+    assert 0 < len(cache) <= 4096
 
 
 async def test_a_shell_overwritten_by_the_next_run_mid_stream_ends_the_stream(
