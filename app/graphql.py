@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
+import orjson
 from cross_web import HTTPException
 from graphql import GraphQLFormattedError
 from starlette.requests import Request
@@ -233,6 +234,15 @@ class QuarryGraphQL(GraphQL[GraphQLContext, None]):
         self.settings = settings
         self.trusted_origins = settings.trusted_origins
         self.recheck_seconds = recheck_seconds
+
+    def encode_json(self, data: object) -> str:
+        """Responses and websocket messages through orjson (a run's result pages are most
+        of what goes out: bench.runs), the standard encoder for what orjson refuses (integers
+        beyond 64 bits). Text, as graphql-transport-ws frames must be."""
+        try:
+            return orjson.dumps(data).decode()
+        except TypeError:
+            return json.dumps(data, separators=(",", ":"))
 
     # ------------------------------------------------------------------ ASGI entry
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
