@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from models import TenantContext
+from models import TenantContext, TenantRepository
 from services.errors import InvalidInput
 from services.preflight.outputs import output_positions
 from services.preflight.report import (
@@ -28,7 +28,13 @@ from services.preflight.report import (
 from services.preflight.rules import compare_output, update_findings, usage_findings
 from services.preflight.target import load_target
 from services.preflight.usage import target_usages
-from services.sql_toolkit import Analysis, MetadataCatalog, Purpose, analyse_sql
+from services.sql_toolkit import (
+    THREAD_SQL_CHARS,
+    Analysis,
+    MetadataCatalog,
+    Purpose,
+    analyse_sql,
+)
 from tsql import Catalog
 
 __all__ = ["check_query_target", "evaluate"]
@@ -53,6 +59,21 @@ async def check_query_target(
     """
     if not sql.strip():
         raise InvalidInput("Write the query activity's SQL.", field="sql")
+    if len(sql) > THREAD_SQL_CHARS:  # checked in the tsql thread: no transaction held open
+        return await _check(ctx, sql, target_key, update_type, activity_key, catalog)
+    # Every read in one transaction: one snapshot, and one BEGIN/COMMIT instead of one per read.
+    async with TenantRepository(ctx).transaction():
+        return await _check(ctx, sql, target_key, update_type, activity_key, catalog)
+
+
+async def _check(
+    ctx: TenantContext,
+    sql: str,
+    target_key: str,
+    update_type: UpdateType,
+    activity_key: str | None,
+    catalog: Catalog | None,
+) -> PreflightReport:
     target = await load_target(ctx, target_key)
     analysis = await analyse_sql(
         ctx, sql=sql, purpose=Purpose.QUERY_ACTIVITY, catalog=catalog or MetadataCatalog(ctx)
