@@ -13,6 +13,7 @@ from uuid import UUID
 
 from redis.asyncio import Redis
 
+from services.audit import NO_REQUEST, RequestMeta
 from services.authn import Authentication
 from services.errors import NotFound, PermissionDenied
 from services.identity import Principal
@@ -73,6 +74,7 @@ async def start_run(
     jobs: JobQueue,
     redis: Redis | None,
     config: RunConfig | None = None,
+    meta: RequestMeta = NO_REQUEST,
 ) -> StartOutcome:
     principal = _writer(auth)
     snippet: UUID | None = None
@@ -90,6 +92,7 @@ async def start_run(
             jobs=jobs,
             redis=redis,
             config=config,
+            meta=meta,
         )
     except NotFound as exc:  # the snippet
         raise NotFound(exc.message, field="snippetId") from None

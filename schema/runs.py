@@ -239,6 +239,7 @@ class RunMutation:
                 snippet_id=optional_local_id(input.snippet_id, SNIPPET_TYPE),
                 jobs=jobs,
                 redis=info.context.redis,
+                meta=info.context.meta,
             )
         except (InvalidInput, NotFound, RunLimitReached) as exc:
             return StartRunPayload(user_errors=[_user_error(exc)])

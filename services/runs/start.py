@@ -28,8 +28,10 @@ from uuid import UUID, uuid4
 
 from redis.asyncio import Redis
 
-from models import TenantContext, TenantRepository
+from models import ActorType, Outcome, TenantContext, TenantRepository
 from models.runs import ACTIVE_RUN_STATUSES, RunStatus
+from services import audit
+from services.audit import NO_REQUEST, RequestMeta
 from services.errors import InvalidInput, QuarryError
 from services.job_queue import JobQueue
 from services.runs import events
@@ -80,6 +82,13 @@ class StartOutcome:
         return tuple(f for f in self.findings if f.severity is Severity.ERROR)
 
 
+def _actor(user_id: UUID, api_token_id: UUID | None) -> audit.Actor:
+    """Who started a run: the API token when one was used, else the user's session."""
+    if api_token_id is not None:
+        return audit.Actor(ActorType.API_TOKEN, str(api_token_id))
+    return audit.Actor(ActorType.USER, str(user_id))
+
+
 def start_job_key(run_id: UUID) -> str:
     return f"run-start:{run_id}"
 
@@ -121,9 +130,12 @@ async def start_run(
     jobs: JobQueue,
     redis: Redis | None,
     config: RunConfig | None = None,
+    meta: RequestMeta = NO_REQUEST,
 ) -> StartOutcome:
     """Check, record and queue a run of ``sql`` (or of the snippet's SQL when ``sql`` is
-    None) in ``ctx``'s BU for ``user_id``.
+    None) in ``ctx``'s BU for ``user_id``. A new run is audited (``run.started``, with the
+    record, by the user or API token, from ``meta``): who, the BU, the run and the SQL's
+    hash, never the SQL itself or anything it reads.
 
     Raises InvalidInput (no SQL), NotFound (``snippetId``), RunLimitReached.
     """
@@ -189,7 +201,22 @@ async def start_run(
                 rewrite.order_column,
             ],
         )
-    run = RunInfo.from_row(row)
+        run = RunInfo.from_row(row)
+        await audit.record(
+            ctx,
+            action="run.started",
+            outcome=Outcome.SUCCESS,
+            actor=_actor(user_id, api_token_id),
+            meta=meta,
+            mid=ctx.mid,
+            target=f"run:{run.id}",
+            details={
+                "user_id": str(user_id),
+                "sql_hash": digest,
+                "snippet_id": None if snippet_id is None else str(snippet_id),
+                "api_token_id": None if api_token_id is None else str(api_token_id),
+            },
+        )
     await _enqueue(ctx, run, jobs=jobs, redis=redis)
     return StartOutcome(run=run, findings=findings)
 

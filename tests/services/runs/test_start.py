@@ -5,6 +5,7 @@ tenant mirrored (no MCE call is made by a start)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from uuid import uuid4
 
@@ -314,3 +315,56 @@ def test_a_failure_carries_mces_message_and_the_catalogues_cause_and_fix() -> No
         "error_cause": None,
         "error_fix": None,
     }
+
+
+async def test_a_start_is_audited_with_who_the_bu_the_run_and_the_sql_hash_only(
+    member: Member, jobs: JobQueue, redis: Redis, config: RunConfig, admin_conn: object
+) -> None:
+    import asyncpg
+
+    from services.audit import RequestMeta
+    from services.runs.start import sql_hash
+
+    assert isinstance(admin_conn, asyncpg.Connection)
+    sql = "SELECT c.LinkName FROM _Click c WHERE c.LinkName = 'secret-campaign-link'"
+    meta = RequestMeta(ip="203.0.113.9", user_agent="test-agent", request_id="req-1")
+    outcome = await start_run(
+        member.ctx, user_id=member.user.id, sql=sql, jobs=jobs, redis=redis, config=config,
+        meta=meta,
+    )  # fmt: skip
+    assert outcome.run is not None
+    joined = await start_run(
+        member.ctx, user_id=member.user.id, sql=sql, jobs=jobs, redis=redis, config=config
+    )
+    assert joined.joined  # joining an active run starts nothing: not audited again
+    token_id = uuid4()
+    by_token = await start_run(
+        member.ctx, user_id=member.user.id, sql=CLICKS, jobs=jobs, redis=redis, config=config,
+        api_token_id=token_id,
+    )  # fmt: skip
+    assert by_token.run is not None
+    rows = await admin_conn.fetch(
+        "SELECT * FROM audit_events WHERE tenant_id = $1 AND action = 'run.started'"
+        " ORDER BY created_at",
+        member.tenant_id,
+    )
+    assert len(rows) == 2
+    first, second = rows
+    assert (first["actor_type"], first["actor_id"]) == ("user", str(member.user.id))
+    assert (second["actor_type"], second["actor_id"]) == ("api_token", str(token_id))
+    assert first["mid"] == member.mid and first["outcome"] == "success"
+    assert first["target"] == f"run:{outcome.run.id}"
+    assert (first["ip"], first["user_agent"], first["request_id"]) == (
+        "203.0.113.9", "test-agent", "req-1",
+    )  # fmt: skip
+    details = first["details"]
+    details = json.loads(details) if isinstance(details, str) else details
+    assert details == {
+        "user_id": str(member.user.id),
+        "sql_hash": sql_hash(sql),
+        "snippet_id": None,
+        "api_token_id": None,
+    }
+    # Never the SQL, its literals, or anything the run reads.
+    everything = " ".join(str(value) for row in rows for value in row.values())
+    assert "secret-campaign-link" not in everything and "LinkName" not in everything
