@@ -142,6 +142,7 @@ class BusinessUnitDeployment:
         self.limiter = limiter
         self.ctx: TenantContext = context_for(deployment, mid)
         self.acting: Any = None
+        self.step: DeployStep | None = None
 
     async def _event(self, step: str, status: str, **extra: Any) -> None:
         event = progress.bu_event(
@@ -150,9 +151,11 @@ class BusinessUnitDeployment:
         await progress.publish_quietly(self.redis, self.deployment.id, event)
 
     async def _begin(self, target: TargetInfo, step: DeployStep) -> TargetInfo:
-        """A step starts: recorded (a failure then names it) and announced."""
+        """A step starts: announced, and remembered (a failure records it on the row; a
+        success records what it reached), so a step costs no write of its own."""
+        self.step = step
         await self._event(step, "STARTED")
-        return await self._save(target, step=step.value)
+        return target
 
     async def _save(self, target: TargetInfo, **changes: Any) -> TargetInfo:
         saved = await update_target(self.ctx, target.id, **changes)
@@ -396,13 +399,12 @@ class BusinessUnitDeployment:
                 " this activity is kept: a retry reuses it, deleteOrphanedDataExtension"
                 " deletes it."
             )
+        step = self.step or DeployStep.FOLDER
         failed = await self._save(
-            target, status=TargetStatus.FAILED, error_code=code, error_message=message[:4000],
-            finished_at=_now(),
+            target, status=TargetStatus.FAILED, step=step.value, error_code=code,
+            error_message=message[:4000], finished_at=_now(),
         )  # fmt: skip
-        await self._event(
-            target.step or DeployStep.FOLDER, "FAILED", code=code, message=message[:2000]
-        )
+        await self._event(step, "FAILED", code=code, message=message[:2000])
         await self._event(DeployStep.DONE, "FAILED", code=code, message=message[:2000])
         await self._audit(failed, outcome=Outcome.FAILURE)
         return failed

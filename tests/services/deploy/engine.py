@@ -1,5 +1,5 @@
 """Fixtures and helpers for deployment tests: real Postgres as the app role, real Redis (jobs
-on db 9, D's own: no other test's worker takes them), the simulator over HTTP (three children;
+on db 10, D's own: no other test's worker takes them), the simulator over HTTP (three children;
 a module overrides ``sim`` for more), a tenant mirroring it, ada.admin signed in with a real refresh
 token, and each BU's metadata cache synced from the simulator as a sign-in would leave it.
 
@@ -60,7 +60,7 @@ __all__ = [
     "wallet",
 ]
 
-DEPLOY_REDIS_URL = "redis://127.0.0.1:6379/9"  # D's own db: no other test's worker sees it
+DEPLOY_REDIS_URL = "redis://127.0.0.1:6379/10"  # D's own db: no other test's worker sees it
 OPTED_IN = "SELECT SubscriberKey, EmailAddress FROM Subscribers WHERE OptIn = 1"
 
 
