@@ -59,7 +59,14 @@ from services.deploy.store import (
     target_in,
     update_target,
 )
-from services.deploy.targets import TargetMissing, create_target, find_target
+from services.deploy.targets import (
+    TargetCreator,
+    TargetMissing,
+    TargetRefused,
+    create_target,
+    find_target,
+)
+from services.metadata.preview import MceAccess
 from services.sql_toolkit import Purpose, analyse_sql
 
 __all__ = ["BusinessUnitDeployment", "StepFailed", "failure_of"]
@@ -87,6 +94,8 @@ def failure_of(exc: BaseException) -> tuple[str, str]:
         return "FOLDER_NOT_FOUND", exc.message
     if isinstance(exc, TargetMissing):
         return "TARGET_NOT_FOUND", exc.message
+    if isinstance(exc, TargetRefused):
+        return "TARGET_REFUSED", exc.message
     if isinstance(exc, AutomationConflict):
         return "AUTOMATION_CONFLICT", exc.message
     if isinstance(exc, NeedsSignIn):
@@ -134,8 +143,10 @@ class BusinessUnitDeployment:
         origin: MceBridge | None,
         redis: Redis | None,
         limiter: RedisConcurrencyLimiter | None,
+        access: MceAccess | None = None,
     ) -> None:
         self.deployment = deployment
+        self.access = access
         self.mid = mid
         self.origin = origin
         self.redis = redis
@@ -238,11 +249,20 @@ class BusinessUnitDeployment:
         if found is None:
             if not spec.create:
                 raise TargetMissing(spec.key, shared=spec.shared)
+            if self.access is None:
+                raise StepFailed("MCE_UNAVAILABLE", "No data extension can be created from here.")
             columns = await self._columns()
             target = await self._save(target, target_create_sent_at=_now())
-            found = await create_target(
-                owner, spec=spec, columns=columns, create_folders=self.deployment.create_missing
+            creator = TargetCreator(
+                tenant_id=self.deployment.tenant_id,
+                user_id=self.deployment.user_id,
+                access=self.access,
+                idempotency_key=f"deploy:{self.deployment.id}:{owner.target.mid}",
             )
+            found = await create_target(
+                owner, spec=spec, columns=columns, create_folders=self.deployment.create_missing,
+                creator=creator,
+            )  # fmt: skip
             created = True
         keep_created = target.target_created or created
         target = await self._save(

@@ -72,6 +72,8 @@ class FolderOutcome:
     folder_id: int
     created: tuple[str, ...] = ()
     """Names of the folders this call created (outermost first)."""
+    chain: tuple[DataFolder, ...] = ()
+    """The root and every folder of the path, outermost first (for the metadata cache)."""
 
 
 def folder_key(mid: int, kind: FolderKind, path: Sequence[str]) -> str:
@@ -113,10 +115,12 @@ async def resolve_folder(
         parts = parts[1:]
     current = root.id
     created: list[str] = []
+    chain: list[DataFolder] = [root]
     for depth, name in enumerate(parts, start=1):
         found = _child(folders, current, name)
         if found is not None and found.id is not None:
             current = found.id
+            chain.append(found)
             continue
         if not create:
             raise FolderMissing(kind, parts, name)
@@ -135,9 +139,20 @@ async def resolve_folder(
             if again is None or again.id is None:
                 raise
             current = again.id
+            chain.append(again)
             continue
         if made.id is None:
             raise FolderMissing(kind, parts, name)
+        chain.append(
+            DataFolder(
+                id=made.id,
+                name=name,
+                parent_id=current,
+                content_type=kind.child_type,
+                customer_key=spec.customer_key,
+                description=spec.description,
+            )
+        )
         current = made.id
         created.append(name)
-    return FolderOutcome(folder_id=current, created=tuple(created))
+    return FolderOutcome(folder_id=current, created=tuple(created), chain=tuple(chain))

@@ -44,6 +44,7 @@ from services.deploy.store import (
     set_deployment_status,
 )
 from services.mce_bridges import bridge_for_user
+from services.metadata.preview import MceAccess
 from services.redis_keys import deployment_slots_key
 
 __all__ = ["DeployDeps", "final_status", "run_deployment"]
@@ -113,6 +114,7 @@ async def run_deployment(
                 origin=bridge,
                 redis=deps.redis,
                 limiter=limiter,
+                access=MceAccess(http=deps.http, tokens=deps.tokens, policy=deps.policy),
             ).run()
             for target_mid in started.target_mids
         )

@@ -10,6 +10,7 @@ from models.deployments import DeploymentStatus, TargetStatus, UpdateType
 from services.deploy.request import TargetSpec
 from services.deploy.store import targets_of
 from services.errors import InvalidInput
+from services.metadata import queries
 from simulator.state import Simulator
 from tests.services.deploy.engine import (
     Deployer,
@@ -86,6 +87,9 @@ async def test_a_new_target_then_its_activity_and_overwrite_runs_in_mce(
     assert target.target_created and target.activity_created
     assert target.activity_object_id == query.object_id
     assert target.target_object_id == de.object_id
+
+    cached = await queries.data_extension_by_key(deployer.ctx, "top_orders")
+    assert cached is not None and cached.object_id == de.object_id  # the next check knows it
 
     await deployer.perform(mid, query.object_id)
     rows = await deployer.rows(mid, "top_orders")
