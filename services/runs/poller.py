@@ -59,6 +59,7 @@ from services.runs.results import ResultReader
 from services.runs.status import transition
 from services.runs.status_checks import (
     CONFIRM_GAP_SECONDS,
+    MAX_IDS_PER_CALL,
     BatchMemory,
     CallBudget,
     Verdict,
@@ -341,6 +342,7 @@ class Poller:
             if run.task_id is None:
                 await self._check_taskless(run, report)
         due = [run for run in due if run.task_id is not None]
+        early = await self._fill_batches(tenant_id, due, runs) if due else []
         for user_id in dict.fromkeys(run.user_id for run in due):
             try:
                 bridge = await self._bridge(tenant_id, mid, user_id)
@@ -348,6 +350,7 @@ class Poller:
                     bridge, [run.task_id for run in due if run.task_id], tenant_id=tenant_id,
                     mid=mid,
                     memory=self.memory, budget=self.budget,
+                    early=[run.task_id for run in early if run.task_id],
                 )  # fmt: skip
             except (MceError, NotFound, WalletError) as exc:  # try another of the BU's users
                 log.warning(
@@ -359,6 +362,7 @@ class Poller:
             statuses = fetched.statuses
             report.calls += fetched.calls
             break
+        due += [run for run in early if (run.task_id or "").lower() in statuses]
         for run in due:
             tracking = self._tracking[run.run_id]
             status = statuses.get((run.task_id or "").lower())
@@ -388,6 +392,28 @@ class Poller:
                 # round's MCE calls take.
                 tracking.due_at = now + next_interval(now - run.started_at.timestamp())
         await self._complete_all(done, report)
+
+    async def _fill_batches(
+        self, tenant_id: int, due: Sequence[WatchedRun], runs: Sequence[WatchedRun]
+    ) -> list[WatchedRun]:
+        """The BU's runs due later (soonest first) that fit in the batched calls ``due`` makes
+        anyway (:data:`MAX_IDS_PER_CALL` tasks each): they are checked early at no cost, and a
+        BU's runs fall into step, so later rounds make fewer calls. None where MCE refuses
+        batches: there each task is a call of its own."""
+        room = -len(due) % MAX_IDS_PER_CALL
+        if room == 0 or await self.memory.refused(tenant_id):
+            return []
+        taken = {run.run_id for run in due}
+        early = [
+            run
+            for run in runs
+            if run.run_id not in taken
+            and run.task_id is not None
+            and run.run_id in self._tracking
+            and self._tracking[run.run_id].finished is None
+        ]
+        early.sort(key=lambda run: self._tracking[run.run_id].due_at)
+        return early[:room]
 
     async def _complete_all(
         self, done: Sequence[tuple[WatchedRun, AsyncActivityStatus]], report: RoundReport

@@ -131,19 +131,24 @@ async def fetch_statuses(
     mid: int,
     memory: BatchMemory,
     budget: CallBudget,
+    early: Sequence[str] = (),
 ) -> StatusFetch:
-    """The statuses of ``task_ids`` (all in BU ``mid``), batched unless the tenant refuses it."""
+    """The statuses of ``task_ids`` (all in BU ``mid``), batched unless the tenant refuses it.
+
+    ``early``: tasks not due yet that ride along in the batched calls (the caller fills them
+    up); when MCE refuses the batch they are left out of the one-by-one calls."""
     result = StatusFetch(statuses={})
     ids = list(dict.fromkeys(task_ids))
     if not ids:
         return result
-    if len(ids) > 1 and not await memory.refused(tenant_id):
+    batch = list(dict.fromkeys([*ids, *early]))
+    if len(batch) > 1 and not await memory.refused(tenant_id):
         try:
-            for start in range(0, len(ids), MAX_IDS_PER_CALL):
+            for start in range(0, len(batch), MAX_IDS_PER_CALL):
                 if not await budget.take(tenant_id, mid):
                     result.exhausted = True
                     return result
-                chunk = ids[start : start + MAX_IDS_PER_CALL]
+                chunk = batch[start : start + MAX_IDS_PER_CALL]
                 result.calls += 1
                 result.statuses.update(await bridge.soap.async_activity_statuses(chunk))
             result.batched = True

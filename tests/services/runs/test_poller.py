@@ -321,6 +321,32 @@ async def test_refused_batches_fall_back_per_task(world: World, redis: Redis) ->
     assert await BatchMemory(redis).refused(world.tenant.tenant_id)
 
 
+async def test_runs_due_later_fill_the_batch_a_due_run_is_checked_in(world: World) -> None:
+    """A BU's runs not due yet ride along in the batched call a due run makes anyway: checked
+    early, no call more. Where MCE refuses batches, nothing rides along (each would cost a
+    call of its own)."""
+    world.simctl.sim.config.query_queue_seconds = 600
+    try:
+        early = await world.start()
+        poller = Poller(world.poller_deps)
+        try:
+            first = await poller.run_once()
+            assert (first.polled, first.calls) == (1, 1)
+            due = await world.start()  # due at once; ``early`` is due only in 0.25 s
+            second = await poller.run_once()
+            assert (second.polled, second.calls) == (2, 1)
+            await world.simctl.http.post("__sim/tasks/status-filter", json={"equals_only": True})
+            await world.start()
+            third = await poller.run_once()  # refused, then asked task by task: the new one
+            assert (third.polled, third.calls) == (1, 2)
+            for run in (early, due):
+                assert (await world.run_row(run.run_id))["status"] == "RUNNING"
+        finally:
+            await poller.close()
+    finally:
+        world.simctl.sim.config.query_queue_seconds = 0
+
+
 @pytest.mark.slow
 async def test_complete_waits_until_the_rows_are_readable(world: World, redis: Redis) -> None:
     """REFERENCE: the rowset can answer 404 a moment after the status says Complete."""
