@@ -94,11 +94,14 @@ async def _ensure_folder(
     known = await asset_rows(repo, "kind = 'FOLDER' AND customer_key = $1", [name])
     if known and known[0].folder_id is not None and known[0].state.value != "BROKEN":
         return known[0].folder_id
+    # A folder never attempted before is created straight away (MCE refuses a second one of
+    # the key, found then); one attempted before may be there already: looked for first.
+    attempted = bool(known)
     if not known:
         await repo.fetch(_FOLDER_INSERT_SQL, [uuid4(), ctx.tenant_id, ctx.mid, name, user_id])
         known = await asset_rows(repo, "kind = 'FOLDER' AND customer_key = $1", [name])
     root = await _root_folder(bridge, content_type)
-    found = await _folder_by_key(bridge, content_type, root, name)
+    found = await _folder_by_key(bridge, content_type, root, name) if attempted else None
     if found is not None:
         await mark_created(ctx, known[0].id, object_id=None, folder_id=found)
         return found
