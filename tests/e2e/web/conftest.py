@@ -135,6 +135,7 @@ def web_stack(
                 FRAME_ANCESTORS=mce_url,
                 REDIS_URL=WEB_REDIS_URL,
                 METADATA_SYNC_ON_SIGN_IN="true",
+                RUN_MAX_ACTIVE_PER_USER="10",  # six tabs running at once
                 **simulator_env(sim, sim_server.url),
                 **NO_RATE_LIMITS,
             )

@@ -30,9 +30,14 @@ PROFILE_PREFERENCES = {"profile": {"cookie_controls_mode": 0, "block_third_party
 TIMEOUT_MS = 20_000
 VIEWPORT = {"width": 1280, "height": 800}
 
-# Records CSP violations as the browser reports them, in every frame, before any page script.
+# Records CSP violations as the browser reports them, in every frame, before any page script;
+# and what the last copy put on the clipboard (the app sets it in the copy event).
 _WATCH_CSP = """
 window.__cspViolations = [];
+window.__copied = null;
+document.addEventListener("copy", (event) => {
+  window.__copied = event.clipboardData ? event.clipboardData.getData("text/plain") : null;
+});
 document.addEventListener("securitypolicyviolation", (event) => {
   window.__cspViolations.push(`${event.effectiveDirective} blocked ${event.blockedURI}`);
 });

@@ -46,7 +46,11 @@ export function ResultsPanel({ controller, showInSql, showFinding, openRun }: Pr
   const total =
     snapshot.rows.total ?? (snapshot.status === "COMPLETE" ? (snapshot.rowCount ?? 0) : 0);
   const time = elapsed(snapshot, now);
-  const status = snapshot.submitting ? "submitting" : (snapshot.status?.toLowerCase() ?? "no run");
+  const notStarted =
+    snapshot.runId === null && (snapshot.problem !== null || snapshot.findings.length > 0);
+  const status = snapshot.submitting
+    ? "submitting"
+    : (snapshot.status?.toLowerCase() ?? (notStarted ? "not started" : "no run"));
   const errorAt = snapshot.error ? errorPosition(snapshot.sql, snapshot.error.message) : null;
 
   return (
@@ -71,7 +75,7 @@ export function ResultsPanel({ controller, showInSql, showFinding, openRun }: Pr
           </button>
         </div>
         <span
-          className={`badge status-${status.replace(" ", "-")}`}
+          className={`badge status-${status.replaceAll(" ", "-")}`}
           data-field="run-status"
           role="status"
         >
