@@ -11,6 +11,16 @@ once the run's terminal event has been yielded (or was already behind the cursor
 Why a stream and not pub/sub (broadcaster): a message published before a subscriber's
 ``SUBSCRIBE`` reaches Redis is lost, and a reconnecting client would need replay anyway.
 
+Followers share one reader (:class:`EventHub`, one per Redis client, so one per process): a
+single blocking ``XREAD`` over every followed run's stream, whose entries are handed to each
+follower of that run. A blocking read holds a Redis connection for as long as it waits, so a
+read per follower would cost as many connections as followers (50 followers timed out on
+the API's pool); with the hub, N followers cost one waiting connection plus short replays. A
+follower registers with the hub first, then replays its stream from its cursor with
+non-blocking reads, then takes the hub's entries, skipping those it already gave: the hub
+reads a newly followed stream from that follower's cursor, so no entry can fall between the
+replay and the live part, and none is given twice.
+
 Events carry no secret and no row: :func:`publish` refuses keys naming tokens, secrets or
 rows, and events larger than :data:`MAX_EVENT_BYTES` (a row set could not fit). A stream
 lives :data:`STREAM_TTL_SECONDS` after its last event (runs' own records stay in Postgres).
@@ -18,25 +28,31 @@ lives :data:`STREAM_TTL_SECONDS` after its last event (runs' own records stay in
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import re
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from redis import Redis as SyncRedis
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
-from services.redis_keys import run_events_key
+from services.redis_keys import PREFIX, run_events_key
 from services.redis_reads import read_block_ms
 
 __all__ = [
     "MAX_EVENT_BYTES",
     "STREAM_TTL_SECONDS",
     "TERMINAL_STATUSES",
+    "EventHub",
     "InvalidCursorError",
     "UnsafeEventError",
+    "hub_for",
     "latest",
     "parse_cursor",
     "publish",
@@ -55,6 +71,17 @@ STREAM_MAX_LENGTH = 10_000
 TERMINAL_STATUSES = frozenset({"COMPLETE", "FAILED", "CANCELED", "EXPIRED"})
 #: A follower with no event this long calls its ``on_idle`` (a lost final event is looked for).
 BLOCK_MS = 10_000
+#: The hub's blocking read waits at most this long (capped below the client's socket timeout).
+HUB_BLOCK_MS = 5_000
+#: Entries the hub or a replay reads per stream and call.
+READ_COUNT = 100
+#: Connections the hub and its followers' replays hold at most, per process.
+MAX_CONNECTIONS = 8
+#: How long a follower waits for one of them (a burst of new followers queues).
+POOL_WAIT_SECONDS = 20
+#: The name the hub's connections give Redis (``CLIENT LIST`` shows them).
+CLIENT_NAME = "quarry-run-events"
+log = logging.getLogger("quarry.runs.events")
 _FIELD = "event"
 _CURSOR = re.compile(r"^(\d{1,20})-(\d{1,20})$")
 _FORBIDDEN_KEY_PARTS = (
@@ -160,6 +187,155 @@ def _is_terminal(event: Mapping[str, Any]) -> bool:
     return event.get("status") in TERMINAL_STATUSES
 
 
+Delivery = tuple[str, dict[str, Any]] | BaseException
+
+
+@dataclass(eq=False)
+class _Follower:
+    """One follower's mailbox: the hub puts ``(cursor, event)`` pairs, or the error that
+    stopped it."""
+
+    key: str
+    queue: asyncio.Queue[Delivery] = field(default_factory=asyncio.Queue)
+
+
+class EventHub:
+    """The process's one reader of run event streams (see the module doc).
+
+    Its loop runs while someone follows: one ``XREAD`` blocks on every followed stream (and
+    on the hub's own wake-up stream, which a new follower writes to so the next read
+    includes its stream at once); each entry goes to every follower of its stream. A read
+    that fails hands the error to every follower (their subscriptions end; a client
+    reconnects with its cursor) and the hub starts afresh with the next follower.
+
+    The hub and its followers' replays talk to Redis through a pool of their own, built from
+    the process client's settings, holding at most :data:`MAX_CONNECTIONS` connections (a
+    burst of new followers waits for one rather than opening more); it is closed whenever
+    nobody follows.
+    """
+
+    def __init__(self, redis: Redis, *, block_ms: int = HUB_BLOCK_MS) -> None:
+        source = redis.connection_pool
+        self.pool = BlockingConnectionPool(
+            connection_class=source.connection_class,
+            max_connections=MAX_CONNECTIONS,
+            timeout=POOL_WAIT_SECONDS,
+            **{**source.connection_kwargs, "client_name": CLIENT_NAME},
+        )
+        self.redis = Redis(connection_pool=self.pool)
+        self._block_ms = read_block_ms(self.redis, block_ms)
+        self._followers: dict[str, set[_Follower]] = {}
+        self._positions: dict[str, str] = {}
+        self._wake_key = f"{PREFIX}:run:events:hub:{uuid4().hex}"
+        self._wake_position = "0-0"
+        self._task: asyncio.Task[None] | None = None
+        self.reads = 0
+        """Blocking reads made (tests and the benchmark read it)."""
+
+    @property
+    def followed(self) -> int:
+        """Streams followed now."""
+        return len(self._followers)
+
+    def follow(self, key: str, *, after: str) -> _Follower:
+        """Register a follower of ``key``: it gets every entry the hub reads after now; a
+        stream the hub does not follow yet is read from ``after``."""
+        follower = _Follower(key)
+        if key not in self._followers:
+            self._followers[key] = set()
+            self._positions[key] = after
+        self._followers[key].add(follower)
+        task = self._task
+        if task is None or task.done() or task.cancelling():
+            self._task = task = asyncio.get_running_loop().create_task(self._run())
+            _reading.add(task)  # asyncio keeps only weak references to tasks
+            task.add_done_callback(_reading.discard)
+        return follower
+
+    def unfollow(self, follower: _Follower) -> None:
+        """Forget a follower; after the last one the read in flight is cancelled (redis-py
+        closes a connection whose command is cancelled) and the hub's idle connections are
+        closed, so nothing is left open while nobody follows."""
+        followers = self._followers.get(follower.key)
+        if followers is None:
+            return
+        followers.discard(follower)
+        if not followers:
+            del self._followers[follower.key]
+            del self._positions[follower.key]
+        if not self._followers and self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    async def wake(self) -> None:
+        """Make a read in flight return, so the next one includes a newly followed stream."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xadd(self._wake_key, {"w": "1"}, maxlen=16, approximate=True)
+            pipe.expire(self._wake_key, 60)
+            await pipe.execute()
+
+    async def _run(self) -> None:
+        try:
+            while self._followers:
+                streams = {**self._positions, self._wake_key: self._wake_position}
+                self.reads += 1
+                answer = await self.redis.xread(streams, block=self._block_ms, count=READ_COUNT)
+                for stream, entries in answer or ():
+                    self._deliver(_text(stream), entries)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # Redis failed: every follower is told, the hub restarts
+            log.warning("run events reader failed: %r", exc)
+            for followers in self._followers.values():
+                for follower in followers:
+                    follower.queue.put_nowait(exc)
+            self._followers.clear()
+            self._positions.clear()
+        finally:
+            # Idle ones only: a new follower's replay may be using one (its own task reads).
+            await self.pool.disconnect(inuse_connections=False)
+
+    def _deliver(self, key: str, entries: Any) -> None:
+        if key == self._wake_key:
+            if entries:
+                self._wake_position = _text(entries[-1][0])
+            return
+        for entry_id, fields in entries:
+            cursor = _text(entry_id)
+            if key not in self._positions:
+                return  # nobody follows it any more
+            self._positions[key] = cursor
+            event = _decode(fields)
+            for follower in self._followers.get(key, ()):
+                follower.queue.put_nowait((cursor, event))
+
+
+_hubs: weakref.WeakKeyDictionary[Redis, EventHub] = weakref.WeakKeyDictionary()
+#: The hubs' running loops.
+_reading: set[asyncio.Task[None]] = set()
+
+
+def hub_for(redis: Redis) -> EventHub:
+    """The hub for the process client ``redis`` (one per client, so one per process)."""
+    hub = _hubs.get(redis)
+    if hub is None:
+        hub = _hubs[redis] = EventHub(redis)
+    return hub
+
+
+async def _replay(redis: Redis, key: str, position: str) -> AsyncIterator[tuple[str, Any]]:
+    """Every entry after ``position`` now in the stream (non-blocking reads)."""
+    while True:
+        answer = await redis.xread({key: position}, count=READ_COUNT)
+        if not answer:
+            return
+        entries = answer[0][1]
+        for entry_id, fields in entries:
+            position = _text(entry_id)
+            yield position, fields
+        if len(entries) < READ_COUNT:
+            return
+
+
 async def replay_and_follow(
     redis: Redis,
     run_id: UUID | str,
@@ -173,31 +349,50 @@ async def replay_and_follow(
     Yields ``(cursor, event)``. Ends after the run's terminal event, or at once when that
     event is at or before ``after``. While the run has no terminal event it follows until
     the caller stops iterating (a subscription's client disconnects). ``on_idle`` runs after
-    each ``block_ms`` without an event (reads themselves block for less, see
-    :func:`services.redis_reads.read_block_ms`): the caller can check the run in Postgres and
-    publish a final state whose event was lost (a follower would otherwise wait for ever).
+    each ``block_ms`` without an event: the caller can check the run in Postgres and publish
+    a final state whose event was lost (a follower would otherwise wait for ever). Live
+    events come through the process's :class:`EventHub` (see the module doc).
     """
     position = "0-0" if after is None else after
     parse_cursor(position)
     key = run_events_key(run_id)
-    read_block = read_block_ms(redis, block_ms)
-    newest = await latest(redis, run_id)
-    terminal_behind = newest is not None and _is_terminal(newest[1])
-    if terminal_behind and newest is not None and parse_cursor(newest[0]) <= parse_cursor(position):
-        return
-    idle_since = time.monotonic()
-    while True:
-        answer = await redis.xread({key: position}, block=read_block, count=100)
-        if not answer:
-            if on_idle is not None and (time.monotonic() - idle_since) * 1000 >= block_ms:
-                idle_since = time.monotonic()
-                await on_idle()
-            continue
+    hub = hub_for(redis)
+    # Registered before any read: the hub's pool is closed once its last follower leaves.
+    follower = hub.follow(key, after=position)
+    try:
+        newest = await latest(hub.redis, run_id)
+        if (
+            newest is not None
+            and _is_terminal(newest[1])
+            and parse_cursor(newest[0]) <= parse_cursor(position)
+        ):
+            return
+        await hub.wake()
+        async for cursor, fields in _replay(hub.redis, key, position):
+            position = cursor
+            event = _decode(fields)
+            yield cursor, event
+            if _is_terminal(event):
+                return
         idle_since = time.monotonic()
-        for _stream, entries in answer:
-            for entry_id, fields in entries:
-                position = _text(entry_id)
-                event = _decode(fields)
-                yield position, event
-                if _is_terminal(event):
-                    return
+        while True:
+            wait = block_ms / 1000 - (time.monotonic() - idle_since)
+            try:
+                delivery = await asyncio.wait_for(follower.queue.get(), timeout=max(wait, 0))
+            except TimeoutError:
+                idle_since = time.monotonic()
+                if on_idle is not None:
+                    await on_idle()
+                continue
+            if isinstance(delivery, BaseException):
+                raise delivery
+            cursor, event = delivery
+            if parse_cursor(cursor) <= parse_cursor(position):
+                continue  # already given by the replay
+            position = cursor
+            idle_since = time.monotonic()
+            yield cursor, event
+            if _is_terminal(event):
+                return
+    finally:
+        hub.unfollow(follower)

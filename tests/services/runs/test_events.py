@@ -183,3 +183,98 @@ async def test_on_idle_runs_after_the_idle_period_only(redis: Redis) -> None:
     got = await _collect(follower, 1, within=5.0)
     assert [event["status"] for _, event in got] == ["FAILED"]
     assert len(calls) == 2 and calls[1] - calls[0] >= 0.25
+
+
+def _redis_sockets() -> int:
+    """TCP connections this process holds open to Redis's port (from /proc: every socket
+    the process has, matched against the kernel's table of established connections)."""
+    import os
+    from pathlib import Path
+
+    inodes = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    port = f"{6379:04X}"
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            remote, state, inode = fields[2], fields[3], fields[9]
+            if remote.endswith(":" + port) and state == "01" and inode in inodes:
+                count += 1
+    return count
+
+
+async def test_many_followers_share_one_reader_with_no_gap_and_no_duplicate() -> None:
+    """200 followers of 10 runs, as the API follows them (one client, its 2 s socket
+    timeout), some from the start, some resuming from a cursor, some joining while events
+    are published: each gets every event after its cursor exactly once, in order; the
+    process holds a bounded number of Redis connections for all of them (a blocking read per
+    follower held 200), and reads them with one blocking read at a time."""
+    client = Redis.from_url(REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    runs = [uuid4() for _ in range(10)]
+    try:
+        first_cursor = {run: await publish(client, run, {"status": "QUEUED"}) for run in runs}
+        for run in runs:
+            await publish(client, run, {"status": "STARTING"})
+        before = _redis_sockets()
+
+        async def follow(run: Any, after: str | None) -> tuple[Any, str | None, list[str]]:
+            got = [c async for c, _ in replay_and_follow(client, run, after=after)]
+            return run, after, got
+
+        early = [
+            asyncio.create_task(follow(run, None if i % 2 else first_cursor[run]))
+            for i in range(100)
+            for run in [runs[i % len(runs)]]
+        ]
+        await asyncio.sleep(0.5)
+        hub = events.hub_for(client)
+        assert hub.followed == len(runs)
+
+        async def publish_running() -> None:
+            for run in runs:
+                await publish(client, run, {"status": "RUNNING", "rowCount": None})
+                await asyncio.sleep(0.005)
+
+        late: list[asyncio.Task[tuple[Any, str | None, list[str]]]] = []
+        publishing = asyncio.create_task(publish_running())
+        for i in range(100):  # joining while RUNNING events are being published
+            run = runs[i % len(runs)]
+            late.append(asyncio.create_task(follow(run, None if i % 3 else first_cursor[run])))
+            await asyncio.sleep(0)
+        await publishing
+        await asyncio.sleep(0.5)
+        reads_before = hub.reads
+        waiting = _redis_sockets() - before  # 200 followers waiting for their final event
+        await asyncio.sleep(1.0)
+        reads_while_waiting = hub.reads - reads_before
+        for run in runs:
+            await publish(client, run, {"status": "COMPLETE"})
+        results = await asyncio.wait_for(asyncio.gather(*early, *late), 20)
+        assert hub.followed == 0  # every follower ended after its run's final event
+        streams = {
+            run: [
+                events._text(entry_id) for entry_id, _ in await client.xrange(run_events_key(run))
+            ]
+            for run in runs
+        }
+    finally:
+        await client.aclose()
+    assert waiting <= events.MAX_CONNECTIONS, waiting
+    assert reads_while_waiting <= 3  # one blocking read for everybody, not one each
+    assert len(results) == 200
+    for run, after, got in results:
+        whole = streams[run]
+        expected = whole if after is None else whole[whole.index(after) + 1 :]
+        assert got == expected, (after, got, whole)
+    assert all(len(whole) == 4 for whole in streams.values())
