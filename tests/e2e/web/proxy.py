@@ -23,6 +23,8 @@ class CuttableProxy:
         self._lock = threading.Lock()
         self._closed = False
         self.cuts = 0
+        #: While set, new connections are closed at once (the network is down).
+        self.refusing = False
         self._thread = threading.Thread(target=self._accept, daemon=True)
 
     def __enter__(self) -> CuttableProxy:
@@ -54,6 +56,9 @@ class CuttableProxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return
+            if self.refusing:
+                client.close()
+                continue
             try:
                 upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
             except OSError:

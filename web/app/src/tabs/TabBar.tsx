@@ -47,7 +47,13 @@ export function TabBar({ tabs, activeId, running, onActivate, onClose, onNew }: 
                 aria-controls="editor-panel"
                 tabIndex={selected ? 0 : -1}
                 onClick={() => onActivate(tab.id)}
-                title={dirty ? `${tab.title} (changed)` : tab.title}
+                onKeyDown={(event) => {
+                  if (event.key === "Delete") {
+                    event.preventDefault();
+                    onClose(tab.id);
+                  }
+                }}
+                title={`${dirty ? `${tab.title} (changed)` : tab.title}; Delete closes it`}
               >
                 {running(tab.id) && <span className="spinner" role="img" aria-label="running" />}
                 <span className="tab-title">{tab.title}</span>
@@ -57,11 +63,13 @@ export function TabBar({ tabs, activeId, running, onActivate, onClose, onNew }: 
                   </span>
                 )}
               </button>
+              {/* For the mouse; the keyboard closes the focused tab with Delete. */}
               <button
                 type="button"
                 className="icon tab-close"
-                aria-label={`Close ${tab.title}`}
-                tabIndex={selected ? 0 : -1}
+                aria-hidden="true"
+                tabIndex={-1}
+                title={`Close ${tab.title}`}
                 onClick={() => onClose(tab.id)}
               >
                 ×
