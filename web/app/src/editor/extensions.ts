@@ -115,7 +115,7 @@ export function editorExtensions(hooks: { current: EditorHooks }): Extension[] {
     autocompletion({
       override: [apiCompletionSource((text, offset) => hooks.current.complete(text, offset))],
       activateOnTyping: true,
-      icons: true,
+      icons: false,
     }),
     linter(lintSource, { delay: LINT_DELAY_MS }),
     lintGutter(),

@@ -41,8 +41,11 @@ export function typeLabel(field: {
     .split("_")
     .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
     .join("");
-  if (field.fieldType === "DECIMAL" && field.maxLength !== null) {
-    return `${name}(${field.precision ?? field.maxLength},${field.scale ?? 0})`;
+  if (field.fieldType === "DECIMAL") {
+    const precision = field.precision ?? field.maxLength;
+    return precision !== null && precision !== undefined
+      ? `${name}(${precision},${field.scale ?? 0})`
+      : name;
   }
   return field.maxLength !== null && field.fieldType !== "NUMBER"
     ? `${name}(${field.maxLength})`
