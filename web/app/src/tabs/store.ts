@@ -12,6 +12,9 @@ export interface Tab {
   runId: string | null;
   /** Runs made from this tab, newest first (ids only). */
   runs: string[];
+  /** The snippet it was opened from or saved as (snippets/), and that snippet's version then. */
+  snippetId?: string | null;
+  snippetVersion?: number | null;
 }
 
 export interface TabsSnapshot {
@@ -60,6 +63,8 @@ function parse(raw: string | null): TabsSnapshot | null {
         origin: typeof item.origin === "string" ? item.origin : "",
         runId: typeof item.runId === "string" ? item.runId : null,
         runs: Array.isArray(item.runs) ? item.runs.filter((r) => typeof r === "string") : [],
+        snippetId: typeof item.snippetId === "string" ? item.snippetId : null,
+        snippetVersion: typeof item.snippetVersion === "number" ? item.snippetVersion : null,
       });
     }
     if (tabs.length === 0) return null;
