@@ -43,7 +43,7 @@ from client.limits import RedisConcurrencyLimiter
 from models import ActorType, Outcome, TenantContext, TenantRepository
 from models.deployments import DeployStep, TargetStatus
 from services import audit
-from services.acting import BackgroundWork, NeedsSignIn, acting_audit, choose_actor
+from services.acting import BackgroundWork, acting_audit, choose_actor
 from services.audit import Actor
 from services.deploy import progress
 from services.deploy.activity import DesiredActivity, check_drift, create_activity, update_activity
@@ -66,6 +66,7 @@ from services.deploy.targets import (
     create_target,
     find_target,
 )
+from services.errors import QuarryError
 from services.metadata.preview import MceAccess
 from services.sql_toolkit import Purpose, analyse_sql
 
@@ -98,8 +99,8 @@ def failure_of(exc: BaseException) -> tuple[str, str]:
         return "TARGET_REFUSED", exc.message
     if isinstance(exc, AutomationConflict):
         return "AUTOMATION_CONFLICT", exc.message
-    if isinstance(exc, NeedsSignIn):
-        return "NEEDS_SIGN_IN", exc.message
+    if isinstance(exc, QuarryError):  # NeedsSignIn, a BU gone (NotFound), ...
+        return exc.code, exc.message
     if isinstance(exc, MceValidationError):
         details = [
             str(item.get("message"))
