@@ -8,7 +8,8 @@ process of its own (``--child``), reading over HTTP with a client-credentials to
 time and peak RSS are the reader's alone:
 
 * ``rowset_limit_rows_per_s``: the best of 1, 2, 4 and 8 concurrent raw rowset readers
-  (client.rest.rowsets, no conversion beyond the client's, no encoding) over the 200k result;
+  (client.rest.rowsets, no conversion beyond the client's, no encoding) over the 200k result,
+  each measured just before and just after the stream below (the best of both);
 * ``reader_rows_per_s``: services.runs.results.ResultReader streaming the same result (typed,
   JSON-encoded pages of 1,000 rows, default prefetch); ``reader_ratio`` = that / the limit;
   ``reader_rows_per_s_by_prefetch``: the same with 2, 4 and 8 MCE pages read ahead;
@@ -51,6 +52,8 @@ BIG_SQL = (
 PAGE_SIZE = 1000
 RAW_READERS = (1, 2, 4, 8)
 PREFETCH = (2, 4, 8)
+#: What ``--only`` can pick (each adds its figures; ratios need ``readers`` in the same run).
+PARTS = frozenset(("readers", "engine", "stream"))
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,9 @@ def _child(mode: str, shell: Shell, *extra: str) -> dict[str, Any]:
     return result
 
 
-async def measure(*, latency_ms: int, big_rows: int) -> dict[str, Any]:
+async def measure(
+    *, latency_ms: int, big_rows: int, parts: frozenset[str] | set[str] = PARTS
+) -> dict[str, Any]:
     from simulator.app import create_app
     from simulator.state import Simulator, SimulatorConfig
     from tests.simulator.conftest import ServerThread
@@ -136,39 +141,58 @@ async def measure(*, latency_ms: int, big_rows: int) -> dict[str, Any]:
         }
         big_shell = Shell(**common, **big)
         small_shell = Shell(**common, **small)
-        raw = {n: _child("raw", big_shell, str(n))["rows_per_s"] for n in RAW_READERS}
-        by_prefetch = {n: _child("stream", big_shell, str(n)) for n in PREFETCH}
-        reader = by_prefetch[DEFAULT_PREFETCH]
-        reader_small = _child("stream", small_shell, str(DEFAULT_PREFETCH))
-        export = _child("csv", big_shell)
+        figures: dict[str, Any] = {"latency_ms": latency_ms, "rows": big_rows}
+        raw: dict[int, list[float]] = {n: [] for n in RAW_READERS}
+
+        def read_raw() -> None:
+            for n in RAW_READERS:
+                raw[n].append(_child("raw", big_shell, str(n))["rows_per_s"])
+
+        if "readers" in parts:
+            read_raw()
+        if "stream" in parts:
+            # Right after the raw readers and before them again: the ratio compares rates
+            # measured minutes apart otherwise, on a machine whose load moves.
+            sim.faults.set_latency(0)
+            figures.update(
+                await measure_stream(
+                    sim=sim,
+                    sim_url=server.url,
+                    big_sql=BIG_SQL.format(rows=big_rows),
+                    big_rows=big_rows,
+                    latency_ms=latency_ms,
+                )
+            )
+            sim.faults.set_latency(latency_ms)
+        if "readers" in parts:
+            read_raw()
+            by_prefetch = {n: _child("stream", big_shell, str(n)) for n in PREFETCH}
+            reader = by_prefetch[DEFAULT_PREFETCH]
+            reader_small = _child("stream", small_shell, str(DEFAULT_PREFETCH))
+            export = _child("csv", big_shell)
+            limit = max(max(rates) for rates in raw.values())
+            figures.update(
+                {
+                    "rowset_rows_per_s_by_readers": {
+                        str(n): round(max(rates)) for n, rates in raw.items()
+                    },
+                    "rowset_limit_rows_per_s": round(limit),
+                    "reader_rows_per_s_by_prefetch": {
+                        str(n): round(r["rows_per_s"]) for n, r in by_prefetch.items()
+                    },
+                    "reader_rows_per_s": round(reader["rows_per_s"]),
+                    "reader_ratio": round(reader["rows_per_s"] / limit, 3),
+                    "reader_peak_rss_mb_1k": round(reader_small["peak_rss_mb"], 1),
+                    "reader_peak_rss_mb_200k": round(reader["peak_rss_mb"], 1),
+                    "csv_export_rows_per_s": round(export["rows_per_s"]),
+                }
+            )
+            if "stream_rows_per_s" in figures:
+                figures["stream_ratio"] = round(figures["stream_rows_per_s"] / limit, 3)
         sim.faults.set_latency(0)
-        engine = await measure_engine(sim=sim, sim_url=server.url, latency_ms=latency_ms)
-        streamed = await measure_stream(
-            sim=sim,
-            sim_url=server.url,
-            big_sql=BIG_SQL.format(rows=big_rows),
-            big_rows=big_rows,
-            latency_ms=latency_ms,
-        )
+        if "engine" in parts:
+            figures.update(await measure_engine(sim=sim, sim_url=server.url, latency_ms=latency_ms))
     sim.close()
-    limit = max(raw.values())
-    figures: dict[str, Any] = {
-        "latency_ms": latency_ms,
-        "rows": big_rows,
-        "rowset_rows_per_s_by_readers": {str(n): round(v) for n, v in raw.items()},
-        "rowset_limit_rows_per_s": round(limit),
-        "reader_rows_per_s_by_prefetch": {
-            str(n): round(r["rows_per_s"]) for n, r in by_prefetch.items()
-        },
-        "reader_rows_per_s": round(reader["rows_per_s"]),
-        "reader_ratio": round(reader["rows_per_s"] / limit, 3),
-        "reader_peak_rss_mb_1k": round(reader_small["peak_rss_mb"], 1),
-        "reader_peak_rss_mb_200k": round(reader["peak_rss_mb"], 1),
-        "csv_export_rows_per_s": round(export["rows_per_s"]),
-    }
-    figures.update(engine)
-    figures.update(streamed)
-    figures["stream_ratio"] = round(streamed["stream_rows_per_s"] / limit, 3)
     return figures
 
 
@@ -273,6 +297,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--latency-ms", type=int, default=100)
     parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=sorted(PARTS),
+        help="measure only these parts (repeatable; default: all, as the figures are recorded)",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -280,7 +310,8 @@ def main() -> None:
         shell = Shell(**json.loads(raw))
         print(json.dumps(asyncio.run(_child_main(mode, shell, extra))))
         return
-    figures = asyncio.run(measure(latency_ms=args.latency_ms, big_rows=args.rows))
+    parts = set(args.only) if args.only else set(PARTS)
+    figures = asyncio.run(measure(latency_ms=args.latency_ms, big_rows=args.rows, parts=parts))
     for name, value in figures.items():
         print(f"{name}: {value}")
     print(json.dumps(figures))

@@ -40,6 +40,10 @@ ADMIN_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 JOBS_URL = "redis://127.0.0.1:6379/14"
 USER = "ada.admin"
+#: The other member of ada's home BU in the seed: the concurrent corpus's second user.
+COLLEAGUE = "pat.parent"
+#: Analysts running the corpus at once in the concurrent figure (two per user).
+ANALYSTS = 4
 SHUFFLE_SEED = 14
 IN_FLIGHT = 50
 START_WORKERS = 4  # start jobs side by side, as 4 RQ workers would
@@ -117,21 +121,27 @@ async def _watch_all(redis: Any, run_ids: list[uuid.UUID]) -> dict[uuid.UUID, tu
     return found
 
 
-async def _quarry_run(env: dict[str, Any], sql: str, mid: int) -> tuple[float, int]:
-    """One run start to first page: (seconds, rows on the first page)."""
+async def _quarry_run(
+    env: dict[str, Any], sql: str, mid: int, user_id: uuid.UUID | None = None
+) -> tuple[float, int]:
+    """One run start to first page as ``user_id`` (ada by default): (seconds, rows on the
+    first page)."""
     from models import TenantContext
     from services.runs.execute import start_run_job
     from services.runs.reading import open_results, stream_pages
     from services.runs.start import start_run
 
-    ctx = TenantContext(tenant_id=env["tenant"].tenant_id, mid=mid, user_id=env["user_id"])
+    user_id = user_id or env["user_id"]
+    ctx = TenantContext(tenant_id=env["tenant"].tenant_id, mid=mid, user_id=user_id)
     started = time.perf_counter()
     outcome = await start_run(
-        ctx, user_id=env["user_id"], sql=sql, jobs=env["jobs"], redis=env["redis"],
+        ctx, user_id=user_id, sql=sql, jobs=env["jobs"], redis=env["redis"],
         config=env["config"],
     )  # fmt: skip
     if outcome.run is None:
         raise RuntimeError(f"not started: {outcome.findings}")
+    if outcome.joined:
+        raise RuntimeError("joined a run in flight: the figures would count it as free")
     await start_run_job(env["start_deps"], tenant_id=ctx.tenant_id, mid=mid, run_id=outcome.run.id)
     _seen, event = await _wait_complete(env["redis"], outcome.run.id, within=120)
     if event["status"] != "COMPLETE":
@@ -197,21 +207,35 @@ async def _baseline_run(env: dict[str, Any], sql: str, mid: int, number: int) ->
     return seconds, len(page.rows)
 
 
-async def _corpus(env: dict[str, Any], mid: int) -> dict[str, Any]:
+def _corpus_texts() -> list[str]:
     from tests.services.runs.test_results_engine import DATA_VIEW_ONLY
 
     texts = [case.text for case in DATA_VIEW_ONLY] * 2
     random.Random(SHUFFLE_SEED).shuffle(texts)
+    return texts
+
+
+async def _corpus(env: dict[str, Any], mid: int) -> dict[str, Any]:
+    texts = _corpus_texts()
     control = env["control"]
     quarry_s: list[float] = []
     before = await _stats(control)
+    seen: set[str] = set()
+    repeats: list[dict[str, dict[str, int]]] = []  # (before, after) of each repeated query
     for text in texts:
+        ahead = await _stats(control)
         seconds, _rows = await _quarry_run(env, text, mid)
         quarry_s.append(seconds)
+        if text in seen:
+            repeats += [ahead, await _stats(control)]
+        seen.add(text)
         await asyncio.sleep(RESULTS_WINDOW_S + 0.2)  # the user reads; the window ends
     after = await _stats(control)
     quarry_calls = _calls(before, after, mid)
     quarry_ops = _per_run(before, after, mid, len(texts))
+    # A query run before finds a shell of its shape in the pool: its calls alone.
+    repeat_calls = sum(_calls(a, b, mid) for a, b in zip(repeats[::2], repeats[1::2], strict=True))
+    warm = {"calls_per_repeat_run": round(repeat_calls / max(1, len(repeats) // 2), 2)}
     baseline_s: list[float] = []
     before = await _stats(control)
     for number, text in enumerate(texts):
@@ -233,6 +257,43 @@ async def _corpus(env: dict[str, Any], mid: int) -> dict[str, Any]:
         "first_page_ratio": round(first / base_first, 3),
         "calls_per_run_by_operation": quarry_ops,
         "baseline_calls_per_run_by_operation": baseline_ops,
+        **warm,
+    }
+
+
+async def _corpus_concurrent(env: dict[str, Any], mid: int) -> dict[str, Any]:
+    """The same corpus with :data:`ANALYSTS` analysts working in the BU at once (each takes
+    every ``ANALYSTS``-th query, runs it, reads its first page, lets its window end, then
+    the next), on a pool of its own (a BU the sequential corpus did not touch would need a
+    user of its own; the pool is emptied instead). The calls of create-per-run do not depend
+    on concurrency (each run is its own), so the ratio is to the sequential baseline."""
+    texts = _corpus_texts()
+    users = env["analysts"]
+    await env["admin"].execute(
+        "UPDATE mce_assets SET state = 'BROKEN', lease_run_id = NULL WHERE mid = $1"
+        " AND kind IN ('DE', 'QD')",
+        mid,
+    )  # the sequential corpus's shells are left out (as if another BU's)
+    control = env["control"]
+    seconds: list[float] = []
+
+    async def analyst(number: int) -> None:
+        for text in texts[number::ANALYSTS]:
+            # Trailing newlines of its own: two analysts of one user running the same query at
+            # once would join one run (docs/runs.md), which would make no calls at all.
+            unique = text.rstrip() + "\n" * (1 + number)
+            took, _rows = await _quarry_run(env, unique, mid, users[number % len(users)])
+            seconds.append(took)
+            await asyncio.sleep(RESULTS_WINDOW_S + 0.2)
+
+    before = await _stats(control)
+    await asyncio.gather(*(analyst(n) for n in range(ANALYSTS)))
+    after = await _stats(control)
+    return {
+        "concurrent_analysts": ANALYSTS,
+        "concurrent_calls_per_run": round(_calls(before, after, mid) / len(texts), 2),
+        "concurrent_calls_per_run_by_operation": _per_run(before, after, mid, len(texts)),
+        "concurrent_first_page_median_s": round(statistics.median(seconds), 3),
     }
 
 
@@ -346,6 +407,7 @@ async def measure_engine(*, sim: Any, sim_url: str, latency_ms: int) -> dict[str
             tenant = await make_sim_tenant(sim)
             home = next(u.default_mid for u in sim.store.users.values() if u.username == USER)
             viewer = await signed_in(simctl, wallet, tenant, USER, home)
+            colleague = await signed_in(simctl, wallet, tenant, COLLEAGUE, home)
             tokens = WalletTokenProvider(
                 wallet=wallet, auth=auth_factory(sim, sim_url, http), redis=redis
             )
@@ -372,6 +434,7 @@ async def measure_engine(*, sim: Any, sim_url: str, latency_ms: int) -> dict[str
                 ),
                 "access": MceAccess(http=http, tokens=tokens, policy=policy),
                 "poller_budget": poller_deps.calls_per_second_per_bu,
+                "analysts": [viewer.user_id, colleague.user_id],
             }
             member_mids = sorted(
                 next(u for u in sim.store.users.values() if u.username == USER).reachable_mids
@@ -382,6 +445,10 @@ async def measure_engine(*, sim: Any, sim_url: str, latency_ms: int) -> dict[str
             loop = asyncio.create_task(poller.run_forever(stop))
             try:
                 figures = await _corpus(env, home)
+                figures.update(await _corpus_concurrent(env, home))
+                figures["concurrent_calls_ratio"] = round(
+                    figures["concurrent_calls_per_run"] / figures["baseline_calls_per_run"], 3
+                )
                 figures.update(await _detection(env, member_mids[:4]))
             finally:
                 stop.set()

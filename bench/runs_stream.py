@@ -6,8 +6,13 @@ complete runs of that user (200,000 and 1,000 rows in shell DEs written with tsq
 form), an API token; then the API as deployed (``uvicorn app.main:app``, a process of its
 own, pointed at the simulator) streams each result over ``runResults`` to a websocket client
 that takes pages as fast as it can. ``stream_rows_per_s`` is rows over the time from the
-subscribe message to the last page; ``api_peak_rss_mb_*`` the API process's ``VmHWM`` after
-streaming each result (a fresh process per result, so the two are comparable).
+subscribe message to the last page; ``api_cpu_s_200k`` the CPU time the API process spent
+meanwhile; ``api_peak_rss_mb_*`` its ``VmHWM`` after streaming each result (a fresh process
+per result, so the two are comparable).
+
+The websocket client is a process of its own (``python -m bench.runs_stream``), like the raw
+rowset readers it is compared with: in the bench process it decoded every page under the
+simulator's GIL, slowing the simulator serving the very rows being measured.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -36,6 +43,13 @@ def _status_kb(pid: int, field: str) -> int:
         if line.startswith(f"{field}:"):
             return int(line.split()[1])
     raise RuntimeError(f"no {field} for {pid}")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) process ``pid`` has used: what streaming costs the API, a
+    figure that holds on a machine other work keeps busy, unlike the rate."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _stream(base: str, token: str, run_global_id: str) -> tuple[int, float]:
@@ -130,16 +144,43 @@ async def measure_stream(
                     running_app(port=port, env=env, log=Path(logs) / "api.log") as api,
                 ):
                     global_id = encode_global_id("Run", str(run_id))
-                    rows, seconds = await _stream(base, token.secret, global_id)
+                    cpu_before = _cpu_seconds(api.pid)
+                    rows, seconds = await asyncio.to_thread(_client, base, token.secret, global_id)
+                    cpu = _cpu_seconds(api.pid) - cpu_before
                     peak_mb = _status_kb(api.pid, "VmHWM") / 1024
                 if rows != expected:
                     raise RuntimeError(f"streamed {rows} rows of {expected}")
                 figures[f"api_peak_rss_mb_{label}"] = round(peak_mb, 1)
                 if label == "200k":
                     figures["stream_rows_per_s"] = round(rows / seconds)
+                    figures["api_cpu_s_200k"] = round(cpu, 2)
             sim.faults.set_latency(0)
             return figures
     finally:
         admin = await asyncpg.connect(with_database(ADMIN_URL, "postgres"))
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+def _client(base: str, token: str, run_global_id: str) -> tuple[int, float]:
+    """:func:`_stream` in a child process (see the module doc): (rows, seconds)."""
+    command = [sys.executable, "-m", "bench.runs_stream", base, run_global_id]
+    done = subprocess.run(  # noqa: S603 - our own module; the token goes by stdin
+        command, input=token, capture_output=True, text=True, check=False, timeout=600
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the websocket client failed: {done.stderr[-2000:]}")
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    return int(figures["rows"]), float(figures["seconds"])
+
+
+def main() -> None:
+    """The child: stream one run (``base``, run id as arguments, the API token on stdin)."""
+    base, run_global_id = sys.argv[1:3]
+    token = sys.stdin.read().strip()
+    rows, seconds = asyncio.run(_stream(base, token, run_global_id))
+    print(json.dumps({"rows": rows, "seconds": seconds}))
+
+
+if __name__ == "__main__":
+    main()

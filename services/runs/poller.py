@@ -8,7 +8,8 @@ canceled run whose shell is still draining. Each round (:meth:`Poller.run_once`)
    by its holder each round), so several poller processes share the work safely;
 3. asks MCE about the BU's due runs in batches (services/runs/status_checks.py: ``IN`` on
    TaskID, one call per task where MCE refuses it, a per-BU calls-per-second budget),
-   acting as one of those runs' users (any of them may read the status);
+   acting as one of those runs' users (any of them may read the status); runs due later
+   fill the batch's free places (:meth:`Poller._fill_batches`: checked early, no call more);
 4. moves each run: COMPLETE (its shell kept leased for the results window), FAILED with MCE's
    message and the error catalogue's cause and fix (its shell back in the pool), or, for a
    canceled run, frees its shell once MCE is done; a run past MCE's 30-minute limit (plus a
