@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,12 +108,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=5)
 
 
-@pytest.fixture(scope="session")
-def web_stack(
-    test_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+@contextmanager
+def running_web_stack(
+    settings: Settings, workdir: Path, *, seed: int | None = None
 ) -> Iterator[WebStack]:
-    build_web_app()
-    workdir = tmp_path_factory.mktemp("web")
+    """The simulator, the API behind the cuttable proxy, a worker, the poller and the
+    stand-in MCE page, on ``settings``' database; stopped when the block ends."""
     cert, key = _certificate(workdir)
     api_port, mce_port = free_port(), free_port()
     with Redis.from_url(WEB_REDIS_URL) as redis:
@@ -121,7 +122,7 @@ def web_stack(
         app_url = f"http://localhost:{proxy.port}"
         mce_url = f"https://127.0.0.1:{mce_port}"
         sim = make_sim(
-            seed=4_000_000 + os.getpid() % 100_000,
+            seed=seed if seed is not None else 4_000_000 + os.getpid() % 100_000,
             redirect_uris=[f"{app_url}/api/auth/callback"],
         )
         log = workdir / "api.log"
@@ -130,7 +131,7 @@ def web_stack(
             _HttpsThread(_mce_page(app_url), port=mce_port, cert=cert, key=key),
         ):
             env = app_env(
-                test_settings,
+                settings,
                 public_url=app_url,
                 FRAME_ANCESTORS=mce_url,
                 REDIS_URL=WEB_REDIS_URL,
@@ -155,6 +156,15 @@ def web_stack(
                 _stop(worker)
                 _stop(poller)
                 sim.close()
+
+
+@pytest.fixture(scope="session")
+def web_stack(
+    test_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[WebStack]:
+    build_web_app()
+    with running_web_stack(test_settings, tmp_path_factory.mktemp("web")) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="session")

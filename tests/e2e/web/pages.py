@@ -17,6 +17,7 @@ from playwright.sync_api import (
     FrameLocator,
     Page,
     Playwright,
+    ViewportSize,
 )
 from playwright.sync_api import expect as expect_that
 
@@ -28,7 +29,7 @@ from tests.e2e.web.conftest import CHROMIUM, DOCS_WEB, WebStack
 PROFILE_PREFERENCES = {"profile": {"cookie_controls_mode": 0, "block_third_party_cookies": False}}
 
 TIMEOUT_MS = 20_000
-VIEWPORT = {"width": 1280, "height": 800}
+VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 
 # Records CSP violations as the browser reports them, in every frame, before any page script;
 # and what the last copy put on the clipboard (the app sets it in the copy event).
@@ -94,7 +95,7 @@ def _watch(page: Page, errors: list[str]) -> None:
 
 @contextmanager
 def framed_app(
-    browser: Playwright, stack: WebStack, *, viewport: dict[str, int] | None = None
+    browser: Playwright, stack: WebStack, *, viewport: ViewportSize | None = None
 ) -> Iterator[AppPage]:
     """A fresh Chromium profile on the stand-in MCE page (signed out)."""
     with tempfile.TemporaryDirectory(prefix="quarry-chromium-") as profile:
@@ -136,7 +137,7 @@ def sign_in(app_page: AppPage) -> None:
 
 @contextmanager
 def signed_in_app(
-    browser: Playwright, stack: WebStack, *, viewport: dict[str, int] | None = None
+    browser: Playwright, stack: WebStack, *, viewport: ViewportSize | None = None
 ) -> Iterator[AppPage]:
     with framed_app(browser, stack, viewport=viewport) as app_page:
         sign_in(app_page)
