@@ -49,7 +49,12 @@ export function App({ root }: { root: HTMLElement }) {
           .then((session) => {
             if (!session.signedIn) {
               resetSocket();
-              setState({ kind: "session-ended", reason: problem.message });
+              // A sign-out from the account screen closes the socket too: it stays signed out.
+              setState((current) =>
+                current.kind === "signed-out"
+                  ? current
+                  : { kind: "session-ended", reason: problem.message },
+              );
             }
           })
           .catch(() => undefined);
@@ -88,6 +93,7 @@ export function App({ root }: { root: HTMLElement }) {
             viewer={state.viewer}
             onViewerChange={(viewer) => setState({ kind: "signed-in", viewer })}
             reload={load}
+            onSignedOut={() => setState({ kind: "signed-out" })}
           />
         </ErrorBoundary>
       );

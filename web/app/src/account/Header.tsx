@@ -12,9 +12,12 @@ export function label(name: string, id: string, kind: "MID" | "EID"): string {
 export function Header({
   viewer,
   onSwitched,
+  onAccount,
 }: {
   viewer: Viewer;
   onSwitched: () => Promise<void>;
+  /** Opens the account screen (admin/AccountDialog). */
+  onAccount?: () => void;
 }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
@@ -74,6 +77,11 @@ export function Header({
           {label(viewer.tenant.name, viewer.tenant.enterpriseId, "EID")}
         </span>
       </span>
+      {onAccount && (
+        <button type="button" onClick={onAccount} data-action="account" title="Account (Alt+A)">
+          Account
+        </button>
+      )}
       <a href={SIGN_OUT_URL} id="sign-out">
         Sign out
       </a>

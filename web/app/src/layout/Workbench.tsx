@@ -3,6 +3,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore
 import type { Viewer } from "../App";
 import { Header } from "../account/Header";
 import { SessionStatusSubscription } from "../account/operations";
+import { useAccount } from "../admin/useAccount";
 import { request } from "../api/http";
 import { ApiProblem, describeProblem, MESSAGES, reportSessionProblem } from "../api/problems";
 import { live } from "../api/ws";
@@ -12,10 +13,14 @@ import { SqlEditor, type SqlEditorHandle } from "../editor/SqlEditor";
 import { utf16Offset } from "../editor/sqlText";
 import { RunController } from "../results/controller";
 import { ResultsPanel } from "../results/ResultsPanel";
+import { cycleTab } from "../shortcuts/tabCommands";
+import { useShortcuts } from "../shortcuts/useShortcuts";
 import { Sidebar } from "../sidebar/Sidebar";
+import { PANEL_WIDTH, useSnippetWorkbench } from "../snippets/useSnippetWorkbench";
 import { browserStorage } from "../storage";
 import { storageKey, TabsStore } from "../tabs/store";
 import { TabBar } from "../tabs/TabBar";
+import { Toasts } from "../ui/Toasts";
 import { Splitter } from "./Splitter";
 import { useLayout } from "./useLayout";
 
@@ -44,10 +49,13 @@ function useSessionWatch(): void {
 export function Workbench({
   viewer,
   reload,
+  onSignedOut,
 }: {
   viewer: Viewer;
   onViewerChange: (viewer: Viewer) => void;
   reload: () => Promise<void>;
+  /** After the account screen signed out or uninstalled: the signed-out screen. */
+  onSignedOut?: () => void;
 }) {
   const mid = viewer.businessUnit.mid;
   const store = useMemo(
@@ -134,6 +142,36 @@ export function Workbench({
     }
   }, []);
 
+  const closeTab = useCallback(
+    (id: string) => {
+      controllers.current.get(id)?.dispose();
+      controllers.current.delete(id);
+      store.close(id);
+    },
+    [store],
+  );
+  const newTab = () => {
+    store.open();
+    setTimeout(() => editor.current?.focus(), 0);
+  };
+  const snippets = useSnippetWorkbench({ tabs: store, editor, activeId: active.id, closeTab });
+  const account = useAccount(onSignedOut ?? (() => void reload()));
+  const shortcutHelp = useShortcuts({
+    run: () => run(editor.current?.text() ?? ""),
+    format: () => void format(),
+    save: snippets.save,
+    saveAs: snippets.saveAs,
+    newTab,
+    closeTab: () => snippets.requestClose(activeRef.current),
+    nextTab: () => cycleTab(store, 1),
+    previousTab: () => cycleTab(store, -1),
+    focusEditor: () => editor.current?.focus(),
+    focusSearch: () => document.querySelector<HTMLElement>('[data-testid="de-search"]')?.focus(),
+    openSnippets: snippets.openPanel,
+    snippetHistory: snippets.showHistory,
+    openAccount: () => account.open(),
+  });
+
   const hooks: EditorHooks = {
     complete: async (sql, offset) =>
       (await request(SqlCompletionsQuery, { sql, offset })).sqlCompletions,
@@ -167,10 +205,12 @@ export function Workbench({
 
   return (
     <div className="workbench">
-      <Header viewer={viewer} onSwitched={reload} />
+      <Header viewer={viewer} onSwitched={reload} onAccount={() => account.open()} />
       <div
         className="panes"
-        style={{ gridTemplateColumns: `${sizes.sidebar}px 6px minmax(0, 1fr)` }}
+        style={{
+          gridTemplateColumns: `${sizes.sidebar}px 6px ${snippets.panelOpen ? `${PANEL_WIDTH}px ` : ""}minmax(0, 1fr)`,
+        }}
       >
         <Sidebar insert={(text) => editor.current?.insert(text)} openQuery={openQuery} />
         <Splitter
@@ -181,6 +221,7 @@ export function Workbench({
           max={640}
           onChange={(sidebar) => resize({ sidebar })}
         />
+        {snippets.panel}
         <main
           className="main"
           style={{ gridTemplateRows: `auto auto minmax(80px, 1fr) 6px ${sizes.results}px` }}
@@ -190,15 +231,8 @@ export function Workbench({
             activeId={active.id}
             running={isRunning}
             onActivate={(id) => store.activate(id)}
-            onClose={(id) => {
-              controllers.current.get(id)?.dispose();
-              controllers.current.delete(id);
-              store.close(id);
-            }}
-            onNew={() => {
-              store.open();
-              setTimeout(() => editor.current?.focus(), 0);
-            }}
+            onClose={snippets.requestClose}
+            onNew={newTab}
           />
           <div className="toolbar" role="toolbar" aria-label="Query">
             <button
@@ -219,6 +253,7 @@ export function Workbench({
             >
               Format
             </button>
+            {snippets.toolbar}
             <span className="muted toolbar-note" role="status">
               {note}
             </span>
@@ -256,6 +291,10 @@ export function Workbench({
           />
         </main>
       </div>
+      {snippets.dialogs}
+      {account.element}
+      {shortcutHelp}
+      <Toasts />
     </div>
   );
 }

@@ -1,0 +1,129 @@
+import { describe, expect, it } from "vitest";
+import { TabsStore } from "../tabs/store";
+import {
+  clashes,
+  formatKeys,
+  isTypingTarget,
+  type KeyPress,
+  matches,
+  parseKeys,
+  SHORTCUTS,
+  shortcutFor,
+} from "./registry";
+import { cycleTab } from "./tabCommands";
+
+function press(key: string, extra: Partial<KeyPress> = {}): KeyPress {
+  return {
+    key,
+    code: extra.code ?? "",
+    ctrlKey: false,
+    metaKey: false,
+    altKey: false,
+    shiftKey: false,
+    ...extra,
+  };
+}
+
+const pc = { mac: false, typing: false };
+const mac = { mac: true, typing: false };
+
+describe("the shortcut registry", () => {
+  it("parses keys into a chord", () => {
+    expect(parseKeys("Mod+Shift+S")).toEqual({
+      key: "s",
+      mod: true,
+      ctrl: false,
+      alt: false,
+      shift: true,
+    });
+    expect(parseKeys("?").key).toBe("?");
+    expect(() => parseKeys("Hyper+X")).toThrow();
+  });
+
+  it("has no two shortcuts on the same keys, on either platform", () => {
+    expect(clashes(false)).toEqual([]);
+    expect(clashes(true)).toEqual([]);
+    expect(new Set(SHORTCUTS.map((s) => s.id)).size).toBe(SHORTCUTS.length);
+  });
+
+  it("reads Mod as Ctrl on Windows and Linux and as ⌘ on macOS", () => {
+    const ctrlS = press("s", { ctrlKey: true, code: "KeyS" });
+    const cmdS = press("s", { metaKey: true, code: "KeyS" });
+    expect(shortcutFor(ctrlS, pc)?.id).toBe("save");
+    expect(shortcutFor(cmdS, pc)).toBeNull();
+    expect(shortcutFor(cmdS, mac)?.id).toBe("save");
+    expect(shortcutFor(ctrlS, mac)).toBeNull();
+    expect(shortcutFor(press("S", { ctrlKey: true, shiftKey: true, code: "KeyS" }), pc)?.id).toBe(
+      "saveAs",
+    );
+    expect(shortcutFor(press("Enter", { ctrlKey: true, code: "Enter" }), pc)?.id).toBe("run");
+  });
+
+  it("wants the modifiers exactly", () => {
+    expect(shortcutFor(press("s", { code: "KeyS" }), pc)).toBeNull();
+    expect(shortcutFor(press("s", { ctrlKey: true, altKey: true, code: "KeyS" }), pc)).toBeNull();
+    expect(shortcutFor(press("F", { shiftKey: true, altKey: true, code: "KeyF" }), pc)?.id).toBe(
+      "format",
+    );
+    expect(shortcutFor(press("f", { altKey: true, code: "KeyF" }), pc)).toBeNull();
+  });
+
+  it("knows a key by its physical key when Option or the layout changed what it types", () => {
+    // Option+N on a Mac types a dead key; a Cyrillic layout types "ы" for S.
+    expect(shortcutFor(press("Dead", { altKey: true, code: "KeyN" }), mac)?.id).toBe("newTab");
+    expect(shortcutFor(press("ы", { ctrlKey: true, code: "KeyS" }), pc)?.id).toBe("save");
+    expect(shortcutFor(press("‘", { altKey: true, code: "BracketRight" }), mac)?.id).toBe(
+      "nextTab",
+    );
+  });
+
+  it("opens the help with ?, however the layout types it, but not while typing", () => {
+    const question = press("?", { shiftKey: true, code: "Slash" });
+    expect(shortcutFor(question, pc)?.id).toBe("help");
+    expect(shortcutFor(press("?", { code: "Minus" }), pc)?.id).toBe("help"); // AZERTY-like
+    expect(shortcutFor(question, { mac: false, typing: true })).toBeNull();
+    // Shortcuts with a modifier still work while typing.
+    expect(shortcutFor(press("s", { ctrlKey: true }), { mac: false, typing: true })?.id).toBe(
+      "save",
+    );
+  });
+
+  it("matches a chord alone", () => {
+    expect(matches(press("k", { ctrlKey: true }), parseKeys("Mod+K"), false)).toBe(true);
+    expect(matches(press("k", { metaKey: true }), parseKeys("Mod+K"), true)).toBe(true);
+    expect(matches(press("k", { ctrlKey: true }), parseKeys("Ctrl+K"), true)).toBe(true);
+  });
+
+  it("writes keys the platform's way", () => {
+    expect(formatKeys("Mod+Shift+S", false)).toBe("Ctrl+Shift+S");
+    expect(formatKeys("Mod+Shift+S", true)).toBe("⌘⇧S");
+    expect(formatKeys("Alt+N", true)).toBe("⌥N");
+    expect(formatKeys("?", false)).toBe("?");
+  });
+
+  it("says when focus is where keys type text", () => {
+    expect(isTypingTarget({ tagName: "INPUT", type: "search" })).toBe(true);
+    expect(isTypingTarget({ tagName: "INPUT", type: "checkbox" })).toBe(false);
+    expect(isTypingTarget({ tagName: "TEXTAREA" })).toBe(true);
+    expect(isTypingTarget({ tagName: "DIV", isContentEditable: true })).toBe(true);
+    expect(isTypingTarget({ tagName: "BUTTON" })).toBe(false);
+    expect(isTypingTarget(null)).toBe(false);
+  });
+});
+
+describe("tab commands", () => {
+  it("cycle through the tabs both ways, wrapping around", () => {
+    const store = new TabsStore("k", null);
+    const first = store.active();
+    const second = store.open();
+    const third = store.open();
+    expect(store.active().id).toBe(third.id);
+    cycleTab(store, 1);
+    expect(store.active().id).toBe(first.id);
+    cycleTab(store, 1);
+    expect(store.active().id).toBe(second.id);
+    cycleTab(store, -1);
+    cycleTab(store, -1);
+    expect(store.active().id).toBe(third.id);
+  });
+});
