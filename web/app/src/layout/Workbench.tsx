@@ -11,6 +11,8 @@ import type { EditorHooks } from "../editor/extensions";
 import { FormatSqlQuery, SqlCompletionsQuery, ValidateSqlQuery } from "../editor/operations";
 import { SqlEditor, type SqlEditorHandle } from "../editor/SqlEditor";
 import { utf16Offset } from "../editor/sqlText";
+import { workbenchHost } from "../production/host";
+import { ProductionTools } from "../production/ProductionTools";
 import { RunController } from "../results/controller";
 import { ResultsPanel } from "../results/ResultsPanel";
 import { cycleTab } from "../shortcuts/tabCommands";
@@ -65,6 +67,7 @@ export function Workbench({
   const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot);
   const controllers = useRef(new Map<string, RunController>());
   const editor = useRef<SqlEditorHandle>(null);
+  const production = useMemo(() => workbenchHost(viewer, editor, store), [viewer, store]);
   const [sizes, resize] = useLayout();
   const [note, setNote] = useState("");
   const [, forceRender] = useState(0);
@@ -257,6 +260,7 @@ export function Workbench({
             <span className="muted toolbar-note" role="status">
               {note}
             </span>
+            <ProductionTools host={production} />
           </div>
           <div
             id="editor-panel"

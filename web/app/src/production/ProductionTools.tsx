@@ -1,0 +1,148 @@
+// The way into the road to production from the editor's toolbar: the target DE wizard, the
+// pre-flight check and the deploy dialog for the current tab, and the deployments. Each screen
+// is loaded when first opened (the workbench's first paint does not wait for them). While a
+// finding's "show in SQL" has the editor selected, the screen is parked: it keeps its state
+// and a button brings it back.
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from "react";
+import { ParkedContext } from "./common/Dialog";
+import type { ProductionHost } from "./host";
+import type { PreflightMemory } from "./preflight/PreflightDialog";
+import "./production.css";
+
+const TargetDeWizard = lazy(() =>
+  import("./wizard/TargetDeWizard").then((m) => ({ default: m.TargetDeWizard })),
+);
+const PreflightDialog = lazy(() =>
+  import("./preflight/PreflightDialog").then((m) => ({ default: m.PreflightDialog })),
+);
+const DeployDialog = lazy(() =>
+  import("./deploy/DeployDialog").then((m) => ({ default: m.DeployDialog })),
+);
+const DeploymentsView = lazy(() =>
+  import("./deployments/DeploymentsView").then((m) => ({ default: m.DeploymentsView })),
+);
+
+export type Screen = "wizard" | "preflight" | "deploy" | "deployments";
+
+const TITLES: Record<Screen, string> = {
+  wizard: "the target DE wizard",
+  preflight: "the pre-flight check",
+  deploy: "the deploy dialog",
+  deployments: "the deployments",
+};
+
+const requests = new EventTarget();
+
+/** Open a screen from elsewhere in the page (the header's Deployments button). */
+export function requestScreen(screen: Screen): void {
+  requests.dispatchEvent(new CustomEvent<Screen>("open", { detail: screen }));
+}
+
+/** A button that opens the deployments (for the header). */
+export function DeploymentsButton() {
+  return (
+    <button
+      type="button"
+      onClick={() => requestScreen("deployments")}
+      data-action="open-deployments"
+    >
+      Deployments
+    </button>
+  );
+}
+
+export function useProductionScreens(host: ProductionHost) {
+  const [screen, setScreen] = useState<Screen | null>(null);
+  const [parked, setParked] = useState(false);
+  const [memory, setMemory] = useState<PreflightMemory>({ target: null, updateType: "OVERWRITE" });
+
+  const open = useCallback((next: Screen) => {
+    setParked(false);
+    setScreen(next);
+  }, []);
+  const close = useCallback(() => {
+    setParked(false);
+    setScreen(null);
+  }, []);
+  useEffect(() => {
+    const listener = (event: Event) => open((event as CustomEvent<Screen>).detail);
+    requests.addEventListener("open", listener);
+    return () => requests.removeEventListener("open", listener);
+  }, [open]);
+  const screenHost = useMemo<ProductionHost>(
+    () => ({
+      ...host,
+      showInSql: (start, end) => {
+        setParked(true);
+        // after the dialog closed (the editor is inert while it is open)
+        setTimeout(() => host.showInSql(start, end), 0);
+      },
+      openSql: (title, sql) => {
+        close();
+        host.openSql(title, sql);
+      },
+    }),
+    [host, close],
+  );
+
+  const view = screen && (
+    <ParkedContext.Provider value={parked}>
+      <Suspense fallback={<span className="muted">Opening…</span>}>
+        {screen === "wizard" && <TargetDeWizard host={screenHost} onClose={close} />}
+        {screen === "preflight" && (
+          <PreflightDialog host={screenHost} onClose={close} memory={memory} remember={setMemory} />
+        )}
+        {screen === "deploy" && <DeployDialog host={screenHost} onClose={close} />}
+        {screen === "deployments" && <DeploymentsView host={screenHost} onClose={close} />}
+      </Suspense>
+    </ParkedContext.Provider>
+  );
+  return { screen, parked, open, unpark: () => setParked(false), view };
+}
+
+/** The toolbar's buttons for the current tab (and the way back to a parked screen). */
+export function ProductionTools({ host }: { host: ProductionHost }) {
+  const { screen, parked, open, unpark, view } = useProductionScreens(host);
+  return (
+    <span className="production-tools">
+      {parked && screen && (
+        <button type="button" className="primary" onClick={unpark} data-action="back-to-screen">
+          ↩ Back to {TITLES[screen]}
+        </button>
+      )}
+      <button
+        type="button"
+        onClick={() => open("wizard")}
+        data-action="target-wizard"
+        title="Propose and create a data extension that fits this query's output"
+      >
+        Target DE…
+      </button>
+      <button
+        type="button"
+        onClick={() => open("preflight")}
+        data-action="preflight"
+        title="What Marketing Cloud would refuse or fail on, before deploying"
+      >
+        Pre-flight…
+      </button>
+      <button
+        type="button"
+        onClick={() => open("deploy")}
+        data-action="deploy"
+        title="Save this query as a query activity in one business unit or many"
+      >
+        Deploy…
+      </button>
+      <button
+        type="button"
+        onClick={() => open("deployments")}
+        data-action="deployments"
+        title="Your deployments: outcomes, retries, rollbacks"
+      >
+        Deployments
+      </button>
+      {view}
+    </span>
+  );
+}

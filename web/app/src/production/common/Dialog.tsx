@@ -1,0 +1,128 @@
+// A modal dialog: the native <dialog> shown with showModal() (the rest of the page is inert),
+// Tab and Shift+Tab kept inside, Escape closes, focus returns to what opened it. Labelled by its
+// title; its first control (or the one marked data-autofocus) gets focus.
+//
+// While the screens are parked (a finding's "show in SQL" selected a place in the editor), every
+// dialog is closed but stays mounted with its state, and opens again when unparked.
+import {
+  createContext,
+  type KeyboardEvent,
+  type ReactNode,
+  useContext,
+  useEffect,
+  useId,
+  useRef,
+} from "react";
+
+export const ParkedContext = createContext(false);
+
+const FOCUSABLE =
+  'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+function focusables(root: HTMLElement): HTMLElement[] {
+  return Array.from(root.querySelectorAll<HTMLElement>(FOCUSABLE)).filter(
+    (el) => el.closest("dialog") === root && el.getClientRects().length > 0,
+  );
+}
+
+interface Props {
+  title: string;
+  onClose: () => void;
+  children: ReactNode;
+  /** A short line under the title (aria-describedby). */
+  subtitle?: ReactNode;
+  size?: "medium" | "wide" | "full";
+  /** data-dialog, for people's tools and the browser tests. */
+  name: string;
+  footer?: ReactNode;
+}
+
+export function Dialog({
+  title,
+  onClose,
+  children,
+  subtitle,
+  size = "medium",
+  name,
+  footer,
+}: Props) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  const subtitleId = useId();
+  const onCloseRef = useRef(onClose);
+  onCloseRef.current = onClose;
+  const parked = useContext(ParkedContext);
+
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    const onCancel = (event: Event) => {
+      event.preventDefault();
+      onCloseRef.current();
+    };
+    dialog.addEventListener("cancel", onCancel);
+    return () => {
+      dialog.removeEventListener("cancel", onCancel);
+      if (dialog.open) dialog.close();
+      if (opener?.isConnected) opener.focus();
+    };
+  }, []);
+
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    if (parked) {
+      if (dialog.open) dialog.close();
+      return;
+    }
+    if (!dialog.open) dialog.showModal();
+    const items = focusables(dialog);
+    const first = dialog.querySelector<HTMLElement>("[data-autofocus]") ?? items[1] ?? items[0];
+    first?.focus();
+  }, [parked]);
+
+  const onKeyDown = (event: KeyboardEvent<HTMLDialogElement>) => {
+    if (event.key !== "Tab" || !ref.current || event.defaultPrevented) return;
+    if ((event.target as HTMLElement).closest("dialog") !== ref.current) return;
+    const items = focusables(ref.current);
+    if (items.length === 0) return;
+    const first = items[0]!;
+    const last = items[items.length - 1]!;
+    const active = document.activeElement;
+    if (event.shiftKey && (active === first || !ref.current.contains(active))) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && (active === last || !ref.current.contains(active))) {
+      event.preventDefault();
+      first.focus();
+    }
+  };
+
+  return (
+    <dialog
+      ref={ref}
+      className={`q-dialog q-dialog-${size}`}
+      aria-labelledby={titleId}
+      aria-describedby={subtitle ? subtitleId : undefined}
+      data-dialog={name}
+      onKeyDown={onKeyDown}
+    >
+      <header className="q-dialog-head">
+        <div className="q-dialog-titles">
+          <h2 id={titleId}>{title}</h2>
+          {subtitle && (
+            <p id={subtitleId} className="muted q-dialog-subtitle">
+              {subtitle}
+            </p>
+          )}
+        </div>
+        <button type="button" className="icon" aria-label={`Close ${title}`} onClick={onClose}>
+          ×
+        </button>
+      </header>
+      <div className="q-dialog-body">{children}</div>
+      {footer && <footer className="q-dialog-foot">{footer}</footer>}
+    </dialog>
+  );
+}
