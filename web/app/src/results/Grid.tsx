@@ -66,7 +66,7 @@ export const Grid = forwardRef<GridHandle, Props>(function Grid(
     count: total,
     getScrollElement: () => scroller.current,
     estimateSize: () => ROW_HEIGHT,
-    overscan: 12,
+    overscan: 6,
   });
 
   const top = Math.min(active.row, anchor.row);
@@ -214,7 +214,7 @@ export const Grid = forwardRef<GridHandle, Props>(function Grid(
               aria-rowindex={item.index + 2}
               className={`grid-row${item.index % 2 ? " alt" : ""}`}
               style={{
-                transform: `translateY(${item.start + ROW_HEIGHT}px)`,
+                top: item.start + ROW_HEIGHT,
                 width: offsets.total,
               }}
               data-row={item.index}
