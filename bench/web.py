@@ -214,9 +214,14 @@ def measure(stack: Any) -> dict[str, float | bool]:
             type_sql(app_page, sql)
             before = frame.evaluate("window.__bench.firstRows.length")
             app_page.app.locator('[data-action="run"]').click()
-            frame.wait_for_function(
-                f"() => window.__bench.firstRows.length > {before}", timeout=60_000
-            )
+            try:
+                frame.wait_for_function(
+                    f"() => window.__bench.firstRows.length > {before}", timeout=60_000
+                )
+            except Exception:
+                status = app_page.app.locator('[data-field="run-status"]').inner_text()
+                bench = frame.evaluate("JSON.stringify(window.__bench.clicks)")
+                raise RuntimeError(f"no first row: status {status!r}, clicks {bench}") from None
             ui.append(frame.evaluate(
                 "window.__bench.firstRows.at(-1) - window.__bench.clicks.at(-1)"))  # fmt: skip
         figures["run_to_first_row_ms"] = round(statistics.median(ui), 1)
