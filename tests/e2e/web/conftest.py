@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -108,6 +109,48 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=5)
 
 
+#: Held while a web stack uses WEB_REDIS_URL (every other database is some test's own): a second
+#: session started meanwhile (another person's test run, bench.web) waits for its turn instead of
+#: flushing this one's queues and taking its jobs with a worker wired to another database.
+_STACK_LOCK = "quarry:e2e-web:stack"
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextmanager
+def _web_redis_alone(wait_s: float = 1800) -> Iterator[None]:
+    """WEB_REDIS_URL's database emptied, for this process alone until the block ends (a holder
+    whose process is gone loses it)."""
+    me = str(os.getpid())
+    with Redis.from_url(WEB_REDIS_URL) as redis:
+        deadline = time.monotonic() + wait_s
+        while not redis.set(_STACK_LOCK, me, nx=True, ex=6 * 3600):
+            holder = redis.get(_STACK_LOCK)
+            if holder is not None and holder.isdigit() and not _alive(int(holder)):
+                redis.eval(_RELEASE, 1, _STACK_LOCK, holder)
+                continue
+            if time.monotonic() > deadline:
+                pytest.fail(f"another web stack (pid {holder!r}) held {WEB_REDIS_URL} too long")
+            time.sleep(1)
+        try:
+            # stale queues and events of a past run; the lock stays
+            for name in redis.scan_iter(count=1000):
+                if name != _STACK_LOCK.encode():
+                    redis.delete(name)
+            yield
+        finally:
+            redis.eval(_RELEASE, 1, _STACK_LOCK, me)
+
+
 @contextmanager
 def running_web_stack(
     settings: Settings, workdir: Path, *, seed: int | None = None
@@ -116,9 +159,7 @@ def running_web_stack(
     stand-in MCE page, on ``settings``' database; stopped when the block ends."""
     cert, key = _certificate(workdir)
     api_port, mce_port = free_port(), free_port()
-    with Redis.from_url(WEB_REDIS_URL) as redis:
-        redis.flushdb()  # this package's database only: stale queues and events of a past run
-    with CuttableProxy(upstream_port=api_port) as proxy:
+    with _web_redis_alone(), CuttableProxy(upstream_port=api_port) as proxy:
         app_url = f"http://localhost:{proxy.port}"
         mce_url = f"https://127.0.0.1:{mce_port}"
         sim = make_sim(
