@@ -3,6 +3,7 @@ import { useState } from "react";
 import type { Viewer } from "../App";
 import { request, SIGN_OUT_URL } from "../api/http";
 import { describeProblem } from "../api/problems";
+import { DeploymentsButton } from "../production/ProductionTools";
 import { SwitchBusinessUnitMutation } from "./operations";
 
 export function label(name: string, id: string, kind: "MID" | "EID"): string {
@@ -70,6 +71,7 @@ export function Header({
         {error}
       </span>
       <span className="spacer" />
+      <DeploymentsButton />
       <span className="who" title={viewer.user.email}>
         <span data-field="user-name">{viewer.user.name}</span>
         <span className="muted" data-field="tenant">

@@ -38,7 +38,7 @@ export function requestScreen(screen: Screen): void {
   requests.dispatchEvent(new CustomEvent<Screen>("open", { detail: screen }));
 }
 
-/** A button that opens the deployments (for the header). */
+/** The header's button that opens the deployments. */
 export function DeploymentsButton() {
   return (
     <button
@@ -133,14 +133,6 @@ export function ProductionTools({ host }: { host: ProductionHost }) {
         title="Save this query as a query activity in one business unit or many"
       >
         Deploy…
-      </button>
-      <button
-        type="button"
-        onClick={() => open("deployments")}
-        data-action="deployments"
-        title="Your deployments: outcomes, retries, rollbacks"
-      >
-        Deployments
       </button>
       {view}
     </span>

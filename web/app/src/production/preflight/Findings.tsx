@@ -45,25 +45,31 @@ export function Findings({
                       <code>{f.code}</code>
                       {f.column &&
                         (showColumn ? (
-                          <button
-                            type="button"
-                            className="link"
-                            onClick={() => showColumn(f.column!)}
-                          >
-                            column {f.column}
-                          </button>
+                          <>
+                            {" · "}
+                            <button
+                              type="button"
+                              className="link"
+                              onClick={() => showColumn(f.column!)}
+                            >
+                              column {f.column}
+                            </button>
+                          </>
                         ) : (
                           <span> · column {f.column}</span>
                         ))}
                       {place && f.range && (
-                        <button
-                          type="button"
-                          className="link"
-                          data-action="show-in-sql"
-                          onClick={() => host.showInSql(f.range!.start, f.range!.end)}
-                        >
-                          {place}
-                        </button>
+                        <>
+                          {" · "}
+                          <button
+                            type="button"
+                            className="link"
+                            data-action="show-in-sql"
+                            onClick={() => host.showInSql(f.range!.start, f.range!.end)}
+                          >
+                            {place}
+                          </button>
+                        </>
                       )}
                       {f.mids.length > 0 && (
                         <span>

@@ -8,16 +8,29 @@ import { verdict } from "./grouping";
 
 export type PreflightReport = NonNullable<CheckQueryTargetQuery["checkQueryTarget"]["report"]>;
 
+const LABELS: Record<string, string> = {
+  TEXT: "Text",
+  NUMBER: "Number",
+  DECIMAL: "Decimal",
+  DATE: "Date",
+  BOOLEAN: "Boolean",
+  EMAIL_ADDRESS: "EmailAddress",
+  PHONE: "Phone",
+  LOCALE: "Locale",
+};
+
 function typeText(f: {
   fieldType: string;
   maxLength?: number | null;
   precision?: number | null;
   scale?: number | null;
 }): string {
-  if (f.precision !== null && f.precision !== undefined)
-    return `${f.fieldType}(${f.precision}, ${f.scale ?? 0})`;
-  if (f.maxLength) return `${f.fieldType}(${f.maxLength})`;
-  return f.fieldType;
+  const type = LABELS[f.fieldType] ?? f.fieldType;
+  if (f.precision !== null && f.precision !== undefined) {
+    return `${type}(${f.precision}, ${f.scale ?? 0})`;
+  }
+  if (f.maxLength) return `${type}(${f.maxLength})`;
+  return type;
 }
 
 export function Report({ report, host }: { report: PreflightReport; host: ProductionHost }) {
