@@ -20,6 +20,7 @@ from tortoise import Tortoise
 from app.db import tortoise_config
 from app.migrate import migrate
 from app.settings import Settings, with_database
+from tests.litter import LEDGER
 
 ADMIN_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -104,3 +105,17 @@ async def redis() -> AsyncIterator[Redis]:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The session's MCE holds no asset of Quarry's beyond the pool (tests/litter.py); the
+    session fails otherwise, naming the tests that left them."""
+    problems = LEDGER.problems()
+    if not problems:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    text = "Quarry left assets in MCE beyond its pool:\n  " + "\n  ".join(problems)
+    if reporter is not None:
+        reporter.write_sep("=", "MCE litter", red=True)
+        reporter.write_line(text)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -29,6 +29,7 @@ from starlette.applications import Starlette
 
 from simulator.app import create_app
 from simulator.state import Simulator, SimulatorConfig
+from tests.litter import LEDGER
 
 TokenFor = Callable[..., dict[str, Any]]
 
@@ -109,11 +110,15 @@ def sim_app(sim: Simulator) -> Starlette:
 
 
 @pytest.fixture
-def sim_url(sim_app: Starlette, _shared_server: tuple[_SwitchableApp, str]) -> Iterator[str]:
+def sim_url(
+    sim_app: Starlette, _shared_server: tuple[_SwitchableApp, str], request: pytest.FixtureRequest
+) -> Iterator[str]:
     switch, url = _shared_server
     switch.target = sim_app
     yield url
     switch.target = None
+    # What Quarry left in this test's MCE counts towards the session's (tests/litter.py).
+    LEDGER.record(request.node.nodeid, sim_app.state.sim)
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from rq import Queue
 from client.secret import Secret
 from models import GrantKind, TenantContext, TenantRepository, User
 from services.job_queue import JobQueue
+from services.runs.cleanup import CleanupDeps, cleanup_bu
 from services.runs.config import RunConfig
 from services.runs.execute import StartDeps
 from services.wallet import TokenWallet, WalletTokenProvider
@@ -125,11 +126,26 @@ async def sign_in(
 
 @pytest_asyncio.fixture
 async def member(
-    sim_tenant: SimTenant, simctl: SimControl, wallet: TokenWallet, redis: Redis
-) -> AsyncIterator[Member]:
-    yield await sign_in(sim_tenant, simctl, wallet, "ada.admin")
+    sim_tenant: SimTenant, simctl: SimControl, wallet: TokenWallet, redis: Redis,
+    ahttp: httpx.AsyncClient, provider: WalletTokenProvider, sim_url: str,
+) -> AsyncIterator[Member]:  # fmt: skip
+    """ada.admin signed in; at the end the tenant's Quarry assets are purged from MCE as an
+    uninstall purges them (tests/litter.py counts whatever that leaves)."""
+    signed_in = await sign_in(sim_tenant, simctl, wallet, "ada.admin")
+    yield signed_in
+    policy = auth_factory(simctl.sim, sim_url, ahttp).policy
+    await purge_tenant(
+        sim_tenant, CleanupDeps(redis=redis, http=ahttp, tokens=provider, policy=policy)
+    )
     async for name in redis.scan_iter(match=f"quarry:*:{sim_tenant.tenant_id}:*"):
         await redis.delete(name)
+
+
+async def purge_tenant(sim_tenant: SimTenant, cleanup: CleanupDeps) -> None:
+    """Every Quarry asset of the tenant's BUs deleted in MCE (``purgeMceAssets``' service,
+    acting as uninstall does), runs in progress canceled."""
+    for mid in sim_tenant.mids:
+        await cleanup_bu(cleanup, tenant_id=sim_tenant.tenant_id, mid=mid, purge=True)
 
 
 async def sim_tasks(simctl: SimControl, query_object_id: str | None = None) -> list[dict[str, Any]]:
