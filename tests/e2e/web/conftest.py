@@ -181,7 +181,9 @@ def running_web_stack(
                 **simulator_env(sim, sim_server.url),
                 **NO_RATE_LIMITS,
             )
-            worker = _spawn("app.worker", env, workdir / "worker.log")
+            # Two workers, as a deployment scales them: the sign-in's metadata sync does not
+            # hold a run's start behind it.
+            workers = [_spawn("app.worker", env, workdir / f"worker{n}.log") for n in (1, 2)]
             poller = _spawn("app.poller", env, workdir / "poller.log")
             try:
                 with running_app(port=api_port, env=env, log=log):
@@ -194,7 +196,8 @@ def running_web_stack(
                         log=log,
                     )
             finally:
-                _stop(worker)
+                for worker in workers:
+                    _stop(worker)
                 _stop(poller)
                 sim.close()
 

@@ -77,7 +77,7 @@ def test_completion_validation_and_a_typed_run(browser: Playwright, web_stack: W
         type_sql(app_page, CORPUS_QUERY)
         app_page.page.keyboard.press("Control+Enter")
         status = app.locator('[data-field="run-status"]')
-        expect_that(status).to_have_text("complete", timeout=60_000)
+        expect_that(status).to_have_text("complete", timeout=90_000)
         grid = app.locator('[role="grid"]')
         expect_that(grid).to_be_visible()
         header = grid.locator('[role="columnheader"]')
