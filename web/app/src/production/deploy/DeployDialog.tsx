@@ -19,7 +19,14 @@ import { Findings } from "../preflight/Findings";
 import type { FindingLike } from "../preflight/grouping";
 import { TargetDeWizard } from "../wizard/TargetDeWizard";
 import { BuMapping, useBuChecks } from "./BuMapping";
-import { type DeployForm, FREQUENCIES, type Frequency, initialForm, toDeployInput } from "./form";
+import {
+  type DeployForm,
+  FREQUENCIES,
+  type Frequency,
+  initialForm,
+  toDeployInput,
+  withIdentity,
+} from "./form";
 import { DeployMutation } from "./operations";
 import { Tracker } from "./Tracker";
 
@@ -74,6 +81,12 @@ export function DeployDialog({ host, onClose }: { host: ProductionHost; onClose:
     setForm((f) => ({ ...f, ...change }));
     setServer((s) => s.filter((p) => p.field !== path && !(p.field ?? "").startsWith(`${path}.`)));
     if (path !== "acknowledgeWarnings") setAnswerFindings(null);
+  };
+  const touched = useRef(new Set<string>());
+  const identify = (change: { name?: string; key?: string }, path: "name" | "key") => {
+    if (path === "key") touched.current.add("key");
+    const next = withIdentity(form, change, touched.current);
+    set({ name: next.name, key: next.key, automation: next.automation }, path);
   };
   const setAutomation = (change: Partial<DeployForm["automation"]>, path: string) =>
     set({ automation: { ...form.automation, ...change } }, path);
@@ -166,7 +179,7 @@ export function DeployDialog({ host, onClose }: { host: ProductionHost; onClose:
                 type="text"
                 value={form.name}
                 data-autofocus
-                onChange={(e) => set({ name: e.target.value }, "name")}
+                onChange={(e) => identify({ name: e.target.value }, "name")}
                 {...describedBy(problems, "name", SCOPE)}
               />
               <Messages problems={problems} path="name" scope={SCOPE} />
@@ -178,7 +191,7 @@ export function DeployDialog({ host, onClose }: { host: ProductionHost; onClose:
                 type="text"
                 value={form.key}
                 maxLength={36}
-                onChange={(e) => set({ key: e.target.value }, "key")}
+                onChange={(e) => identify({ key: e.target.value }, "key")}
                 {...describedBy(problems, "key", SCOPE)}
               />
               <span className="muted q-hint">
@@ -336,7 +349,10 @@ export function DeployDialog({ host, onClose }: { host: ProductionHost; onClose:
                   id="deploy-automation-name"
                   type="text"
                   value={a.name}
-                  onChange={(e) => setAutomation({ name: e.target.value }, "automation.name")}
+                  onChange={(e) => {
+                    touched.current.add("automation.name");
+                    setAutomation({ name: e.target.value }, "automation.name");
+                  }}
                   {...describedBy(problems, "automation.name", SCOPE)}
                 />
                 <Messages problems={problems} path="automation.name" scope={SCOPE} />
@@ -347,7 +363,10 @@ export function DeployDialog({ host, onClose }: { host: ProductionHost; onClose:
                   id="deploy-automation-key"
                   type="text"
                   value={a.key}
-                  onChange={(e) => setAutomation({ key: e.target.value }, "automation.key")}
+                  onChange={(e) => {
+                    touched.current.add("automation.key");
+                    setAutomation({ key: e.target.value }, "automation.key");
+                  }}
                   {...describedBy(problems, "automation.key", SCOPE)}
                 />
                 <Messages problems={problems} path="automation.key" scope={SCOPE} />

@@ -25,13 +25,16 @@ const ENDED: ReadonlySet<string> = new Set(["SUCCEEDED", "PARTIAL", "FAILED"]);
 function StepDots({
   steps,
   current,
+  automation,
 }: {
   steps: ProgressState["units"][number]["steps"];
   current: string | null;
+  /** False: the deployment has no automation step. */
+  automation: boolean;
 }) {
   return (
     <ol className="steps" aria-label="Steps">
-      {STEPS.filter((s) => s !== "DONE").map((name) => {
+      {STEPS.filter((s) => s !== "DONE" && (automation || s !== "AUTOMATION")).map((name) => {
         const done = steps.find((s) => s.step === name);
         const state = done ? done.status.toLowerCase() : current === name ? "started" : "todo";
         return (
@@ -201,31 +204,37 @@ export function Tracker({
                   )}
                 </td>
                 <td>
-                  <StepDots steps={unit.steps} current={unit.step} />
+                  <StepDots
+                    steps={unit.steps}
+                    current={unit.step}
+                    automation={details === null || details.automation !== null}
+                  />
                 </td>
-                <td className="mce-ids">
-                  {outcome?.activityObjectId && (
-                    <span>
-                      activity <code>{outcome.activityObjectId}</code>
-                      {outcome.activityCreated ? " (created)" : " (updated)"}
-                    </span>
-                  )}
-                  {outcome?.targetObjectId && (
-                    <span>
-                      target <code>{outcome.targetKey}</code>
-                      {outcome.targetCreated ? " (created)" : ""}
-                    </span>
-                  )}
-                  {outcome?.automationId && (
-                    <span>
-                      automation <code>{outcome.automationKey ?? outcome.automationId}</code>
-                    </span>
-                  )}
-                  {outcome?.folderId && (
-                    <span>
-                      folder <code>{outcome.folderId}</code>
-                    </span>
-                  )}
+                <td>
+                  <div className="mce-ids">
+                    {outcome?.activityObjectId && (
+                      <span>
+                        activity <code>{outcome.activityObjectId}</code>
+                        {outcome.activityCreated ? " (created)" : " (updated)"}
+                      </span>
+                    )}
+                    {outcome?.targetObjectId && (
+                      <span>
+                        target <code>{outcome.targetKey}</code>
+                        {outcome.targetCreated ? " (created)" : ""}
+                      </span>
+                    )}
+                    {outcome?.automationId && (
+                      <span>
+                        automation <code>{outcome.automationKey ?? outcome.automationId}</code>
+                      </span>
+                    )}
+                    {outcome?.folderId && (
+                      <span>
+                        folder <code>{outcome.folderId}</code>
+                      </span>
+                    )}
+                  </div>
                 </td>
               </tr>
             );

@@ -6,6 +6,7 @@ import {
   offsetText,
   recurrence,
   toDeployInput,
+  withIdentity,
   withOffset,
 } from "./form";
 
@@ -76,5 +77,22 @@ describe("the deploy form", () => {
       folderPath: "Sales",
     });
     expect([created.createMissing, created.automation]).toEqual([true, null]);
+  });
+
+  it("derives the key and the automation's name and key until the person sets them", () => {
+    const form = initialForm("Query 1", "100");
+    const touched = new Set<string>();
+    const named = withIdentity(form, { name: "Big orders" }, touched);
+    expect([named.key, named.automation.name, named.automation.key]).toEqual([
+      "Big_orders",
+      "Big orders automation",
+      "Big_orders_auto",
+    ]);
+    touched.add("key");
+    const keyed = withIdentity(named, { key: "big_1" }, touched);
+    expect([keyed.key, keyed.automation.key]).toEqual(["big_1", "big_1_auto"]);
+    expect(withIdentity(keyed, { name: "Other" }, touched).key).toBe("big_1");
+    touched.add("automation.key");
+    expect(withIdentity(keyed, { key: "big_2" }, touched).automation.key).toBe("big_1_auto");
   });
 });

@@ -158,3 +158,19 @@ export function toDeployInput(
     force: false,
   };
 }
+
+/** The form after its name or key changed: what follows them (the key from the name, the
+ * automation's name and key) follows unless the person changed it themselves (`touched`). */
+export function withIdentity(
+  form: DeployForm,
+  change: { name?: string; key?: string },
+  touched: ReadonlySet<string>,
+): DeployForm {
+  const name = change.name ?? form.name;
+  const key =
+    change.key ?? (touched.has("key") || change.name === undefined ? form.key : keyFrom(name));
+  const automation = { ...form.automation };
+  if (!touched.has("automation.name")) automation.name = `${name} automation`.slice(0, 128);
+  if (!touched.has("automation.key")) automation.key = keyFrom(`${key}_auto`);
+  return { ...form, name, key, automation };
+}

@@ -102,6 +102,7 @@ export function TargetDeWizard({
     null,
   );
   const [pickFolder, setPickFolder] = useState(false);
+  const keyTouched = useRef(false);
 
   useEffect(() => {
     let current = true;
@@ -265,7 +266,14 @@ export function TargetDeWizard({
                   type="text"
                   value={form.name}
                   data-autofocus
-                  onChange={(e) => edit({ name: e.target.value }, "name")}
+                  onChange={(e) =>
+                    edit(
+                      keyTouched.current
+                        ? { name: e.target.value }
+                        : { name: e.target.value, customerKey: "" },
+                      "name",
+                    )
+                  }
                   {...describedBy(problems, "name", SCOPE)}
                 />
                 <Why reason={proposal.nameReason} label="the name" />
@@ -279,8 +287,11 @@ export function TargetDeWizard({
                   id="wizard-key"
                   type="text"
                   value={form.customerKey}
-                  placeholder="derived from the name"
-                  onChange={(e) => edit({ customerKey: e.target.value }, "customerKey")}
+                  placeholder="derived from the name, unique in this BU"
+                  onChange={(e) => {
+                    keyTouched.current = true;
+                    edit({ customerKey: e.target.value }, "customerKey");
+                  }}
                   {...describedBy(problems, "customerKey", SCOPE)}
                 />
                 <Why reason={proposal.customerKeyReason} label="the customer key" />
