@@ -1,10 +1,12 @@
-// The library as an ARIA tree: folders open lazily; arrows move (Right/Left open and close),
-// Enter opens a snippet into a tab, F2 renames, Delete deletes. Folders and snippets can be
-// dragged onto a folder, or onto the library's top level, to move them ("Move to…" does the
-// same from the keyboard).
+// The library as an ARIA tree, flat: every visible item is one treeitem with its aria-level
+// (no nested groups, so an item's accessible name is its own text, not its children's).
+// Folders open lazily; arrows move (Right/Left open, close, and go to the first child or the
+// parent), Enter opens a snippet into a tab, F2 renames, Delete deletes. Folders and snippets
+// can be dragged onto a folder, or onto the library's top level, to move them ("Move to…"
+// does the same from the keyboard).
 import { type DragEvent, type KeyboardEvent, useState } from "react";
 import type { FolderItem, SnippetItem } from "./api";
-import type { LibrarySnapshot, LibraryStore, Selection } from "./library";
+import type { LevelState, LibrarySnapshot, LibraryStore, Selection } from "./library";
 
 export const DRAG_TYPE = "application/x-quarry-library-item";
 
@@ -15,6 +17,30 @@ export interface TreeActions {
   move: (item: Selection, folderId: string | null) => void;
 }
 
+type Row =
+  | { kind: "folder"; folder: FolderItem; level: number; open: boolean; state?: LevelState }
+  | { kind: "snippet"; snippet: SnippetItem; level: number };
+
+/** The visible items in tree order: a folder's items follow it while it is open. */
+export function visibleRows(snapshot: LibrarySnapshot): Row[] {
+  const rows: Row[] = [];
+  const walk = (levelKey: string, level: number) => {
+    const state = snapshot.levels.get(levelKey);
+    if (state?.status !== "ready") return;
+    for (const folder of state.level.folders) {
+      const open = snapshot.expanded.has(folder.id);
+      rows.push({ kind: "folder", folder, level, open, state: snapshot.levels.get(folder.id) });
+      if (open) walk(folder.id, level + 1);
+    }
+    for (const snippet of state.level.snippets) rows.push({ kind: "snippet", snippet, level });
+  };
+  walk("", 1);
+  return rows;
+}
+
+const rowKey = (row: Row) =>
+  row.kind === "folder" ? `folder:${row.folder.id}` : `snippet:${row.snippet.id}`;
+
 function dragged(event: DragEvent): Selection | null {
   try {
     const value = JSON.parse(event.dataTransfer.getData(DRAG_TYPE)) as Selection;
@@ -24,202 +50,58 @@ function dragged(event: DragEvent): Selection | null {
   }
 }
 
-function carries(event: DragEvent): boolean {
-  return event.dataTransfer.types.includes(DRAG_TYPE);
-}
-
 /** Drop handlers for a place that takes items into `folderId` (null: the top level). */
-function useDropTarget(folderId: string | null, actions: TreeActions) {
-  const [over, setOver] = useState(false);
+function dropHandlers(
+  folderId: string | null,
+  actions: TreeActions,
+  setOver: (target: string | null) => void,
+) {
+  const target = folderId ?? "";
   return {
-    over,
-    handlers: {
-      onDragOver: (event: DragEvent) => {
-        if (!carries(event)) return;
-        event.preventDefault();
-        event.stopPropagation();
-        event.dataTransfer.dropEffect = "move";
-        setOver(true);
-      },
-      onDragLeave: (event: DragEvent) => {
-        if (event.currentTarget.contains(event.relatedTarget as Node | null)) return;
-        setOver(false);
-      },
-      onDrop: (event: DragEvent) => {
-        setOver(false);
-        const item = dragged(event);
-        if (!item) return;
-        event.preventDefault();
-        event.stopPropagation();
-        if (item.kind === "folder" && item.id === folderId) return;
-        actions.move(item, folderId);
-      },
+    onDragOver: (event: DragEvent) => {
+      if (!event.dataTransfer.types.includes(DRAG_TYPE)) return;
+      event.preventDefault();
+      event.stopPropagation();
+      event.dataTransfer.dropEffect = "move";
+      setOver(target);
+    },
+    onDrop: (event: DragEvent) => {
+      setOver(null);
+      const item = dragged(event);
+      if (!item) return;
+      event.preventDefault();
+      event.stopPropagation();
+      if (item.kind === "folder" && item.id === folderId) return;
+      actions.move(item, folderId);
     },
   };
 }
 
 function startDrag(event: DragEvent, item: Selection, label: string) {
-  event.stopPropagation();
   event.dataTransfer.setData(DRAG_TYPE, JSON.stringify(item));
   event.dataTransfer.setData("text/plain", label);
   event.dataTransfer.effectAllowed = "move";
 }
 
-interface NodeProps {
-  store: LibraryStore;
-  snapshot: LibrarySnapshot;
-  level: number;
-  actions: TreeActions;
-  focusable: string | null;
+function folderNote(row: Extract<Row, { kind: "folder" }>): string | null {
+  if (!row.open) return null;
+  if (!row.state || row.state.status === "loading") return "loading…";
+  if (row.state.status === "error") return row.state.message;
+  const { folders, snippets } = row.state.level;
+  return folders.length === 0 && snippets.length === 0 ? "empty" : null;
 }
 
-function isSelected(snapshot: LibrarySnapshot, kind: Selection["kind"], id: string) {
-  return snapshot.selected?.kind === kind && snapshot.selected.id === id;
-}
-
-function FolderNode({ folder, ...props }: NodeProps & { folder: FolderItem }) {
-  const { store, snapshot, level, actions, focusable } = props;
-  const open = snapshot.expanded.has(folder.id);
-  const state = snapshot.levels.get(folder.id);
-  const drop = useDropTarget(folder.id, actions);
-  const selection: Selection = { kind: "folder", id: folder.id };
-  return (
-    <li
-      role="treeitem"
-      aria-expanded={open}
-      aria-level={level}
-      aria-selected={isSelected(snapshot, "folder", folder.id)}
-      aria-label={folder.name}
-      tabIndex={focusable === `folder:${folder.id}` ? 0 : -1}
-      className={`lib-folder${drop.over ? " drop-over" : ""}`}
-      data-folder={folder.name}
-      draggable
-      onDragStart={(event) => startDrag(event, selection, folder.name)}
-      onFocus={(event) => {
-        if (event.target === event.currentTarget) store.select(selection);
-      }}
-      onKeyDown={(event) => {
-        if (event.target !== event.currentTarget) return;
-        if (event.key === "ArrowRight" && !open) {
-          event.preventDefault();
-          event.stopPropagation();
-          void store.toggle(folder.id, true);
-        } else if (event.key === "ArrowLeft" && open) {
-          event.preventDefault();
-          event.stopPropagation();
-          void store.toggle(folder.id, false);
-        } else if (event.key === "Enter" || event.key === " ") {
-          event.preventDefault();
-          event.stopPropagation();
-          void store.toggle(folder.id);
-        }
-      }}
-      {...drop.handlers}
-    >
-      {/* biome-ignore lint/a11y/noStaticElementInteractions: the treeitem takes the keys */}
-      {/* biome-ignore lint/a11y/useKeyWithClickEvents: the treeitem takes the keys */}
-      <div
-        className={`lib-row${isSelected(snapshot, "folder", folder.id) ? " selected" : ""}`}
-        onClick={() => {
-          store.select(selection);
-          void store.toggle(folder.id);
-        }}
-      >
-        <span className="caret" aria-hidden="true">
-          {open ? "▾" : "▸"}
-        </span>
-        <span className="lib-icon" aria-hidden="true">
-          ▤
-        </span>
-        <span className="lib-name">{folder.name}</span>
-      </div>
-      {open && (
-        // biome-ignore lint/a11y/useSemanticElements: an ARIA tree's group of items
-        <ul role="group">
-          {state?.status === "loading" && <li className="muted lib-note">Loading…</li>}
-          {state?.status === "error" && <li className="error lib-note">{state.message}</li>}
-          {state?.status === "ready" && (
-            <Children
-              {...props}
-              level={level + 1}
-              folders={state.level.folders}
-              snippets={state.level.snippets}
-            />
-          )}
-        </ul>
-      )}
-    </li>
-  );
-}
-
-function SnippetNode({ snippet, ...props }: NodeProps & { snippet: SnippetItem }) {
-  const { store, snapshot, level, actions, focusable } = props;
-  const selection: Selection = { kind: "snippet", id: snippet.id };
-  const selected = isSelected(snapshot, "snippet", snippet.id);
-  return (
-    <li
-      role="treeitem"
-      aria-level={level}
-      aria-selected={selected}
-      aria-label={snippet.title}
-      tabIndex={focusable === `snippet:${snippet.id}` ? 0 : -1}
-      className={`lib-snippet${selected ? " selected" : ""}`}
-      data-snippet={snippet.title}
-      draggable
-      onDragStart={(event) => startDrag(event, selection, snippet.title)}
-      onFocus={(event) => {
-        if (event.target === event.currentTarget) store.select(selection);
-      }}
-      onClick={() => store.select(selection)}
-      onDoubleClick={() => actions.open(snippet.id)}
-      onKeyDown={(event) => {
-        if (event.target !== event.currentTarget) return;
-        if (event.key === "Enter") {
-          event.preventDefault();
-          event.stopPropagation();
-          actions.open(snippet.id);
-        }
-      }}
-    >
-      <span className="lib-icon" aria-hidden="true">
-        ≡
-      </span>
-      <span className="lib-name">{snippet.title}</span>
-      <span className="muted lib-version">v{snippet.version}</span>
-    </li>
-  );
-}
-
-function Children(
-  props: NodeProps & { folders: readonly FolderItem[]; snippets: readonly SnippetItem[] },
-) {
-  const { folders, snippets, ...rest } = props;
-  if (folders.length === 0 && snippets.length === 0) {
-    return <li className="muted lib-note">Empty</li>;
-  }
-  return (
-    <>
-      {folders.map((folder) => (
-        <FolderNode key={folder.id} folder={folder} {...rest} />
-      ))}
-      {snippets.map((snippet) => (
-        <SnippetNode key={snippet.id} snippet={snippet} {...rest} />
-      ))}
-    </>
-  );
-}
-
-/** Arrows, Home and End move among the visible items; Left from a child goes to its folder. */
+/** Arrows, Home and End move among the items; Left and Right follow the levels. */
 function onTreeKeyDown(
   event: KeyboardEvent<HTMLUListElement>,
-  actions: TreeActions,
+  rows: Row[],
   store: LibraryStore,
+  actions: TreeActions,
 ) {
   const items = Array.from(event.currentTarget.querySelectorAll<HTMLElement>('[role="treeitem"]'));
-  const current = document.activeElement as HTMLElement | null;
-  const index = current ? items.indexOf(current) : -1;
-  if (index < 0) return;
-  const selection = store.getSnapshot().selected;
+  const index = items.indexOf(document.activeElement as HTMLElement);
+  const row = rows[index];
+  if (index < 0 || !row) return;
   let next = -1;
   switch (event.key) {
     case "ArrowDown":
@@ -234,36 +116,44 @@ function onTreeKeyDown(
     case "End":
       next = items.length - 1;
       break;
-    case "ArrowLeft": {
-      const parent = current?.parentElement?.closest<HTMLElement>('[role="treeitem"]');
-      if (parent) next = items.indexOf(parent);
+    case "ArrowRight":
+      if (row.kind === "folder" && !row.open) void store.toggle(row.folder.id, true);
+      else if (row.kind === "folder" && rows[index + 1]?.level === row.level + 1) next = index + 1;
       break;
-    }
-    case "ArrowRight": {
-      const child = current?.querySelector<HTMLElement>('[role="group"] > [role="treeitem"]');
-      if (child) next = items.indexOf(child);
+    case "ArrowLeft":
+      if (row.kind === "folder" && row.open) {
+        void store.toggle(row.folder.id, false);
+      } else {
+        for (let i = index - 1; i >= 0; i -= 1) {
+          if (rows[i]!.level === row.level - 1) {
+            next = i;
+            break;
+          }
+        }
+      }
       break;
-    }
+    case "Enter":
+    case " ":
+      if (row.kind === "folder") void store.toggle(row.folder.id);
+      else if (event.key === "Enter") actions.open(row.snippet.id);
+      break;
     case "F2":
-      if (selection) {
-        event.preventDefault();
-        actions.rename(selection);
-      }
-      return;
+      actions.rename(selectionOf(row));
+      break;
     case "Delete":
-      if (selection) {
-        event.preventDefault();
-        actions.remove(selection);
-      }
-      return;
+      actions.remove(selectionOf(row));
+      break;
     default:
       return;
   }
-  if (next >= 0) {
-    event.preventDefault();
-    items[next]?.focus();
-  }
+  event.preventDefault();
+  if (next >= 0) items[next]?.focus();
 }
+
+const selectionOf = (row: Row): Selection =>
+  row.kind === "folder"
+    ? { kind: "folder", id: row.folder.id }
+    : { kind: "snippet", id: row.snippet.id };
 
 export function LibraryTree({
   store,
@@ -274,24 +164,30 @@ export function LibraryTree({
   snapshot: LibrarySnapshot;
   actions: TreeActions;
 }) {
+  const [over, setOver] = useState<string | null>(null);
   const root = snapshot.levels.get("");
-  const drop = useDropTarget(null, actions);
   if (!root || root.status === "loading") return <p className="panel-note muted">Loading…</p>;
   if (root.status === "error") return <p className="panel-note error">{root.message}</p>;
-  const { folders, snippets } = root.level;
-  const first = folders[0]
-    ? `folder:${folders[0].id}`
-    : snippets[0]
-      ? `snippet:${snippets[0].id}`
+  const rows = visibleRows(snapshot);
+  const selectedKey = snapshot.selected
+    ? `${snapshot.selected.kind}:${snapshot.selected.id}`
+    : null;
+  const focusable = rows.some((r) => rowKey(r) === selectedKey)
+    ? selectedKey
+    : rows[0]
+      ? rowKey(rows[0])
       : null;
-  const focusable = snapshot.selected ? `${snapshot.selected.kind}:${snapshot.selected.id}` : first;
   return (
+    // biome-ignore lint/a11y/noStaticElementInteractions: a drop target; "Move to…" is the keyboard's way
     <div
-      className={`lib-tree-area${drop.over ? " drop-over" : ""}`}
-      {...drop.handlers}
+      className={`lib-tree-area${over === "" ? " drop-over" : ""}`}
       data-drop="root"
+      onDragLeave={(event) => {
+        if (!event.currentTarget.contains(event.relatedTarget as Node | null)) setOver(null);
+      }}
+      {...dropHandlers(null, actions, setOver)}
     >
-      {folders.length === 0 && snippets.length === 0 ? (
+      {rows.length === 0 ? (
         <p className="panel-note muted">
           No snippets yet. Save a tab with Ctrl+S (⌘+S) to keep its SQL here.
         </p>
@@ -301,34 +197,71 @@ export function LibraryTree({
           role="tree"
           aria-label="Snippet library"
           className="lib-tree"
-          onKeyDown={(event) => onTreeKeyDown(event, actions, store)}
+          onKeyDown={(event) => onTreeKeyDown(event, rows, store, actions)}
         >
-          <Children
-            store={store}
-            snapshot={snapshot}
-            level={1}
-            actions={actions}
-            focusable={hasItem(snapshot, focusable) ? focusable : first}
-            folders={folders}
-            snippets={snippets}
-          />
+          {rows.map((row) => {
+            const key = rowKey(row);
+            const selection = selectionOf(row);
+            const selected = key === selectedKey;
+            const level = row.level;
+            const tabIndex = key === focusable ? 0 : -1;
+            const indent = { paddingLeft: `${0.3 + (level - 1) * 0.9}rem` };
+            if (row.kind === "folder") {
+              const note = folderNote(row);
+              return (
+                // biome-ignore lint/a11y/useKeyWithClickEvents: the tree takes the keys
+                <li
+                  key={key}
+                  role="treeitem"
+                  aria-level={level}
+                  aria-selected={selected}
+                  tabIndex={tabIndex}
+                  draggable
+                  onFocus={() => store.select(selection)}
+                  style={indent}
+                  aria-expanded={row.open}
+                  className={`lib-row lib-folder${selected ? " selected" : ""}${over === row.folder.id ? " drop-over" : ""}`}
+                  data-folder={row.folder.name}
+                  onDragStart={(event) => startDrag(event, selection, row.folder.name)}
+                  onClick={() => void store.toggle(row.folder.id)}
+                  {...dropHandlers(row.folder.id, actions, setOver)}
+                >
+                  <span className="caret" aria-hidden="true">
+                    {row.open ? "▾" : "▸"}
+                  </span>
+                  <span className="lib-icon" aria-hidden="true">
+                    ▤
+                  </span>
+                  <span className="lib-name">{row.folder.name}</span>
+                  {note && <span className="muted lib-version">({note})</span>}
+                </li>
+              );
+            }
+            return (
+              <li
+                key={key}
+                role="treeitem"
+                aria-level={level}
+                aria-selected={selected}
+                tabIndex={tabIndex}
+                draggable
+                onFocus={() => store.select(selection)}
+                style={indent}
+                className={`lib-row lib-snippet${selected ? " selected" : ""}`}
+                data-snippet={row.snippet.title}
+                onDragStart={(event) => startDrag(event, selection, row.snippet.title)}
+                onDoubleClick={() => actions.open(row.snippet.id)}
+              >
+                <span className="lib-icon" aria-hidden="true">
+                  ≡
+                </span>
+                <span className="lib-name">{row.snippet.title}</span>
+                <span className="muted lib-version">v{row.snippet.version}</span>
+              </li>
+            );
+          })}
         </ul>
       )}
     </div>
   );
-}
-
-/** Whether the item `kind:id` is shown in a loaded, open level. */
-function hasItem(snapshot: LibrarySnapshot, ref: string | null): boolean {
-  if (!ref) return false;
-  const [kind, id] = ref.split(":");
-  const visible = (levelKey: string): boolean => {
-    const state = snapshot.levels.get(levelKey);
-    if (state?.status !== "ready") return false;
-    const { folders, snippets } = state.level;
-    if (kind === "folder" && folders.some((f) => f.id === id)) return true;
-    if (kind === "snippet" && snippets.some((s) => s.id === id)) return true;
-    return folders.some((f) => snapshot.expanded.has(f.id) && visible(f.id));
-  };
-  return visible("");
 }

@@ -195,7 +195,8 @@ export async function createSnippet(input: {
   sql: string;
   folderId: string | null;
 }): Promise<Result<SnippetContent>> {
-  const data = await request(CreateSnippetMutation, { input });
+  const { title, sql, folderId } = input;
+  const data = await request(CreateSnippetMutation, { input: { title, sql, folderId } });
   return outcome(data.createSnippet.snippet, data.createSnippet.userErrors);
 }
 
@@ -204,7 +205,8 @@ export async function updateSnippetSql(input: {
   sql: string;
   expectedVersion: number | null;
 }): Promise<Result<SnippetContent>> {
-  const data = await request(UpdateSnippetMutation, { input });
+  const { id, sql, expectedVersion } = input; // exactly the schema's fields
+  const data = await request(UpdateSnippetMutation, { input: { id, sql, expectedVersion } });
   return outcome(data.updateSnippet.snippet, data.updateSnippet.userErrors);
 }
 
@@ -213,7 +215,10 @@ export async function restoreVersion(input: {
   version: number;
   expectedVersion: number | null;
 }): Promise<Result<SnippetContent>> {
-  const data = await request(RestoreSnippetVersionMutation, { input });
+  const { id, version, expectedVersion } = input;
+  const data = await request(RestoreSnippetVersionMutation, {
+    input: { id, version, expectedVersion },
+  });
   return outcome(data.restoreSnippetVersion.snippet, data.restoreSnippetVersion.userErrors);
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ApiProblem } from "../api/problems";
 import type { FolderItem, LibraryApi, Result, SnippetItem, TrashItem } from "./api";
 import { explain, LibraryStore, withoutSubtree } from "./library";
+import { visibleRows } from "./Tree";
 
 /** A small library kept in memory, refusing what docs/snippets.md says the API refuses. */
 class MemoryLibrary implements LibraryApi {
@@ -240,6 +241,21 @@ describe("the snippet library store", () => {
   });
 });
 
+describe("moving a snippet into a folder", () => {
+  it("takes it off the level it left", async () => {
+    const api = new MemoryLibrary();
+    const store = new LibraryStore(api);
+    const folder = await api.createFolder("Into", null);
+    if (!folder.ok) throw new Error("setup");
+    const snippet = api.addSnippet("Mover");
+    await store.load(null);
+    expect(titles(store, null)).toEqual(["Mover"]);
+    expect((await store.moveSnippet(snippet.id, folder.value.id)).ok).toBe(true);
+    expect(titles(store, null)).toEqual([]);
+    expect(titles(store, folder.value.id)).toEqual(["Mover"]);
+  });
+});
+
 describe("move targets", () => {
   it("leave out the folder being moved and everything below it", () => {
     const folders = [
@@ -252,5 +268,29 @@ describe("move targets", () => {
     expect(withoutSubtree(folders, "b").map((f) => f.id)).toEqual(["a", "d", "e"]);
     expect(withoutSubtree(folders, "a").map((f) => f.id)).toEqual(["e"]);
     expect(withoutSubtree(folders).map((f) => f.id)).toEqual(["a", "b", "c", "d", "e"]);
+  });
+});
+
+describe("the tree's rows", () => {
+  it("list open folders' items after them, one level deeper", async () => {
+    const api = new MemoryLibrary();
+    const store = new LibraryStore(api);
+    const outer = await api.createFolder("Outer", null);
+    if (!outer.ok) throw new Error("setup");
+    const inner = await api.createFolder("Inner", outer.value.id);
+    if (!inner.ok) throw new Error("setup");
+    api.addSnippet("Deep", inner.value.id);
+    api.addSnippet("Top", null);
+    await store.load(null);
+    const shape = () =>
+      visibleRows(store.getSnapshot()).map((r) =>
+        r.kind === "folder" ? `${r.level}:${r.folder.name}` : `${r.level}:${r.snippet.title}`,
+      );
+    expect(shape()).toEqual(["1:Outer", "1:Top"]);
+    await store.toggle(outer.value.id, true);
+    await store.toggle(inner.value.id, true);
+    expect(shape()).toEqual(["1:Outer", "2:Inner", "3:Deep", "1:Top"]);
+    await store.toggle(outer.value.id, false);
+    expect(shape()).toEqual(["1:Outer", "1:Top"]);
   });
 });

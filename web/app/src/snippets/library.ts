@@ -209,6 +209,7 @@ export class LibraryStore {
     return this.change(
       () => this.api.moveFolder(id, parentId),
       async () => {
+        this.dropFromLevel(before, "folder", id);
         if (parentId) await this.toggle(parentId, true);
         await this.refresh(before, parentId);
       },
@@ -248,6 +249,7 @@ export class LibraryStore {
     return this.change(
       () => this.api.moveSnippet(id, folderId),
       async () => {
+        this.dropFromLevel(before, "snippet", id);
         if (folderId) await this.toggle(folderId, true);
         await this.refresh(before, folderId);
       },
@@ -308,6 +310,17 @@ export class LibraryStore {
       this.set({ notice: { kind: "error", text: explain(result.code, result.message) } });
     }
     return result;
+  }
+
+  /** Take an item off the level it left at once (the reload follows): never shown twice. */
+  private dropFromLevel(folderId: string | null, kind: Selection["kind"], id: string): void {
+    const state = this.snapshot.levels.get(key(folderId));
+    if (state?.status !== "ready") return;
+    const level =
+      kind === "folder"
+        ? { ...state.level, folders: state.level.folders.filter((f) => f.id !== id) }
+        : { ...state.level, snippets: state.level.snippets.filter((s) => s.id !== id) };
+    this.setLevel(key(folderId), { status: "ready", level });
   }
 
   private setLevel(k: string, state: LevelState): void {

@@ -20,11 +20,15 @@ export class Toaster {
 
   getSnapshot = (): readonly Toast[] => this.toasts;
 
-  /** Show a note for `ms` milliseconds; running its action dismisses it. Returns its id. */
-  show(text: string, action: Toast["action"] = null, ms = 10_000): number {
+  /**
+   * Show a note for `ms` milliseconds (a note with an action longer: there is something to
+   * do); running its action dismisses it. At most three at once. Returns its id.
+   */
+  show(text: string, action: Toast["action"] = null, ms = action ? 10_000 : 5_000): number {
     this.next += 1;
     const id = this.next;
-    this.toasts = [...this.toasts.slice(-2), { id, text, action }];
+    for (const old of this.toasts.slice(0, -2)) this.dismiss(old.id);
+    this.toasts = [...this.toasts, { id, text, action }];
     this.timers.set(
       id,
       setTimeout(() => this.dismiss(id), ms),
