@@ -163,9 +163,18 @@ def test_target_wizard_flags_a_field_and_creates_the_de(
         wait_for_data_extensions(app_page, "Orders", "Subscribers")
         parent = business_units(app_page)["parent"]
         type_sql(app_page, JOIN_SQL)
+        assert serious_axe_violations(app_page, ".toolbar, .topbar") == []
         app.locator('[data-action="target-wizard"]').click()
 
         wizard = dialog(app_page, "target-wizard")
+        # A modal: focus starts on its first field and Tab / Shift+Tab stay inside.
+        expect_that(wizard.get_by_label("Name", exact=True)).to_be_focused()
+        close = wizard.get_by_role("button", name="Close New target data extension")
+        close.focus()
+        app_page.page.keyboard.press("Shift+Tab")
+        expect_that(wizard.locator('[data-action="create-target"]')).to_be_focused()
+        app_page.page.keyboard.press("Tab")
+        expect_that(close).to_be_focused()
         rows = wizard.locator("table.fields-table tbody tr")
         expect_that(rows).to_have_count(5)
         # The proposal flags the column whose type it could not infer, next to its type.

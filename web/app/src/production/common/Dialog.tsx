@@ -52,6 +52,8 @@ export function Dialog({
   const onCloseRef = useRef(onClose);
   onCloseRef.current = onClose;
   const parked = useContext(ParkedContext);
+  /** What the dialog focused by itself (content arriving later may take focus from it). */
+  const autoFocused = useRef<Element | null>(null);
 
   useEffect(() => {
     const dialog = ref.current;
@@ -77,10 +79,39 @@ export function Dialog({
       return;
     }
     if (!dialog.open) dialog.showModal();
-    const items = focusables(dialog);
-    const first = dialog.querySelector<HTMLElement>("[data-autofocus]") ?? items[1] ?? items[0];
+    const body = dialog.querySelector<HTMLElement>(".q-dialog-body");
+    const first =
+      dialog.querySelector<HTMLElement>("[data-autofocus]") ??
+      (body ? focusables(dialog).find((el) => body.contains(el)) : undefined) ??
+      focusables(dialog)[0];
     first?.focus();
+    autoFocused.current = first ?? null;
   }, [parked]);
+
+  // Content that arrives later (a proposal, a result) brings its own first field: focus it when
+  // focus is still where the dialog put it by itself (or nowhere).
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    const seen = new WeakSet<Element>();
+    const observer = new MutationObserver(() => {
+      const target = dialog.querySelector<HTMLElement>("[data-autofocus]");
+      if (!target || seen.has(target) || !dialog.open) return;
+      seen.add(target);
+      const active = document.activeElement;
+      const idle =
+        active === null ||
+        active === document.body ||
+        active === dialog ||
+        active === autoFocused.current;
+      if (idle && target.closest("dialog") === dialog) {
+        target.focus();
+        autoFocused.current = target;
+      }
+    });
+    observer.observe(dialog, { childList: true, subtree: true });
+    return () => observer.disconnect();
+  }, []);
 
   const onKeyDown = (event: KeyboardEvent<HTMLDialogElement>) => {
     if (event.key !== "Tab" || !ref.current || event.defaultPrevented) return;
