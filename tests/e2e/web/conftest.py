@@ -47,6 +47,11 @@ CHROMIUM = os.environ.get("QUARRY_CHROMIUM", "/usr/bin/chromium")
 #: This package's own Redis database: its worker takes only its jobs.
 WEB_REDIS_URL = "redis://127.0.0.1:6379/9"
 DOCS_WEB = ROOT / "docs" / "web"
+#: Where the browser tests save their screenshots: docs/web/ (what docs/web.md shows) when
+#: QUARRY_SCREENSHOTS=docs, else .data/screenshots/, so a test run leaves the checkout clean.
+SCREENSHOTS = (
+    DOCS_WEB if os.environ.get("QUARRY_SCREENSHOTS") == "docs" else ROOT / ".data" / "screenshots"
+)
 
 
 def build_web_app() -> None:
@@ -211,11 +216,14 @@ def web_stack(
         yield stack
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser(web_stack: WebStack) -> Iterator[Playwright]:
-    """Playwright, started after the stack: the async database fixtures the stack needs cannot
-    start once Playwright's synchronous API runs its loop in this thread. Each test opens its
-    own Chromium profile (tests/e2e/web/pages.py)."""
+    """Playwright for one test, started after the stack and stopped after the test.
+
+    Playwright's synchronous API runs its own event loop in this thread while it is started:
+    pytest-asyncio's session loop cannot run meanwhile, so a Playwright kept for the session
+    broke every async test after the browser tests. Each test opens its own Chromium profile
+    (tests/e2e/web/pages.py)."""
     expect_that.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         yield playwright

@@ -21,7 +21,7 @@ from playwright.sync_api import (
 )
 from playwright.sync_api import expect as expect_that
 
-from tests.e2e.web.conftest import CHROMIUM, DOCS_WEB, WebStack
+from tests.e2e.web.conftest import CHROMIUM, SCREENSHOTS, WebStack
 
 #: A person's Chromium profile: third-party cookies and storage allowed, as Chrome's own
 #: default has them. (Chromium's default here blocks them, which private windows also do;
@@ -80,8 +80,8 @@ class AppPage:
         assert unexpected == [], f"console errors on {where}"
 
     def screenshot(self, name: str) -> None:
-        DOCS_WEB.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(DOCS_WEB / f"{name}.png"))
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
 def _watch(page: Page, errors: list[str]) -> None:
