@@ -503,3 +503,75 @@ def test_three_bus_one_failing_retry_then_drift_in_the_deployments(
         expect_that(app.locator(f'[data-tab-title="Opted in {suffix}"]')).to_be_visible()
         expect_that(app.locator(".cm-content")).to_have_text(OPTED_IN_SQL)
         app_page.assert_clean("the deployments")
+
+
+def test_a_target_created_where_missing_then_orphaned_is_deleted(
+    browser: Playwright, web_stack: WebStack
+) -> None:
+    with signed_in_app(browser, web_stack) as app_page:
+        app = app_page.app
+        wait_for_data_extensions(app_page, "Subscribers")
+        units = business_units(app_page)
+        parent, us = units["parent"], units["us"]
+        sync_business_unit(app_page, us, "Subscribers")
+        sync_business_unit(app_page, parent, "Subscribers")
+        app_page.page.reload()
+        expect_that(app.locator('[data-field="business-unit"]')).to_have_attribute(
+            "data-mid", parent
+        )
+        suffix = uuid.uuid4().hex[:6]
+        target_key = f"orphan_target_{suffix}"
+        created = graphql(
+            app_page,
+            """mutation ($input: CreateTargetDataExtensionInput!) {
+              createTargetDataExtension(input: $input) { dataExtension { customerKey }
+                userErrors { code field message } } }""",
+            input={
+                "idempotencyKey": f"e2e-{suffix}",
+                "name": f"Orphan target {suffix}",
+                "customerKey": target_key,
+                "fields": [
+                    {
+                        "name": "SubscriberKey",
+                        "fieldType": "TEXT",
+                        "length": 254,
+                        "isPrimaryKey": True,
+                    },
+                    {"name": "EmailAddress", "fieldType": "EMAIL_ADDRESS", "length": 254},
+                ],
+            },
+        )["createTargetDataExtension"]
+        assert created["userErrors"] == [], created
+        # The US lacks the target: the deployment creates it there, then MCE refuses the
+        # activity once.
+        httpx.post(
+            f"{web_stack.sim_url}__sim/faults",
+            json={"operation": "rest.queries.create", "kind": "error", "mid": int(us), "times": 1},
+        ).raise_for_status()
+
+        type_sql(app_page, OPTED_IN_SQL)
+        app.locator('[data-action="deploy"]').click()
+        deploy = dialog(app_page, "deploy")
+        deploy.get_by_label("Customer key").fill(f"orphan_{suffix}")
+        pick_target(deploy, f"Orphan target {suffix}", f"Orphan target {suffix}")
+        deploy.locator(f'input[data-mid="{parent}"]').uncheck()
+        deploy.locator(f'input[data-mid="{us}"]').check()
+        mapping = deploy.locator(f'table.bu-mapping tr[data-mid="{us}"]')
+        expect_that(mapping).to_contain_text("not found here")
+        deploy.locator('[data-field="create-missing"]').check()
+        expect_that(mapping).to_contain_text("created there")
+        acknowledge = deploy.locator('[data-field="acknowledge"]')
+        if acknowledge.count():
+            acknowledge.check()
+        deploy.locator('[data-action="deploy"]').click()
+
+        tracker = deploy.locator('[data-field="deployment"]')
+        expect_that(tracker).to_have_attribute("data-status", "FAILED", timeout=60_000)
+        orphan = tracker.locator('[data-field="orphan"]')
+        expect_that(orphan).to_contain_text(target_key)
+        assert web_stack.sim.store.get_de(int(us), customer_key=target_key) is not None
+        assert serious_axe_violations(app_page) == []
+        orphan.locator('[data-action="delete-orphan"]').click()
+        expect_that(orphan).to_have_count(0)
+        assert web_stack.sim.store.get_de(int(us), customer_key=target_key) is None
+        app_page.assert_clean("an orphaned data extension")
