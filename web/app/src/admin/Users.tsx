@@ -116,9 +116,13 @@ export function Users() {
                 <td className="mono">{user.mceUserId}</td>
                 <td>{role(user.role)}</td>
                 <td>
-                  {user.businessUnits
-                    .map((m) => `${m.businessUnit.name} (${role(m.role)})`)
-                    .join(", ")}
+                  <ul className="bu-list">
+                    {user.businessUnits.map((m) => (
+                      <li key={m.businessUnit.mid}>
+                        {m.businessUnit.name} <span className="muted">({role(m.role)})</span>
+                      </li>
+                    ))}
+                  </ul>
                 </td>
                 <td>{user.lastSignInAt ? formatDateTime(user.lastSignInAt) : "never"}</td>
                 <td className="num">{user.activeApiTokenCount}</td>

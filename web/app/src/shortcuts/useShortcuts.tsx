@@ -1,9 +1,11 @@
 // The page's one keydown listener: a key press that nothing else handled (the editor marks
 // its own as handled) and that is a registered shortcut runs its handler. While a modal
 // dialog is open only the dialog's keys count. Returns the help overlay (opened with "?").
-import { type ReactNode, useEffect, useRef, useState } from "react";
-import { HelpOverlay } from "./HelpOverlay";
+import { type ReactNode, Suspense, useEffect, useRef, useState } from "react";
+import { lazyPart } from "../ui/lazyPart";
 import { isMac, isTypingTarget, type ShortcutId, shortcutFor } from "./registry";
+
+const HelpOverlay = lazyPart(() => import("./HelpOverlay").then((m) => m.HelpOverlay));
 
 export type Handlers = Partial<Record<Exclude<ShortcutId, "help">, () => void>>;
 
@@ -33,5 +35,9 @@ export function useShortcuts(handlers: Handlers): ReactNode {
     return () => window.removeEventListener("keydown", onKeyDown);
   }, []);
 
-  return help ? <HelpOverlay onClose={() => setHelp(false)} /> : null;
+  return help ? (
+    <Suspense fallback={null}>
+      <HelpOverlay onClose={() => setHelp(false)} />
+    </Suspense>
+  ) : null;
 }

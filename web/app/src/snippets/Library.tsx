@@ -1,14 +1,7 @@
 // The snippet library panel beside the sidebar: search, the folder tree (or the trash), and
 // the actions on what is selected. Folder and rename questions are asked here; opening,
 // history and saving belong to the workbench (useSnippetWorkbench).
-import {
-  forwardRef,
-  useEffect,
-  useImperativeHandle,
-  useRef,
-  useState,
-  useSyncExternalStore,
-} from "react";
+import { useEffect, useRef, useState, useSyncExternalStore } from "react";
 import { toaster } from "../ui/toasts";
 import type { SnippetItem } from "./api";
 import { explain, type LibraryStore, type Selection } from "./library";
@@ -20,16 +13,14 @@ import "./snippets.css";
 
 const SEARCH_DELAY_MS = 200;
 
-export interface LibraryHandle {
-  focusSearch(): void;
-}
-
 interface Props {
   store: LibraryStore;
   open: (snippetId: string) => void;
   history: (snippetId: string) => void;
   renamed: (snippet: SnippetItem) => void;
   close: () => void;
+  /** Raised to put focus in the search (Alt+L): on mount when above 0, then on each change. */
+  focusRequest: number;
 }
 
 type Ask =
@@ -37,23 +28,22 @@ type Ask =
   | { kind: "rename"; selection: Selection; name: string }
   | { kind: "move"; selection: Selection; name: string; current: string | null };
 
-export const Library = forwardRef<LibraryHandle, Props>(function Library(
-  { store, open, history, renamed, close },
-  ref,
-) {
+export function Library({ store, open, history, renamed, close, focusRequest }: Props) {
   const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot);
   const [view, setView] = useState<"library" | "trash">("library");
   const [text, setText] = useState(snapshot.search.text);
   const [ask, setAsk] = useState<Ask | null>(null);
   const search = useRef<HTMLInputElement>(null);
 
-  useImperativeHandle(ref, () => ({
-    focusSearch() {
-      setView("library");
+  useEffect(() => {
+    if (focusRequest <= 0) return;
+    setView("library");
+    // the search box is shown in the library view: focus it once that view is on screen
+    setTimeout(() => {
       search.current?.focus();
       search.current?.select();
-    },
-  }));
+    }, 0);
+  }, [focusRequest]);
 
   useEffect(() => {
     if (!snapshot.levels.has("")) void store.load(null);
@@ -306,7 +296,7 @@ export const Library = forwardRef<LibraryHandle, Props>(function Library(
       )}
     </section>
   );
-});
+}
 
 function explainRefusal(result: { code: string; message: string }): string {
   return explain(result.code, result.message);

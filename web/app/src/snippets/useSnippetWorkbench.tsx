@@ -5,10 +5,10 @@
 import {
   type ReactNode,
   type RefObject,
+  Suspense,
   useCallback,
   useEffect,
   useMemo,
-  useRef,
   useState,
 } from "react";
 import { describeProblem } from "../api/problems";
@@ -25,8 +25,6 @@ import {
   type SnippetItem,
   updateSnippetSql,
 } from "./api";
-import { HistoryDialog } from "./HistoryDialog";
-import { Library, type LibraryHandle } from "./Library";
 import { explain, LibraryStore } from "./library";
 import { SaveAsDialog } from "./SaveAsDialog";
 import {
@@ -39,6 +37,11 @@ import {
   tabsOf,
 } from "./tabSnippets";
 import "./snippets.css";
+import { lazyPart } from "../ui/lazyPart";
+
+// Loaded when first shown: most sessions open neither, and the first paint needs neither.
+const Library = lazyPart(() => import("./Library").then((m) => m.Library));
+const HistoryDialog = lazyPart(() => import("./HistoryDialog").then((m) => m.HistoryDialog));
 
 const PANEL_KEY = "quarry.snippets.panel";
 export const PANEL_WIDTH = 270;
@@ -84,13 +87,12 @@ export function useSnippetWorkbench({
   closeTab,
 }: Options): SnippetWorkbench {
   const library = useMemo(() => new LibraryStore(libraryApi), []);
-  const libraryRef = useRef<LibraryHandle>(null);
+  const [focusRequest, setFocusRequest] = useState(0);
   const [panelOpen, setPanelOpen] = useState(() => browserStorage()?.getItem(PANEL_KEY) === "open");
   const [saveAs, setSaveAs] = useState<SaveAsState | null>(null);
   const [historyOf, setHistoryOf] = useState<string | null>(null);
   const [replacement, setReplacement] = useState<Replacement | null>(null);
   const [ask, choice] = useChoice();
-  const focusSearchNext = useRef(false);
 
   const setPanel = useCallback((open: boolean) => {
     setPanelOpen(open);
@@ -109,13 +111,6 @@ export function useSnippetWorkbench({
     tabs.update(replacement.tabId, { sql: replacement.sql, origin: replacement.sql });
     setReplacement(null);
   }, [replacement, activeId, editor, tabs]);
-
-  useEffect(() => {
-    if (panelOpen && focusSearchNext.current) {
-      focusSearchNext.current = false;
-      libraryRef.current?.focusSearch();
-    }
-  }, [panelOpen]);
 
   const askSaveAs = useCallback(
     (tabId: string, reason?: string) =>
@@ -289,12 +284,8 @@ export function useSnippetWorkbench({
 
   const active = tabs.get(activeId);
   const openPanel = () => {
-    if (panelOpen) {
-      libraryRef.current?.focusSearch();
-    } else {
-      focusSearchNext.current = true;
-      setPanel(true);
-    }
+    setPanel(true);
+    setFocusRequest((n) => n + 1);
   };
   const showHistory = () => {
     const selected = library.getSnapshot().selected;
@@ -305,14 +296,16 @@ export function useSnippetWorkbench({
   };
 
   const panel = panelOpen ? (
-    <Library
-      ref={libraryRef}
-      store={library}
-      open={(id) => void open(id)}
-      history={setHistoryOf}
-      renamed={renamed}
-      close={() => setPanel(false)}
-    />
+    <Suspense fallback={<section className="library" aria-label="Snippet library" />}>
+      <Library
+        focusRequest={focusRequest}
+        store={library}
+        open={(id) => void open(id)}
+        history={setHistoryOf}
+        renamed={renamed}
+        close={() => setPanel(false)}
+      />
+    </Suspense>
   ) : null;
 
   const saveAsTab = saveAs ? tabs.get(saveAs.tabId) : undefined;
@@ -335,11 +328,13 @@ export function useSnippetWorkbench({
         />
       )}
       {historyOf && (
-        <HistoryDialog
-          snippetId={historyOf}
-          onRestored={restored}
-          onClose={() => setHistoryOf(null)}
-        />
+        <Suspense fallback={null}>
+          <HistoryDialog
+            snippetId={historyOf}
+            onRestored={restored}
+            onClose={() => setHistoryOf(null)}
+          />
+        </Suspense>
       )}
     </>
   );
