@@ -12,6 +12,7 @@ import {
   useEffect,
   useId,
   useRef,
+  useState,
 } from "react";
 
 export const ParkedContext = createContext(false);
@@ -156,4 +157,17 @@ export function Dialog({
       {footer && <footer className="q-dialog-foot">{footer}</footer>}
     </dialog>
   );
+}
+
+/** The current tab's SQL as the screen works on it: read when it opens, and again when it comes
+ * back from being parked (the person may have edited it meanwhile). */
+export function useHostSql(read: () => string): string {
+  const parked = useContext(ParkedContext);
+  const [sql, setSql] = useState(read);
+  const readRef = useRef(read);
+  readRef.current = read;
+  useEffect(() => {
+    if (!parked) setSql(readRef.current());
+  }, [parked]);
+  return sql;
 }

@@ -7,7 +7,7 @@ import { useMemo, useRef, useState } from "react";
 import { request } from "../../api/http";
 import { describeProblem } from "../../api/problems";
 import type { DeployMutation as DeployData } from "../../gql/graphql";
-import { Dialog } from "../common/Dialog";
+import { Dialog, useHostSql } from "../common/Dialog";
 import { byPath, type Problem, problemsOf, unplaced } from "../common/errors";
 import { FolderPicker } from "../common/FolderPicker";
 import { idempotencyKey, newNonce } from "../common/keys";
@@ -50,7 +50,7 @@ const PLACED = new Set([
 type Answer = DeployData["deployQueryActivity"];
 
 export function DeployDialog({ host, onClose }: { host: ProductionHost; onClose: () => void }) {
-  const sql = useRef(host.sql()).current;
+  const sql = useHostSql(host.sql);
   const nonce = useRef(newNonce()).current;
   const [form, setForm] = useState<DeployForm>(() =>
     initialForm(host.tabTitle(), host.viewer.businessUnit.mid),

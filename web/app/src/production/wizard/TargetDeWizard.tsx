@@ -12,7 +12,7 @@ import type {
   TargetRetentionUnit,
   TargetSendableRelationship,
 } from "../../gql/graphql";
-import { Dialog } from "../common/Dialog";
+import { Dialog, useHostSql } from "../common/Dialog";
 import { byPath, type Problem, problemsOf, unplaced } from "../common/errors";
 import { FolderPicker } from "../common/FolderPicker";
 import { idempotencyKey, newNonce } from "../common/keys";
@@ -88,7 +88,7 @@ export function TargetDeWizard({
   /** Told once the data extension exists (e.g. the deploy dialog takes it as its target). */
   onCreated?: (created: CreatedTarget) => void;
 }) {
-  const sql = useRef(host.sql()).current;
+  const sql = useHostSql(host.sql);
   const nonce = useRef(newNonce()).current;
   const [proposal, setProposal] = useState<Proposal | null>(null);
   const [findings, setFindings] = useState<SqlFindings>([]);
