@@ -17,7 +17,7 @@ from playwright.sync_api import Locator, Playwright, Route
 from playwright.sync_api import expect as expect_that
 
 from simulator.model import User
-from tests.e2e.web.conftest import WebStack
+from tests.e2e.web.conftest import SCREENSHOTS, WebStack
 from tests.e2e.web.pages import AppPage, framed_app, sign_in, signed_in_app
 from tests.e2e.web.test_results import run_and_wait
 from tests.e2e.web.test_session_a11y import axe_violations
@@ -80,7 +80,8 @@ def test_an_api_token_works_from_a_script_until_it_is_revoked(
         expect_that(row).to_have_attribute("data-status", "Active")
         expect_that(row).to_contain_text("Read")
         assert axe_violations(app_page) == [], "the API tokens"
-        app_page.screenshot("account-tokens")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)  # the secret masked in the picture
+        app_page.page.screenshot(path=str(SCREENSHOTS / "account-tokens.png"), mask=[field])
 
         # A script uses it: the bearer alone, no cookie, no CSRF header.
         with httpx.Client(base_url=web_stack.app_url, timeout=10) as script:

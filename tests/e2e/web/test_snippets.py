@@ -199,6 +199,20 @@ def test_folders_drag_and_drop_unsaved_close_conflict_and_shortcuts(
         assert axe_violations(app_page) == [], "the library panel"
         app_page.screenshot("snippets-library")
 
+        # Duplicated beside the original; the copy renamed from the keyboard (F2).
+        item.focus()
+        library.locator('[data-action="duplicate"]').click()
+        copy = library.locator(f'li[data-snippet="{title} (copy)"]')
+        expect_that(copy).to_have_attribute("aria-level", "2")
+        copy.focus()
+        app_page.page.keyboard.press("F2")
+        rename = dialog(app_page, "rename")
+        rename.get_by_label("Title").fill(f"{title} weekly")
+        rename.get_by_role("button", name="Rename").click()
+        renamed = library.locator(f'li[data-snippet="{title} weekly"]')
+        expect_that(renamed).to_contain_text("v2")  # a new title is a new version
+        expect_that(copy).to_have_count(0)
+
         # A folder with something in it is not deleted, and the panel says why.
         folder_item.focus()  # selects it (a click would also close it)
         library.locator('[data-action="delete"]').click()
