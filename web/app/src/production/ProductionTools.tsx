@@ -1,25 +1,24 @@
 // The way into the road to production from the editor's toolbar: the target DE wizard, the
 // pre-flight check and the deploy dialog for the current tab, and the deployments. Each screen
-// is loaded when first opened (the workbench's first paint does not wait for them). While a
-// finding's "show in SQL" has the editor selected, the screen is parked: it keeps its state
-// and a button brings it back.
-import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from "react";
+// is loaded when first opened (the workbench's first paint does not wait for them; one that
+// cannot be loaded says so). While a finding's "show in SQL" has the editor selected, the
+// screen is parked: it keeps its state and a button brings it back.
+import { Suspense, useCallback, useEffect, useMemo, useState } from "react";
+import { lazyPart } from "../ui/lazyPart";
 import { ParkedContext } from "./common/Dialog";
 import type { ProductionHost } from "./host";
 import type { PreflightMemory } from "./preflight/PreflightDialog";
 import "./production.css";
 
-const TargetDeWizard = lazy(() =>
-  import("./wizard/TargetDeWizard").then((m) => ({ default: m.TargetDeWizard })),
+const TargetDeWizard = lazyPart(() =>
+  import("./wizard/TargetDeWizard").then((m) => m.TargetDeWizard),
 );
-const PreflightDialog = lazy(() =>
-  import("./preflight/PreflightDialog").then((m) => ({ default: m.PreflightDialog })),
+const PreflightDialog = lazyPart(() =>
+  import("./preflight/PreflightDialog").then((m) => m.PreflightDialog),
 );
-const DeployDialog = lazy(() =>
-  import("./deploy/DeployDialog").then((m) => ({ default: m.DeployDialog })),
-);
-const DeploymentsView = lazy(() =>
-  import("./deployments/DeploymentsView").then((m) => ({ default: m.DeploymentsView })),
+const DeployDialog = lazyPart(() => import("./deploy/DeployDialog").then((m) => m.DeployDialog));
+const DeploymentsView = lazyPart(() =>
+  import("./deployments/DeploymentsView").then((m) => m.DeploymentsView),
 );
 
 export type Screen = "wizard" | "preflight" | "deploy" | "deployments";
