@@ -77,7 +77,9 @@ class AppPage:
         unexpected = [
             e for e in self.errors if not any(allowed in e for allowed in self.allowed_errors)
         ]
-        assert unexpected == [], f"console errors on {where}"
+        assert unexpected == [], f"console errors on {where}: " + " | ".join(
+            error[:600] for error in unexpected
+        )
 
     def screenshot(self, name: str) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

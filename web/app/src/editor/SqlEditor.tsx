@@ -52,19 +52,28 @@ export const SqlEditor = forwardRef<SqlEditorHandle, Props>(function SqlEditor(
     });
     view.current = editor;
     return () => {
-      states.current.set(currentTab.current, editor.state);
-      editor.destroy();
+      const current = view.current ?? editor;
+      states.current.set(currentTab.current, current.state);
+      current.destroy();
       view.current = null;
     };
   }, []);
 
+  // A tab switch gives the new tab's state a view of its own. `EditorView.setState` keeps the
+  // measure requests the old state's plugins queued (a tooltip's, say), and those then read
+  // positions of the old document in the new one and crash when tabs are switched quickly;
+  // destroying the view cancels them.
   // biome-ignore lint/correctness/useExhaustiveDependencies: keyed by the tab only
   useEffect(() => {
     const editor = view.current;
-    if (!editor || currentTab.current === tabId) return;
+    if (!editor || !host.current || currentTab.current === tabId) return;
+    const hadFocus = editor.hasFocus;
     states.current.set(currentTab.current, editor.state);
+    editor.destroy();
     currentTab.current = tabId;
-    editor.setState(stateFor(tabId, initialSql));
+    const next = new EditorView({ state: stateFor(tabId, initialSql), parent: host.current });
+    view.current = next;
+    if (hadFocus) next.focus();
   }, [tabId]);
 
   useImperativeHandle(ref, () => ({
