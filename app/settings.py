@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from services.deploy.config import DeployConfig
 from services.runs.config import RunConfig
 
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789"  # noqa: S105 - refused in production
@@ -124,6 +125,14 @@ def run_settings(env_vars: Mapping[str, str]) -> RunConfig:
     )
 
 
+def deploy_settings(env_vars: Mapping[str, str]) -> DeployConfig:
+    """The ``DEPLOY_*`` settings (docs/deploy.md), defaults where unset."""
+    try:
+        return DeployConfig.from_env(env_vars)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
+
+
 def origin_of(url: str) -> str:
     """``scheme://host[:port]`` of ``url``, lower-cased, default ports dropped."""
     parts = urlsplit(url)
@@ -206,6 +215,8 @@ class Settings:
     metadata_sync_on_sign_in: bool = True
     # The runs engine's limits, windows and pool (``RUN_*``; services/runs/config.py).
     runs: RunConfig = field(default_factory=RunConfig)
+    # Deployment limits (``DEPLOY_*``; services/deploy/config.py).
+    deploy: DeployConfig = field(default_factory=DeployConfig)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -281,6 +292,7 @@ class Settings:
                 env_vars.get("API_TOKEN_MAX_DAYS"), 365, name="API_TOKEN_MAX_DAYS"
             ),
             runs=run_settings(env_vars),
+            deploy=deploy_settings(env_vars),
         )
         settings.validate()
         return settings

@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 
 from app.settings import Settings, origin_of
 from client.secret import Secret
+from services.deploy import config as deploy_config
 from services.job_queue import JobQueue
 from services.mce_auth import MceAuthConfig, MceAuthFactory
 from services.oauth_state import OAuthStateStore
@@ -66,6 +67,7 @@ def wire_auth(
     """``app.state``: ``mce_auth``, ``tokens`` (the wallet's token provider), ``sessions``,
     ``jobs`` (the RQ queues), ``signin``; the runs engine's settings (``RUN_*``)."""
     runs_config.configure(settings.runs)
+    deploy_config.configure(settings.deploy)
     factory = mce_auth_factory(settings, http=mce_http)
     app.state.mce_auth = factory
     app.state.tokens = WalletTokenProvider(wallet=wallet, auth=factory, redis=redis)

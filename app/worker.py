@@ -22,6 +22,7 @@ from rq import Queue, Worker
 from app.logs import configure_logging
 from app.settings import Settings
 from app.wiring import mce_auth_config
+from services.deploy import config as deploy_config
 from services.metadata.scheduler import start_scheduler_thread
 from services.runs import config as runs_config
 from services.runtime import RuntimeConfig, configure
@@ -53,6 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     configure_logging(settings.log_level)
     configure(runtime_config(settings))
     runs_config.configure(settings.runs)
+    deploy_config.configure(settings.deploy)
     connection = Redis.from_url(settings.redis_url)
     queues = [Queue(name, connection=connection) for name in QUEUES]
     logging.getLogger("quarry.worker").info("worker starting", extra={"event": "worker.start"})

@@ -1,5 +1,8 @@
-"""Deployment limits, read once from the environment (``DEPLOY_*``; defaults suit a small
-installation and the tests).
+"""Deployment limits (``DEPLOY_*``; defaults suit a small installation and the tests).
+
+They are read with the other settings (``Settings.deploy``, app/settings.py), so a bad value
+stops the process at start-up naming the variable, and handed to this module by the API and
+the worker at start-up (``configure``).
 
 The API and the worker read the same values: the API refuses a request over
 ``max_business_units`` before anything is recorded, and the worker deploys at most
@@ -12,7 +15,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["DeployConfig", "deploy_config"]
+__all__ = ["DeployConfig", "configure", "deploy_config"]
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,14 @@ class DeployConfig:
 _config: DeployConfig | None = None
 
 
+def configure(config: DeployConfig) -> None:
+    """Set this process's values (from ``Settings.deploy``, at start-up)."""
+    global _config
+    _config = config
+
+
 def deploy_config() -> DeployConfig:
-    """The process's configuration (read from the environment on first use)."""
+    """This process's values: as configured, else read from the environment on first use."""
     global _config
     if _config is None:
         _config = DeployConfig.from_env(os.environ)
