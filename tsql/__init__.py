@@ -5,6 +5,7 @@ through the :class:`Catalog` protocol. The modules behind it are:
 
 - :mod:`tsql.validate`: findings for a purpose, output columns, statement kind;
 - :mod:`tsql.infer`: output-schema inference and the name findings;
+- :mod:`tsql.output_key`: which output columns identify a row (a target DE's primary key);
 - :mod:`tsql.rewrite`: MCE's wrapper and the run form the engine executes;
 - :mod:`tsql.complete`: completions at a cursor;
 - :mod:`tsql.format`: the canonical layout, comments kept;
@@ -31,6 +32,7 @@ from tsql.functions import FUNCTIONS, UNSUPPORTED_FUNCTIONS, FunctionSpec, funct
 from tsql.infer import Inference, infer_output
 from tsql.mce_errors import MCE_ERRORS, ErrorExplanation, explain_mce_error
 from tsql.names import needs_brackets, quote_identifier
+from tsql.output_key import KeyBasis, OutputKey, infer_output_key
 from tsql.parse import MAX_NESTING, MAX_SQL_CHARS, ParsedSql, parse
 from tsql.rewrite import RunRewrite, mce_wrapped, prepare_run, rewrite_for_run
 from tsql.rules_codes import FINDING_CODES
@@ -59,7 +61,9 @@ __all__ = [
     "FunctionSpec",
     "Inference",
     "JoinKey",
+    "KeyBasis",
     "MemoryCatalog",
+    "OutputKey",
     "ParsedSql",
     "Purpose",
     "RunRewrite",
@@ -74,6 +78,7 @@ __all__ = [
     "format_sql",
     "function_spec",
     "infer_output",
+    "infer_output_key",
     "is_data_view_name",
     "mce_wrapped",
     "needs_brackets",

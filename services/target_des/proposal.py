@@ -198,9 +198,9 @@ async def _check(tenant_id: int, user_id: UUID, sql: str, catalog: Catalog) -> _
         analysis = await validate_cached(sql, purpose=Purpose.QUERY_ACTIVITY, catalog=catalog)
         if not analysis.valid:
             return _Checked(analysis, KeySuggestion((), "", "NONE"), ())
-        statement = parse(sql).statement
-        key = await suggest_key(statement, catalog=catalog)
-        return _Checked(analysis, key, _sources(statement))
+        parsed = parse(sql)
+        key = await suggest_key(parsed, catalog=catalog)
+        return _Checked(analysis, key, _sources(parsed.statement))
 
     if len(sql) <= THREAD_SQL_CHARS:
         return await check(catalog)
