@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import asyncpg
 import pytest
@@ -57,16 +58,24 @@ async def drop_database(name: str) -> None:
         await admin.close()
 
 
-@pytest_asyncio.fixture(scope="session")
-async def test_settings() -> AsyncIterator[Settings]:
-    """Settings for a throwaway database, migrated once for the whole session."""
-    name = f"quarry_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    settings = make_settings(name)
-    await migrate(settings)
+@asynccontextmanager
+async def throwaway_database(prefix: str) -> AsyncIterator[Settings]:
+    """Test settings for a database of its own (``prefix``, the pid and a random tail),
+    created and migrated on entry and dropped when the block ends, even if migrating failed."""
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     try:
+        settings = make_settings(name)
+        await migrate(settings)
         yield settings
     finally:
         await drop_database(name)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def test_settings() -> AsyncIterator[Settings]:
+    """Settings for a throwaway database, migrated once for the whole session."""
+    async with throwaway_database("quarry_test") as settings:
+        yield settings
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -1,9 +1,10 @@
 """The whole stack for the web app's browser tests, started once for the package.
 
 What runs: the simulator (a thread, HTTP), the API as a uvicorn process behind a TCP proxy the
-tests can cut, an RQ worker and the run poller as processes (on a Redis database of their
-own, so no other test's worker takes these jobs), and the stand-in MCE page over https that
-frames the app, so the partitioned-cookie path is the one exercised. The app is built from
+tests can cut, RQ workers and the run poller as processes, and the stand-in MCE page over https
+that frames the app, so the partitioned-cookie path is the one exercised. The stack has a
+PostgreSQL database of its own (so its poller never judges another test's runs) and a Redis
+database of its own (so no other test's worker takes these jobs). The app is built from
 web/app first (quick when its sources did not change). Chromium is Debian's.
 """
 
@@ -14,12 +15,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from playwright.sync_api import Playwright, sync_playwright
 from playwright.sync_api import expect as expect_that
 from redis import Redis
@@ -31,6 +33,7 @@ from starlette.routing import Route
 from app.settings import Settings
 from simulator.app import create_app as create_sim_app
 from simulator.state import Simulator
+from tests.conftest import throwaway_database
 from tests.e2e.app_process import (
     NO_RATE_LIMITS,
     ROOT,
@@ -207,12 +210,20 @@ def running_web_stack(
                 sim.close()
 
 
+@pytest_asyncio.fixture(scope="session")
+async def web_settings() -> AsyncIterator[Settings]:
+    """The web stack's own database: its poller and workers, alive for the whole session,
+    would otherwise pick up, complete or fail the runs other tests create in theirs."""
+    async with throwaway_database("quarry_web") as settings:
+        yield settings
+
+
 @pytest.fixture(scope="session")
 def web_stack(
-    test_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+    web_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[WebStack]:
     build_web_app()
-    with running_web_stack(test_settings, tmp_path_factory.mktemp("web")) as stack:
+    with running_web_stack(web_settings, tmp_path_factory.mktemp("web")) as stack:
         yield stack
 
 
