@@ -1,5 +1,5 @@
 """Deployment use-cases for GraphQL: deploy, retry, roll back, delete an orphaned DE, read,
-list and follow the viewer's deployments.
+list and follow the viewer's deployments, and who requested them.
 
 A browser session and a READ_WRITE API token deploy alike; a READ token reads but never
 deploys. Ids arrive as local ids; one that is malformed, another user's, another BU's or
@@ -31,6 +31,7 @@ from services.deploy.request import (
     check_path,
     check_schedule,
 )
+from services.deploy.requesters import RequesterInfo, requesters
 from services.deploy.service import DEPLOYMENT_NOT_FOUND, DeployOutcome
 from services.deploy.store import DeploymentInfo, TargetInfo, targets_of
 from services.errors import InvalidInput, NotFound, PermissionDenied
@@ -52,6 +53,7 @@ __all__ = [
     "deployment_progress",
     "get_deployment",
     "list_deployments",
+    "load_requesters",
     "retry_deployment",
     "rollback_deployment",
 ]
@@ -306,6 +308,15 @@ async def business_units_of(
     if deployment.user_id != principal.user_id or deployment.tenant_id != principal.tenant_id:
         return {}
     return await targets_of(deployment)
+
+
+async def load_requesters(
+    auth: Authentication, user_ids: Sequence[UUID]
+) -> list[RequesterInfo | None]:
+    """The users who requested deployments, by their ids (a DataLoader's batch), read under
+    the viewer's tenant: another tenant's user id reads as None."""
+    principal = auth.require_principal()
+    return await requesters(principal.tenant_context(), user_ids)
 
 
 async def deployment_progress(

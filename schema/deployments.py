@@ -9,16 +9,20 @@ step of every BU, replayable from a cursor.
 
 A deployment is its user's alone, read in the BU it was made from: another user's, BU's or
 tenant's deployment id reads as null and is NOT_FOUND in a mutation, like a junk id.
+``requestedBy`` names that user; a page's requesters are read in one statement (a DataLoader
+per operation).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from datetime import datetime
 from enum import Enum
 from typing import Any
+from uuid import UUID
 
 import strawberry
+from strawberry.dataloader import DataLoader
 from strawberry.relay import PageInfo
 from strawberry.types import Info
 
@@ -31,10 +35,13 @@ from schema.context import GraphQLContext
 from schema.errors import UserError, attempt
 from schema.global_ids import encode_global_id
 from schema.node import Node
+from schema.operation_cache import per_operation
 from schema.preflight import PreflightFinding, UpdateType
 from schema.snippets import local_id
 from schema.sql import SqlRange, SqlSeverity
+from schema.types import UserSummary
 from services.deploy.automation import PAUSED_NOTE
+from services.deploy.requesters import RequesterInfo
 from services.deploy.service import DeployConflict, DeployOutcome
 from services.deploy.store import DeploymentInfo, TargetInfo
 from services.errors import InvalidInput, NotFound, QuarryError
@@ -51,6 +58,7 @@ __all__ = [
 ]
 
 DEPLOYMENT_TYPE = "Deployment"
+_REQUESTERS = "_quarry_deployment_requesters"
 _EXPECTED: tuple[type[QuarryError], ...] = (
     InvalidInput,
     NotFound,
@@ -262,6 +270,16 @@ class DeploymentBusinessUnit:
         )  # fmt: skip
 
 
+def _requesters(info: Info[GraphQLContext, None]) -> DataLoader[UUID, RequesterInfo | None]:
+    """This operation's loader of requesters: one read for every deployment it shows."""
+    auth = info.context.authentication
+
+    async def load(user_ids: Sequence[UUID]) -> list[RequesterInfo | None]:
+        return await use.load_requesters(auth, user_ids)
+
+    return per_operation(info, _REQUESTERS, lambda: DataLoader(load_fn=load))
+
+
 @strawberry.type(description="Your SQL saved as a Query Activity in one business unit or many.")
 class Deployment(Node):
     status: DeploymentStatus
@@ -288,6 +306,16 @@ class Deployment(Node):
     updated_at: datetime
     finished_at: datetime | None
     record: strawberry.Private[DeploymentInfo]
+
+    @strawberry.field(
+        description="The user who requested it (null only when that user has just been removed"
+        " from Quarry, their deployments with them)."
+    )
+    async def requested_by(self, info: Info[GraphQLContext, None]) -> UserSummary | None:
+        found = await _requesters(info).load(self.record.user_id)
+        if found is None:
+            return None
+        return UserSummary(id=strawberry.ID(str(found.id)), name=found.name, email=found.email)
 
     @strawberry.field(description="Each business unit's outcome, in the order they were named.")
     async def business_units(

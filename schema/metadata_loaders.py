@@ -18,6 +18,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from resolvers import metadata as resolve
+from schema.operation_cache import per_operation
 from services.authn import Authentication
 from services.metadata.queries import (
     AutomationInfo,
@@ -81,12 +82,5 @@ class MetadataLoaders:
 
 def loaders(info: Info[Any, Any]) -> MetadataLoaders:
     """This operation's loaders (built on first use)."""
-    context = info.context
-    # graphql-core coerces a new variables dict for every execution: with the operation it
-    # tells this execution from an earlier one of the same document on the same socket.
-    execution = (info._raw_info.operation, info._raw_info.variable_values)
-    kept: tuple[tuple[object, object], MetadataLoaders] | None = getattr(context, _KEY, None)
-    if kept is None or kept[0][0] is not execution[0] or kept[0][1] is not execution[1]:
-        kept = (execution, MetadataLoaders.build(context.authentication))
-        setattr(context, _KEY, kept)
-    return kept[1]
+    auth = info.context.authentication
+    return per_operation(info, _KEY, lambda: MetadataLoaders.build(auth))

@@ -45,6 +45,13 @@ class User:
         )
 
 
+@strawberry.type(description="Who a user of this account is, as other users see them.")
+class UserSummary:
+    id: strawberry.ID = strawberry.field(description="The same id as `viewer.user.id`.")
+    name: str
+    email: str | None = strawberry.field(description="Null when Marketing Cloud never said.")
+
+
 @strawberry.type(description="An MCE enterprise account.")
 class Tenant:
     enterprise_id: str

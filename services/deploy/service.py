@@ -36,6 +36,7 @@ from services.deploy.checks import BuCheck, check_business_unit, finding_json
 from services.deploy.config import DeployConfig, deploy_config
 from services.deploy.request import DeployRequest, TargetSpec, check_request
 from services.deploy.store import (
+    DEPLOYMENT_COLUMNS,
     DeploymentInfo,
     TargetInfo,
     context_for,
@@ -348,7 +349,7 @@ def _existing_target(earlier: DeploymentInfo) -> TargetSpec:
 
 
 _LIST_SQL = (
-    "SELECT id, created_at FROM deployments"
+    f"SELECT {DEPLOYMENT_COLUMNS} FROM deployments"  # noqa: S608 - constants only
     " WHERE tenant_id = $1 AND mid = $2 AND user_id = $3"
     " AND ($4::bigint IS NULL OR $4 = ANY(target_mids))"
     " AND ($5::text IS NULL OR status = $5)"
@@ -392,12 +393,8 @@ async def list_deployments(
             activity_key, since, last, first + 1,
         ],
     )  # fmt: skip
-    edges: list[Edge[DeploymentInfo]] = []
-    for row in rows[:first]:
-        found = await deployment_by_id(ctx, row["id"], user_id=user_id)
-        if found is not None:
-            cursor = encode_cursor(found.created_at.isoformat(), str(found.id))
-            edges.append(Edge(cursor=cursor, node=found))
+    found = [DeploymentInfo.from_row(row) for row in rows[:first]]
+    edges = [Edge(cursor=encode_cursor(d.created_at.isoformat(), str(d.id)), node=d) for d in found]
     return Page(edges=edges, has_next_page=len(rows) > first)
 
 

@@ -474,7 +474,22 @@ def test_three_bus_one_failing_retry_then_drift_in_the_deployments(
         detail = view.locator('[data-field="deployment-detail"]')
         expect_that(detail.locator('[data-field="deployment-sql"]')).to_have_text(OPTED_IN_SQL)
         expect_that(detail.locator(f'tr[data-mid="{eu}"]')).to_contain_text("activity")
-        expect_that(detail.locator('[data-field="deployed-by"]')).to_contain_text("ada.admin")
+        # Who: the API's requestedBy (the deploying user, here the viewer), in the list and
+        # in the detail.
+        shown = graphql(
+            app_page,
+            "query ($key: String) { viewer { user { id } } deployments(activityKey: $key) {"
+            " edges { node { requestedBy { id name } } } } }",
+            key=key,
+        )
+        requester = shown["deployments"]["edges"][0]["node"]["requestedBy"]
+        assert requester == {"id": shown["viewer"]["user"]["id"], "name": "ada.admin"}
+        listed_by = item.locator('[data-field="requested-by"]')
+        expect_that(listed_by).to_have_attribute("data-user", requester["id"])
+        expect_that(listed_by).to_contain_text("ada.admin (you)")
+        deployed_by = detail.locator('[data-field="deployed-by"]')
+        expect_that(deployed_by).to_have_attribute("data-user", requester["id"])
+        expect_that(deployed_by).to_contain_text("ada.admin (you)")
         app_page.screenshot("production-deployments")
         assert serious_axe_violations(app_page) == []
 

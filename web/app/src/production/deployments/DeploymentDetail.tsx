@@ -15,6 +15,7 @@ import { type DeploymentDetails, Tracker } from "../deploy/Tracker";
 import type { ProductionHost } from "../host";
 import { Findings } from "../preflight/Findings";
 import { RollbackMutation } from "./operations";
+import { requesterText } from "./requester";
 
 export function DeploymentDetail({
   id,
@@ -140,8 +141,8 @@ export function DeploymentDetail({
               </>
             )}
             <dt>Deployed by</dt>
-            <dd data-field="deployed-by">
-              {host.viewer.user.name} (you), {when(d.createdAt)}
+            <dd data-field="deployed-by" data-user={d.requestedBy?.id}>
+              {requesterText(d.requestedBy, host.viewer)}, {when(d.createdAt)}
               {d.finishedAt ? `; finished ${when(d.finishedAt)}` : ""}
               {d.attempts > 1 ? `; ${d.attempts} attempts` : ""}
             </dd>

@@ -10,6 +10,7 @@ import { statusText } from "../deploy/progress";
 import { businessUnitLabel, type ProductionHost } from "../host";
 import { DeploymentDetail } from "./DeploymentDetail";
 import { DeploymentsQuery } from "./operations";
+import { requesterText } from "./requester";
 
 type Item = DeploymentsData["deployments"]["edges"][number]["node"];
 
@@ -159,7 +160,13 @@ export function DeploymentsView({ host, onClose }: { host: ProductionHost; onClo
                       : `${item.mids.length} business units`}
                     {item.rollbackOf ? " · rollback" : ""}
                   </span>
-                  <span className="muted">{when(item.createdAt)}</span>
+                  <span
+                    className="muted"
+                    data-field="requested-by"
+                    data-user={item.requestedBy?.id}
+                  >
+                    {requesterText(item.requestedBy, host.viewer)}, {when(item.createdAt)}
+                  </span>
                 </button>
               </li>
             ))}

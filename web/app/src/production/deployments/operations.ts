@@ -7,6 +7,7 @@ export const DeploymentsQuery = graphql(`
         node {
           id status activityKey activityName updateType mids createdAt finishedAt rollbackOf
           target { key name }
+          requestedBy { id name email }
         }
       }
       pageInfo { hasNextPage endCursor }
@@ -19,6 +20,7 @@ export const DeploymentQuery = graphql(`
     deployment(id: $id) {
       id status activityKey activityName description folderPath sql sqlHash updateType
       createMissing force mids rollbackOf attempts createdAt updatedAt finishedAt
+      requestedBy { id name email }
       target { key name folderPath shared create primaryKey }
       automation {
         name key description scheduleNote
