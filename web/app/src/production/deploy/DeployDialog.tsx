@@ -7,11 +7,12 @@ import { useMemo, useRef, useState } from "react";
 import { request } from "../../api/http";
 import { describeProblem } from "../../api/problems";
 import type { DeployMutation as DeployData } from "../../gql/graphql";
+import { Field } from "../../ui/Field";
 import { Dialog, useHostSql } from "../common/Dialog";
 import { byPath, type Problem, problemsOf, unplaced } from "../common/errors";
 import { FolderPicker } from "../common/FolderPicker";
 import { idempotencyKey, newNonce } from "../common/keys";
-import { describedBy, Messages, ProblemList } from "../common/Messages";
+import { Messages, ProblemList } from "../common/Messages";
 import { type PickedTarget, TargetPicker } from "../common/TargetPicker";
 import { UpdateTypeChoice } from "../common/UpdateTypes";
 import { businessUnitLabel, type ProductionHost } from "../host";
@@ -172,68 +173,81 @@ export function DeployDialog({ host, onClose }: { host: ProductionHost; onClose:
             label="The deployment was refused"
           />
           <div className="q-grid2">
-            <div className="q-field">
-              <label htmlFor="deploy-name">Activity name</label>
-              <input
-                id="deploy-name"
-                type="text"
-                value={form.name}
-                data-autofocus
-                onChange={(e) => identify({ name: e.target.value }, "name")}
-                {...describedBy(problems, "name", SCOPE)}
-              />
-              <Messages problems={problems} path="name" scope={SCOPE} />
-            </div>
-            <div className="q-field">
-              <label htmlFor="deploy-key">Customer key</label>
-              <input
-                id="deploy-key"
-                type="text"
-                value={form.key}
-                maxLength={36}
-                onChange={(e) => identify({ key: e.target.value }, "key")}
-                {...describedBy(problems, "key", SCOPE)}
-              />
-              <span className="muted q-hint">
-                At most 36 characters; deploying again with this key updates the same activity.
-              </span>
-              <Messages problems={problems} path="key" scope={SCOPE} />
-            </div>
-            <div className="q-field q-span2">
-              <label htmlFor="deploy-description">Description</label>
-              <input
-                id="deploy-description"
-                type="text"
-                value={form.description}
-                placeholder="optional"
-                onChange={(e) => set({ description: e.target.value }, "description")}
-                {...describedBy(problems, "description", SCOPE)}
-              />
-              <Messages problems={problems} path="description" scope={SCOPE} />
-            </div>
-            <div className="q-field q-span2">
-              <label htmlFor="deploy-folder">
-                Query folder (a path under “Query”, the same in every business unit)
-              </label>
-              <span className="q-with-why">
+            <Field
+              id="deploy-name"
+              label="Activity name"
+              required
+              path="name"
+              messages={problems.get("name")}
+              control={(props) => (
                 <input
-                  id="deploy-folder"
+                  {...props}
                   type="text"
-                  value={form.folderPath}
-                  placeholder="the “Query” folder itself"
-                  onChange={(e) => set({ folderPath: e.target.value }, "folderPath")}
-                  {...describedBy(problems, "folderPath", SCOPE)}
+                  value={form.name}
+                  data-autofocus
+                  onChange={(e) => identify({ name: e.target.value }, "name")}
                 />
-                <button
-                  type="button"
-                  aria-expanded={pickFolder}
-                  aria-controls="deploy-folders"
-                  onClick={() => setPickFolder((v) => !v)}
-                >
-                  {pickFolder ? "Done" : "Browse…"}
-                </button>
-              </span>
-              <Messages problems={problems} path="folderPath" scope={SCOPE} />
+              )}
+            />
+            <Field
+              id="deploy-key"
+              label="Customer key"
+              required
+              hint="At most 36 characters; deploying again with this key updates the same activity."
+              path="key"
+              messages={problems.get("key")}
+              control={(props) => (
+                <input
+                  {...props}
+                  type="text"
+                  value={form.key}
+                  maxLength={36}
+                  onChange={(e) => identify({ key: e.target.value }, "key")}
+                />
+              )}
+            />
+            <Field
+              id="deploy-description"
+              label="Description"
+              className="q-span2"
+              path="description"
+              messages={problems.get("description")}
+              control={(props) => (
+                <input
+                  {...props}
+                  type="text"
+                  value={form.description}
+                  placeholder="optional"
+                  onChange={(e) => set({ description: e.target.value }, "description")}
+                />
+              )}
+            />
+            <Field
+              id="deploy-folder"
+              label="Query folder (a path under “Query”, the same in every business unit)"
+              className="q-span2"
+              path="folderPath"
+              messages={problems.get("folderPath")}
+              control={(props) => (
+                <span className="q-with-why">
+                  <input
+                    {...props}
+                    type="text"
+                    value={form.folderPath}
+                    placeholder="the “Query” folder itself"
+                    onChange={(e) => set({ folderPath: e.target.value }, "folderPath")}
+                  />
+                  <button
+                    type="button"
+                    aria-expanded={pickFolder}
+                    aria-controls="deploy-folders"
+                    onClick={() => setPickFolder((v) => !v)}
+                  >
+                    {pickFolder ? "Done" : "Browse…"}
+                  </button>
+                </span>
+              )}
+            >
               {pickFolder && (
                 <div id="deploy-folders" className="picker-box">
                   <FolderPicker
@@ -244,7 +258,7 @@ export function DeployDialog({ host, onClose }: { host: ProductionHost; onClose:
                   />
                 </div>
               )}
-            </div>
+            </Field>
           </div>
 
           <h3 className="q-section">Target</h3>
@@ -315,20 +329,23 @@ export function DeployDialog({ host, onClose }: { host: ProductionHost; onClose:
             lacks them
           </label>
           {form.createMissing && (
-            <div className="q-field">
-              <label htmlFor="deploy-target-folder">
-                Folder for a created target (a path under “Data Extensions”)
-              </label>
-              <input
-                id="deploy-target-folder"
-                type="text"
-                value={form.targetFolderPath}
-                onChange={(e) => set({ targetFolderPath: e.target.value }, "target.folderPath")}
-                {...describedBy(problems, "target.folderPath", SCOPE)}
-              />
-              <Messages problems={problems} path="target.folderPath" scope={SCOPE} />
-              <Messages problems={problems} path="target.name" scope={SCOPE} />
-            </div>
+            <Field
+              id="deploy-target-folder"
+              label="Folder for a created target (a path under “Data Extensions”)"
+              path="target.folderPath"
+              messages={[
+                ...(problems.get("target.folderPath") ?? []),
+                ...(problems.get("target.name") ?? []),
+              ]}
+              control={(props) => (
+                <input
+                  {...props}
+                  type="text"
+                  value={form.targetFolderPath}
+                  onChange={(e) => set({ targetFolderPath: e.target.value }, "target.folderPath")}
+                />
+              )}
+            />
           )}
 
           <h3 className="q-section">Automation</h3>
@@ -343,34 +360,42 @@ export function DeployDialog({ host, onClose }: { host: ProductionHost; onClose:
           </label>
           {a.enabled && (
             <div className="q-grid2 automation">
-              <div className="q-field">
-                <label htmlFor="deploy-automation-name">Automation name</label>
-                <input
-                  id="deploy-automation-name"
-                  type="text"
-                  value={a.name}
-                  onChange={(e) => {
-                    touched.current.add("automation.name");
-                    setAutomation({ name: e.target.value }, "automation.name");
-                  }}
-                  {...describedBy(problems, "automation.name", SCOPE)}
-                />
-                <Messages problems={problems} path="automation.name" scope={SCOPE} />
-              </div>
-              <div className="q-field">
-                <label htmlFor="deploy-automation-key">Automation key</label>
-                <input
-                  id="deploy-automation-key"
-                  type="text"
-                  value={a.key}
-                  onChange={(e) => {
-                    touched.current.add("automation.key");
-                    setAutomation({ key: e.target.value }, "automation.key");
-                  }}
-                  {...describedBy(problems, "automation.key", SCOPE)}
-                />
-                <Messages problems={problems} path="automation.key" scope={SCOPE} />
-              </div>
+              <Field
+                id="deploy-automation-name"
+                label="Automation name"
+                required
+                path="automation.name"
+                messages={problems.get("automation.name")}
+                control={(props) => (
+                  <input
+                    {...props}
+                    type="text"
+                    value={a.name}
+                    onChange={(e) => {
+                      touched.current.add("automation.name");
+                      setAutomation({ name: e.target.value }, "automation.name");
+                    }}
+                  />
+                )}
+              />
+              <Field
+                id="deploy-automation-key"
+                label="Automation key"
+                required
+                path="automation.key"
+                messages={problems.get("automation.key")}
+                control={(props) => (
+                  <input
+                    {...props}
+                    type="text"
+                    value={a.key}
+                    onChange={(e) => {
+                      touched.current.add("automation.key");
+                      setAutomation({ key: e.target.value }, "automation.key");
+                    }}
+                  />
+                )}
+              />
               <label className="q-check q-span2">
                 <input
                   type="checkbox"
@@ -384,20 +409,23 @@ export function DeployDialog({ host, onClose }: { host: ProductionHost; onClose:
               </label>
               {a.scheduled && (
                 <>
-                  <div className="q-field">
-                    <label htmlFor="deploy-start">
-                      Starts (your time, {Intl.DateTimeFormat().resolvedOptions().timeZone})
-                    </label>
-                    <input
-                      id="deploy-start"
-                      type="datetime-local"
-                      value={a.start}
-                      onChange={(e) =>
-                        setAutomation({ start: e.target.value }, "automation.schedule")
-                      }
-                      {...describedBy(problems, "automation.schedule", SCOPE)}
-                    />
-                  </div>
+                  <Field
+                    id="deploy-start"
+                    label={`Starts (your time, ${Intl.DateTimeFormat().resolvedOptions().timeZone})`}
+                    required
+                    path="automation.schedule"
+                    messages={problems.get("automation.schedule")}
+                    control={(props) => (
+                      <input
+                        {...props}
+                        type="datetime-local"
+                        value={a.start}
+                        onChange={(e) =>
+                          setAutomation({ start: e.target.value }, "automation.schedule")
+                        }
+                      />
+                    )}
+                  />
                   <div className="q-field">
                     <span className="q-label" id="deploy-every">
                       Repeats every
@@ -431,32 +459,37 @@ export function DeployDialog({ host, onClose }: { host: ProductionHost; onClose:
                       </select>
                     </span>
                   </div>
-                  <div className="q-field">
-                    <label htmlFor="deploy-tz">Marketing Cloud time zone number</label>
-                    <input
-                      id="deploy-tz"
-                      type="text"
-                      inputMode="numeric"
-                      className="num-input"
-                      value={a.timeZoneId}
-                      onChange={(e) =>
-                        setAutomation({ timeZoneId: e.target.value }, "automation.schedule")
-                      }
-                    />
-                    <span className="muted q-hint">5 is Central Time, Marketing Cloud's own.</span>
-                  </div>
-                  <div className="q-field">
-                    <label htmlFor="deploy-end">Ends (optional)</label>
-                    <input
-                      id="deploy-end"
-                      type="datetime-local"
-                      value={a.end}
-                      onChange={(e) =>
-                        setAutomation({ end: e.target.value }, "automation.schedule")
-                      }
-                    />
-                  </div>
-                  <Messages problems={problems} path="automation.schedule" scope={SCOPE} />
+                  <Field
+                    id="deploy-tz"
+                    label="Marketing Cloud time zone number"
+                    hint="5 is Central Time, Marketing Cloud's own."
+                    control={(props) => (
+                      <input
+                        {...props}
+                        type="text"
+                        inputMode="numeric"
+                        className="num-input"
+                        value={a.timeZoneId}
+                        onChange={(e) =>
+                          setAutomation({ timeZoneId: e.target.value }, "automation.schedule")
+                        }
+                      />
+                    )}
+                  />
+                  <Field
+                    id="deploy-end"
+                    label="Ends (optional)"
+                    control={(props) => (
+                      <input
+                        {...props}
+                        type="datetime-local"
+                        value={a.end}
+                        onChange={(e) =>
+                          setAutomation({ end: e.target.value }, "automation.schedule")
+                        }
+                      />
+                    )}
+                  />
                   <p className="q-note q-span2" data-field="schedule-note">
                     Marketing Cloud keeps a schedule created through its API paused: the automation
                     does not run on it until someone activates it in Automation Studio. Quarry says

@@ -12,6 +12,7 @@ import type {
   TargetRetentionUnit,
   TargetSendableRelationship,
 } from "../../gql/graphql";
+import { Field } from "../../ui/Field";
 import { Dialog, useHostSql } from "../common/Dialog";
 import { byPath, type Problem, problemsOf, unplaced } from "../common/errors";
 import { FolderPicker } from "../common/FolderPicker";
@@ -258,46 +259,53 @@ export function TargetDeWizard({
             </p>
           )}
           <div className="q-grid2">
-            <div className="q-field">
-              <label htmlFor="wizard-name">Name</label>
-              <span className="q-with-why">
-                <input
-                  id="wizard-name"
-                  type="text"
-                  value={form.name}
-                  data-autofocus
-                  onChange={(e) =>
-                    edit(
-                      keyTouched.current
-                        ? { name: e.target.value }
-                        : { name: e.target.value, customerKey: "" },
-                      "name",
-                    )
-                  }
-                  {...describedBy(problems, "name", SCOPE)}
-                />
-                <Why reason={proposal.nameReason} label="the name" />
-              </span>
-              <Messages problems={problems} path="name" scope={SCOPE} />
-            </div>
-            <div className="q-field">
-              <label htmlFor="wizard-key">Customer key</label>
-              <span className="q-with-why">
-                <input
-                  id="wizard-key"
-                  type="text"
-                  value={form.customerKey}
-                  placeholder="derived from the name, unique in this BU"
-                  onChange={(e) => {
-                    keyTouched.current = true;
-                    edit({ customerKey: e.target.value }, "customerKey");
-                  }}
-                  {...describedBy(problems, "customerKey", SCOPE)}
-                />
-                <Why reason={proposal.customerKeyReason} label="the customer key" />
-              </span>
-              <Messages problems={problems} path="customerKey" scope={SCOPE} />
-            </div>
+            <Field
+              id="wizard-name"
+              label="Name"
+              required
+              path="name"
+              messages={problems.get("name")}
+              control={(props) => (
+                <span className="q-with-why">
+                  <input
+                    {...props}
+                    type="text"
+                    value={form.name}
+                    data-autofocus
+                    onChange={(e) =>
+                      edit(
+                        keyTouched.current
+                          ? { name: e.target.value }
+                          : { name: e.target.value, customerKey: "" },
+                        "name",
+                      )
+                    }
+                  />
+                  <Why reason={proposal.nameReason} label="the name" />
+                </span>
+              )}
+            />
+            <Field
+              id="wizard-key"
+              label="Customer key"
+              path="customerKey"
+              messages={problems.get("customerKey")}
+              control={(props) => (
+                <span className="q-with-why">
+                  <input
+                    {...props}
+                    type="text"
+                    value={form.customerKey}
+                    placeholder="derived from the name, unique in this BU"
+                    onChange={(e) => {
+                      keyTouched.current = true;
+                      edit({ customerKey: e.target.value }, "customerKey");
+                    }}
+                  />
+                  <Why reason={proposal.customerKeyReason} label="the customer key" />
+                </span>
+              )}
+            />
             <div className="q-field">
               <span className="q-label" id="wizard-folder-label">
                 Folder
@@ -330,18 +338,21 @@ export function TargetDeWizard({
                 </div>
               )}
             </div>
-            <div className="q-field">
-              <label htmlFor="wizard-description">Description</label>
-              <input
-                id="wizard-description"
-                type="text"
-                value={form.description}
-                placeholder="optional"
-                onChange={(e) => edit({ description: e.target.value }, "description")}
-                {...describedBy(problems, "description", SCOPE)}
-              />
-              <Messages problems={problems} path="description" scope={SCOPE} />
-            </div>
+            <Field
+              id="wizard-description"
+              label="Description"
+              path="description"
+              messages={problems.get("description")}
+              control={(props) => (
+                <input
+                  {...props}
+                  type="text"
+                  value={form.description}
+                  placeholder="optional"
+                  onChange={(e) => edit({ description: e.target.value }, "description")}
+                />
+              )}
+            />
           </div>
 
           <h3 className="q-section">
