@@ -39,15 +39,21 @@ from typing import Any
 import asyncpg
 import httpx
 import uvicorn
-from tortoise import Tortoise
 
-from app.db import tortoise_config
 from app.main import create_app
-from app.migrate import migrate
+from bench._seed_cache import (
+    DataExtensionRow,
+    FieldRow,
+    bench_database,
+    load_data_extensions,
+    load_other_tenants,
+    percentile,
+    seed_as_owner,
+    vacuum_analyze,
+)
 from models import TenantContext
 from services.metadata.search import search_data_extensions
 from tests.auth_helpers import new_api_token
-from tests.conftest import drop_database, make_settings
 from tests.factories import TenantFixture, make_tenant
 
 GOALS_MS = {"search_p95_ms": 15.0, "de_page_p95_ms": 100.0}
@@ -81,11 +87,6 @@ query Page($after: String) {
 }"""
 
 
-def percentile(samples: Sequence[float], share: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(len(ordered) * share) - 1))]
-
-
 def _name(rng: random.Random, number: int) -> str:
     words = rng.sample(_WORDS, rng.randint(2, 4))
     separator = rng.choice(("_", " ", ""))
@@ -104,48 +105,27 @@ def _typo(rng: random.Random, word: str) -> str:
 
 def _copy_rows(
     rng: random.Random, *, tenant_id: int, mid: int, count: int, start: int
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[str]]:
-    des: list[tuple[Any, ...]] = []
-    fields: list[tuple[Any, ...]] = []
+) -> tuple[list[DataExtensionRow], list[FieldRow], list[str]]:
+    """``count`` DEs of ``FIELDS_PER_DE`` fields each, the first one the key (and required)."""
+    des: list[DataExtensionRow] = []
+    fields: list[FieldRow] = []
     names: list[str] = []
     for number in range(start, start + count):
         de_id = uuid.uuid4()
         name = _name(rng, number)
         names.append(name)
-        des.append((tenant_id, mid, False, de_id, f"obj-{de_id}", f"key-{mid}-{number}", name))
+        des.append(
+            DataExtensionRow(
+                tenant_id, mid, de_id, f"obj-{de_id}", f"key-{mid}-{number}", name, FIELDS_PER_DE
+            )
+        )
         for ordinal, field in enumerate(rng.sample(_FIELD_NAMES, FIELDS_PER_DE)):
             field_type = rng.choice(_FIELD_TYPES)
-            fields.append((tenant_id, mid, False, uuid.uuid4(), de_id, field, field_type, ordinal))
+            fields.append(FieldRow(
+                tenant_id, mid, uuid.uuid4(), de_id, field, field_type, None, None, None,
+                ordinal == 0, ordinal == 0, ordinal,
+            ))  # fmt: skip
     return des, fields, names
-
-
-async def _load(
-    conn: asyncpg.Connection, des: list[tuple[Any, ...]], fields: list[tuple[Any, ...]]
-) -> None:
-    """COPY into temporary tables, then INSERT ... SELECT (as the owner: seeding, not the
-    code under test)."""
-    await conn.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS bench_des (tenant_id bigint, mid bigint,"
-        " is_shared boolean, id uuid, object_id text, customer_key text, name text);"
-        "CREATE TEMP TABLE IF NOT EXISTS bench_fields (tenant_id bigint, mid bigint,"
-        " is_shared boolean, id uuid, data_extension_id uuid, name text, field_type text,"
-        " ordinal integer);"
-        "TRUNCATE bench_des, bench_fields"
-    )
-    await conn.copy_records_to_table("bench_des", records=des)
-    await conn.copy_records_to_table("bench_fields", records=fields)
-    await conn.execute(
-        "INSERT INTO mce_data_extensions (tenant_id, mid, is_shared, id, object_id, customer_key,"  # noqa: S608
-        " name, is_sendable, fields_complete, field_count, created_at, synced_at)"
-        " SELECT tenant_id, mid, is_shared, id, object_id, customer_key, name, false, true,"
-        f" {FIELDS_PER_DE}, now(), now() FROM bench_des"
-    )
-    await conn.execute(
-        "INSERT INTO mce_data_extension_fields (tenant_id, mid, is_shared, id,"
-        " data_extension_id, name, field_type, ordinal, is_primary_key, is_required,"
-        " created_at) SELECT tenant_id, mid, is_shared, id, data_extension_id, name,"
-        " field_type, ordinal, ordinal = 0, ordinal = 0, now() FROM bench_fields"
-    )
 
 
 async def _seed(
@@ -156,22 +136,19 @@ async def _seed(
     searched = await make_tenant("BenchSearched")
     mid = searched.child_mids[0]
     rows, fields, names = _copy_rows(rng, tenant_id=searched.tenant_id, mid=mid, count=des, start=0)
-    await _load(admin, rows, fields)
-    for index in range(other_tenants):
-        other = await make_tenant(f"BenchOther{index}")
-        rows, fields, _ = _copy_rows(
-            rng, tenant_id=other.tenant_id, mid=other.child_mids[0], count=other_des, start=des
-        )
-        await _load(admin, rows, fields)
-    # What autovacuum does after a bulk load like this one: statistics, and the GIN indexes'
-    # pending lists merged (a manual ANALYZE leaves them, and every search would scan them).
-    for table in (
-        "mce_data_extensions",
-        "mce_data_extension_fields",
-        "mce_field_names",
-        "mce_name_words",
-    ):
-        await admin.execute(f"VACUUM ANALYZE {table}")
+    await load_data_extensions(admin, rows, fields)
+    await load_other_tenants(
+        admin,
+        count=other_tenants,
+        name="BenchOther",
+        rows=lambda tenant_id, mid: _copy_rows(
+            rng, tenant_id=tenant_id, mid=mid, count=other_des, start=des
+        )[:2],
+    )
+    await vacuum_analyze(
+        admin,
+        ("mce_data_extensions", "mce_data_extension_fields", "mce_field_names", "mce_name_words"),
+    )
     return searched, names, list(_FIELD_NAMES)
 
 
@@ -252,42 +229,29 @@ async def _measure_pages(settings: Any, token: str, *, pages: int) -> dict[str, 
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    name = f"quarry_bench_metadata_{uuid.uuid4().hex[:8]}"
-    settings = make_settings(name)
-    await migrate(settings)
     figures: dict[str, Any] = {
         "des": args.des,
         "other_tenants": args.other_tenants,
         "other_des": args.other_des,
         "queries": args.queries,
     }
-    try:
-        await Tortoise.init(
-            config=tortoise_config(settings.app_database_url, max_size=5),
-            _enable_global_fallback=True,
-        )
-        admin = await asyncpg.connect(settings.database_url)
-        try:
-            started = time.perf_counter()
-            searched, names, field_names = await _seed(
+    async with bench_database("metadata") as settings:
+        (searched, names, field_names), figures["seed_s"] = await seed_as_owner(
+            settings,
+            lambda admin: _seed(
                 admin,
                 des=args.des,
                 other_tenants=args.other_tenants,
                 other_des=args.other_des,
                 seed=args.seed,
-            )
-            figures["seed_s"] = round(time.perf_counter() - started, 1)
-        finally:
-            await admin.close()
+            ),
+        )
         mid = searched.child_mids[0]
         ctx = searched.context(mid)
         queries = _queries(random.Random(args.seed), names, field_names, args.queries)
         figures.update(await _measure_search(ctx, queries))
         token = (await new_api_token(searched, scope="read", mid=mid)).secret
         figures.update(await _measure_pages(settings, token, pages=args.pages))
-    finally:
-        await Tortoise.close_connections()
-        await drop_database(name)
     return figures
 
 

@@ -39,14 +39,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from tortoise import Tortoise
 
-from app.db import tortoise_config
-from app.migrate import migrate
+from bench._seed_cache import (
+    DataExtensionRow,
+    FieldRow,
+    bench_database,
+    load_data_extensions,
+    load_other_tenants,
+    percentile,
+    seed_as_owner,
+    vacuum_analyze,
+)
 from models import TenantContext
 from services.preflight.report import UpdateType
 from services.preflight.static import check_query_target
-from tests.conftest import drop_database, make_settings
 from tests.factories import make_tenant
 
 GOAL_MS = 50.0
@@ -97,64 +103,31 @@ class _De:
     fields: tuple[str, ...]
 
 
-def percentile(samples: Sequence[float], share: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(len(ordered) * share) - 1))]
-
-
 def _de_rows(
     rng: random.Random, *, tenant_id: int, mid: int, count: int, start: int, prefix: str
-) -> tuple[list[_De], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+) -> tuple[list[_De], list[DataExtensionRow], list[FieldRow]]:
     des: list[_De] = []
-    de_rows: list[tuple[Any, ...]] = []
-    field_rows: list[tuple[Any, ...]] = []
+    de_rows: list[DataExtensionRow] = []
+    field_rows: list[FieldRow] = []
     for number in range(start, start + count):
         de_id = uuid.uuid4()
         name = f"{prefix} {' '.join(rng.sample(_WORDS, 2))} {number}"
         key = f"{prefix.lower()}_{mid}_{number}"
         names = ("SubscriberKey", "EmailAddress", *rng.sample(_OTHERS, FIELDS_PER_DE - 2))
         des.append(_De(name, key, names))
-        de_rows.append((tenant_id, mid, de_id, f"obj-{de_id}", key, name, len(names)))
+        de_rows.append(
+            DataExtensionRow(tenant_id, mid, de_id, f"obj-{de_id}", key, name, len(names))
+        )
         for ordinal, field in enumerate(names):
             kind, length, scale = _FIELDS[field]
             narrow = prefix == "Target" and kind == "Text" and rng.random() < 0.3
-            field_rows.append((
+            field_rows.append(FieldRow(
                 tenant_id, mid, uuid.uuid4(), de_id, field, kind,
                 None if kind == "Decimal" else (max(2, (length or 50) // 4) if narrow else length),
                 length if kind == "Decimal" else None, scale, ordinal == 0, ordinal <= 1,
                 ordinal,
             ))  # fmt: skip
     return des, de_rows, field_rows
-
-
-async def _load(
-    conn: asyncpg.Connection, des: list[tuple[Any, ...]], fields: list[tuple[Any, ...]]
-) -> None:
-    """COPY into temporary tables, then INSERT ... SELECT (as the owner: seeding, not the
-    code under test)."""
-    await conn.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS p_des (tenant_id bigint, mid bigint, id uuid,"
-        " object_id text, customer_key text, name text, field_count int);"
-        "CREATE TEMP TABLE IF NOT EXISTS p_fields (tenant_id bigint, mid bigint, id uuid,"
-        " data_extension_id uuid, name text, field_type text, max_length int, precision int,"
-        " scale int, is_primary_key boolean, is_required boolean, ordinal int);"
-        "TRUNCATE p_des, p_fields"
-    )
-    await conn.copy_records_to_table("p_des", records=des)
-    await conn.copy_records_to_table("p_fields", records=fields)
-    await conn.execute(
-        "INSERT INTO mce_data_extensions (tenant_id, mid, is_shared, id, object_id,"
-        " customer_key, name, is_sendable, fields_complete, field_count, created_at, synced_at)"
-        " SELECT tenant_id, mid, false, id, object_id, customer_key, name, false, true,"
-        " field_count, now(), now() FROM p_des"
-    )
-    await conn.execute(
-        "INSERT INTO mce_data_extension_fields (tenant_id, mid, is_shared, id,"
-        " data_extension_id, name, field_type, max_length, precision, scale, is_primary_key,"
-        " is_required, ordinal, created_at) SELECT tenant_id, mid, false, id,"
-        " data_extension_id, name, field_type, max_length, precision, scale, is_primary_key,"
-        " is_required, ordinal, now() FROM p_fields"
-    )
 
 
 async def _load_activities(
@@ -270,20 +243,20 @@ async def _seed(
     targets, target_rows, target_fields = _de_rows(
         rng, tenant_id=tenant.tenant_id, mid=mid, count=args.targets, start=0, prefix="Target"
     )
-    await _load(admin, de_rows + target_rows, field_rows + target_fields)
+    await load_data_extensions(admin, de_rows + target_rows, field_rows + target_fields)
     await _load_activities(
         admin, rng, tenant_id=tenant.tenant_id, mid=mid, targets=targets, activities=500,
         automations=100,
     )  # fmt: skip
-    for index in range(args.other_tenants):
-        other = await make_tenant(f"BenchPreflightOther{index}")
-        _, rows, fields = _de_rows(
-            rng, tenant_id=other.tenant_id, mid=other.child_mids[0], count=args.des, start=0,
-            prefix="Source",
-        )  # fmt: skip
-        await _load(admin, rows, fields)
-    for table in ("mce_data_extensions", "mce_data_extension_fields", "mce_query_activities"):
-        await admin.execute(f"VACUUM ANALYZE {table}")
+    await load_other_tenants(
+        admin, count=args.other_tenants, name="BenchPreflightOther",
+        rows=lambda tenant_id, mid: _de_rows(
+            rng, tenant_id=tenant_id, mid=mid, count=args.des, start=0, prefix="Source"
+        )[1:],
+    )  # fmt: skip
+    await vacuum_analyze(
+        admin, ("mce_data_extensions", "mce_data_extension_fields", "mce_query_activities")
+    )
     ctx = TenantContext(
         tenant_id=tenant.tenant_id,
         mid=mid,
@@ -324,31 +297,17 @@ async def _measure(
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    name = f"quarry_bench_preflight_{uuid.uuid4().hex[:8]}"
-    settings = make_settings(name)
-    await migrate(settings)
     figures: dict[str, Any] = {
         "des": args.des,
         "targets": args.targets,
         "other_tenants": args.other_tenants,
         "checks": args.checks,
     }
-    try:
-        await Tortoise.init(
-            config=tortoise_config(settings.app_database_url, max_size=5),
-            _enable_global_fallback=True,
+    async with bench_database("preflight") as settings:
+        (ctx, sources, targets), figures["seed_s"] = await seed_as_owner(
+            settings, lambda admin: _seed(admin, args)
         )
-        admin = await asyncpg.connect(settings.database_url)
-        try:
-            started = time.perf_counter()
-            ctx, sources, targets = await _seed(admin, args)
-            figures["seed_s"] = round(time.perf_counter() - started, 1)
-        finally:
-            await admin.close()
         figures.update(await _measure(ctx, sources, targets, checks=args.checks, seed=args.seed))
-    finally:
-        await Tortoise.close_connections()
-        await drop_database(name)
     return figures
 
 
