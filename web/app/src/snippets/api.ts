@@ -2,6 +2,11 @@
 // each answering a Result (the payload's first user error, or the value) so callers never read
 // GraphQL payloads. Transport failures still throw an ApiProblem (api/http.ts).
 import { request } from "../api/http";
+import type {
+  SnippetContentFragment,
+  SnippetFolderItemFragment,
+  SnippetItemFragment,
+} from "../gql/graphql";
 import {
   CreateSnippetFolderMutation,
   CreateSnippetMutation,
@@ -22,23 +27,14 @@ import {
   UpdateSnippetMutation,
 } from "./operations";
 
-export interface FolderItem {
-  id: string;
-  name: string;
-  parentId: string | null;
-}
+/** A folder of the library (operations.ts's SnippetFolderItem fragment). */
+export type FolderItem = SnippetFolderItemFragment;
 
-export interface SnippetItem {
-  id: string;
-  title: string;
-  folderId: string | null;
-  version: number;
-  updatedAt: string;
-}
+/** A snippet as a library level or a search lists it (the SnippetItem fragment). */
+export type SnippetItem = SnippetItemFragment;
 
-export interface SnippetContent extends SnippetItem {
-  sql: string;
-}
+/** A snippet with its SQL (the SnippetContent fragment). */
+export type SnippetContent = SnippetContentFragment;
 
 export interface TrashItem {
   id: string;

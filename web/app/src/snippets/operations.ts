@@ -2,11 +2,25 @@ import { graphql } from "../gql";
 
 // Lists carry no SQL: a library level or a search shows titles; a snippet's SQL is read when it
 // is opened (its history only then too: the API serves history for one snippet at a time).
+// What a list shows of a snippet, a snippet with its SQL, and a folder are one fragment each,
+// spread into every operation that reads them (api.ts's types are the fragments' types).
+
+export const SnippetItemFields = graphql(`
+  fragment SnippetItem on Snippet { id title folderId version updatedAt }
+`);
+
+export const SnippetContentFields = graphql(`
+  fragment SnippetContent on Snippet { ...SnippetItem sql }
+`);
+
+export const SnippetFolderFields = graphql(`
+  fragment SnippetFolderItem on SnippetFolder { id name parentId }
+`);
 
 export const SnippetFoldersQuery = graphql(`
   query SnippetFolders($parentId: ID, $after: String) {
     snippetFolders(parentId: $parentId, first: 100, after: $after) {
-      edges { node { id name parentId } }
+      edges { node { ...SnippetFolderItem } }
       pageInfo { hasNextPage endCursor }
     }
   }
@@ -15,7 +29,7 @@ export const SnippetFoldersQuery = graphql(`
 export const SnippetsQuery = graphql(`
   query Snippets($folderId: ID, $search: String, $after: String) {
     snippets(folderId: $folderId, search: $search, first: 100, after: $after) {
-      edges { node { id title folderId version updatedAt description tags } }
+      edges { node { ...SnippetItem description tags } }
       pageInfo { hasNextPage endCursor }
     }
   }
@@ -23,7 +37,7 @@ export const SnippetsQuery = graphql(`
 
 export const SnippetQuery = graphql(`
   query Snippet($id: ID!) {
-    snippet(id: $id) { id title sql folderId version updatedAt }
+    snippet(id: $id) { ...SnippetContent }
   }
 `);
 
@@ -50,7 +64,7 @@ export const DeletedSnippetsQuery = graphql(`
 export const CreateSnippetMutation = graphql(`
   mutation CreateSnippet($input: CreateSnippetInput!) {
     createSnippet(input: $input) {
-      snippet { id title sql folderId version updatedAt }
+      snippet { ...SnippetContent }
       userErrors { code message field }
     }
   }
@@ -59,7 +73,7 @@ export const CreateSnippetMutation = graphql(`
 export const UpdateSnippetMutation = graphql(`
   mutation UpdateSnippet($input: UpdateSnippetInput!) {
     updateSnippet(input: $input) {
-      snippet { id title sql folderId version updatedAt }
+      snippet { ...SnippetContent }
       userErrors { code message field }
     }
   }
@@ -68,7 +82,7 @@ export const UpdateSnippetMutation = graphql(`
 export const RenameSnippetMutation = graphql(`
   mutation RenameSnippet($input: RenameSnippetInput!) {
     renameSnippet(input: $input) {
-      snippet { id title folderId version updatedAt }
+      snippet { ...SnippetItem }
       userErrors { code message field }
     }
   }
@@ -86,7 +100,7 @@ export const MoveSnippetMutation = graphql(`
 export const DuplicateSnippetMutation = graphql(`
   mutation DuplicateSnippet($input: DuplicateSnippetInput!) {
     duplicateSnippet(input: $input) {
-      snippet { id title folderId version updatedAt }
+      snippet { ...SnippetItem }
       userErrors { code message field }
     }
   }
@@ -113,7 +127,7 @@ export const RestoreSnippetMutation = graphql(`
 export const RestoreSnippetVersionMutation = graphql(`
   mutation RestoreSnippetVersion($input: RestoreSnippetVersionInput!) {
     restoreSnippetVersion(input: $input) {
-      snippet { id title sql folderId version updatedAt }
+      snippet { ...SnippetContent }
       userErrors { code message field }
     }
   }
@@ -122,7 +136,7 @@ export const RestoreSnippetVersionMutation = graphql(`
 export const CreateSnippetFolderMutation = graphql(`
   mutation CreateSnippetFolder($input: CreateSnippetFolderInput!) {
     createSnippetFolder(input: $input) {
-      snippetFolder { id name parentId }
+      snippetFolder { ...SnippetFolderItem }
       userErrors { code message field }
     }
   }
@@ -131,7 +145,7 @@ export const CreateSnippetFolderMutation = graphql(`
 export const RenameSnippetFolderMutation = graphql(`
   mutation RenameSnippetFolder($input: RenameSnippetFolderInput!) {
     renameSnippetFolder(input: $input) {
-      snippetFolder { id name parentId }
+      snippetFolder { ...SnippetFolderItem }
       userErrors { code message field }
     }
   }
@@ -140,7 +154,7 @@ export const RenameSnippetFolderMutation = graphql(`
 export const MoveSnippetFolderMutation = graphql(`
   mutation MoveSnippetFolder($input: MoveSnippetFolderInput!) {
     moveSnippetFolder(input: $input) {
-      snippetFolder { id name parentId }
+      snippetFolder { ...SnippetFolderItem }
       userErrors { code message field }
     }
   }
@@ -149,7 +163,7 @@ export const MoveSnippetFolderMutation = graphql(`
 export const DeleteSnippetFolderMutation = graphql(`
   mutation DeleteSnippetFolder($id: ID!) {
     deleteSnippetFolder(input: { id: $id }) {
-      snippetFolder { id name parentId }
+      snippetFolder { ...SnippetFolderItem }
       userErrors { code message field }
     }
   }
