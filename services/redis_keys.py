@@ -106,6 +106,12 @@ def run_events_key(run_id: UUID | str) -> str:
     return f"{PREFIX}:run:events:{run_id}"
 
 
+def event_hub_wake_key(hub_id: str) -> str:
+    """One process's event hub's wake-up stream (services/streams.py): a new follower writes
+    to it so the hub's blocking read returns and the next one includes its stream."""
+    return f"{PREFIX}:run:events:hub:{hub_id}"
+
+
 def preflight_probe_key(run_id: UUID | str) -> str:
     """A pre-flight probe's record, by its run: what it measures and, once read, its report
     (counts and lengths: never a row, the SQL or a token)."""

@@ -1,11 +1,11 @@
 """A deployment's progress: a per-deployment Redis stream, replayable from any cursor.
 
-The pattern of run events (docs/runs.md, services/runs/events.py): every step of every BU and
-every change of the deployment's own status is appended to one stream per deployment
-(:func:`services.redis_keys.deployment_events_key`); the entry id is the event's cursor.
-:func:`replay_and_follow` reads it with ``XREAD`` from the client's cursor, so replay and live
-are one read: a client that reconnects with its last cursor misses nothing and sees nothing
-twice.
+Every step of every BU and every change of the deployment's own status is appended to one
+stream per deployment (:func:`services.redis_keys.deployment_events_key`); the entry id is the
+event's cursor. :func:`replay_and_follow` gives every event after the client's cursor, then
+follows live: a client that reconnects with its last cursor misses nothing and sees nothing
+twice. The mechanics (the stream, its TTL, cursors, the process's one reader) are
+services/streams.py, shared with run events; this module says what a deployment's stream is.
 
 A deployment can end more than once (a retry runs it again after a FAILED or PARTIAL end),
 so following stops at a final deployment event only while it is the newest entry: a follower
@@ -19,8 +19,6 @@ checked before anything reaches Redis.
 from __future__ import annotations
 
 import contextlib
-import json
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -30,8 +28,7 @@ from redis.asyncio import Redis
 
 from models.deployments import FINAL_DEPLOYMENT_STATUSES
 from services.redis_keys import deployment_events_key
-from services.redis_reads import read_block_ms
-from services.runs.events import InvalidCursorError, parse_cursor
+from services.streams import BLOCK_MS, EventStream, InvalidCursorError, UnsafeEventError
 
 __all__ = [
     "BLOCK_MS",
@@ -53,18 +50,12 @@ STREAM_TTL_SECONDS = 7 * 24 * 3600
 #: More events than a deployment to 100 BUs makes (a safety cap, not a trim).
 STREAM_MAX_LENGTH = 20_000
 MAX_EVENT_BYTES = 16 * 1024
-BLOCK_MS = 10_000
 #: The only keys an event may carry (values are ids, names, statuses and messages).
 EVENT_KEYS = frozenset(
     {"deploymentId", "kind", "mid", "step", "status", "message", "code", "final", "at",
      "attempt", "changes", "objectId", "created"}
 )  # fmt: skip
 _FINAL = frozenset(status.value for status in FINAL_DEPLOYMENT_STATUSES)
-_FIELD = "event"
-
-
-class UnsafeEventError(ValueError):
-    """An event with a key outside :data:`EVENT_KEYS`, or too large: a publisher's bug."""
 
 
 def _now() -> str:
@@ -123,37 +114,38 @@ def bu_event(
     return event
 
 
-def _encode(event: Mapping[str, Any]) -> str:
+def _check_keys(event: Mapping[str, Any]) -> None:
+    """Refuse a key outside :data:`EVENT_KEYS` (an allow-list: a new key is a decision)."""
     unknown = set(event) - EVENT_KEYS
     if unknown:
         raise UnsafeEventError(f"event keys outside the allow-list: {sorted(unknown)}")
-    text = json.dumps(dict(event), separators=(",", ":"), sort_keys=True, default=str)
-    if len(text.encode()) > MAX_EVENT_BYTES:
-        raise UnsafeEventError("event larger than an event can be")
-    return text
 
 
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+def _is_final(event: Mapping[str, Any]) -> bool:
+    return event.get("kind") == "DEPLOYMENT" and event.get("final") is True
 
 
-def _decode(fields: Mapping[Any, Any]) -> dict[str, Any]:
-    raw = fields.get(_FIELD.encode(), fields.get(_FIELD))
-    if raw is None:
-        return {}
-    decoded = json.loads(_text(raw))
-    return decoded if isinstance(decoded, dict) else {}
+_PROGRESS = EventStream(
+    key=deployment_events_key,
+    ttl_seconds=STREAM_TTL_SECONDS,
+    max_length=STREAM_MAX_LENGTH,
+    max_event_bytes=MAX_EVENT_BYTES,
+    check_event=_check_keys,
+    is_final=_is_final,
+    cursor_of="this deployment's progress",
+    final_can_be_followed=True,
+)
+
+
+def parse_cursor(cursor: str) -> tuple[int, int]:
+    """``"<ms>-<seq>"`` as a pair that orders like Redis orders stream ids (raises
+    :class:`InvalidCursorError`, whose message the client may see)."""
+    return _PROGRESS.parse_cursor(cursor)
 
 
 async def publish(redis: Redis, deployment_id: UUID | str, event: Mapping[str, Any]) -> str:
     """Append ``event`` (and renew the stream's TTL, in one transaction); its cursor."""
-    payload = _encode(event)
-    key = deployment_events_key(deployment_id)
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.xadd(key, {_FIELD: payload}, maxlen=STREAM_MAX_LENGTH, approximate=True)
-        pipe.expire(key, STREAM_TTL_SECONDS)
-        entry_id, _ = await pipe.execute()
-    return _text(entry_id)
+    return await _PROGRESS.publish(redis, deployment_id, event)
 
 
 async def publish_quietly(
@@ -161,7 +153,7 @@ async def publish_quietly(
 ) -> None:
     """:func:`publish`, where a lost event only delays followers (the record in Postgres is
     what counts, and ``deployment(id)`` answers from it)."""
-    _encode(event)  # a bad event is a bug: raise it even when Redis is down
+    _PROGRESS.encode(event)  # a bad event is a bug: raise it even when Redis is down
     if redis is None:
         return
     with contextlib.suppress(Exception):
@@ -169,18 +161,11 @@ async def publish_quietly(
 
 
 async def latest(redis: Redis, deployment_id: UUID | str) -> tuple[str, dict[str, Any]] | None:
-    newest = await redis.xrevrange(deployment_events_key(deployment_id), count=1)
-    if not newest:
-        return None
-    entry_id, fields = newest[0]
-    return _text(entry_id), _decode(fields)
+    """The deployment's newest event and its cursor (None: none, or the stream expired)."""
+    return await _PROGRESS.latest(redis, deployment_id)
 
 
-def _is_final(event: Mapping[str, Any]) -> bool:
-    return event.get("kind") == "DEPLOYMENT" and event.get("final") is True
-
-
-async def replay_and_follow(
+def replay_and_follow(
     redis: Redis,
     deployment_id: UUID | str,
     *,
@@ -191,29 +176,6 @@ async def replay_and_follow(
     """Every event after ``after`` (all when None), then new ones; ends after a final
     deployment event that is the newest entry, or at once when that event is at or before
     ``after``. ``on_idle`` runs after each ``block_ms`` without an event."""
-    position = "0-0" if after is None else after
-    parse_cursor(position)
-    key = deployment_events_key(deployment_id)
-    read_block = read_block_ms(redis, block_ms)
-    newest = await latest(redis, deployment_id)
-    final_behind = newest is not None and _is_final(newest[1])
-    if final_behind and newest is not None and parse_cursor(newest[0]) <= parse_cursor(position):
-        return
-    idle_since = time.monotonic()
-    while True:
-        answer = await redis.xread({key: position}, block=read_block, count=100)
-        if not answer:
-            if on_idle is not None and (time.monotonic() - idle_since) * 1000 >= block_ms:
-                idle_since = time.monotonic()
-                await on_idle()
-            continue
-        idle_since = time.monotonic()
-        for _stream, entries in answer:
-            for entry_id, fields in entries:
-                position = _text(entry_id)
-                event = _decode(fields)
-                yield position, event
-                if _is_final(event):
-                    newest = await latest(redis, deployment_id)
-                    if newest is None or newest[0] == position:
-                        return
+    return _PROGRESS.replay_and_follow(
+        redis, deployment_id, after=after, on_idle=on_idle, block_ms=block_ms
+    )

@@ -20,6 +20,7 @@ from services.runs.events import (
     publish_blocking,
     replay_and_follow,
 )
+from services.streams import MAX_CONNECTIONS
 from tests.conftest import REDIS_URL
 
 
@@ -263,14 +264,12 @@ async def test_many_followers_share_one_reader_with_no_gap_and_no_duplicate() ->
         results = await asyncio.wait_for(asyncio.gather(*early, *late), 20)
         assert hub.followed == 0  # every follower ended after its run's final event
         streams = {
-            run: [
-                events._text(entry_id) for entry_id, _ in await client.xrange(run_events_key(run))
-            ]
+            run: [entry_id.decode() for entry_id, _ in await client.xrange(run_events_key(run))]
             for run in runs
         }
     finally:
         await client.aclose()
-    assert waiting <= events.MAX_CONNECTIONS, waiting
+    assert waiting <= MAX_CONNECTIONS, waiting
     assert reads_while_waiting <= 3  # one blocking read for everybody, not one each
     assert len(results) == 200
     for run, after, got in results:
