@@ -19,9 +19,8 @@ import asyncpg
 from tortoise import Tortoise
 
 from app.db import tortoise_config
-from app.migrate import migrate
 from app.settings import Settings
-from tests.conftest import drop_database, make_settings
+from tests.conftest import throwaway_database
 from tests.factories import make_tenant
 
 __all__ = [
@@ -80,20 +79,17 @@ def percentile(samples: Sequence[float], share: float) -> float:
 
 @asynccontextmanager
 async def bench_database(purpose: str) -> AsyncIterator[Settings]:
-    """Settings for a database ``quarry_bench_<purpose>_<random>`` migrated from scratch, the
-    ORM bound to it as the app role; the database is dropped on the way out."""
-    name = f"quarry_bench_{purpose}_{uuid.uuid4().hex[:8]}"
-    settings = make_settings(name)
-    await migrate(settings)
-    try:
+    """Settings for a database of its own (``quarry_bench_<purpose>_...``) migrated from
+    scratch, the ORM bound to it as the app role; the database is dropped on the way out."""
+    async with throwaway_database(f"quarry_bench_{purpose}") as settings:
         await Tortoise.init(
             config=tortoise_config(settings.app_database_url, max_size=5),
             _enable_global_fallback=True,
         )
-        yield settings
-    finally:
-        await Tortoise.close_connections()
-        await drop_database(name)
+        try:
+            yield settings
+        finally:
+            await Tortoise.close_connections()
 
 
 async def seed_as_owner(
