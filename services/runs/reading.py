@@ -14,6 +14,8 @@ MCE's failures become public errors whose messages say what to do.
 
 from __future__ import annotations
 
+import functools
+import logging
 import re
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -34,6 +36,7 @@ from services.runs.results import (
     ResultReader,
     ResultSource,
 )
+from services.runs.store import record_row_count
 
 __all__ = [
     "DEFAULT_MAX_READABLE_PER_USER",
@@ -47,6 +50,12 @@ __all__ = [
     "result_source",
     "stream_pages",
 ]
+
+log = logging.getLogger("quarry.runs")
+
+#: How long after a run is seen complete its rows may still be invisible (REFERENCE: the
+#: rowset can answer 404 a moment after the status says Complete); a read waits that long.
+ROWS_VISIBLE_WITHIN_SECONDS = 10.0
 
 #: How many complete runs' results a user keeps readable (the newest ones).
 DEFAULT_MAX_READABLE_PER_USER = 20
@@ -185,9 +194,28 @@ async def open_results(
         )
     bridge = await viewer_bridge(ctx, access=access)
     reader = ResultReader(
-        rest=bridge.rest, source=result_source(run, shell_key=shell_key), prefetch=prefetch
+        rest=bridge.rest,
+        source=result_source(run, shell_key=shell_key),
+        prefetch=prefetch,
+        visible_until=_visible_until(run),
+        on_count=None if run.row_count is not None else functools.partial(_count, repo, run),
     )
     return OpenResults(run=run, reader=reader)
+
+
+def _visible_until(run: Run) -> float | None:
+    """Until when a 404 may only mean the rows are not visible yet: the first
+    :data:`ROWS_VISIBLE_WITHIN_SECONDS` after the run was seen complete."""
+    seen = run.detected_at or run.finished_at
+    return None if seen is None else seen.timestamp() + ROWS_VISIBLE_WITHIN_SECONDS
+
+
+async def _count(repo: TenantRepository, run: Run, count: int) -> None:
+    """The first page read tells the run's row count: recorded for ``run(id).rowCount``."""
+    try:
+        await record_row_count(repo, run.id, count)
+    except Exception:  # the read goes on; the poller counts an uncounted run later
+        log.exception("run %s: recording its row count failed", run.id)
 
 
 async def stream_pages(

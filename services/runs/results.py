@@ -33,9 +33,17 @@ import asyncio
 import csv
 import io
 import re
+import time
 from calendar import monthrange
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Context, Decimal, InvalidOperation
@@ -45,6 +53,7 @@ from urllib.parse import quote
 import orjson
 
 from client.errors import MceUnavailable
+from client.errors import NotFound as MceNotFound
 from client.rest.api import RestClient
 from client.rest.rowsets import MAX_PAGE_SIZE
 from client.values import MCE_SYSTEM_TIME, FieldSpec, FieldType, Value, convert_value
@@ -71,6 +80,9 @@ MAX_SAFE_INTEGER = 2**53 - 1
 MAX_LIMIT = MAX_PAGE_SIZE
 #: MCE pages read ahead of a stream's consumer.
 DEFAULT_PREFETCH = 4
+#: While rows may not be visible yet (see :class:`ResultReader`), a 404 is asked again this
+#: often.
+NOT_VISIBLE_RETRY_SECONDS = 0.25
 
 #: Markers and helper column names are chosen by the engine; anything else is refused rather
 #: than quoted into a ``$filter``.
@@ -332,7 +344,17 @@ class _McePage:
 
 
 class ResultReader:
-    """Reads one run's result from MCE as it is asked for: random access and streaming."""
+    """Reads one run's result from MCE as it is asked for: random access and streaming.
+
+    ``visible_until`` (a ``time.time()`` instant): until then a 404 from the rowset endpoint
+    means the rows are not visible yet, not that they are gone, and the page is asked again
+    every :data:`NOT_VISIBLE_RETRY_SECONDS` (REFERENCE §2.4 and §4.1: the rowset can answer 404
+    a moment after MCE says a query is complete). The first read of a run is this readability
+    check (the poller does not probe it: one MCE call less per run).
+
+    ``on_count``: called once with the result's row count, after the first page MCE answers
+    (the run records it: services/runs/store.py).
+    """
 
     def __init__(
         self,
@@ -341,6 +363,8 @@ class ResultReader:
         source: ResultSource,
         prefetch: int = DEFAULT_PREFETCH,
         mce_page_size: int = MAX_PAGE_SIZE,
+        visible_until: float | None = None,
+        on_count: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
         if prefetch < 1:
             raise ValueError("prefetch is at least 1")
@@ -350,12 +374,31 @@ class ResultReader:
         self._source = source
         self._prefetch = prefetch
         self._mce_page_size = mce_page_size
+        self._visible_until = visible_until
+        self._on_count = on_count
 
     @property
     def source(self) -> ResultSource:
         return self._source
 
     async def _read(self, number: int, size: int) -> _McePage:
+        """:meth:`_read_once`, asked again while the rows may not be visible yet; the first
+        answer's count goes to ``on_count``."""
+        while True:
+            try:
+                page = await self._read_once(number, size)
+                break
+            except MceNotFound:
+                if self._visible_until is None or time.time() >= self._visible_until:
+                    raise
+            await asyncio.sleep(NOT_VISIBLE_RETRY_SECONDS)
+        self._visible_until = None  # visible now: a later 404 means the rows are gone
+        if self._on_count is not None:
+            report, self._on_count = self._on_count, None
+            await report(page.count)
+        return page
+
+    async def _read_once(self, number: int, size: int) -> _McePage:
         """MCE page ``number`` of ``size`` rows, this run's only, in its order, as MCE sent it
         (REFERENCE §4.1: every value a string, names lower-cased): decoded with orjson and
         encoded straight from its items, without a row dict per item."""

@@ -27,6 +27,7 @@ __all__ = [
     "RunInfo",
     "columns_json",
     "owned_run",
+    "record_row_count",
 ]
 
 RUN_NOT_FOUND = "No such run."
@@ -180,3 +181,18 @@ async def owned_run(repo: TenantRepository, *, run_id: UUID, user_id: UUID) -> R
     if not rows:
         raise NotFound(RUN_NOT_FOUND, field="id")
     return RunInfo.from_row(rows[0])
+
+
+_COUNT_SQL = (
+    "UPDATE runs SET row_count = $2, updated_at = now()"
+    " WHERE id = $1 AND status = 'COMPLETE' AND row_count IS NULL RETURNING id"
+)
+
+
+async def record_row_count(repo: TenantRepository, run_id: UUID, count: int) -> bool:
+    """Record a complete run's row count, learnt from its first page read (by a client, or
+    by the poller when no client read it: services/runs/poller.py); False when it was
+    already known. The count is MCE's for the run's marker, never a row itself."""
+    if count < 0:
+        raise ValueError("a row count is 0 or more")
+    return bool(await repo.fetch(_COUNT_SQL, [run_id, count]))

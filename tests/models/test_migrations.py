@@ -60,6 +60,7 @@ async def test_migrations_apply_to_empty_database_and_are_idempotent() -> None:
             "0012_search_field_names",
             "0013_target_de_requests",
             "0014_deployments",
+            "0015_runs_uncounted",
         ]
         assert {row[0] for row in first["policies"]} >= {"tenants", "users", "audit_events"}
         await migrate(settings)
