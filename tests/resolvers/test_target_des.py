@@ -7,7 +7,6 @@ Redis, the wallet and the simulator over HTTP."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -15,11 +14,10 @@ import pytest
 from schema import schema
 from schema.context import GraphQLContext
 from schema.global_ids import encode_global_id
-from services.audit import RequestMeta
-from services.authn import Authentication
 from services.identity import Principal
 from services.metadata.preview import MceAccess
 from simulator.state import Simulator
+from tests.fixtures import execute, graphql_context
 from tests.services.target_des.conftest import (  # noqa: F401
     Synced,
     _shared_server,
@@ -83,22 +81,7 @@ def context(synced: Synced, access: MceAccess, *, read_only: bool = False) -> Gr
         user_id=synced.member.user.id,
         read_only=read_only,
     )
-    return GraphQLContext(
-        request=SimpleNamespace(scope={}),
-        response=None,
-        request_id="test",
-        principal=principal,
-        authentication=Authentication(principal=principal),
-        mce=access,
-        meta=RequestMeta(ip="127.0.0.1", user_agent="pytest", request_id="test"),
-    )
-
-
-async def run(ctx: GraphQLContext, document: str, **variables: Any) -> dict[str, Any]:
-    result = await schema.execute(document, variable_values=variables, context_value=ctx)
-    assert result.errors is None, result.errors
-    assert result.data is not None
-    return result.data
+    return graphql_context(principal, mce=access)
 
 
 def _input(proposal: dict[str, Any], key: str, **changes: Any) -> dict[str, Any]:
@@ -132,7 +115,7 @@ async def test_propose_then_create_then_read_the_node(
     synced: Synced, access: MceAccess, sim: Simulator, simctl: SimControl
 ) -> None:
     ctx = context(synced, access)
-    proposed = (await run(ctx, PROPOSE, sql=SQL))["proposeTargetDataExtension"]
+    proposed = (await execute(ctx, PROPOSE, sql=SQL))["proposeTargetDataExtension"]
     assert proposed["userErrors"] == [] and proposed["findings"] == []
     proposal = proposed["proposal"]
     assert proposal["mid"] == str(synced.parent) and proposal["name"] == "Orders Summary"
@@ -150,7 +133,7 @@ async def test_propose_then_create_then_read_the_node(
     assert len(proposal["retention"]["options"]) == 4
 
     retention = {"length": 2, "unit": "WEEKS", "mode": "ALL_ROWS", "resetOnImport": True}
-    payload = (await run(ctx, CREATE, input=_input(proposal, "gql-1", retention=retention)))[
+    payload = (await execute(ctx, CREATE, input=_input(proposal, "gql-1", retention=retention)))[
         "createTargetDataExtension"
     ]
     assert payload["userErrors"] == [] and payload["warnings"] == []
@@ -161,11 +144,11 @@ async def test_propose_then_create_then_read_the_node(
     assert [f["isRequired"] for f in created["fields"]] == [True, True, False]
     de = sim.store.get_de(synced.parent, customer_key="Orders_Summary")
     assert de is not None and de.object_id == created["objectId"]
-    node = (await run(ctx, NODE, id=created["id"]))["node"]
+    node = (await execute(ctx, NODE, id=created["id"]))["node"]
     assert node == {"name": "Orders Summary", "customerKey": "Orders_Summary", "fieldCount": 3}
 
     calls = await simctl.count("soap.Create.DataExtension")
-    again = (await run(ctx, CREATE, input=_input(proposal, "gql-1", retention=retention)))[
+    again = (await execute(ctx, CREATE, input=_input(proposal, "gql-1", retention=retention)))[
         "createTargetDataExtension"
     ]
     assert again["replayed"] and again["dataExtension"] == created
@@ -184,7 +167,7 @@ async def test_user_errors_name_the_input_field(synced: Synced, access: MceAcces
             {"name": "Hidden", "fieldType": "TEXT", "length": 5000},
         ],
     }
-    payload = (await run(ctx, CREATE, input=base))["createTargetDataExtension"]
+    payload = (await execute(ctx, CREATE, input=base))["createTargetDataExtension"]
     assert payload["dataExtension"] is None
     assert {(e["code"], e["field"]) for e in payload["userErrors"]} == {
         ("LENGTH_INVALID", "fields.1.length"),
@@ -198,7 +181,9 @@ async def test_user_errors_name_the_input_field(synced: Synced, access: MceAcces
         ({"mid": "999999999"}, ("NOT_FOUND", "mid")),
         ({"idempotencyKey": ""}, ("INVALID_INPUT", "idempotencyKey")),
     ):
-        refused = await run(ctx, CREATE, input={**base, **changes, "fields": base["fields"][:1]})
+        refused = await execute(
+            ctx, CREATE, input={**base, **changes, "fields": base["fields"][:1]}
+        )
         errors = refused["createTargetDataExtension"]["userErrors"]
         assert [(e["code"], e["field"]) for e in errors] == [expected], changes
 
@@ -207,7 +192,7 @@ async def test_bad_sql_and_bad_arguments_are_answered_not_raised(
     synced: Synced, access: MceAccess
 ) -> None:
     ctx = context(synced, access)
-    bad = (await run(ctx, PROPOSE, sql="SELECT Nope FROM Orders"))["proposeTargetDataExtension"]
+    bad = (await execute(ctx, PROPOSE, sql="SELECT Nope FROM Orders"))["proposeTargetDataExtension"]
     assert bad["proposal"] is None
     assert [(e["code"], e["field"]) for e in bad["userErrors"]] == [("INVALID_SQL", "sql")]
     assert bad["findings"][0]["code"] == "UNKNOWN_COLUMN"
@@ -217,11 +202,11 @@ async def test_bad_sql_and_bad_arguments_are_answered_not_raised(
         ({"mid": str(synced.parent + 1)}, ("NOT_FOUND", "mid")),
         ({"name": "n" * 1001}, ("INVALID_INPUT", "name")),
     ):
-        answer = (await run(ctx, PROPOSE, sql="SELECT 1 AS x", **variables))[
+        answer = (await execute(ctx, PROPOSE, sql="SELECT 1 AS x", **variables))[
             "proposeTargetDataExtension"
         ]
         assert [(e["code"], e["field"]) for e in answer["userErrors"]] == [expected], variables
-    child = await run(ctx, PROPOSE, sql="SELECT OrderID FROM Orders", mid=str(synced.us))
+    child = await execute(ctx, PROPOSE, sql="SELECT OrderID FROM Orders", mid=str(synced.us))
     assert child["proposeTargetDataExtension"]["proposal"]["mid"] == str(synced.us)
 
 
@@ -240,5 +225,5 @@ async def test_a_read_only_token_cannot_create(synced: Synced, access: MceAccess
     )
     assert result.errors and result.errors[0].extensions
     assert result.errors[0].extensions["code"] == "FORBIDDEN"
-    proposal = await run(ctx, PROPOSE, sql="SELECT OrderID FROM Orders")
+    proposal = await execute(ctx, PROPOSE, sql="SELECT OrderID FROM Orders")
     assert proposal["proposeTargetDataExtension"]["proposal"] is not None

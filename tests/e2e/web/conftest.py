@@ -11,9 +11,7 @@ web/app first (quick when its sources did not change). Chromium is Debian's.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -44,6 +42,7 @@ from tests.e2e.app_process import (
 )
 from tests.e2e.test_browser_iframe import _certificate, _HttpsThread
 from tests.e2e.web.proxy import CuttableProxy
+from tests.fixtures import spawn_process, stop_process
 from tests.simulator.conftest import ServerThread, make_sim
 
 CHROMIUM = os.environ.get("QUARRY_CHROMIUM", "/usr/bin/chromium")
@@ -93,28 +92,6 @@ class WebStack:
     sim_url: str
     proxy: CuttableProxy
     log: Path
-
-
-def _spawn(module: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", module],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
 
 
 #: Held while a web stack uses WEB_REDIS_URL (every other database is some test's own): a second
@@ -191,8 +168,10 @@ def running_web_stack(
             )
             # Two workers, as a deployment scales them: the sign-in's metadata sync does not
             # hold a run's start behind it.
-            workers = [_spawn("app.worker", env, workdir / f"worker{n}.log") for n in (1, 2)]
-            poller = _spawn("app.poller", env, workdir / "poller.log")
+            workers = [
+                spawn_process("app.worker", env=env, log=workdir / f"worker{n}.log") for n in (1, 2)
+            ]
+            poller = spawn_process("app.poller", env=env, log=workdir / "poller.log")
             try:
                 with running_app(port=api_port, env=env, log=log):
                     yield WebStack(
@@ -205,8 +184,8 @@ def running_web_stack(
                     )
             finally:
                 for worker in workers:
-                    _stop(worker)
-                _stop(poller)
+                    stop_process(worker)
+                stop_process(poller)
                 sim.close()
 
 

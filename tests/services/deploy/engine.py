@@ -3,61 +3,55 @@ on db 10, D's own: no other test's worker takes them), the simulator over HTTP (
 a module overrides ``sim`` for more), a tenant mirroring it, ada.admin signed in with a real refresh
 token, and each BU's metadata cache synced from the simulator as a sign-in would leave it.
 
-Import the fixtures into a test module by name (``from tests.services.deploy.engine import
-...``).
+tests/services/deploy/conftest.py offers the fixtures to every module here; modules import
+the helpers (``Deployer``, ``children``, ...) from this one.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
 from redis.asyncio import Redis
-from rq import Queue
 
 from client.bridge import MceBridge
 from client.values import Value, field_specs
 from models import TenantContext
 from models.deployments import UpdateType
+from schema.context import GraphQLContext
 from services.deploy.config import DeployConfig
 from services.deploy.request import DeployRequest, TargetSpec
 from services.deploy.runner import DeployDeps, run_deployment
 from services.deploy.service import DeployOutcome, deploy_query_activity
+from services.identity import Principal
 from services.job_queue import JobQueue
 from services.mce_bridges import bridge_for_user
 from services.metadata.preview import MceAccess
-from services.metadata.sync import SyncDeps, run_sync
 from services.wallet import TokenWallet, WalletTokenProvider
 from simulator.state import Simulator
+from tests.fixtures import graphql_context, mce_access, private_job_queue, sync_metadata
 from tests.services.runs.engine import Member, sign_in
-from tests.services.wallet.conftest import ahttp, kek_a, keys, provider, sim_tenant, simctl, wallet
-from tests.services.wallet.helpers import SimControl, SimTenant, auth_factory
-from tests.simulator.conftest import _shared_server, http, make_sim, sim_app, sim_url
+from tests.services.wallet.helpers import SimControl, SimTenant
+from tests.simulator.conftest import make_sim
 
 __all__ = [
     "DEPLOY_REDIS_URL",
+    "OPTED_IN",
     "Deployer",
     "Member",
-    "_shared_server",
-    "ahttp",
+    "children",
     "deployer",
-    "http",
+    "finding_codes",
     "jobs",
-    "kek_a",
-    "keys",
     "member",
-    "provider",
+    "only",
     "sim",
-    "sim_app",
-    "sim_tenant",
-    "sim_url",
-    "simctl",
-    "wallet",
+    "sim_des",
+    "sim_queries",
 ]
 
 DEPLOY_REDIS_URL = "redis://127.0.0.1:6379/10"  # D's own db: no other test's worker sees it
@@ -75,15 +69,8 @@ def sim() -> Iterator[Simulator]:
 
 @pytest.fixture
 def jobs() -> Iterator[JobQueue]:
-    queue = JobQueue.from_url(DEPLOY_REDIS_URL)
-    for name in ("high", "default", "low"):
-        Queue(name, connection=queue.connection).empty()
-    try:
+    with private_job_queue(DEPLOY_REDIS_URL) as queue:
         yield queue
-    finally:
-        for name in ("high", "default", "low"):
-            Queue(name, connection=queue.connection).empty()
-        queue.close()
 
 
 @pytest_asyncio.fixture
@@ -118,8 +105,7 @@ class Deployer:
 
     @property
     def access(self) -> MceAccess:
-        policy = auth_factory(self.sim, self.sim_url, self.http).policy
-        return MceAccess(http=self.http, tokens=self.provider, policy=policy)
+        return mce_access(self.sim, self.sim_url, self.http, self.provider)
 
     @property
     def deps(self) -> DeployDeps:
@@ -135,24 +121,26 @@ class Deployer:
     def ctx(self) -> TenantContext:
         return self.member.ctx
 
+    def graphql_context(
+        self, principal: Principal | None = None, *, read_only: bool = False
+    ) -> GraphQLContext:
+        """The schema's context for ``principal`` (default: ada.admin in her BU, read-only as
+        a READ token is when asked) with this deployer's MCE access, queues and Redis."""
+        member = self.member
+        principal = principal or Principal(
+            tenant_id=member.tenant_id, mid=member.mid, user_id=member.user.id,
+            read_only=read_only,
+        )  # fmt: skip
+        return graphql_context(principal, mce=self.access, jobs=self.jobs, redis=self.redis)
+
     async def sync(self, *mids: int) -> None:
         """Fill the metadata cache of ``mids`` (and their parent's shared DEs) from MCE."""
-        deps = SyncDeps(
-            redis=self.redis,
-            http=self.http,
-            tokens=self.provider,
-            policy=self.access.policy,
-            cursor_margin=timedelta(0),
-        )
-        for mid in mids:
-            if mid in self.synced:
-                continue
-            result = await run_sync(
-                deps, tenant_id=self.member.tenant_id, mid=mid, user_id=self.member.user.id,
-                full=True,
-            )  # fmt: skip
-            assert result.get("state") == "COMPLETE", result
-            self.synced.add(mid)
+        todo = [mid for mid in dict.fromkeys(mids) if mid not in self.synced]
+        await sync_metadata(
+            self.access, self.redis, tenant_id=self.member.tenant_id,
+            user_id=self.member.user.id, mids=todo,
+        )  # fmt: skip
+        self.synced.update(todo)
 
     def request(self, **overrides: Any) -> DeployRequest:
         values: dict[str, Any] = {

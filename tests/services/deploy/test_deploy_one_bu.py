@@ -14,32 +14,12 @@ from services.metadata import queries
 from simulator.state import Simulator
 from tests.services.deploy.engine import (
     Deployer,
-    _shared_server,
-    ahttp,
     children,
-    deployer,
     finding_codes,
-    http,
-    jobs,
-    kek_a,
-    keys,
-    member,
     only,
-    provider,
-    sim,
-    sim_app,
     sim_des,
     sim_queries,
-    sim_tenant,
-    sim_url,
-    simctl,
-    wallet,
 )
-
-__all__ = [
-    "_shared_server", "ahttp", "deployer", "http", "jobs", "kek_a", "keys", "member",
-    "provider", "sim", "sim_app", "sim_tenant", "sim_url", "simctl", "wallet",
-]  # fmt: skip
 
 pytestmark = pytest.mark.usefixtures("db")
 

@@ -20,33 +20,7 @@ from services.deploy.service import (
 from services.deploy.store import targets_of
 from services.errors import InvalidInput
 from simulator.state import Simulator
-from tests.services.deploy.engine import (
-    OPTED_IN,
-    Deployer,
-    _shared_server,
-    ahttp,
-    deployer,
-    http,
-    jobs,
-    kek_a,
-    keys,
-    member,
-    only,
-    provider,
-    sim,
-    sim_app,
-    sim_des,
-    sim_queries,
-    sim_tenant,
-    sim_url,
-    simctl,
-    wallet,
-)
-
-__all__ = [
-    "_shared_server", "ahttp", "deployer", "http", "jobs", "kek_a", "keys", "member",
-    "provider", "sim", "sim_app", "sim_tenant", "sim_url", "simctl", "wallet",
-]  # fmt: skip
+from tests.services.deploy.engine import OPTED_IN, Deployer, only, sim_des, sim_queries
 
 pytestmark = pytest.mark.usefixtures("db")
 

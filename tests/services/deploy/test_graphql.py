@@ -15,36 +15,11 @@ from models import TenantContext, TenantRepository
 from schema import schema
 from schema.context import GraphQLContext
 from schema.global_ids import encode_global_id
-from services.authn import Authentication
 from services.identity import Principal
 from simulator.state import Simulator
 from tests.factories import make_data_extension, make_tenant
-from tests.services.deploy.engine import (
-    OPTED_IN,
-    Deployer,
-    _shared_server,
-    ahttp,
-    children,
-    deployer,
-    http,
-    jobs,
-    kek_a,
-    keys,
-    member,
-    provider,
-    sim,
-    sim_app,
-    sim_queries,
-    sim_tenant,
-    sim_url,
-    simctl,
-    wallet,
-)
-
-__all__ = [
-    "_shared_server", "ahttp", "deployer", "http", "jobs", "kek_a", "keys", "member",
-    "provider", "sim", "sim_app", "sim_tenant", "sim_url", "simctl", "wallet",
-]  # fmt: skip
+from tests.fixtures import execute
+from tests.services.deploy.engine import OPTED_IN, Deployer, children, sim_queries
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -81,30 +56,6 @@ PROGRESS = """subscription ($id: ID!, $after: String) {
 NODE = "query ($id: ID!) { node(id: $id) { id ... on Deployment { status } } }"
 
 
-def graphql_context(deployer: Deployer, principal: Principal | None = None) -> GraphQLContext:
-    member = deployer.member
-    principal = principal or Principal(
-        tenant_id=member.tenant_id, mid=member.mid, user_id=member.user.id
-    )
-    return GraphQLContext(
-        request=None,
-        response=None,
-        request_id="test",
-        principal=principal,
-        authentication=Authentication(principal=principal),
-        mce=deployer.access,
-        jobs=deployer.jobs,
-        redis=deployer.redis,
-    )
-
-
-async def execute(ctx: GraphQLContext, query: str, **variables: Any) -> dict[str, Any]:
-    result = await schema.execute(query, variable_values=variables, context_value=ctx)
-    assert result.errors is None, result.errors
-    assert result.data is not None
-    return result.data
-
-
 def deploy_input(**overrides: Any) -> dict[str, Any]:
     values: dict[str, Any] = {
         "name": "Opted-in subscribers",
@@ -125,7 +76,7 @@ async def test_three_bus_one_fails_alone_then_a_retry_redoes_only_it(
 ) -> None:
     first, second, third = children(sim)
     await deployer.sync(first, second, third)
-    ctx = graphql_context(deployer)
+    ctx = deployer.graphql_context()
     await deployer.simctl.control(
         "faults",
         {"operation": "rest.queries.create", "kind": "error", "mid": second, "times": 1},
@@ -227,7 +178,7 @@ async def _progress(
 
 async def test_other_tenants_and_bus_ids_are_refused(deployer: Deployer, sim: Simulator) -> None:
     member = deployer.member
-    ctx = graphql_context(deployer)
+    ctx = deployer.graphql_context()
     await deployer.sync(member.mid)
     made = (await execute(ctx, DEPLOY, input=deploy_input()))["deployQueryActivity"]
     deployment_id = made["deployment"]["id"]
@@ -243,7 +194,7 @@ async def test_other_tenants_and_bus_ids_are_refused(deployer: Deployer, sim: Si
         user_id=other_tenant.user.id,
     )  # fmt: skip
     for principal in (in_child, stranger, outsider):
-        seen = graphql_context(deployer, principal)
+        seen = deployer.graphql_context(principal)
         assert (await execute(seen, DEPLOYMENT, id=deployment_id))["deployment"] is None
         assert (await execute(seen, NODE, id=deployment_id))["node"] is None
         refused = (await execute(seen, RETRY, id=deployment_id))["retryDeployment"]
@@ -282,14 +233,10 @@ async def test_other_tenants_and_bus_ids_are_refused(deployer: Deployer, sim: Si
 
 
 async def test_a_read_only_token_cannot_deploy(deployer: Deployer) -> None:
-    member = deployer.member
-    reader = Principal(
-        tenant_id=member.tenant_id, mid=member.mid, user_id=member.user.id, read_only=True
-    )
     result = await schema.execute(
         DEPLOY,
         variable_values={"input": deploy_input()},
-        context_value=graphql_context(deployer, reader),
+        context_value=deployer.graphql_context(read_only=True),
     )
     assert result.errors and result.errors[0].extensions["code"] == "FORBIDDEN"
 
@@ -313,7 +260,7 @@ async def test_a_folder_and_target_named_by_their_ids(deployer: Deployer, sim: S
         folderId=encode_global_id("Folder", str(folder["id"])),
         target={"dataExtensionId": encode_global_id("DataExtension", str(de["id"]))},
     )
-    answer = (await execute(graphql_context(deployer), DEPLOY, input=given))["deployQueryActivity"]
+    answer = (await execute(deployer.graphql_context(), DEPLOY, input=given))["deployQueryActivity"]
     assert answer["userErrors"] == [], answer
     assert (await deployer.run(_outcome(deployer, answer["deployment"]["id"])))[
         "outcome"

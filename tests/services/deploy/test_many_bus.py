@@ -12,32 +12,9 @@ import pytest
 from services.deploy import progress
 from services.deploy.config import DeployConfig
 from simulator.state import Simulator
-from tests.services.deploy.engine import (
-    Deployer,
-    _shared_server,
-    ahttp,
-    children,
-    deployer,
-    http,
-    jobs,
-    kek_a,
-    keys,
-    member,
-    provider,
-    sim_app,
-    sim_queries,
-    sim_tenant,
-    sim_url,
-    simctl,
-    wallet,
-)
+from tests.services.deploy.engine import Deployer, children, sim_queries
 from tests.services.wallet.helpers import audit_actions
 from tests.simulator.conftest import make_sim
-
-__all__ = [
-    "_shared_server", "ahttp", "deployer", "http", "jobs", "kek_a", "keys", "member",
-    "provider", "sim_app", "sim_tenant", "sim_url", "simctl", "wallet",
-]  # fmt: skip
 
 pytestmark = pytest.mark.usefixtures("db")
 

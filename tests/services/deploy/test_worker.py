@@ -6,10 +6,6 @@ the parent BU."""
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from redis import Redis as SyncRedis
@@ -23,47 +19,12 @@ from services.deploy.store import deployment_by_id, targets_of
 from services.job_queue import job_id_for
 from services.wallet import KeyEncryptionKey
 from simulator.state import Simulator
-from tests.services.deploy.engine import (
-    DEPLOY_REDIS_URL,
-    Deployer,
-    _shared_server,
-    ahttp,
-    children,
-    deployer,
-    http,
-    jobs,
-    kek_a,
-    keys,
-    member,
-    only,
-    provider,
-    sim,
-    sim_app,
-    sim_queries,
-    sim_tenant,
-    sim_url,
-    simctl,
-    wallet,
-)
-from tests.services.wallet.helpers import keks_text
-
-__all__ = [
-    "_shared_server", "ahttp", "deployer", "http", "jobs", "kek_a", "keys", "member",
-    "provider", "sim", "sim_app", "sim_tenant", "sim_url", "simctl", "wallet",
-]  # fmt: skip
+from tests.fixtures import run_burst_worker, worker_env
+from tests.services.deploy.engine import DEPLOY_REDIS_URL, Deployer, children, only, sim_queries
 
 pytestmark = [pytest.mark.usefixtures("db"), pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[3]
 SHARED_SQL = "SELECT SKU, ProductName FROM ENT.[Shared Products] WHERE Active = 1"
-
-
-def _run_worker(env: dict[str, str]) -> None:
-    completed = subprocess.run(
-        [sys.executable, "-m", "app.worker", "--burst"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180, check=False,
-    )  # fmt: skip
-    assert completed.returncode == 0, completed.stderr[-2000:]
 
 
 async def test_a_real_worker_deploys_two_bus_with_ids_only_in_redis(
@@ -72,19 +33,11 @@ async def test_a_real_worker_deploys_two_bus_with_ids_only_in_redis(
     first, second = children(sim)[:2]
     outcome = await deployer.deploy(deployer.request(mids=(first, second)))
     assert outcome.deployment is not None
-    package = sim.enhanced_package
-    env = {
-        **os.environ,
-        "QUARRY_ENV": "test",
-        "DATABASE_URL": db.database_url,
-        "REDIS_URL": DEPLOY_REDIS_URL,
-        "MCE_AUTH_BASE_URL": deployer.sim_url,
-        "MCE_CLIENT_ID": package.client_id,
-        "MCE_CLIENT_SECRET": package.client_secret,
-        "WALLET_KEKS": keks_text(kek_a),
-        "DEPLOY_BU_CONCURRENCY": "2",
-    }
-    await asyncio.to_thread(_run_worker, env)
+    env = worker_env(
+        database_url=db.database_url, redis_url=DEPLOY_REDIS_URL, sim=sim,
+        sim_url=deployer.sim_url, kek=kek_a, DEPLOY_BU_CONCURRENCY="2",
+    )  # fmt: skip
+    await asyncio.to_thread(run_burst_worker, env)
 
     connection = SyncRedis.from_url(DEPLOY_REDIS_URL)
     job_id = job_id_for(deploy_job_key(outcome.deployment))

@@ -1,10 +1,12 @@
 """Target DE wizard fixtures: real Postgres as the app role, real Redis, the simulator over
 HTTP (tests/simulator's uvicorn), a tenant mirroring it and ada (every BU) signed in with a
-real refresh token in the wallet.
+real refresh token in the wallet. Every module here gets them; tests/resolvers/test_target_des.py
+imports them by name.
 
 * ``access``: the process's way to MCE (the wallet's token provider, the simulator's policy).
 * ``synced``: ada, with the metadata cache of her BU (the parent) and of the US child filled
-  by real syncs (the proposals and the rules read the cache, never MCE).
+  by real syncs (the proposals and the rules read the cache, never MCE); ``propose`` and
+  ``create`` act as her.
 """
 
 from __future__ import annotations
@@ -19,9 +21,17 @@ from redis.asyncio import Redis
 
 from models import TenantContext
 from services.metadata.preview import MceAccess
-from services.metadata.sync import SyncDeps, run_sync
+from services.target_des import (
+    CreationOutcome,
+    TargetDeInput,
+    create_target_data_extension,
+    propose_target_data_extension,
+)
+from services.target_des.create import DEFAULT_LEASE
+from services.target_des.proposal import ProposalOutcome
 from services.wallet import WalletTokenProvider
 from simulator.state import Simulator
+from tests.fixtures import mce_access, sync_metadata
 from tests.services.runs.engine import (
     Member,
     _shared_server,
@@ -38,7 +48,7 @@ from tests.services.runs.engine import (
     simctl,
     wallet,
 )
-from tests.services.wallet.helpers import SimTenant, auth_factory
+from tests.services.wallet.helpers import SimTenant
 
 __all__ = [
     "_shared_server", "ahttp", "http", "kek_a", "keys", "member", "provider", "sim", "sim_app",
@@ -63,6 +73,28 @@ class Synced:
             tenant_id=self.tenant.tenant_id, mid=wanted, visible_mids=frozenset(visible)
         )
 
+    async def propose(self, sql: str, *, mid: int | None = None, **options: str) -> ProposalOutcome:
+        """ada's proposal for ``sql`` in ``mid`` (default the parent)."""
+        return await propose_target_data_extension(
+            self.tenant.tenant_id, user_id=self.member.user.id, mid=mid or self.parent, sql=sql,
+            **options,
+        )  # fmt: skip
+
+    async def create(
+        self,
+        access: MceAccess,
+        spec: TargetDeInput,
+        key: str,
+        *,
+        mid: int | None = None,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> CreationOutcome:
+        """``spec`` created by ada in ``mid`` (default the parent) under idempotency ``key``."""
+        return await create_target_data_extension(
+            self.tenant.tenant_id, user_id=self.member.user.id, mid=mid or self.parent,
+            spec=spec, idempotency_key=key, access=access, lease=lease,
+        )  # fmt: skip
+
 
 def bu_mids(sim: Simulator) -> dict[str, int]:
     parent = sim.store.enterprise.eid
@@ -74,23 +106,18 @@ def bu_mids(sim: Simulator) -> dict[str, int]:
 def access(
     ahttp: httpx.AsyncClient, provider: WalletTokenProvider, sim: Simulator, sim_url: str
 ) -> MceAccess:
-    return MceAccess(http=ahttp, tokens=provider, policy=auth_factory(sim, sim_url, ahttp).policy)
+    return mce_access(sim, sim_url, ahttp, provider)
 
 
 @pytest_asyncio.fixture
 async def synced(
     member: Member, sim: Simulator, sim_tenant: SimTenant, access: MceAccess, redis: Redis
 ) -> Synced:
-    deps = SyncDeps(
-        redis=redis, http=access.http, tokens=access.tokens, policy=access.policy,
-        cursor_margin=timedelta(0),
-    )  # fmt: skip
     mids = bu_mids(sim)
-    for mid in (mids["parent"], mids["us"]):
-        result = await run_sync(
-            deps, tenant_id=sim_tenant.tenant_id, mid=mid, user_id=member.user.id, full=True
-        )
-        assert result["state"] == "COMPLETE", result
+    await sync_metadata(
+        access, redis, tenant_id=sim_tenant.tenant_id, user_id=member.user.id,
+        mids=(mids["parent"], mids["us"]),
+    )  # fmt: skip
     async for name in redis.scan_iter(match=f"quarry:metadata:*:{sim_tenant.tenant_id}:*"):
         await redis.delete(name)
     return Synced(member=member, tenant=sim_tenant, **mids)

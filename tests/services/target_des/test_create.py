@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - fixtures are imported, then requested by name
 """Creating target DEs in the simulator over HTTP as the user, then reading them back from it:
 the proposal created as it is (fields, key, folder, sendable, retention), recorded in the
 cache as the user's own and audited; retries with the same key (answered, one DE), a lost
@@ -22,7 +21,6 @@ from services.mce_bridges import bridge_for_user
 from services.metadata.preview import MceAccess
 from services.metadata.queries import data_extension_by_key, fields_by_data_extension
 from services.target_des import (
-    CreationOutcome,
     FieldInput,
     FieldType,
     RetentionInput,
@@ -31,31 +29,12 @@ from services.target_des import (
     SendableInput,
     TargetDeInput,
     bu_cache,
-    create_target_data_extension,
-    propose_target_data_extension,
     requests,
 )
 from services.target_des.requests import RequestState
 from simulator.state import Simulator
 from simulator.store_rules import FieldSpec as SimField
-from tests.services.target_des.conftest import (  # noqa: F401
-    Synced,
-    _shared_server,
-    access,
-    ahttp,
-    http,
-    kek_a,
-    keys,
-    member,
-    provider,
-    sim,
-    sim_app,
-    sim_tenant,
-    sim_url,
-    simctl,
-    synced,
-    wallet,
-)
+from tests.services.target_des.conftest import Synced
 from tests.services.wallet.helpers import SimControl, audit_actions
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -65,26 +44,6 @@ SQL = (
     "SELECT o.OrderID, o.Amount, s.SubscriberKey, s.EmailAddress"
     " FROM Orders o JOIN Subscribers s ON s.SubscriberKey = o.SubscriberKey"
 )
-
-
-async def create(
-    synced: Synced,
-    access: MceAccess,
-    spec: TargetDeInput,
-    key: str,
-    *,
-    mid: int | None = None,
-    lease: timedelta = timedelta(minutes=2),
-) -> CreationOutcome:
-    return await create_target_data_extension(
-        synced.tenant.tenant_id,
-        user_id=synced.member.user.id,
-        mid=mid or synced.parent,
-        spec=spec,
-        idempotency_key=key,
-        access=access,
-        lease=lease,
-    )
 
 
 def simple(name: str = "Wizard Target", **changes: Any) -> TargetDeInput:
@@ -122,16 +81,14 @@ def _field_shape(field: SoapField) -> tuple[object, ...]:
 async def test_the_proposal_is_created_read_back_from_mce_cached_and_audited(
     synced: Synced, access: MceAccess, simctl: SimControl, admin_conn: asyncpg.Connection
 ) -> None:
-    proposed = await propose_target_data_extension(
-        synced.tenant.tenant_id, user_id=synced.member.user.id, mid=synced.parent, sql=SQL
-    )
+    proposed = await synced.propose(SQL)
     assert proposed.proposal is not None
     retention = RetentionInput(30, RetentionUnit.DAYS, RetentionMode.ROWS)
     spec = proposed.proposal.as_input()
     spec = dataclasses.replace(spec, retention=retention, description="wizard")
     calls = await simctl.count(CREATE)
 
-    outcome = await create(synced, access, spec, "first-create")
+    outcome = await synced.create(access, spec, "first-create")
 
     assert outcome.errors == () and not outcome.replayed and not outcome.recovered
     assert await simctl.count(CREATE) == calls + 1
@@ -169,8 +126,8 @@ async def test_the_same_key_twice_creates_one_de_and_answers_the_same(
     synced: Synced, access: MceAccess, simctl: SimControl, sim: Simulator
 ) -> None:
     calls = await simctl.count(CREATE)
-    first = await create(synced, access, simple(), "retry-me")
-    second = await create(synced, access, simple(), "retry-me")
+    first = await synced.create(access, simple(), "retry-me")
+    second = await synced.create(access, simple(), "retry-me")
     assert first.data_extension is not None and second.data_extension is not None
     assert second.replayed and not first.replayed
     assert second.data_extension.object_id == first.data_extension.object_id
@@ -179,11 +136,11 @@ async def test_the_same_key_twice_creates_one_de_and_answers_the_same(
     assert await simctl.count(CREATE) == calls + 1
     assert [d.name for d in sim.store.list_des(synced.parent)].count("Wizard Target") == 1
 
-    other_input = await create(synced, access, simple(description="changed"), "retry-me")
+    other_input = await synced.create(access, simple(description="changed"), "retry-me")
     assert [(e.code, e.field) for e in other_input.errors] == [
         ("IDEMPOTENCY_KEY_REUSED", "idempotencyKey")
     ]
-    other_bu = await create(synced, access, simple(), "retry-me", mid=synced.us)
+    other_bu = await synced.create(access, simple(), "retry-me", mid=synced.us)
     assert [(e.code, e.field) for e in other_bu.errors] == [
         ("IDEMPOTENCY_KEY_REUSED", "idempotencyKey")
     ]
@@ -195,7 +152,7 @@ async def test_a_dropped_connection_is_looked_up_before_creating_again(
 ) -> None:
     await simctl.control("faults", {"operation": CREATE, "kind": "reset", "times": 1})
     calls = await simctl.count(CREATE)
-    outcome = await create(synced, access, simple("After Reset"), "reset-once")
+    outcome = await synced.create(access, simple("After Reset"), "reset-once")
     assert outcome.errors == () and outcome.data_extension is not None
     # The first create never reached the store; the client looked the key up, then created.
     assert await simctl.count(CREATE) == calls + 2
@@ -209,10 +166,10 @@ async def test_an_attempt_that_died_after_mce_created_it_is_taken_over_without_a
         "faults", {"operation": CREATE, "kind": "slow", "delay_ms": 1500, "times": 1}
     )
     calls = await simctl.count(CREATE)
-    first = asyncio.create_task(create(synced, access, simple("Lost Answer"), "lost-answer"))
+    first = asyncio.create_task(synced.create(access, simple("Lost Answer"), "lost-answer"))
     await simctl.wait_for_count(CREATE, calls + 1)
     # Still in flight: the same key is refused until the attempt ends or its lease runs out.
-    busy = await create(synced, access, simple("Lost Answer"), "lost-answer")
+    busy = await synced.create(access, simple("Lost Answer"), "lost-answer")
     assert [(e.code, e.field) for e in busy.errors] == [("IN_PROGRESS", "idempotencyKey")]
     first.cancel()  # the attempt dies (its answer is never read)
     with pytest.raises(asyncio.CancelledError):
@@ -224,14 +181,14 @@ async def test_an_attempt_that_died_after_mce_created_it_is_taken_over_without_a
     made = sim.store.get_de(synced.parent, customer_key="Lost_Answer")
     assert made is not None
 
-    retried = await create(synced, access, simple("Lost Answer"), "lost-answer")
+    retried = await synced.create(access, simple("Lost Answer"), "lost-answer")
 
     assert retried.errors == () and retried.recovered and not retried.replayed
     assert retried.data_extension is not None
     assert retried.data_extension.object_id == made.object_id
     assert await simctl.count(CREATE) == calls + 1  # found by its key, never created again
     assert [d.name for d in sim.store.list_des(synced.parent)].count("Lost Answer") == 1
-    again = await create(synced, access, simple("Lost Answer"), "lost-answer")
+    again = await synced.create(access, simple("Lost Answer"), "lost-answer")
     assert again.replayed and again.recovered
     assert again.data_extension is not None and again.data_extension.object_id == made.object_id
 
@@ -252,11 +209,11 @@ async def test_a_lease_that_ran_out_is_taken_over_by_the_retry(
         customer_key="Second_Try", folder_id=None, lease=timedelta(seconds=0.5), outcome={},
     )  # fmt: skip
     assert opened is not None and opened.state is RequestState.PENDING
-    waiting = await create(synced, access, spec, "second-try")
+    waiting = await synced.create(access, spec, "second-try")
     assert [(e.code, e.field) for e in waiting.errors] == [("IN_PROGRESS", "idempotencyKey")]
     await asyncio.sleep(0.6)
     calls = await simctl.count(CREATE)
-    retried = await create(synced, access, spec, "second-try")
+    retried = await synced.create(access, spec, "second-try")
     assert retried.errors == () and not retried.recovered
     assert await simctl.count(CREATE) == calls + 1
     assert sim.store.get_de(synced.parent, customer_key="Second_Try") is not None
@@ -268,10 +225,10 @@ async def test_mce_unreachable_leaves_the_request_for_the_retry(
     synced: Synced, access: MceAccess, simctl: SimControl, sim: Simulator
 ) -> None:
     await simctl.control("faults", {"operation": CREATE, "kind": "error", "times": 1})
-    failed = await create(synced, access, simple("Flaky"), "flaky")
+    failed = await synced.create(access, simple("Flaky"), "flaky")
     assert [(e.code, e.field) for e in failed.errors] == [("MCE_UNAVAILABLE", None)]
     assert sim.store.get_de(synced.parent, customer_key="Flaky") is None
-    retried = await create(synced, access, simple("Flaky"), "flaky")
+    retried = await synced.create(access, simple("Flaky"), "flaky")
     assert retried.errors == () and not retried.replayed
     assert sim.store.get_de(synced.parent, customer_key="Flaky") is not None
 
@@ -285,10 +242,10 @@ async def test_mce_refusing_is_recorded_once_and_answered_again(
         fields=[SimField(name="X", field_type="Text", max_length=10)],
     )  # fmt: skip
     calls = await simctl.count(CREATE)
-    refused = await create(synced, access, simple("Made Elsewhere"), "refused")
+    refused = await synced.create(access, simple("Made Elsewhere"), "refused")
     assert [(e.code, e.field) for e in refused.errors] == [("NAME_TAKEN", "name")]
     assert "already exists" in refused.errors[0].message
-    again = await create(synced, access, simple("Made Elsewhere"), "refused")
+    again = await synced.create(access, simple("Made Elsewhere"), "refused")
     assert again.replayed and [(e.code, e.field) for e in again.errors] == [("NAME_TAKEN", "name")]
     assert await simctl.count(CREATE) == calls + 1
 
@@ -299,7 +256,7 @@ async def test_a_warning_rule_lets_mce_answer_and_its_refusal_names_the_fields(
     """Phone lengths over 50 are only the simulator's rule: a warning, then MCE's refusal."""
     spec = simple("Long Phone", fields=(FieldInput("Mobile", FieldType.PHONE, length=60),))
     calls = await simctl.count(CREATE)
-    outcome = await create(synced, access, spec, "long-phone")
+    outcome = await synced.create(access, spec, "long-phone")
     assert [(w.code, w.field) for w in outcome.warnings] == [("LENGTH_TOO_LONG", "fields.0.length")]
     assert [(e.code, e.field) for e in outcome.errors] == [("MCE_REFUSED", "fields")]
     assert await simctl.count(CREATE) == calls + 1
@@ -317,7 +274,7 @@ async def test_a_sendable_de_in_a_child_bu_with_a_derived_key(
         sendable=SendableInput("subscriberkey"),
         retention=RetentionInput(1, RetentionUnit.WEEKS, RetentionMode.DATA_EXTENSION),
     )
-    outcome = await create(synced, access, spec, "child", mid=synced.us)
+    outcome = await synced.create(access, spec, "child", mid=synced.us)
     assert outcome.errors == () and outcome.data_extension is not None
     assert outcome.data_extension.customer_key == "Child_Sendable"
     de, fields = await read_back(synced, access, "Child_Sendable", mid=synced.us)

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - fixtures are imported, then requested by name
 """Proposals from real SQL against a metadata cache filled by real syncs of the simulator:
 joins (a source's key carried through), aggregates (GROUP BY keys), data views (no key, their
 retention), expressions, ``SELECT *``; names and keys unique in the BU; the folder a source
@@ -7,6 +6,8 @@ proposal; a BU the user is not a member of is refused."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from services.target_des import (
@@ -14,44 +15,15 @@ from services.target_des import (
     SendableRelationship,
     propose_target_data_extension,
 )
-from services.target_des.proposal import Proposal, ProposalOutcome
+from services.target_des.proposal import Proposal
 from simulator.state import Simulator
-from tests.services.target_des.conftest import (  # noqa: F401
-    Synced,
-    _shared_server,
-    access,
-    ahttp,
-    http,
-    kek_a,
-    keys,
-    member,
-    provider,
-    sim,
-    sim_app,
-    sim_tenant,
-    sim_url,
-    simctl,
-    synced,
-    wallet,
-)
+from tests.services.target_des.conftest import Synced
 
 pytestmark = pytest.mark.usefixtures("db")
 
 
-async def _propose(
-    synced: Synced, sql: str, *, mid: int | None = None, **kw: str
-) -> ProposalOutcome:
-    return await propose_target_data_extension(
-        synced.tenant.tenant_id,
-        user_id=synced.member.user.id,
-        mid=mid or synced.parent,
-        sql=sql,
-        **kw,
-    )
-
-
-async def _proposal(synced: Synced, sql: str, **kw: str) -> Proposal:
-    outcome = await _propose(synced, sql, **kw)
+async def _proposal(synced: Synced, sql: str, **kw: Any) -> Proposal:
+    outcome = await synced.propose(sql, **kw)
     assert outcome.issues == (), outcome.issues
     assert outcome.proposal is not None
     return outcome.proposal
@@ -201,7 +173,7 @@ async def test_names_and_keys_are_unique_in_the_bu(synced: Synced) -> None:
         "Order_Export",
         True,
     )
-    reserved = await _propose(synced, "SELECT OrderID FROM Orders", name="QRY__mine")
+    reserved = await synced.propose("SELECT OrderID FROM Orders", name="QRY__mine")
     assert reserved.proposal is None
     assert [(i.code, i.field) for i in reserved.issues] == [("NAME_RESERVED", "name")]
 
@@ -215,7 +187,7 @@ async def test_sql_mce_would_refuse_gives_findings_and_no_proposal(synced: Synce
         ("", "EMPTY_SQL"),
         ("\x00\xff" * 10, "SYNTAX_ERROR"),
     ):
-        outcome = await _propose(synced, sql)
+        outcome = await synced.propose(sql)
         assert outcome.proposal is None, sql
         assert [(i.code, i.field) for i in outcome.issues] == [("INVALID_SQL", "sql")], sql
         assert code in {f.code for f in outcome.findings}, (sql, outcome.findings)

@@ -1,4 +1,4 @@
-# ruff: noqa: F811, E501 - fixtures imported then requested by name; one rule per table line
+# ruff: noqa: E501 - one rule per table line
 """Each naming and type rule of ``createTargetDataExtension``: errors (REFERENCE's rules and
 Quarry's own) refuse the request before MCE is called and record nothing, naming the input
 field; warnings (rules only the simulator enforces) travel with an answer. Folders of another
@@ -29,24 +29,7 @@ from services.target_des.bu_cache import BuNames
 from services.target_des.rules import check_input
 from tests.factories import make_tenant
 from tests.models.metadata_seed import add_folder
-from tests.services.target_des.conftest import (  # noqa: F401
-    Synced,
-    _shared_server,
-    access,
-    ahttp,
-    http,
-    kek_a,
-    keys,
-    member,
-    provider,
-    sim,
-    sim_app,
-    sim_tenant,
-    sim_url,
-    simctl,
-    synced,
-    wallet,
-)
+from tests.services.target_des.conftest import Synced
 from tests.services.wallet.helpers import SimControl
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -98,7 +81,7 @@ async def test_each_error_is_refused_before_mce_and_recorded_nowhere(
     calls = await simctl.count(CREATE)
     for case, changes, expected in ERRORS:
         spec = dataclasses.replace(BASE, **changes)
-        outcome = await _create(synced, access, spec, key=f"rule-{case}")
+        outcome = await synced.create(access, spec, key=f"rule-{case}")
         assert outcome.data_extension is None, case
         assert expected in [(e.code, e.field) for e in outcome.errors], (case, outcome.issues)
     assert await simctl.count(CREATE) == calls
@@ -106,7 +89,7 @@ async def test_each_error_is_refused_before_mce_and_recorded_nowhere(
         "SELECT count(*) AS n FROM target_de_requests WHERE idempotency_key LIKE 'rule-%'"
     )
     assert records[0]["n"] == 0  # each key stays free for the corrected request
-    fixed = await _create(synced, access, BASE, key="rule-blank name")
+    fixed = await synced.create(access, BASE, key="rule-blank name")
     assert fixed.errors == () and fixed.data_extension is not None
 
 
@@ -206,7 +189,7 @@ async def test_a_folder_of_another_bu_or_tenant_is_refused(
     ]
     for index, (mid, changes) in enumerate(cases):
         spec = dataclasses.replace(BASE, **changes)
-        outcome = await _create(synced, access, spec, key=f"folder-{index}", mid=mid)
+        outcome = await synced.create(access, spec, key=f"folder-{index}", mid=mid)
         assert [(e.code, e.field) for e in outcome.errors] == [("FOLDER_NOT_FOUND", "folderId")], (
             changes
         )
@@ -223,18 +206,5 @@ async def test_a_bu_the_user_does_not_belong_to_and_a_bad_key_are_refused(
     )  # fmt: skip
     assert [(e.code, e.field) for e in outcome.errors] == [("NOT_FOUND", "mid")]
     for key in ("", "k" * 201, "nul\x00"):
-        bad = await _create(synced, access, BASE, key=key)
+        bad = await synced.create(access, BASE, key=key)
         assert [(e.code, e.field) for e in bad.errors] == [("INVALID_INPUT", "idempotencyKey")]
-
-
-async def _create(
-    synced: Synced, access: MceAccess, spec: TargetDeInput, *, key: str, mid: int | None = None
-) -> Any:
-    return await create_target_data_extension(
-        synced.tenant.tenant_id,
-        user_id=synced.member.user.id,
-        mid=mid or synced.parent,
-        spec=spec,
-        idempotency_key=key,
-        access=access,
-    )
