@@ -48,17 +48,7 @@ export function controlProps({
   };
 }
 
-export function Field({
-  id,
-  label,
-  control,
-  hint,
-  messages = [],
-  required = false,
-  className,
-  path,
-  children,
-}: {
+export interface FieldProps {
   /** The control's id (the label's `for`); the hint's and messages' ids derive from it. */
   id: string;
   label: ReactNode;
@@ -72,7 +62,19 @@ export function Field({
   path?: string;
   /** Shown below the messages (a picker opened from the field, say). */
   children?: ReactNode;
-}) {
+}
+
+export function Field({
+  id,
+  label,
+  control,
+  hint,
+  messages = [],
+  required = false,
+  className,
+  path,
+  children,
+}: FieldProps) {
   const ids = fieldIds(id);
   return (
     <div className={className ? `q-field ${className}` : "q-field"}>
@@ -85,19 +87,75 @@ export function Field({
           {hint}
         </span>
       )}
-      {messages.length > 0 && (
-        <ul className="q-messages" id={ids.messages} data-path={path}>
-          {messages.map((m, index) => (
-            <li key={`${m.severity}-${index}`} className={`q-${m.severity}`}>
-              <span className="visually-hidden">
-                {m.severity === "error" ? "Error: " : "Warning: "}
-              </span>
-              {m.message}
-            </li>
-          ))}
-        </ul>
-      )}
+      <FieldMessages id={ids.messages} messages={messages} path={path} />
       {children}
     </div>
+  );
+}
+
+/** A field whose control is a one-line input, the common case. */
+export function TextField({
+  value,
+  onChange,
+  type = "text",
+  placeholder,
+  maxLength,
+  inputMode,
+  inputClassName,
+  autoFocus = false,
+  ...field
+}: Omit<FieldProps, "control"> & {
+  value: string;
+  onChange: (value: string) => void;
+  type?: "text" | "datetime-local";
+  placeholder?: string;
+  maxLength?: number;
+  inputMode?: "numeric";
+  inputClassName?: string;
+  /** The dialog focuses it first (`data-autofocus`). */
+  autoFocus?: boolean;
+}) {
+  return (
+    <Field
+      {...field}
+      control={(props) => (
+        <input
+          {...props}
+          type={type}
+          value={value}
+          placeholder={placeholder}
+          maxLength={maxLength}
+          inputMode={inputMode}
+          className={inputClassName}
+          data-autofocus={autoFocus || undefined}
+          onChange={(e) => onChange(e.target.value)}
+        />
+      )}
+    />
+  );
+}
+
+/** Messages about a value (errors and warnings), each said with its severity. */
+export function FieldMessages({
+  id,
+  messages,
+  path,
+}: {
+  id: string;
+  messages: readonly FieldMessage[];
+  path?: string | undefined;
+}) {
+  if (messages.length === 0) return null;
+  return (
+    <ul className="q-messages" id={id} data-path={path}>
+      {messages.map((m, index) => (
+        <li key={`${m.severity}-${index}`} className={`q-${m.severity}`}>
+          <span className="visually-hidden">
+            {m.severity === "error" ? "Error: " : "Warning: "}
+          </span>
+          {m.message}
+        </li>
+      ))}
+    </ul>
   );
 }

@@ -1,7 +1,7 @@
 import { createElement } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
-import { type ControlProps, controlProps, Field, type FieldMessage } from "./Field";
+import { type ControlProps, controlProps, Field, type FieldMessage, TextField } from "./Field";
 
 const error: FieldMessage = {
   message: "A data extension with this name exists.",
@@ -97,5 +97,40 @@ describe("Field", () => {
       ),
     );
     expect(markup.indexOf('id="picker"')).toBeGreaterThan(markup.indexOf("</ul>"));
+  });
+});
+
+describe("TextField", () => {
+  it("is a Field over a one-line input carrying the value and the dialog's first focus", () => {
+    const markup = renderToStaticMarkup(
+      createElement(TextField, {
+        id: "t",
+        label: "Key",
+        required: true,
+        hint: "At most 36 characters.",
+        value: "dep_1",
+        maxLength: 36,
+        autoFocus: true,
+        onChange: () => undefined,
+      }),
+    );
+    expect(attribute(markup, "input", "type")).toBe("text");
+    expect(attribute(markup, "input", "value")).toBe("dep_1");
+    expect(attribute(markup, "input", "maxLength")).toBe("36");
+    expect(attribute(markup, "input", "data-autofocus")).toBe("true");
+    expect(attribute(markup, "input", "aria-describedby")).toBe("t-hint");
+    expect(attribute(markup, "input", "aria-required")).toBe("true");
+    const plain = renderToStaticMarkup(
+      createElement(TextField, {
+        id: "u",
+        label: "End",
+        type: "datetime-local",
+        value: "",
+        onChange: () => undefined,
+      }),
+    );
+    expect(attribute(plain, "input", "type")).toBe("datetime-local");
+    expect(attribute(plain, "input", "data-autofocus")).toBeNull();
+    expect(attribute(plain, "input", "placeholder")).toBeNull();
   });
 });

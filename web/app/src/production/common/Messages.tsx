@@ -1,4 +1,5 @@
 // The user errors and warnings of one input path, next to its control.
+import { FieldMessages } from "../../ui/Field";
 import { messageId, type Problem, type ProblemsByPath } from "./errors";
 
 export function Messages({
@@ -10,19 +11,8 @@ export function Messages({
   path: string;
   scope: string;
 }) {
-  const list = problems.get(path);
-  if (!list || list.length === 0) return null;
   return (
-    <ul className="q-messages" id={messageId(scope, path)} data-path={path}>
-      {list.map((problem, index) => (
-        <li key={`${problem.code}-${index}`} className={`q-${problem.severity}`}>
-          <span className="visually-hidden">
-            {problem.severity === "error" ? "Error: " : "Warning: "}
-          </span>
-          {problem.message}
-        </li>
-      ))}
-    </ul>
+    <FieldMessages id={messageId(scope, path)} messages={problems.get(path) ?? []} path={path} />
   );
 }
 

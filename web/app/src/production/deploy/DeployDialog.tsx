@@ -7,7 +7,7 @@ import { useMemo, useRef, useState } from "react";
 import { request } from "../../api/http";
 import { describeProblem } from "../../api/problems";
 import type { DeployMutation as DeployData } from "../../gql/graphql";
-import { Field } from "../../ui/Field";
+import { Field, TextField } from "../../ui/Field";
 import { Dialog, useHostSql } from "../common/Dialog";
 import { byPath, type Problem, problemsOf, unplaced } from "../common/errors";
 import { FolderPicker } from "../common/FolderPicker";
@@ -173,54 +173,36 @@ export function DeployDialog({ host, onClose }: { host: ProductionHost; onClose:
             label="The deployment was refused"
           />
           <div className="q-grid2">
-            <Field
+            <TextField
               id="deploy-name"
               label="Activity name"
               required
+              autoFocus
               path="name"
               messages={problems.get("name")}
-              control={(props) => (
-                <input
-                  {...props}
-                  type="text"
-                  value={form.name}
-                  data-autofocus
-                  onChange={(e) => identify({ name: e.target.value }, "name")}
-                />
-              )}
+              value={form.name}
+              onChange={(name) => identify({ name }, "name")}
             />
-            <Field
+            <TextField
               id="deploy-key"
               label="Customer key"
               required
               hint="At most 36 characters; deploying again with this key updates the same activity."
               path="key"
               messages={problems.get("key")}
-              control={(props) => (
-                <input
-                  {...props}
-                  type="text"
-                  value={form.key}
-                  maxLength={36}
-                  onChange={(e) => identify({ key: e.target.value }, "key")}
-                />
-              )}
+              value={form.key}
+              maxLength={36}
+              onChange={(key) => identify({ key }, "key")}
             />
-            <Field
+            <TextField
               id="deploy-description"
               label="Description"
               className="q-span2"
               path="description"
               messages={problems.get("description")}
-              control={(props) => (
-                <input
-                  {...props}
-                  type="text"
-                  value={form.description}
-                  placeholder="optional"
-                  onChange={(e) => set({ description: e.target.value }, "description")}
-                />
-              )}
+              value={form.description}
+              placeholder="optional"
+              onChange={(description) => set({ description }, "description")}
             />
             <Field
               id="deploy-folder"
@@ -329,7 +311,7 @@ export function DeployDialog({ host, onClose }: { host: ProductionHost; onClose:
             lacks them
           </label>
           {form.createMissing && (
-            <Field
+            <TextField
               id="deploy-target-folder"
               label="Folder for a created target (a path under “Data Extensions”)"
               path="target.folderPath"
@@ -337,14 +319,8 @@ export function DeployDialog({ host, onClose }: { host: ProductionHost; onClose:
                 ...(problems.get("target.folderPath") ?? []),
                 ...(problems.get("target.name") ?? []),
               ]}
-              control={(props) => (
-                <input
-                  {...props}
-                  type="text"
-                  value={form.targetFolderPath}
-                  onChange={(e) => set({ targetFolderPath: e.target.value }, "target.folderPath")}
-                />
-              )}
+              value={form.targetFolderPath}
+              onChange={(targetFolderPath) => set({ targetFolderPath }, "target.folderPath")}
             />
           )}
 
@@ -360,41 +336,29 @@ export function DeployDialog({ host, onClose }: { host: ProductionHost; onClose:
           </label>
           {a.enabled && (
             <div className="q-grid2 automation">
-              <Field
+              <TextField
                 id="deploy-automation-name"
                 label="Automation name"
                 required
                 path="automation.name"
                 messages={problems.get("automation.name")}
-                control={(props) => (
-                  <input
-                    {...props}
-                    type="text"
-                    value={a.name}
-                    onChange={(e) => {
-                      touched.current.add("automation.name");
-                      setAutomation({ name: e.target.value }, "automation.name");
-                    }}
-                  />
-                )}
+                value={a.name}
+                onChange={(name) => {
+                  touched.current.add("automation.name");
+                  setAutomation({ name }, "automation.name");
+                }}
               />
-              <Field
+              <TextField
                 id="deploy-automation-key"
                 label="Automation key"
                 required
                 path="automation.key"
                 messages={problems.get("automation.key")}
-                control={(props) => (
-                  <input
-                    {...props}
-                    type="text"
-                    value={a.key}
-                    onChange={(e) => {
-                      touched.current.add("automation.key");
-                      setAutomation({ key: e.target.value }, "automation.key");
-                    }}
-                  />
-                )}
+                value={a.key}
+                onChange={(key) => {
+                  touched.current.add("automation.key");
+                  setAutomation({ key }, "automation.key");
+                }}
               />
               <label className="q-check q-span2">
                 <input
@@ -409,22 +373,15 @@ export function DeployDialog({ host, onClose }: { host: ProductionHost; onClose:
               </label>
               {a.scheduled && (
                 <>
-                  <Field
+                  <TextField
                     id="deploy-start"
                     label={`Starts (your time, ${Intl.DateTimeFormat().resolvedOptions().timeZone})`}
                     required
                     path="automation.schedule"
                     messages={problems.get("automation.schedule")}
-                    control={(props) => (
-                      <input
-                        {...props}
-                        type="datetime-local"
-                        value={a.start}
-                        onChange={(e) =>
-                          setAutomation({ start: e.target.value }, "automation.schedule")
-                        }
-                      />
-                    )}
+                    type="datetime-local"
+                    value={a.start}
+                    onChange={(start) => setAutomation({ start }, "automation.schedule")}
                   />
                   <div className="q-field">
                     <span className="q-label" id="deploy-every">
@@ -459,36 +416,21 @@ export function DeployDialog({ host, onClose }: { host: ProductionHost; onClose:
                       </select>
                     </span>
                   </div>
-                  <Field
+                  <TextField
                     id="deploy-tz"
                     label="Marketing Cloud time zone number"
                     hint="5 is Central Time, Marketing Cloud's own."
-                    control={(props) => (
-                      <input
-                        {...props}
-                        type="text"
-                        inputMode="numeric"
-                        className="num-input"
-                        value={a.timeZoneId}
-                        onChange={(e) =>
-                          setAutomation({ timeZoneId: e.target.value }, "automation.schedule")
-                        }
-                      />
-                    )}
+                    inputMode="numeric"
+                    inputClassName="num-input"
+                    value={a.timeZoneId}
+                    onChange={(timeZoneId) => setAutomation({ timeZoneId }, "automation.schedule")}
                   />
-                  <Field
+                  <TextField
                     id="deploy-end"
                     label="Ends (optional)"
-                    control={(props) => (
-                      <input
-                        {...props}
-                        type="datetime-local"
-                        value={a.end}
-                        onChange={(e) =>
-                          setAutomation({ end: e.target.value }, "automation.schedule")
-                        }
-                      />
-                    )}
+                    type="datetime-local"
+                    value={a.end}
+                    onChange={(end) => setAutomation({ end }, "automation.schedule")}
                   />
                   <p className="q-note q-span2" data-field="schedule-note">
                     Marketing Cloud keeps a schedule created through its API paused: the automation

@@ -12,7 +12,7 @@ import type {
   TargetRetentionUnit,
   TargetSendableRelationship,
 } from "../../gql/graphql";
-import { Field } from "../../ui/Field";
+import { Field, TextField } from "../../ui/Field";
 import { Dialog, useHostSql } from "../common/Dialog";
 import { byPath, type Problem, problemsOf, unplaced } from "../common/errors";
 import { FolderPicker } from "../common/FolderPicker";
@@ -338,20 +338,14 @@ export function TargetDeWizard({
                 </div>
               )}
             </div>
-            <Field
+            <TextField
               id="wizard-description"
               label="Description"
               path="description"
               messages={problems.get("description")}
-              control={(props) => (
-                <input
-                  {...props}
-                  type="text"
-                  value={form.description}
-                  placeholder="optional"
-                  onChange={(e) => edit({ description: e.target.value }, "description")}
-                />
-              )}
+              value={form.description}
+              placeholder="optional"
+              onChange={(description) => edit({ description }, "description")}
             />
           </div>
 
