@@ -77,6 +77,8 @@ const theme = EditorView.theme({
   },
   ".cm-diagnostic": { whiteSpace: "pre-wrap", maxWidth: "36rem" },
   ".cm-completionDetail": { color: "var(--muted)", marginLeft: "0.6em", fontStyle: "normal" },
+  // The muted detail is unreadable on the selected option's accent (axe: color-contrast).
+  ".cm-tooltip-autocomplete ul li[aria-selected] .cm-completionDetail": { color: "inherit" },
   ".cm-placeholder": { color: "var(--muted)" },
 });
 
