@@ -107,6 +107,8 @@ LAGGING_AFTER_SECONDS = 2.0
 LAGGING_RECHECK_SECONDS = 1.0
 #: Each round renews this host's "a poller is alive" key (Compose's healthcheck reads it).
 ALIVE_TTL_MS = 15_000
+#: The shortest pause between two rounds.
+MIN_PAUSE_SECONDS = 0.02
 #: Runs of one BU finished side by side in a round.
 COMPLETE_CONCURRENCY = 8
 #: A complete run whose results nobody read this long after it was seen complete is counted
@@ -279,7 +281,11 @@ class Poller:
         return [WatchedRun.from_row(row) for row in rows]
 
     async def run_forever(self, stop: asyncio.Event, *, tick_seconds: float = 0.1) -> None:
-        """Rounds until ``stop`` is set; a failing round is logged and the next one runs."""
+        """Rounds until ``stop`` is set; a failing round is logged and the next one runs.
+
+        The next round starts when the next watched run is due, or after ``tick_seconds``
+        (new runs are found by a round) if that is sooner: a run is checked on time rather
+        than up to a tick late, which is most of what detection waits for besides MCE."""
         while not stop.is_set():
             try:
                 await self.deps.redis.set(
@@ -289,7 +295,16 @@ class Poller:
             except Exception:
                 log.exception("poller round failed", extra={"event": "runs.poller.error"})
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=tick_seconds)
+                await asyncio.wait_for(stop.wait(), timeout=self._pause(tick_seconds))
+
+    def _pause(self, tick_seconds: float) -> float:
+        """Seconds until the next round: the next due run's wait, between
+        :data:`MIN_PAUSE_SECONDS` (a run due already, e.g. over the call budget, does not make
+        the loop spin) and ``tick_seconds``."""
+        if not self._tracking:
+            return tick_seconds
+        wait = min(tracking.due_at for tracking in self._tracking.values()) - time.time()
+        return min(tick_seconds, max(MIN_PAUSE_SECONDS, wait))
 
     async def run_once(self) -> RoundReport:
         report = RoundReport()

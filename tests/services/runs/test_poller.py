@@ -655,3 +655,26 @@ async def test_a_closed_poller_hands_its_bus_over_at_once(world: World) -> None:
         world.simctl.sim.config.query_queue_seconds = 0
         await first.close()
         await second.close()
+
+
+async def test_the_next_round_starts_when_the_next_run_is_due(world: World) -> None:
+    """Rounds follow the runs' due times (bounded by the tick and a floor), so a run is
+    checked on time instead of up to a tick late."""
+    from services.runs.poller import MIN_PAUSE_SECONDS
+
+    world.simctl.sim.config.query_queue_seconds = 600
+    poller = Poller(world.poller_deps)
+    try:
+        assert poller._pause(0.1) == 0.1  # nothing watched: the tick finds new runs
+        run = await world.start()
+        await poller.run_once()
+        tracking = poller._tracking[run.run_id]
+        tracking.due_at = time.time() + 0.05
+        assert 0.03 < poller._pause(0.1) <= 0.05
+        tracking.due_at = time.time() + 5
+        assert poller._pause(0.1) == 0.1
+        tracking.due_at = time.time() - 1  # overdue (e.g. the BU's call budget was spent)
+        assert poller._pause(0.1) == MIN_PAUSE_SECONDS
+    finally:
+        await poller.close()
+        world.simctl.sim.config.query_queue_seconds = 0
