@@ -6,6 +6,8 @@ through the :class:`Catalog` protocol. The modules behind it are:
 - :mod:`tsql.validate`: findings for a purpose, output columns, statement kind;
 - :mod:`tsql.infer`: output-schema inference and the name findings;
 - :mod:`tsql.output_key`: which output columns identify a row (a target DE's primary key);
+- :mod:`tsql.select_list`: the select list naming the output, item by item, with positions;
+- :mod:`tsql.scope`: the tables a statement reads (``source_tables``), name resolution;
 - :mod:`tsql.rewrite`: MCE's wrapper and the run form the engine executes;
 - :mod:`tsql.complete`: completions at a cursor;
 - :mod:`tsql.format`: the canonical layout, comments kept;
@@ -36,6 +38,8 @@ from tsql.output_key import KeyBasis, OutputKey, infer_output_key
 from tsql.parse import MAX_NESTING, MAX_SQL_CHARS, ParsedSql, parse
 from tsql.rewrite import RunRewrite, mce_wrapped, prepare_run, rewrite_for_run
 from tsql.rules_codes import FINDING_CODES
+from tsql.scope import source_tables
+from tsql.select_list import SelectItem, SelectList, select_list
 from tsql.types import Column, FieldType, Purpose, Table, TableKind, TableName
 from tsql.validate import Analysis, validate, validate_cached
 
@@ -67,6 +71,8 @@ __all__ = [
     "ParsedSql",
     "Purpose",
     "RunRewrite",
+    "SelectItem",
+    "SelectList",
     "Severity",
     "Span",
     "Table",
@@ -87,6 +93,8 @@ __all__ = [
     "quote_identifier",
     "resolve_data_view",
     "rewrite_for_run",
+    "select_list",
+    "source_tables",
     "span_of_offsets",
     "validate",
     "validate_cached",

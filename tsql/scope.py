@@ -29,6 +29,7 @@ __all__ = [
     "lookup_tables",
     "node_span",
     "resolve_column",
+    "source_tables",
     "table_key",
     "unknown_column",
 ]
@@ -185,21 +186,37 @@ def cte_names(statement: exp.Expr) -> frozenset[str]:
     return frozenset(cte.alias.casefold() for cte in statement.find_all(exp.CTE) if cte.alias)
 
 
-async def lookup_tables(statement: exp.Expr, catalog: Catalog) -> dict[TableKey, Table | None]:
-    """Every table the statement names, each looked up once (data views from tsql's own
-    catalogue, DEs from the caller's), concurrently."""
+def source_tables(statement: exp.Expr | None) -> tuple[TableName, ...]:
+    """Each table ``statement`` reads, once, spelled as first written (names compared without
+    case; ``ENT.X`` and ``X`` are two tables; a CTE's name, a table function and a name under
+    another schema are none, as for :func:`table_key`). In the order of a level-by-level walk
+    of the tree: the outer query's FROM and JOIN tables (in text order) come before those of
+    its derived tables and subqueries; a UNION's arms are not in text order (the last arm of
+    ``A UNION B UNION C`` is nearer the top than the first).
+
+    ``statement`` is :attr:`ParsedSql.statement <tsql.ParsedSql.statement>`: None (no single
+    statement was read) reads no table. Never raises.
+    """
+    if statement is None:
+        return ()
     local = cte_names(statement)
-    wanted: dict[TableKey, str] = {}
+    seen: dict[TableKey, TableName] = {}
     for table in statement.find_all(exp.Table):
         key = table_key(table)
-        if key is None or key in wanted or (not key[1] and key[0] in local):
+        if key is None or key in seen or (not key[1] and key[0] in local):
             continue
-        wanted[key] = table.name
-    keys = list(wanted)
-    found = await asyncio.gather(
-        *(_lookup(TableName(wanted[key], shared=key[1]), catalog) for key in keys)
-    )
-    return dict(zip(keys, found, strict=True))
+        seen[key] = TableName(table.name, shared=key[1])
+    return tuple(seen.values())
+
+
+async def lookup_tables(statement: exp.Expr, catalog: Catalog) -> dict[TableKey, Table | None]:
+    """Every table the statement reads (:func:`source_tables`), each looked up once (data
+    views from tsql's own catalogue, DEs from the caller's), concurrently."""
+    names = source_tables(statement)
+    found = await asyncio.gather(*(_lookup(name, catalog) for name in names))
+    return {
+        (name.name.casefold(), name.shared): table for name, table in zip(names, found, strict=True)
+    }
 
 
 async def _lookup(name: TableName, catalog: Catalog) -> Table | None:

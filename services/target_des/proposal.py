@@ -16,8 +16,6 @@ import functools
 from dataclasses import dataclass
 from uuid import UUID
 
-from sqlglot import exp
-
 from models import TenantContext
 from services.errors import NotFound, RateLimited
 from services.metadata.queries import FolderInfo
@@ -52,9 +50,11 @@ from tsql import (
     Column,
     Finding,
     Purpose,
+    TableName,
     data_view,
     is_data_view_name,
     parse,
+    source_tables,
     validate_cached,
 )
 
@@ -148,8 +148,8 @@ class ProposalOutcome:
 class _Checked:
     analysis: Analysis
     key: KeySuggestion
-    sources: tuple[tuple[str, bool], ...]
-    """(name, shared) of each table the query reads, in text order."""
+    sources: tuple[TableName, ...]
+    """Each table the query reads, the outer query's first (:func:`tsql.source_tables`)."""
 
 
 async def propose_target_data_extension(
@@ -200,7 +200,7 @@ async def _check(tenant_id: int, user_id: UUID, sql: str, catalog: Catalog) -> _
             return _Checked(analysis, KeySuggestion((), "", "NONE"), ())
         parsed = parse(sql)
         key = await suggest_key(parsed, catalog=catalog)
-        return _Checked(analysis, key, _sources(parsed.statement))
+        return _Checked(analysis, key, source_tables(parsed.statement))
 
     if len(sql) <= THREAD_SQL_CHARS:
         return await check(catalog)
@@ -208,18 +208,6 @@ async def _check(tenant_id: int, user_id: UUID, sql: str, catalog: Catalog) -> _
     return await in_tsql_thread(
         (tenant_id, user_id), functools.partial(run_coroutine, check, relayed)
     )
-
-
-def _sources(statement: exp.Expr | None) -> tuple[tuple[str, bool], ...]:
-    if statement is None:
-        return ()
-    seen: dict[tuple[str, bool], tuple[str, bool]] = {}
-    for table in statement.find_all(exp.Table):
-        if not isinstance(table.this, exp.Identifier):
-            continue
-        shared = table.text("db").casefold() == "ent"
-        seen.setdefault((table.name.casefold(), shared), (table.name, shared))
-    return tuple(seen.values())
 
 
 async def _proposal(mid: int, ctx: TenantContext, checked: _Checked, given: str | None) -> Proposal:
@@ -280,7 +268,7 @@ def _derived_name(checked: _Checked) -> str:
     first = next(iter(checked.sources), None)
     if first is None:
         return "Query Results"
-    source = first[0].lstrip("_") or "Query"
+    source = first.name.lstrip("_") or "Query"
     suffix = "Summary" if checked.key.basis == "GROUP_BY" else "Results"
     return f"{source} {suffix}"
 
@@ -318,7 +306,11 @@ def _key(suggestion: KeySuggestion, columns: tuple[Column, ...]) -> tuple[Propos
 
 
 async def _folder(ctx: TenantContext, checked: _Checked) -> tuple[FolderInfo | None, str]:
-    own = [name for name, shared in checked.sources if not shared and not is_data_view_name(name)]
+    own = [
+        table.name
+        for table in checked.sources
+        if not table.shared and not is_data_view_name(table.name)
+    ]
     for folder in await bu_cache.source_folders(ctx, own):
         return folder, f"Where '{own[0]}', which the query reads, lives."
     root = await bu_cache.default_folder(ctx)
@@ -357,8 +349,8 @@ def _retention(checked: _Checked) -> ProposedRetention:
     kept = sorted(
         {
             f"{view.name} keeps {view.extra['retention']} of data"
-            for name, _ in checked.sources
-            if (view := data_view(name)) is not None and view.extra.get("retention")
+            for table in checked.sources
+            if (view := data_view(table.name)) is not None and view.extra.get("retention")
         }
     )
     if kept:
