@@ -237,8 +237,11 @@ def test_preflight_error_fixed_from_its_place_then_a_probe(
         wait_for_data_extensions(app_page, "Preflight Signups", "Preflight Members")
 
         type_sql(app_page, WRONG_COLUMN_SQL)
-        app.locator('[data-action="preflight"]').click()
+        # Its shortcut, from inside the editor (CodeMirror leaves Shift+Alt+P alone).
+        expect_that(app.locator(".cm-content")).to_be_focused()
+        app_page.page.keyboard.press("Shift+Alt+P")
         preflight = dialog(app_page, "preflight")
+        expect_that(preflight).to_be_visible()
         pick_target(preflight, "Preflight Mem", "Preflight Members")
         preflight.get_by_role("radio", name=re.compile("^Append")).check()
 
@@ -257,8 +260,12 @@ def test_preflight_error_fixed_from_its_place_then_a_probe(
         expect_that(preflight).not_to_be_visible()
         app_page.page.keyboard.type("Country")
         expect_that(app.locator(".cm-content")).to_contain_text("FullName, Country, 'Gold' AS Tier")
-        app.locator('[data-action="back-to-screen"]').click()
+        expect_that(app.locator('[data-action="back-to-screen"]')).to_have_attribute(
+            "title", re.compile(r"Shift\+Alt\+R")
+        )
+        app_page.page.keyboard.press("Shift+Alt+R")  # back, from the editor
         expect_that(preflight).to_be_visible()
+        expect_that(app.locator('[data-action="back-to-screen"]')).to_have_count(0)
 
         # Fixed: no error left; warnings the data may prove.
         expect_that(preflight.locator('[data-severity="ERROR"]')).to_have_count(0)
@@ -461,8 +468,24 @@ def test_three_bus_one_failing_retry_then_drift_in_the_deployments(
         finally:
             soap.close()
 
+        # The production shortcuts are in the help (`?`, focus on the toolbar's button), and
+        # Shift+Alt+L opens the deployments.
+        app.locator('[data-action="deploy"]').focus()
+        app_page.page.keyboard.press("?")
+        help_overlay = dialog(app_page, "shortcuts")
+        production = help_overlay.get_by_role("region", name="Production")
+        for shortcut, keys in (
+            ("openTargetWizard", "Shift+Alt+W"),
+            ("openPreflight", "Shift+Alt+P"),
+            ("openDeploy", "Shift+Alt+D"),
+            ("openDeployments", "Shift+Alt+L"),
+            ("backToScreen", "Shift+Alt+R"),
+        ):
+            expect_that(production.locator(f'[data-shortcut="{shortcut}"] kbd')).to_have_text(keys)
+        app_page.page.keyboard.press("Escape")
+        expect_that(help_overlay).to_have_count(0)
         # The deployments: filtered, the detail with each BU's MCE ids; roll back to it.
-        app.locator('[data-action="open-deployments"]').click()
+        app_page.page.keyboard.press("Shift+Alt+L")
         view = dialog(app_page, "deployments")
         view.locator('[data-field="filter-key"]').fill(key)
         item = view.locator(f'[data-activity="{key}"]')

@@ -22,6 +22,7 @@ import {
   EditorView,
   highlightActiveLine,
   highlightActiveLineGutter,
+  type KeyBinding,
   keymap,
   lineNumbers,
   placeholder,
@@ -32,6 +33,16 @@ import { apiCompletionSource, type CompleteFn } from "./completion";
 import { type Finding, toDiagnostics } from "./diagnostics";
 
 export const LINT_DELAY_MS = 250;
+
+/** CodeMirror's own keys the editor binds (the page's shortcuts keep clear of them). */
+export const LIBRARY_KEYMAP: readonly KeyBinding[] = [
+  ...closeBracketsKeymap,
+  ...completionKeymap,
+  ...defaultKeymap,
+  ...searchKeymap,
+  ...historyKeymap,
+  ...lintKeymap,
+];
 
 export interface EditorHooks {
   complete: CompleteFn;
@@ -131,12 +142,7 @@ export function editorExtensions(hooks: { current: EditorHooks }): Extension[] {
           return true;
         },
       },
-      ...closeBracketsKeymap,
-      ...completionKeymap,
-      ...defaultKeymap,
-      ...searchKeymap,
-      ...historyKeymap,
-      ...lintKeymap,
+      ...LIBRARY_KEYMAP,
     ]),
     EditorView.updateListener.of((update) => {
       if (update.docChanged) hooks.current.change(update.state.doc.toString());

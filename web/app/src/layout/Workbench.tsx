@@ -12,7 +12,7 @@ import { FormatSqlQuery, SqlCompletionsQuery, ValidateSqlQuery } from "../editor
 import { SqlEditor, type SqlEditorHandle } from "../editor/SqlEditor";
 import { utf16Offset } from "../editor/sqlText";
 import { workbenchHost } from "../production/host";
-import { ProductionTools } from "../production/ProductionTools";
+import { ProductionTools, requestScreen, requestUnpark } from "../production/ProductionTools";
 import { RunController } from "../results/controller";
 import { ResultsPanel } from "../results/ResultsPanel";
 import { cycleTab } from "../shortcuts/tabCommands";
@@ -173,6 +173,11 @@ export function Workbench({
     openSnippets: snippets.openPanel,
     snippetHistory: snippets.showHistory,
     openAccount: () => account.open(),
+    openTargetWizard: () => requestScreen("wizard"),
+    openPreflight: () => requestScreen("preflight"),
+    openDeploy: () => requestScreen("deploy"),
+    openDeployments: () => requestScreen("deployments"),
+    backToScreen: requestUnpark,
   });
 
   const hooks: EditorHooks = {

@@ -4,6 +4,7 @@
 // cannot be loaded says so). While a finding's "show in SQL" has the editor selected, the
 // screen is parked: it keeps its state and a button brings it back.
 import { Suspense, useCallback, useEffect, useMemo, useState } from "react";
+import { isMac, keysOf, type ShortcutId } from "../shortcuts/registry";
 import { lazyPart } from "../ui/lazyPart";
 import { ParkedContext } from "./common/Dialog";
 import type { ProductionHost } from "./host";
@@ -32,9 +33,19 @@ const TITLES: Record<Screen, string> = {
 
 const requests = new EventTarget();
 
-/** Open a screen from elsewhere in the page (the header's Deployments button). */
+/** Open a screen from elsewhere in the page (the header's Deployments button, a shortcut). */
 export function requestScreen(screen: Screen): void {
   requests.dispatchEvent(new CustomEvent<Screen>("open", { detail: screen }));
+}
+
+/** Bring back the screen a finding's "show in SQL" parked (nothing when none is). */
+export function requestUnpark(): void {
+  requests.dispatchEvent(new Event("unpark"));
+}
+
+/** A button's title with its shortcut, the way this platform writes keys. */
+function titled(text: string, id: ShortcutId): string {
+  return `${text} (${keysOf(id, isMac())})`;
 }
 
 /** The header's button that opens the deployments. */
@@ -44,6 +55,7 @@ export function DeploymentsButton() {
       type="button"
       onClick={() => requestScreen("deployments")}
       data-action="open-deployments"
+      title={titled("Your deployments made from this business unit", "openDeployments")}
     >
       Deployments
     </button>
@@ -65,8 +77,13 @@ export function useProductionScreens(host: ProductionHost) {
   }, []);
   useEffect(() => {
     const listener = (event: Event) => open((event as CustomEvent<Screen>).detail);
+    const unparkListener = () => setParked(false);
     requests.addEventListener("open", listener);
-    return () => requests.removeEventListener("open", listener);
+    requests.addEventListener("unpark", unparkListener);
+    return () => {
+      requests.removeEventListener("open", listener);
+      requests.removeEventListener("unpark", unparkListener);
+    };
   }, [open]);
   const screenHost = useMemo<ProductionHost>(
     () => ({
@@ -105,7 +122,13 @@ export function ProductionTools({ host }: { host: ProductionHost }) {
   return (
     <span className="production-tools">
       {parked && screen && (
-        <button type="button" className="primary" onClick={unpark} data-action="back-to-screen">
+        <button
+          type="button"
+          className="primary"
+          onClick={unpark}
+          data-action="back-to-screen"
+          title={titled("Open it again", "backToScreen")}
+        >
           ↩ Back to {TITLES[screen]}
         </button>
       )}
@@ -113,7 +136,10 @@ export function ProductionTools({ host }: { host: ProductionHost }) {
         type="button"
         onClick={() => open("wizard")}
         data-action="target-wizard"
-        title="Propose and create a data extension that fits this query's output"
+        title={titled(
+          "Propose and create a data extension that fits this query's output",
+          "openTargetWizard",
+        )}
       >
         Target DE…
       </button>
@@ -121,7 +147,10 @@ export function ProductionTools({ host }: { host: ProductionHost }) {
         type="button"
         onClick={() => open("preflight")}
         data-action="preflight"
-        title="What Marketing Cloud would refuse or fail on, before deploying"
+        title={titled(
+          "What Marketing Cloud would refuse or fail on, before deploying",
+          "openPreflight",
+        )}
       >
         Pre-flight…
       </button>
@@ -129,7 +158,10 @@ export function ProductionTools({ host }: { host: ProductionHost }) {
         type="button"
         onClick={() => open("deploy")}
         data-action="deploy"
-        title="Save this query as a query activity in one business unit or many"
+        title={titled(
+          "Save this query as a query activity in one business unit or many",
+          "openDeploy",
+        )}
       >
         Deploy…
       </button>

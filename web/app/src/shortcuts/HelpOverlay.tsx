@@ -3,7 +3,7 @@ import { Dialog } from "../ui/Dialog";
 import { EDITOR_KEYS, formatKeys, type Group, isMac, SHORTCUTS } from "./registry";
 import "./shortcuts.css";
 
-const GROUPS: Group[] = ["Query", "Snippets", "Tabs", "Move around"];
+const GROUPS: Group[] = ["Query", "Snippets", "Tabs", "Production", "Move around"];
 
 export function HelpOverlay({ onClose }: { onClose: () => void }) {
   const mac = isMac();

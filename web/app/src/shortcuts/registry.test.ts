@@ -1,10 +1,13 @@
+import type { KeyBinding } from "@codemirror/view";
 import { describe, expect, it } from "vitest";
+import { LIBRARY_KEYMAP } from "../editor/extensions";
 import { TabsStore } from "../tabs/store";
 import {
   clashes,
   formatKeys,
   isTypingTarget,
   type KeyPress,
+  keysOf,
   matches,
   parseKeys,
   SHORTCUTS,
@@ -108,6 +111,92 @@ describe("the shortcut registry", () => {
     expect(isTypingTarget({ tagName: "DIV", isContentEditable: true })).toBe(true);
     expect(isTypingTarget({ tagName: "BUTTON" })).toBe(false);
     expect(isTypingTarget(null)).toBe(false);
+  });
+});
+
+/** The key presses a CodeMirror binding answers on a platform ("Mod-Shift-l", "Alt-A"). */
+function codeMirrorPress(binding: KeyBinding, mac: boolean): KeyPress | null {
+  const name = (mac ? binding.mac : binding.win) ?? binding.key;
+  if (!name) return null;
+  const parts = name.split(/-(?!$)/);
+  let key = parts.pop()!;
+  const press = press0(key);
+  for (const part of parts) {
+    if (part === "Mod") press[mac ? "metaKey" : "ctrlKey"] = true;
+    else if (part === "Cmd" || part === "Meta") press.metaKey = true;
+    else if (part === "Ctrl") press.ctrlKey = true;
+    else if (part === "Alt") press.altKey = true;
+    else if (part === "Shift") press.shiftKey = true;
+  }
+  // A single upper-case letter is that letter with Shift, as CodeMirror reads it.
+  if (/^[A-Z]$/.test(key)) {
+    press.shiftKey = true;
+    key = key.toLowerCase();
+  }
+  press.key = key;
+  press.code = /^[a-z]$/i.test(key) ? `Key${key.toUpperCase()}` : "";
+  return press;
+}
+
+function press0(key: string): KeyPress {
+  return { key, code: "", ctrlKey: false, metaKey: false, altKey: false, shiftKey: false };
+}
+
+/** What the editor binds: CodeMirror's keymaps and its own Run and Format keys. */
+const EDITOR_BINDINGS: readonly KeyBinding[] = [
+  { key: "Mod-Enter" },
+  { key: "Shift-Alt-f" },
+  ...LIBRARY_KEYMAP,
+];
+
+describe("the production screens' shortcuts", () => {
+  const production = SHORTCUTS.filter((s) => s.group === "Production");
+
+  it("are registered: the wizard, pre-flight, deploy, the deployments and back", () => {
+    expect(production.map((s) => s.id)).toEqual([
+      "openTargetWizard",
+      "openPreflight",
+      "openDeploy",
+      "openDeployments",
+      "backToScreen",
+    ]);
+    for (const [key, id] of [
+      ["w", "openTargetWizard"],
+      ["p", "openPreflight"],
+      ["d", "openDeploy"],
+      ["l", "openDeployments"],
+      ["r", "backToScreen"],
+    ] as const) {
+      const upper = key.toUpperCase();
+      const code = `Key${upper}`;
+      const chord = { altKey: true, shiftKey: true, code };
+      expect(shortcutFor(press(upper, chord), pc)?.id).toBe(id);
+      // Option+Shift types a symbol on a Mac ("∏" for P): the physical key counts.
+      expect(shortcutFor(press("∏", chord), mac)?.id).toBe(id);
+      // They have modifiers, so they work from the editor and text fields too.
+      expect(shortcutFor(press(upper, chord), { mac: false, typing: true })?.id).toBe(id);
+      // Without Shift the key is another shortcut's or none.
+      expect(shortcutFor(press(key, { altKey: true, code }), pc)?.id).not.toBe(id);
+    }
+    expect(keysOf("openDeploy", false)).toBe("Shift+Alt+D");
+    expect(keysOf("openDeploy", true)).toBe("⇧⌥D");
+  });
+
+  it("take no key CodeMirror's keymaps bind in the editor, on either platform", () => {
+    for (const onMac of [false, true]) {
+      const taken = EDITOR_BINDINGS.map((b) => codeMirrorPress(b, onMac))
+        .filter((p): p is KeyPress => p !== null)
+        .map((p) => shortcutFor(p, { mac: onMac, typing: true })?.id)
+        .filter((id) => production.some((s) => s.id === id));
+      expect(taken).toEqual([]);
+    }
+    // The comparison itself finds a clash where there is one: the editor's Run and Format
+    // keys are the page's too.
+    const ids = EDITOR_BINDINGS.map((b) => codeMirrorPress(b, false))
+      .filter((p): p is KeyPress => p !== null)
+      .map((p) => shortcutFor(p, pc)?.id);
+    expect(ids).toContain("run");
+    expect(ids).toContain("format");
   });
 });
 

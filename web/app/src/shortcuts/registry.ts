@@ -4,7 +4,9 @@
 // The editor's own keymap (editor/extensions.ts) binds Run and Format while it has focus and
 // marks those key presses handled (defaultPrevented); the page listener skips handled presses,
 // so the same keys work everywhere else without running twice. Keys browsers keep for
-// themselves (Ctrl+N, Ctrl+T, Ctrl+W, Ctrl+Tab) are avoided: tab commands use Alt.
+// themselves (Ctrl+N, Ctrl+T, Ctrl+W, Ctrl+Tab) are avoided: tab commands use Alt. The
+// production screens use Shift+Alt and a letter that CodeMirror's keymaps leave free (a test
+// compares them) and that browsers do not take (Shift+Alt+T and +B focus Chrome's toolbars).
 
 export type ShortcutId =
   | "run"
@@ -20,9 +22,14 @@ export type ShortcutId =
   | "openSnippets"
   | "snippetHistory"
   | "openAccount"
+  | "openTargetWizard"
+  | "openPreflight"
+  | "openDeploy"
+  | "openDeployments"
+  | "backToScreen"
   | "help";
 
-export type Group = "Query" | "Tabs" | "Snippets" | "Move around" | "Editor";
+export type Group = "Query" | "Tabs" | "Snippets" | "Production" | "Move around" | "Editor";
 
 export interface Shortcut {
   id: ShortcutId;
@@ -45,6 +52,31 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { id: "closeTab", keys: "Alt+W", label: "Close the tab", group: "Tabs" },
   { id: "nextTab", keys: "Alt+]", label: "Next tab", group: "Tabs" },
   { id: "previousTab", keys: "Alt+[", label: "Previous tab", group: "Tabs" },
+  {
+    id: "openTargetWizard",
+    keys: "Shift+Alt+W",
+    label: "A target data extension for the tab's query (the wizard)",
+    group: "Production",
+  },
+  {
+    id: "openPreflight",
+    keys: "Shift+Alt+P",
+    label: "Pre-flight check of the tab's query",
+    group: "Production",
+  },
+  { id: "openDeploy", keys: "Shift+Alt+D", label: "Deploy the tab's query", group: "Production" },
+  {
+    id: "openDeployments",
+    keys: "Shift+Alt+L",
+    label: "The deployments made from this business unit",
+    group: "Production",
+  },
+  {
+    id: "backToScreen",
+    keys: "Shift+Alt+R",
+    label: "Back to the screen a finding's “show in SQL” left",
+    group: "Production",
+  },
   { id: "focusEditor", keys: "Alt+Q", label: "Go to the editor", group: "Move around" },
   { id: "focusSearch", keys: "Mod+K", label: "Search data extensions", group: "Move around" },
   { id: "openAccount", keys: "Alt+A", label: "Account and API tokens", group: "Move around" },
@@ -141,6 +173,12 @@ export function shortcutFor(press: KeyPress, context: Context): Shortcut | null 
     if (matches(press, PARSED.get(shortcut.id)!, context.mac)) return shortcut;
   }
   return null;
+}
+
+/** The keys of a shortcut as this platform writes them ("⇧⌥D", "Shift+Alt+D"). */
+export function keysOf(id: ShortcutId, mac: boolean): string {
+  const shortcut = SHORTCUTS.find((s) => s.id === id);
+  return shortcut ? formatKeys(shortcut.keys, mac) : "";
 }
 
 /** How to write keys for people on this platform: "⌘+S" on macOS, "Ctrl+S" elsewhere. */
