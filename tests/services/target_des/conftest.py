@@ -11,6 +11,7 @@ imports them by name.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -41,7 +42,6 @@ from tests.services.runs.engine import (
     keys,
     member,
     provider,
-    sim,
     sim_app,
     sim_tenant,
     sim_url,
@@ -49,9 +49,10 @@ from tests.services.runs.engine import (
     wallet,
 )
 from tests.services.wallet.helpers import SimTenant
+from tests.simulator.conftest import make_sim
 
 __all__ = [
-    "_shared_server", "ahttp", "http", "kek_a", "keys", "member", "provider", "sim", "sim_app",
+    "_shared_server", "ahttp", "http", "kek_a", "keys", "member", "provider", "sim_app",
     "sim_tenant", "sim_url", "simctl", "wallet",
 ]  # fmt: skip
 
@@ -94,6 +95,15 @@ class Synced:
             self.tenant.tenant_id, user_id=self.member.user.id, mid=mid or self.parent,
             spec=spec, idempotency_key=key, access=access, lease=lease,
         )  # fmt: skip
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    """The seeded enterprise without its DEs' rows: the wizard reads metadata only, and
+    generating the rows was most of each test's set-up (0.9 s of a simulator's 0.95 s)."""
+    simulator = make_sim(with_rows=False)
+    yield simulator
+    simulator.close()
 
 
 def bu_mids(sim: Simulator) -> dict[str, int]:
