@@ -32,8 +32,8 @@ async def test_five_bus_two_at_a_time_each_with_its_own_token(
     mids = tuple(children(sim)[1:6])  # two seeded children and the three Region ones
     assert len(mids) == 5
     deployer.config = DeployConfig(bu_concurrency=2)
-    await deployer.simctl.latency(30, "*")  # calls take time, so BUs would overlap
     outcome = await deployer.deploy(deployer.request(mids=mids))
+    await deployer.simctl.latency(30, "*")  # the job's calls take time, so BUs would overlap
     before = (await deployer.simctl.http.get("__sim/stats")).json()["by_mid"]
     result = await deployer.run(outcome)
     await deployer.simctl.latency(0, "*")
