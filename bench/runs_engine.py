@@ -5,7 +5,8 @@ real refresh token in the wallet; its lineage mints tokens for every BU she is a
 the simulator answering every MCE call after ``latency_ms``. Runs go through the real code:
 ``services.runs.start.start_run`` (validate, record, enqueue), the start job's body
 ``services.runs.execute.start_run_job`` (what jobs/runs.py runs, called in-process), one
-``services.runs.poller.Poller`` and ``services.runs.reading.open_results`` for the first page.
+poller process (``python -m app.poller``, as in production: its rounds never wait for this
+process's work) and ``services.runs.reading.open_results`` for the first page.
 
 * corpus: tests/simulator/query_corpus.py's queries over data views (the metadata cache is
   not synced here: tests/services/runs/test_results_engine.py's ``DATA_VIEW_ONLY``) twice in
@@ -31,6 +32,7 @@ import contextlib
 import os
 import random
 import statistics
+import subprocess
 import time
 import uuid
 from typing import Any
@@ -49,6 +51,7 @@ ANALYSTS = 4
 SHUFFLE_SEED = 14
 IN_FLIGHT = 50
 START_WORKERS = 4  # start jobs side by side, as 4 RQ workers would
+POLLER_CALLS_PER_S = 5  # the poller's status-call budget per BU (app.poller's default)
 POLL_EVERY_S = 2.0  # Query++'s status poll
 STATUS_OP = "soap.Retrieve.AsyncActivityStatus"
 FIRST_PAGE = 1000
@@ -429,6 +432,32 @@ async def _detection(env: dict[str, Any], mids: list[int]) -> dict[str, Any]:
     }
 
 
+def _poller_process(
+    settings: Any, *, sim: Any, sim_url: str, config: Any
+) -> subprocess.Popen[bytes]:
+    """``python -m app.poller`` on the benchmark's database, Redis and simulator, with its
+    ``RUN_*`` settings: a process of its own, as in production, so its rounds do not wait
+    for the benchmark's start jobs, watchers and in-process simulator (one interpreter)."""
+    from tests.fixtures import spawn_process
+
+    package = sim.enhanced_package
+    env = {
+        **os.environ,
+        "QUARRY_ENV": "test",
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": REDIS_URL,
+        "MCE_AUTH_BASE_URL": sim_url,
+        "MCE_CLIENT_ID": package.client_id,
+        "MCE_CLIENT_SECRET": package.client_secret,
+        "LOG_LEVEL": "WARNING",
+        "RUN_MAX_ACTIVE_PER_USER": str(config.max_active_per_user),
+        "RUN_MAX_ACTIVE_PER_BU": str(config.max_active_per_bu),
+        "RUN_RESULTS_WINDOW_SECONDS": str(config.results_window_seconds),
+        "RUN_POOL_SIZE_PER_BU": str(config.pool_size_per_bu),
+    }
+    return spawn_process("app.poller", "--calls-per-second", str(POLLER_CALLS_PER_S), env=env)
+
+
 async def measure_engine(*, sim: Any, sim_url: str, latency_ms: int) -> dict[str, Any]:
     """The figures named in the module doc, against ``sim`` served at ``sim_url``."""
     from redis.asyncio import Redis
@@ -442,9 +471,9 @@ async def measure_engine(*, sim: Any, sim_url: str, latency_ms: int) -> dict[str
     from services.metadata.preview import MceAccess
     from services.runs.config import RunConfig
     from services.runs.execute import StartDeps
-    from services.runs.poller import Poller, PollerDeps
     from services.wallet import TokenWallet, WalletTokenProvider
     from services.wallet.keys import key_provider_from_config
+    from tests.fixtures import stop_process
     from tests.services.runs.test_reading import signed_in
     from tests.services.wallet.helpers import SimControl, auth_factory, make_sim_tenant
 
@@ -482,10 +511,6 @@ async def measure_engine(*, sim: Any, sim_url: str, latency_ms: int) -> dict[str
                 max_active_per_user=IN_FLIGHT, max_active_per_bu=IN_FLIGHT,
                 results_window_seconds=RESULTS_WINDOW_S, pool_size_per_bu=IN_FLIGHT,
             )  # fmt: skip
-            poller_deps = PollerDeps(
-                system_url=settings.system_database_url, redis=redis, http=http, tokens=tokens,
-                policy=policy, config=config,
-            )  # fmt: skip
             env: dict[str, Any] = {
                 "sim": sim,
                 "tenant": tenant,
@@ -499,16 +524,14 @@ async def measure_engine(*, sim: Any, sim_url: str, latency_ms: int) -> dict[str
                     redis=redis, http=http, tokens=tokens, policy=policy, config=config
                 ),
                 "access": MceAccess(http=http, tokens=tokens, policy=policy),
-                "poller_budget": poller_deps.calls_per_second_per_bu,
+                "poller_budget": POLLER_CALLS_PER_S,
                 "analysts": [viewer.user_id, colleague.user_id],
             }
             member_mids = sorted(
                 next(u for u in sim.store.users.values() if u.username == USER).reachable_mids
             )
             sim.faults.set_latency(latency_ms)
-            poller = Poller(poller_deps)
-            stop = asyncio.Event()
-            loop = asyncio.create_task(poller.run_forever(stop))
+            poller = _poller_process(settings, sim=sim, sim_url=sim_url, config=config)
             try:
                 figures = await _corpus(env, home)
                 figures.update(await _corpus_concurrent(env, home))
@@ -517,9 +540,7 @@ async def measure_engine(*, sim: Any, sim_url: str, latency_ms: int) -> dict[str
                 )
                 figures.update(await _detection(env, member_mids[:4]))
             finally:
-                stop.set()
-                await loop
-                await poller.close()
+                stop_process(poller)
                 sim.faults.set_latency(0)
             return figures
     finally:
