@@ -130,9 +130,18 @@ def test_save_edit_twice_diff_restore_and_the_trash(
         assert editor_text(app_page) == "SELECT SubscriberKey FROM _Open"
         expect_that(tab.locator('[data-field="dirty"]')).to_have_count(0)
 
-        # The library (Alt+L opens it with its search focused); delete with undo, then the trash.
-        app.locator('[data-action="run"]').focus()
+        # In the editor Alt+L is CodeMirror's "select line" (Windows and Linux), not the
+        # library's; Alt+S opens the library from the editor too, its search focused. Then
+        # delete with undo, and the trash.
+        library = app.locator("#snippet-library")
+        expect_that(library).to_have_count(0)
+        app.locator(".cm-content").click()
         app_page.page.keyboard.press("Alt+l")
+        assert app_page.frame.evaluate("() => document.getSelection().toString()") == (
+            "SELECT SubscriberKey FROM _Open"
+        )
+        expect_that(library).to_have_count(0)
+        app_page.page.keyboard.press("Alt+s")
         search = app.get_by_test_id("snippet-search")
         expect_that(search).to_be_focused()
         search.fill(title.split()[-1])
@@ -273,6 +282,7 @@ def test_folders_drag_and_drop_unsaved_close_conflict_and_shortcuts(
         expect_that(help_dialog).to_be_visible()
         expect_that(help_dialog.locator('[data-shortcut="save"]')).to_contain_text("Ctrl+S")
         expect_that(help_dialog.locator('[data-shortcut="run"]')).to_contain_text("Ctrl+Enter")
+        expect_that(help_dialog.locator('[data-shortcut="openSnippets"]')).to_contain_text("Alt+S")
         assert axe_violations(app_page) == [], "the shortcuts help"
         app_page.screenshot("shortcuts-help")
         app_page.page.keyboard.press("Escape")

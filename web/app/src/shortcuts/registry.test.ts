@@ -11,6 +11,7 @@ import {
   matches,
   parseKeys,
   SHORTCUTS,
+  type ShortcutId,
   shortcutFor,
 } from "./registry";
 import { cycleTab } from "./tabCommands";
@@ -181,22 +182,39 @@ describe("the production screens' shortcuts", () => {
     expect(keysOf("openDeploy", false)).toBe("Shift+Alt+D");
     expect(keysOf("openDeploy", true)).toBe("⇧⌥D");
   });
+});
 
-  it("take no key CodeMirror's keymaps bind in the editor, on either platform", () => {
-    for (const onMac of [false, true]) {
-      const taken = EDITOR_BINDINGS.map((b) => codeMirrorPress(b, onMac))
-        .filter((p): p is KeyPress => p !== null)
-        .map((p) => shortcutFor(p, { mac: onMac, typing: true })?.id)
-        .filter((id) => production.some((s) => s.id === id));
-      expect(taken).toEqual([]);
-    }
-    // The comparison itself finds a clash where there is one: the editor's Run and Format
-    // keys are the page's too.
-    const ids = EDITOR_BINDINGS.map((b) => codeMirrorPress(b, false))
+describe("the page's shortcuts and the editor's keys", () => {
+  /** The page's shortcuts that CodeMirror's bindings' key presses are, from the editor. */
+  function taken(onMac: boolean): ShortcutId[] {
+    return EDITOR_BINDINGS.map((b) => codeMirrorPress(b, onMac))
       .filter((p): p is KeyPress => p !== null)
-      .map((p) => shortcutFor(p, pc)?.id);
-    expect(ids).toContain("run");
-    expect(ids).toContain("format");
+      .map((p) => shortcutFor(p, { mac: onMac, typing: true })?.id)
+      .filter((id): id is ShortcutId => id !== undefined);
+  }
+
+  it("take no key CodeMirror's keymaps bind, on either platform, but Run and Format", () => {
+    for (const onMac of [false, true]) {
+      expect(taken(onMac).filter((id) => id !== "run" && id !== "format")).toEqual([]);
+    }
+    // The comparison finds a clash where there is one: Run and Format are the editor's keys
+    // and the page's, on purpose (the editor marks them handled).
+    expect(taken(false)).toEqual(expect.arrayContaining(["run", "format"]));
+    expect(taken(true)).toEqual(expect.arrayContaining(["run", "format"]));
+  });
+
+  it("leave Alt+L to CodeMirror's select line: the library is Alt+S", () => {
+    const selectLine = LIBRARY_KEYMAP.find((b) => b.key === "Alt-l");
+    expect(selectLine?.run?.name).toBe("selectLine");
+    const altL = codeMirrorPress(selectLine!, false)!;
+    expect(altL).toMatchObject({ key: "l", altKey: true, ctrlKey: false, shiftKey: false });
+    expect(shortcutFor(altL, { mac: false, typing: true })).toBeNull();
+    const altS = press("s", { altKey: true, code: "KeyS" });
+    expect(shortcutFor(altS, { mac: false, typing: true })?.id).toBe("openSnippets");
+    // Option+S types "ß" on a Mac: the physical key counts.
+    expect(shortcutFor(press("ß", { altKey: true, code: "KeyS" }), mac)?.id).toBe("openSnippets");
+    expect(keysOf("openSnippets", false)).toBe("Alt+S");
+    expect(keysOf("openSnippets", true)).toBe("⌥S");
   });
 });
 

@@ -3,10 +3,12 @@
 //
 // The editor's own keymap (editor/extensions.ts) binds Run and Format while it has focus and
 // marks those key presses handled (defaultPrevented); the page listener skips handled presses,
-// so the same keys work everywhere else without running twice. Keys browsers keep for
-// themselves (Ctrl+N, Ctrl+T, Ctrl+W, Ctrl+Tab) are avoided: tab commands use Alt. The
-// production screens use Shift+Alt and a letter that CodeMirror's keymaps leave free (a test
-// compares them) and that browsers do not take (Shift+Alt+T and +B focus Chrome's toolbars).
+// so the same keys work everywhere else without running twice. Every other shortcut takes keys
+// none of CodeMirror's keymaps binds on either platform (a test compares them), so it works
+// from the editor too and the editor loses none of its commands: the library is Alt+S because
+// Alt+L is CodeMirror's "select line" on Windows and Linux. Keys browsers keep for themselves
+// (Ctrl+N, Ctrl+T, Ctrl+W, Ctrl+Tab) are avoided: tab commands use Alt. The production screens
+// use Shift+Alt and a letter browsers do not take (Shift+Alt+T and +B focus Chrome's toolbars).
 
 export type ShortcutId =
   | "run"
@@ -46,7 +48,7 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { id: "format", keys: "Shift+Alt+F", label: "Format the SQL", group: "Query" },
   { id: "save", keys: "Mod+S", label: "Save the tab as its snippet", group: "Snippets" },
   { id: "saveAs", keys: "Mod+Shift+S", label: "Save as a new snippet", group: "Snippets" },
-  { id: "openSnippets", keys: "Alt+L", label: "Open the snippet library", group: "Snippets" },
+  { id: "openSnippets", keys: "Alt+S", label: "Open the snippet library", group: "Snippets" },
   { id: "snippetHistory", keys: "Alt+H", label: "History of the tab's snippet", group: "Snippets" },
   { id: "newTab", keys: "Alt+N", label: "New query tab", group: "Tabs" },
   { id: "closeTab", keys: "Alt+W", label: "Close the tab", group: "Tabs" },

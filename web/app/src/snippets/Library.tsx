@@ -19,7 +19,7 @@ interface Props {
   history: (snippetId: string) => void;
   renamed: (snippet: SnippetItem) => void;
   close: () => void;
-  /** Raised to put focus in the search (Alt+L): on mount when above 0, then on each change. */
+  /** Raised to put focus in the search (Alt+S): on mount when above 0, then on each change. */
   focusRequest: number;
 }
 

@@ -13,6 +13,7 @@ import {
 } from "react";
 import { describeProblem } from "../api/problems";
 import type { SqlEditorHandle } from "../editor/SqlEditor";
+import { isMac, keysOf } from "../shortcuts/registry";
 import { browserStorage } from "../storage";
 import { isDirty, type TabsStore } from "../tabs/store";
 import { useChoice } from "../ui/Choice";
@@ -362,7 +363,7 @@ export function useSnippetWorkbench({
         data-action="snippet-history"
         disabled={!active?.snippetId}
         onClick={showHistory}
-        title="History of the tab's snippet (Alt+H)"
+        title={`History of the tab's snippet (${keysOf("snippetHistory", isMac())})`}
       >
         History
       </button>
@@ -372,7 +373,7 @@ export function useSnippetWorkbench({
         aria-pressed={panelOpen}
         aria-controls={panelOpen ? "snippet-library" : undefined}
         onClick={() => setPanel(!panelOpen)}
-        title="The snippet library (Alt+L)"
+        title={`The snippet library (${keysOf("openSnippets", isMac())})`}
       >
         Snippets
       </button>
