@@ -13,7 +13,7 @@ through the :class:`Catalog` protocol. The modules behind it are:
 - :mod:`tsql.format`: the canonical layout, comments kept;
 - :mod:`tsql.dataviews`, :mod:`tsql.functions`, :mod:`tsql.mce_errors`: the catalogues;
 - :mod:`tsql.parse`, :mod:`tsql.findings`, :mod:`tsql.types`, :mod:`tsql.names`,
-  :mod:`tsql.catalog`: the shared vocabulary.
+  :mod:`tsql.catalog`: the shared vocabulary; :mod:`tsql.spans`: where a node is written.
 """
 
 from __future__ import annotations

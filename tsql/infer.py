@@ -9,14 +9,17 @@ names and typing them is the same walk over the query.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from sqlglot import exp
+from sqlglot.tokens import Token
 
 from tsql.catalog import Catalog
 from tsql.findings import Finding, Severity, Span
 from tsql.infer_exprs import ExpressionTyper
 from tsql.infer_types import widen
+from tsql.names import quote_identifier
 from tsql.scope import (
     Resolution,
     Scope,
@@ -24,11 +27,11 @@ from tsql.scope import (
     TableKey,
     cte_names,
     lookup_tables,
-    node_span,
     resolve_column,
     table_key,
     unknown_column,
 )
+from tsql.spans import TokenIndex, node_span, table_name
 from tsql.types import Column, Table
 
 __all__ = ["Inference", "infer_output", "output_name"]
@@ -44,15 +47,19 @@ class Inference:
     findings: tuple[Finding, ...]
 
 
-async def infer_output(statement: exp.Expr, *, text: str, catalog: Catalog) -> Inference:
+async def infer_output(
+    statement: exp.Expr, *, text: str, catalog: Catalog, tokens: Sequence[Token] | None = None
+) -> Inference:
     """Infer the output columns of ``statement`` (parsed from ``text``, which positions refer
-    to). Statements that are not queries have no output columns.
+    to; ``tokens``: its tokens when the caller has them, as :attr:`ParsedSql.tokens
+    <tsql.ParsedSql.tokens>`, else findings tokenize it again). Statements that are not queries
+    have no output columns.
 
     Output columns of unnamed expressions have the name ``""``; the columns of ``alias.*``
     over an unknown table are one column named ``alias.*`` whose type is unknown.
     """
     tables = await lookup_tables(statement, catalog)
-    inferrer = _Inferrer(text=text, tables=tables, local=cte_names(statement))
+    inferrer = _Inferrer(text=text, tables=tables, local=cte_names(statement), tokens=tokens)
     query = statement.this if isinstance(statement, exp.Subquery) else statement
     if not isinstance(query, _QUERY_NODES):
         return Inference((), ())
@@ -75,15 +82,30 @@ class _Inferrer:
     and subquery resolved to (so typing never resolves twice)."""
 
     def __init__(
-        self, *, text: str, tables: dict[TableKey, Table | None], local: frozenset[str]
+        self,
+        *,
+        text: str,
+        tables: dict[TableKey, Table | None],
+        local: frozenset[str],
+        tokens: Sequence[Token] | None,
     ) -> None:
         self.text = text
+        self.tokens = tokens
+        self._index: TokenIndex | None = None
         self.tables = tables
         self.local = local
         self.findings: list[Finding] = []
         self.ctes: dict[str, tuple[Column, ...]] = {}
         self.typer = ExpressionTyper()
         self._reported: set[tuple[str, int | None, str]] = set()
+
+    def _span(self, *nodes: object) -> Span | None:
+        return node_span(self.text, *nodes, index=self._token_index())
+
+    def _token_index(self) -> TokenIndex | None:
+        if self._index is None and self.tokens is not None:
+            self._index = TokenIndex(self.tokens)
+        return self._index
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -197,7 +219,7 @@ class _Inferrer:
                 names = ", ".join(duplicated)
                 self._report(
                     "AMBIGUOUS_COLUMN",
-                    node_span(self.text, item),
+                    self._span(item),
                     f"{item.sql('tsql')} yields columns with the same name more than once "
                     f"({names}): list the columns and alias the duplicates.",
                     f"The column '{duplicated[0]}' was specified multiple times for 'querydef'.",
@@ -253,14 +275,35 @@ class _Inferrer:
             return Source(alias=visible, display=f"'{node.name}'", columns=columns)
         table = self.tables.get(key) if key is not None else None
         if table is None:
+            self._unknown_table(node, shown)
+            return Source(alias=visible, display=shown, columns=None)
+        return Source(alias=visible, display=shown, columns=table.columns)
+
+    def _unknown_table(self, node: exp.Table, shown: str) -> None:
+        """An unknown name; one under a database or a schema other than ENT (``x..T``,
+        ``dbo.T``) can name nothing MCE reads, and the finding says so."""
+        found = table_name(self.text, node, index=self._token_index())
+        span = found[0] if found is not None else None
+        if not node.args.get("catalog") and not _foreign_schema(node):
             self._report(
                 "UNKNOWN_TABLE",
-                node_span(self.text, node.this, node.args.get("db"), node.args.get("catalog")),
+                span,
                 f"{shown} is not a data extension or data view known in this business unit.",
                 f"Invalid object name '{node.name}'.",
             )
-            return Source(alias=visible, display=shown, columns=None)
-        return Source(alias=visible, display=shown, columns=table.columns)
+            return
+        written = found[1] if found is not None else node.name
+        self._report(
+            "UNKNOWN_TABLE",
+            span,
+            f"'{written}' names another database or schema: MCE reads only this business "
+            "unit's data extensions and data views, and with ENT. those shared from the "
+            "parent business unit.",
+            f"Invalid object name '{written}'.",
+            suggestion=f"Write the name alone ({quote_identifier(node.name)}), or "
+            f"ENT.{quote_identifier(node.name)} for a data extension shared from the parent "
+            "business unit.",
+        )
 
     def _expand_star(self, item: exp.Expr, scope: Scope) -> list[Column]:
         qualifier = item.table if isinstance(item, exp.Column) else ""
@@ -269,7 +312,7 @@ class _Inferrer:
             if source is None or source not in scope.sources:
                 self._report(
                     "UNKNOWN_COLUMN",
-                    node_span(self.text, item),
+                    self._span(item),
                     f"'{qualifier}.*': no table or alias called '{qualifier}' is in this FROM.",
                     f'The multi-part identifier "{qualifier}.*" could not be bound.',
                 )
@@ -327,7 +370,7 @@ class _Inferrer:
         if resolution.code is not None:
             self._report(
                 resolution.code,
-                node_span(self.text, node),
+                self._span(node),
                 resolution.message or "",
                 resolution.mce_message,
             )
@@ -335,7 +378,15 @@ class _Inferrer:
             node.name, "the column is not known"
         )
 
-    def _report(self, code: str, span: Span | None, message: str, mce_message: str | None) -> None:
+    def _report(
+        self,
+        code: str,
+        span: Span | None,
+        message: str,
+        mce_message: str | None,
+        *,
+        suggestion: str | None = None,
+    ) -> None:
         key = (code, span.start if span else None, message)
         if key in self._reported:
             return
@@ -347,6 +398,7 @@ class _Inferrer:
                 message=message,
                 span=span,
                 mce_message=mce_message,
+                suggestion=suggestion,
             )
         )
 
@@ -359,6 +411,12 @@ def _is_star(item: exp.Expr) -> bool:
 
 def _unalias(item: exp.Expr) -> exp.Expr:
     return item.this if isinstance(item, exp.Alias) else item
+
+
+def _foreign_schema(node: exp.Table) -> bool:
+    """Whether ``node`` is under a schema other than ENT (an empty one, ``x..T``, is none)."""
+    db = node.text("db")
+    return bool(db) and db.casefold() != "ent"
 
 
 def _written_name(node: exp.Table) -> str:

@@ -31,7 +31,8 @@ from tsql.catalog import Catalog
 from tsql.findings import Finding, Severity
 from tsql.infer import infer_output, output_name
 from tsql.parse import parse, tokenize
-from tsql.scope import cte_names, node_span, table_key
+from tsql.scope import cte_names, table_key
+from tsql.spans import node_span
 from tsql.types import Column, FieldType
 
 __all__ = [
@@ -153,7 +154,7 @@ async def prepare_run(sql: str, *, catalog: Catalog, marker: str) -> RunRewrite:
             MARKER_COLUMN, FieldType.TEXT, max_length=max(1, len(marker)), nullable=False
         )
         return RunRewrite(None, MARKER_COLUMN, None, (marker_column,), tuple(findings))
-    inference = await infer_output(statement, text=sql, catalog=catalog)
+    inference = await infer_output(statement, text=sql, catalog=catalog, tokens=parsed.tokens)
     rewrite = rewrite_for_run(statement, text=sql, columns=inference.columns, marker=marker)
     return replace(rewrite, findings=(*inference.findings, *rewrite.findings))
 

@@ -1,27 +1,25 @@
 """What every validation rule shares: the text, its tokens, positions, and one finding builder.
 
 Rules look at sqlglot's T-SQL tree for meaning and at its tokens for positions: sqlglot keeps
-offsets on identifiers, literals and most function calls (``meta``), not on clauses, so a
-clause's span is found from the tokens around the nodes it holds.
+offsets on identifiers, literals and most function calls (``meta``), not on keywords and
+clauses, so where a node or clause is written is found from the tokens around the nodes it
+holds (:mod:`tsql.spans`).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
-from sqlglot.parser import Parser
 from sqlglot.tokens import Token, TokenType
 
 from tsql.findings import Finding, Severity, Span, span_of_offsets
+from tsql.spans import TokenIndex, node_range
 from tsql.types import Purpose
 
 __all__ = ["NodeIndex", "RuleContext", "error", "generated_sql", "node_range", "warning"]
-
-_TYPE_TOKENS = frozenset(Parser.TYPE_TOKENS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,23 +98,6 @@ def generated_sql(node: exp.Expr) -> str | None:
         return None
 
 
-def node_range(node: exp.Expr) -> tuple[int, int] | None:
-    """The offsets (start, end exclusive) of everything in ``node`` that sqlglot placed."""
-    low: int | None = None
-    high = -1
-    for child in node.walk():
-        meta = child._meta
-        if not meta:
-            continue
-        start = meta.get("start")
-        end = meta.get("end")
-        if not isinstance(start, int) or not isinstance(end, int):
-            continue
-        low = start if low is None else min(low, start)
-        high = max(high, end + 1)
-    return None if low is None else (low, high)
-
-
 @dataclass
 class RuleContext:
     """One text being checked: rules ask it for tokens and spans, and append findings."""
@@ -125,10 +106,13 @@ class RuleContext:
     tokens: tuple[Token, ...]
     purpose: Purpose
     findings: list[Finding] = field(default_factory=list)
-    _starts: list[int] = field(default_factory=list, repr=False)
+    _index: TokenIndex = field(init=False, repr=False)
+    _items: dict[int, tuple[tuple[int, int], ...] | None] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
-        self._starts = [token.start for token in self.tokens]
+        self._index = TokenIndex(self.tokens)
 
     def add(self, finding: Finding) -> None:
         self.findings.append(finding)
@@ -143,16 +127,20 @@ class RuleContext:
 
     def token_index_at(self, offset: int) -> int:
         """Index of the first token starting at or after ``offset``."""
-        return bisect_left(self._starts, offset)
+        return self._index.index_at(offset)
 
     def node_span(self, node: exp.Expr) -> Span | None:
-        """``node``'s span, widened to close the parentheses it opens (``COUNT(*)``)."""
+        """Where ``node`` is written, keywords and punctuation included (``COUNT(*)``,
+        ``CASE ... END``, ``ROW_NUMBER() OVER ()``): :meth:`tsql.spans.TokenIndex.extent`."""
         bounds = self.balanced_range(node)
         return None if bounds is None else self.span(*bounds)
 
     def written(self, node: exp.Expr, *, limit: int = 40) -> str:
         """``node`` as the user wrote it (shortened to ``limit`` characters), for messages."""
-        bounds = self.balanced_range(node)
+        return self.written_at(self.balanced_range(node), node, limit=limit)
+
+    def written_at(self, bounds: tuple[int, int] | None, node: exp.Expr, *, limit: int = 40) -> str:
+        """The text at ``bounds`` (``node`` as sqlglot writes it when None), shortened."""
         if bounds is not None:
             text = " ".join(self.text[bounds[0] : bounds[1]].split())
         else:
@@ -160,62 +148,23 @@ class RuleContext:
         return text if len(text) <= limit else text[: limit - 3] + "..."
 
     def balanced_range(self, node: exp.Expr) -> tuple[int, int] | None:
-        bounds = node_range(node)
-        if bounds is None:
-            return None
-        start, end = bounds
-        index = self.token_index_at(start)
-        if isinstance(node, exp.Subquery):
-            opener = self._unmatched_opener(index)
-            if opener is not None:
-                index, start = opener, self.tokens[opener].start
-        depth = 0
-        while index < len(self.tokens) and self.tokens[index].start < end:
-            depth += self._paren_step(self.tokens[index])
-            index += 1
-        while depth > 0 and index < len(self.tokens):
-            token = self.tokens[index]
-            depth += self._paren_step(token)
-            end = token.end + 1
-            index += 1
-        if isinstance(node, exp.Func) and not _is_plain(node):
-            end = self._close_call(start, end)
-        return start, end
+        """Where ``node`` is written (start, end exclusive)."""
+        return self._index.extent(node)
 
-    def _unmatched_opener(self, index: int) -> int | None:
-        """The index of the first "(" before token ``index`` that is not closed before it
-        (a subquery's own parenthesis, before SELECT, DISTINCT, TOP (n) ...)."""
-        depth = 0
-        index -= 1
-        while index >= 0:
-            step = self._paren_step(self.tokens[index])
-            if step < 0:
-                depth += 1
-            elif step > 0:
-                if depth == 0:
-                    return index
-                depth -= 1
-            index -= 1
-        return None
+    def select_items(self, select: exp.Select) -> tuple[tuple[int, int], ...] | None:
+        """Where each item of ``select``'s list is written: :meth:`TokenIndex.select_items`
+        (read once per SELECT)."""
+        if id(select) not in self._items:
+            self._items[id(select)] = self._index.select_items(select)
+        return self._items[id(select)]
 
-    def _close_call(self, start: int, end: int) -> int:
-        """A call whose arguments end before its ``)``: extend through that parenthesis."""
-        index = self.token_index_at(start)
-        if index + 1 < len(self.tokens) and self.tokens[index + 1].token_type is TokenType.L_PAREN:
-            depth = 0
-            for token in self.tokens[index + 1 :]:
-                depth += self._paren_step(token)
-                if depth == 0:
-                    return max(end, token.end + 1)
-        return end
+    def call_name_token(self, call: exp.Expr) -> Token | None:
+        """The token naming ``call`` as written (``ISNULL`` for sqlglot's Coalesce)."""
+        return self._index.call_name(call)
 
-    @staticmethod
-    def _paren_step(token: Token) -> int:
-        if token.token_type is TokenType.L_PAREN:
-            return 1
-        if token.token_type is TokenType.R_PAREN:
-            return -1
-        return 0
+    def call_end(self, name: Token) -> int:
+        """The offset just past the ``)`` closing the call named by ``name``."""
+        return self._index.call_end(name)
 
     def previous_token(self, offset: int, kinds: frozenset[TokenType]) -> Token | None:
         """The nearest token of one of ``kinds`` starting before ``offset``."""
@@ -232,38 +181,3 @@ class RuleContext:
         while index < len(self.tokens) and self.tokens[index].start < end:
             yield self.tokens[index]
             index += 1
-
-    def call_name_token(self, call: exp.Func) -> Token | None:
-        """The token naming ``call`` as written (``ISNULL`` for sqlglot's Coalesce)."""
-        meta = call._meta
-        if meta and isinstance(meta.get("start"), int):
-            index = self.token_index_at(meta["start"])
-            if index < len(self.tokens) and self.tokens[index].start == meta["start"]:
-                return self.tokens[index]
-        bounds = node_range(call)
-        if bounds is None:
-            return None
-        # Walk back over what may precede the first placed argument inside the call's
-        # parentheses: "(", type names and their lengths, commas (TRY_CONVERT(INT, x)).
-        index = self.token_index_at(bounds[0]) - 1
-        depth = 0
-        while index >= 1:
-            token = self.tokens[index]
-            kind = token.token_type
-            if kind is TokenType.R_PAREN:
-                depth += 1
-            elif kind is TokenType.L_PAREN and depth > 0:
-                depth -= 1
-            elif kind is TokenType.L_PAREN:
-                name = self.tokens[index - 1]
-                if name.token_type not in _TYPE_TOKENS:
-                    return name
-            elif depth == 0 and kind is not TokenType.COMMA and kind not in _TYPE_TOKENS:
-                return None
-            index -= 1
-        return None
-
-
-def _is_plain(node: exp.Func) -> bool:
-    """Nodes sqlglot files under Func that are not written as ``name(...)``."""
-    return isinstance(node, exp.Case)

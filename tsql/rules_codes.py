@@ -77,7 +77,11 @@ FINDING_CODES: Mapping[str, tuple[Severity, str]] = MappingProxyType(
         ),
         "NESTED_AGGREGATE": (_E, "An aggregate inside an aggregate."),
         # names, from tsql.infer through the catalogue
-        "UNKNOWN_TABLE": (_E, "No DE or data view of that name in the BU (ENT. for shared)."),
+        "UNKNOWN_TABLE": (
+            _E,
+            "No DE or data view of that name in the BU (ENT. for shared), or a name under a "
+            "database or a schema other than ENT (x..T, dbo.T), which MCE never reads.",
+        ),
         "UNKNOWN_COLUMN": (_E, "No such column in the tables in scope."),
         "AMBIGUOUS_COLUMN": (
             _E,

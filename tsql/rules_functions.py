@@ -12,23 +12,17 @@ from sqlglot.tokens import Token, TokenType
 
 from tsql.functions import FUNCTIONS, UNSUPPORTED_FUNCTIONS
 from tsql.rules_base import NodeIndex, RuleContext, error, generated_sql
+from tsql.spans import is_call
 
 __all__ = ["check_calls", "check_grouping", "has_aggregate", "is_aggregate"]
 
 _NOT_BUILT_IN = "'{}' is not a recognized built-in function name."
 
 
-#: Nodes sqlglot files under Func that are syntax, not calls.
-_NOT_CALLS = (exp.Case, exp.Window, exp.Exists, exp.Any, exp.All, exp.Subquery)
-#: Operators; sqlglot also files some calls here (JSON_VALUE is a JSON extraction operator),
-#: and those carry the position of their name.
-_OPERATORS = (exp.Binary, exp.Unary, exp.Connector)
-
-
 def check_calls(context: RuleContext, nodes: NodeIndex) -> None:
     judged: set[int] = set()
     for call in nodes.calls:
-        if isinstance(call, _NOT_CALLS) or (isinstance(call, _OPERATORS) and not call._meta):
+        if not is_call(call):
             continue
         if isinstance(call, exp.Cast | exp.Convert):
             _check_conversion(context, call)
@@ -42,7 +36,7 @@ def check_calls(context: RuleContext, nodes: NodeIndex) -> None:
             continue
         if not _followed_by_paren(context, token.end):
             continue  # CURRENT_TIMESTAMP and other keywords sqlglot files as functions
-        span = context.span(token.start, _call_end(context, token))
+        span = context.span(token.start, context.call_end(token))
         if upper in UNSUPPORTED_FUNCTIONS:
             context.add(
                 error(
@@ -86,7 +80,7 @@ def _check_conversion(context: RuleContext, call: exp.Cast | exp.Convert) -> Non
     """CONVERT(type) without a value, and type names SQL Server does not have (sqlglot reads
     both; it even reads Oracle's NUMBER as DECIMAL)."""
     name = context.call_name_token(call)
-    span = context.span(name.start, _call_end(context, name)) if name else context.node_span(call)
+    span = context.span(name.start, context.call_end(name)) if name else context.node_span(call)
     if isinstance(call, exp.Convert) and call.args.get("expression") is None:
         context.add(
             error(
@@ -132,22 +126,6 @@ def _type_token(
     if index + 1 < len(tokens) and tokens[index].token_type is TokenType.ALIAS:
         return tokens[index + 1]
     return None
-
-
-def _call_end(context: RuleContext, name: Token) -> int:
-    """The offset just past the ``)`` closing the call named by ``name``."""
-    depth = 0
-    index = context.token_index_at(name.end + 1)
-    while index < len(context.tokens):
-        token = context.tokens[index]
-        if token.token_type is TokenType.L_PAREN:
-            depth += 1
-        elif token.token_type is TokenType.R_PAREN:
-            depth -= 1
-            if depth == 0:
-                return token.end + 1
-        index += 1
-    return name.end + 1
 
 
 def _followed_by_paren(context: RuleContext, end: int) -> bool:

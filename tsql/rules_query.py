@@ -281,13 +281,15 @@ def _check_names(context: RuleContext, query: exp.Expr, *, owner: str) -> None:
             continue
         name, identifier = named
         if not name:
+            items = context.select_items(select)
+            bounds = items[position - 1] if items else context.balanced_range(projection)
             context.add(
                 error(
                     "UNNAMED_COLUMN",
                     f"Column {position} of {owner} has no name: MCE maps output columns to "
                     "the target's fields by name.",
-                    context.node_span(projection),
-                    suggestion=f"Name it: {context.written(projection)} AS SomeName.",
+                    context.span(*bounds) if bounds is not None else None,
+                    suggestion=f"Name it: {context.written_at(bounds, projection)} AS SomeName.",
                 )
             )
             continue

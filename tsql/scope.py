@@ -17,7 +17,6 @@ from sqlglot import exp
 
 from tsql.catalog import Catalog
 from tsql.dataviews import is_data_view_name, resolve_data_view
-from tsql.findings import Span, span_of_offsets
 from tsql.types import Column, FieldType, Table, TableName
 
 __all__ = [
@@ -27,7 +26,6 @@ __all__ = [
     "TableKey",
     "cte_names",
     "lookup_tables",
-    "node_span",
     "resolve_column",
     "source_tables",
     "table_key",
@@ -223,42 +221,3 @@ async def _lookup(name: TableName, catalog: Catalog) -> Table | None:
     if is_data_view_name(name.name):
         return await resolve_data_view(name, catalog)
     return await catalog.lookup(name)
-
-
-def node_span(text: str, *nodes: exp.Expr | None) -> Span | None:
-    """Where ``nodes`` are in ``text``, from the positions sqlglot keeps on identifiers, stars
-    and literals inside them (brackets included); None when they carry none."""
-    starts: list[int] = []
-    ends: list[int] = []
-    for node in nodes:
-        if node is None:
-            continue
-        for part in node.walk():
-            meta = part.meta
-            if "start" in meta and "end" in meta:
-                starts.append(meta["start"])
-                ends.append(meta["end"])
-    if not starts:
-        return None
-    start, end = min(starts), max(ends) + 1
-    return span_of_offsets(text, start, _close_parentheses(text, start, end))
-
-
-def _close_parentheses(text: str, start: int, end: int) -> int:
-    """``end`` moved past the parentheses ``text[start:end]`` leaves open (sqlglot keeps no
-    position for a call's closing parenthesis); quoted text and [names] are skipped."""
-    depth = 0
-    closing: str | None = None
-    position = start
-    while position < len(text) and (position < end or depth > 0):
-        char = text[position]
-        if closing is not None:
-            closing = None if char == closing else closing
-        elif char in "'[":
-            closing = "'" if char == "'" else "]"
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        position += 1
-    return max(end, position)

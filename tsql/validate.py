@@ -19,6 +19,7 @@ from logging import getLogger
 from threading import Lock
 
 from sqlglot import exp
+from sqlglot.tokens import Token
 
 from tsql.catalog import Catalog
 from tsql.findings import Finding, Severity
@@ -160,7 +161,9 @@ async def _complete(prepared: _Prepared, *, catalog: Catalog) -> Analysis:
     statement = prepared.parsed.statements[0] if prepared.parsed.statements else None
     if statement is not None and isinstance(outermost_query(statement), exp.Query):
         text = prepared.parsed.text
-        inference = await _infer(statement, text=text, catalog=catalog)
+        inference = await _infer(
+            statement, text=text, catalog=catalog, tokens=prepared.parsed.tokens
+        )
         columns = inference.columns
         if any(f.severity is Severity.ERROR for f in findings):
             # already refused: an inference fault would only add noise (it is logged)
@@ -176,7 +179,9 @@ async def _complete(prepared: _Prepared, *, catalog: Catalog) -> Analysis:
     return Analysis(tuple(findings), columns, prepared.statement_kind)
 
 
-async def _infer(statement: exp.Expr, *, text: str, catalog: Catalog) -> Inference:
+async def _infer(
+    statement: exp.Expr, *, text: str, catalog: Catalog, tokens: Sequence[Token]
+) -> Inference:
     """:func:`infer_output`, turned into a finding if it fails: validation never raises.
 
     A RecursionError means the caller's stack was deeper than the parse limits allow for; any
@@ -185,7 +190,7 @@ async def _infer(statement: exp.Expr, *, text: str, catalog: Catalog) -> Inferen
     that is down) propagate unchanged: they say nothing about the text.
     """
     try:
-        return await infer_output(statement, text=text, catalog=_Guarded(catalog))
+        return await infer_output(statement, text=text, catalog=_Guarded(catalog), tokens=tokens)
     except _CatalogFailed as failure:
         raise (failure.__cause__ or failure) from None  # the caller's fault, not the text's
     except RecursionError:
@@ -273,7 +278,7 @@ async def _star_widths(prepared: _Prepared, *, catalog: Catalog) -> list[Finding
     for operation in operations:
         widths = []
         for side in (operation.this, operation.expression):
-            inference = await _infer(side, text=text, catalog=catalog)
+            inference = await _infer(side, text=text, catalog=catalog, tokens=parsed.tokens)
             if any(f.severity is Severity.ERROR for f in inference.findings):
                 break
             widths.append(len(inference.columns))

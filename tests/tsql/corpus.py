@@ -473,6 +473,16 @@ _REJECTED: tuple[CorpusCase, ...] = (
         ("UNKNOWN_TABLE",),
         bu="child",
     ),
+    CorpusCase(
+        "a DE under a database with an empty schema",
+        "SELECT o.OrderID FROM x..Orders o",
+        ("UNKNOWN_TABLE",),
+    ),
+    CorpusCase(
+        "a DE under a schema other than ENT",
+        "SELECT OrderID FROM dbo.Orders",
+        ("UNKNOWN_TABLE",),
+    ),
 )
 
 #: Every query: the simulator's marketing corpus, edge cases MCE accepts, and what it rejects.

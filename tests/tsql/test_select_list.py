@@ -1,6 +1,7 @@
 """The select list naming a query's output (``tsql.select_list``): each item from its first
-token (after TOP/DISTINCT, NULL, CASE, a minus, a parenthesis), stars and NULLs told apart, the
-leftmost arm of a set operation, and no list for text that is not one query."""
+token (after TOP/DISTINCT, NULL, CASE, a minus, a parenthesis) to its last before the next
+comma (a call's parentheses, CAST ... AS, CASE ... END, OVER (...)), stars and NULLs told apart,
+the leftmost arm of a set operation, and no list for text that is not one query."""
 
 from __future__ import annotations
 
@@ -60,6 +61,76 @@ def test_each_item_is_pointed_at_from_its_first_token(sql: str, expected: list[s
     assert _written(sql) == expected
 
 
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        pytest.param("SELECT GETDATE(), a FROM T", ["GETDATE()", "a"], id="call-without-arguments"),
+        pytest.param(
+            "SELECT a, NEWID()\nFROM T", ["a", "NEWID()"], id="call-without-arguments-last"
+        ),
+        pytest.param(
+            "SELECT COALESCE(a, GETDATE()), LEFT(RTRIM(b), 2) AS l, c FROM T",
+            ["COALESCE(a, GETDATE())", "LEFT(RTRIM(b), 2) AS l", "c"],
+            id="nested-calls",
+        ),
+        pytest.param(
+            "SELECT 1 + GETDATE(), CAST(a AS VARCHAR(10)), CONVERT(INT, b, 1) AS n, c FROM T",
+            ["1 + GETDATE()", "CAST(a AS VARCHAR(10))", "CONVERT(INT, b, 1) AS n", "c"],
+            id="casts",
+        ),
+        pytest.param(
+            "SELECT CASE WHEN a = 1 THEN 'x' ELSE NULL END, b FROM T",
+            ["CASE WHEN a = 1 THEN 'x' ELSE NULL END", "b"],
+            id="case-without-alias",
+        ),
+        pytest.param(
+            "SELECT 'a, (b' AS s, REPLACE(c, ',', ')'), d FROM T",
+            ["'a, (b' AS s", "REPLACE(c, ',', ')')", "d"],
+            id="strings-with-commas-and-parentheses",
+        ),
+        pytest.param(
+            "SELECT [First, Name], t.[Last (x)] AS l FROM T t",
+            ["[First, Name]", "t.[Last (x)] AS l"],
+            id="bracketed-names",
+        ),
+        pytest.param(
+            "SELECT a /* one, ( */, -- two, )\n  GETDATE() /* three */ , b FROM T",
+            ["a", "GETDATE()", "b"],
+            id="comments-between-items",
+        ),
+        pytest.param(
+            "SELECT ROW_NUMBER() OVER (ORDER BY a), SUM(b) OVER (), c FROM T",
+            ["ROW_NUMBER() OVER (ORDER BY a)", "SUM(b) OVER ()", "c"],
+            id="windows",
+        ),
+        pytest.param(
+            "SELECT (SELECT MAX(b) FROM U), NULL, a FROM T",
+            ["(SELECT MAX(b) FROM U)", "NULL", "a"],
+            id="scalar-subquery-and-null",
+        ),
+        pytest.param(
+            "SELECT a, b IS NOT NULL, a COLLATE Latin1_General_CI_AS FROM T",
+            ["a", "b IS NOT NULL", "a COLLATE Latin1_General_CI_AS"],
+            id="trailing-keywords",
+        ),
+        pytest.param(
+            "SELECT TOP (1) DATEPART(year, a), ~b FROM T ORDER BY 1",
+            ["DATEPART(year, a)", "~b"],
+            id="date-part-and-prefix",
+        ),
+    ],
+)
+def test_an_item_is_all_that_is_written_between_its_commas(sql: str, expected: list[str]) -> None:
+    assert _written(sql) == expected
+
+
+def test_the_list_ends_with_its_last_call() -> None:
+    sql = "SELECT a, GETDATE() FROM T"
+    span = _read(sql).span
+    assert span is not None
+    assert sql[span.start : span.end] == "a, GETDATE()"
+
+
 def test_stars_and_nulls_are_told_apart() -> None:
     sql = (
         "SELECT NULL AS A, CAST(NULL AS INT) AS B, (NULL) AS C, 0 AS D, 'NULL' AS E, *, t.*"
@@ -86,7 +157,8 @@ def test_the_whole_list_is_spanned() -> None:
 
 
 def test_an_item_without_a_position_has_no_span() -> None:
-    # sqlglot keeps positions on names and literals only: a bare NULL has none
+    # sqlglot keeps positions on names and literals only: a list of a bare NULL has none to
+    # find its SELECT from
     assert _read("SELECT NULL") == SelectList((SelectItem(None, star=False, null=True),), None)
 
 

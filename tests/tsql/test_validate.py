@@ -183,12 +183,90 @@ def _where(sql: str, finding: Finding) -> tuple[str, int, int, int, int]:
             ("RANK() OVER (ORDER BY Amount)", 2, 7, 2, 36),
         ),
         ("SELECT a FROM\n  [No Such DE]", "UNKNOWN_TABLE", ("[No Such DE]", 2, 3, 2, 15)),
+        ("SELECT OrderID FROM\n  x..Orders", "UNKNOWN_TABLE", ("x..Orders", 2, 3, 2, 12)),
+        # sqlglot places no keyword or punctuation: a call's (), CASE ... END, OVER () count
+        (
+            "SELECT DISTINCT Status FROM Orders\nORDER BY GETDATE()",
+            "ORDER_BY_WITHOUT_TOP",
+            ("ORDER BY GETDATE()", 2, 1, 2, 19),
+        ),
+        (
+            "SELECT DISTINCT Status FROM Orders\nORDER BY GETDATE()",
+            "ORDER_BY_NOT_SELECTED",
+            ("GETDATE()", 2, 10, 2, 19),
+        ),
+        (
+            "SELECT DISTINCT TOP 5 Status FROM Orders\nORDER BY CASE WHEN Amount > 1 THEN 1 END",
+            "ORDER_BY_NOT_SELECTED",
+            ("CASE WHEN Amount > 1 THEN 1 END", 2, 10, 2, 41),
+        ),
+        (
+            "SELECT OrderID FROM Orders\nWHERE ROW_NUMBER() OVER () < 3",
+            "WINDOW_OUTSIDE_SELECT",
+            ("ROW_NUMBER() OVER ()", 2, 7, 2, 27),
+        ),
+        (
+            "SELECT OrderID,\n  CONVERT(VARCHAR(10), OrderDate, 112) FROM Orders",
+            "UNNAMED_COLUMN",
+            ("CONVERT(VARCHAR(10), OrderDate, 112)", 2, 3, 2, 39),
+        ),
+        (
+            "SELECT GETDATE(), OrderID FROM Orders",
+            "UNNAMED_COLUMN",
+            ("GETDATE()", 1, 8, 1, 17),
+        ),
     ],
 )
 async def test_findings_point_at_what_they_concern(
     sql: str, code: str, where: tuple[str, int, int, int, int]
 ) -> None:
     assert _where(sql, _one(await _check(sql), code)) == where
+
+
+@pytest.mark.parametrize(
+    ("sql", "written"),
+    [
+        ("SELECT CAST(Amount AS VARCHAR(10)) FROM Orders", "CAST(Amount AS VARCHAR(10))"),
+        (
+            "SELECT CASE WHEN Amount > 1 THEN 'big' END FROM Orders",
+            "CASE WHEN Amount > 1 THEN 'big' END",
+        ),
+        ("SELECT -Amount FROM Orders", "-Amount"),
+        ("SELECT 1 + GETDATE() FROM Orders", "1 + GETDATE()"),
+    ],
+)
+async def test_an_unnamed_column_is_quoted_whole(sql: str, written: str) -> None:
+    finding = _one(await _check(sql), "UNNAMED_COLUMN")
+    assert _where(sql, finding)[0] == written
+    assert finding.suggestion == f"Name it: {written} AS SomeName."
+
+
+@pytest.mark.parametrize(
+    ("sql", "written", "alone"),
+    [
+        ("SELECT * FROM x..Orders", "x..Orders", "Orders"),
+        ("SELECT * FROM [x]..[Web Events 2024] w", "x..Web Events 2024", "[Web Events 2024]"),
+        ("SELECT * FROM srv.x..Orders", "srv.x..Orders", "Orders"),
+        ("SELECT * FROM dbo.Orders", "dbo.Orders", "Orders"),
+        ("SELECT * FROM ENT..Orders", "ENT..Orders", "Orders"),
+    ],
+)
+async def test_a_table_under_a_database_or_schema_is_an_unknown_table(
+    sql: str, written: str, alone: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not a fault in tsql (an empty schema, x..T, once crashed inference: NOT_CHECKED and a
+    logged traceback) but a finding at the name that says what MCE can read."""
+    with caplog.at_level("ERROR"):
+        analysis = await _check(sql)
+    assert not caplog.records
+    finding = _one(analysis, "UNKNOWN_TABLE")
+    assert [f.code for f in analysis.findings] == ["UNKNOWN_TABLE"]
+    span = finding.span
+    assert span is not None
+    assert sql[span.start : span.end].replace("[", "").replace("]", "") == written
+    assert finding.message.startswith(f"'{written}' names another database or schema")
+    assert finding.mce_message == f"Invalid object name '{written}'."
+    assert finding.suggestion is not None and f"({alone})" in finding.suggestion
 
 
 # -------------------------------------------------------------------- MCE's own words

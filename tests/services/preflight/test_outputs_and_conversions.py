@@ -32,6 +32,7 @@ def _texts(sql: str, count: int) -> list[str | None]:
             ["CASE WHEN a = 1 THEN 'x' END AS K", "(b) AS B"],
         ),
         ("SELECT a, t.*, b AS c FROM T t", 4, ["a", "t.*", "t.*", "b AS c"]),
+        ("SELECT GETDATE(), a FROM T", 2, ["GETDATE()", "a"]),
         ("SELECT a AS A1 FROM T UNION ALL SELECT NULL FROM U", 1, ["a AS A1"]),
         ("SELEC a FROM", 2, [None, None]),
     ],
