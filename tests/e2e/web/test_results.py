@@ -1,8 +1,10 @@
 """Results in a real browser, inside the framed stand-in MCE page:
 
 - a 200,000-row run streams into the grid; the socket is cut mid-stream and the rows complete
-  without a gap or a duplicate (the grid's rows, copied as TSV, equal the CSV export); the grid
-  scrolls to its last row;
+  without a gap or a duplicate (the grid's rows, copied as TSV, equal the CSV that clicking
+  Export CSV downloads); the grid scrolls to its last row;
+- an export the server refuses (401: the browser lost the session cookie) loads into the
+  hidden frame, and the app, still there, shows that the session ended;
 - a run canceled while Marketing Cloud runs it;
 - six tabs running at once never hold more than 10 operations on the socket, each shows its
   rows, and the tabs are back after a reload.
@@ -11,13 +13,11 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import httpx
 import pytest
 from playwright.sync_api import Playwright, WebSocket
 from playwright.sync_api import expect as expect_that
@@ -74,30 +74,53 @@ def test_200k_rows_stream_through_a_cut_socket_scroll_and_export(
         copied: str = app_page.frame.evaluate("window.__copied")
         grid_rows = copied.split("\n")
         assert len(grid_rows) == ROWS
-        # The export link, fetched with the browser's own (partitioned) session cookie.
+        # Export CSV, clicked: the browser downloads the file (the session cookie is
+        # partitioned under the MCE page and the link's navigation carries it).
         export = app.locator('[data-action="export"]')
         href = export.get_attribute("href")
         assert href is not None and re.fullmatch(r"/api/runs/[^/]+/export\.csv", href)
-        assert export.get_attribute("download") is not None
-        cookies = [
-            c
-            for c in app_page.context.cookies(web_stack.app_url)
-            if c["name"].startswith("__Host-")
-        ]
-        assert cookies and all(c.get("partitionKey") for c in cookies)
-        response = httpx.get(
-            web_stack.app_url + href,
-            headers={"cookie": "; ".join(f"{c['name']}={c['value']}" for c in cookies)},
-            timeout=120,
-        )
-        assert response.status_code == 200, response.text[:300]
-        assert "attachment" in response.headers["content-disposition"]
-        text = response.text
-        exported = list(csv.reader(io.StringIO(text)))
+        cookies = app_page.context.cookies(web_stack.app_url)
+        session = [c for c in cookies if c["name"].startswith("__Host-")]
+        assert session and all(c.get("partitionKey") for c in session)
+        with app_page.page.expect_download(timeout=120_000) as started:
+            export.click()
+        download = started.value
+        assert download.failure() is None
+        assert re.fullmatch(r"[\w .()-]+\.csv", download.suggested_filename)
+        with open(download.path(), encoding="utf-8", newline="") as exported_file:
+            exported = list(csv.reader(exported_file))
         assert exported[0] == ["A", "B"]
         assert ["\t".join(row) for row in exported[1:]] == grid_rows
+        expect_that(app.locator("#app")).to_have_attribute("data-state", "signed-in")
+        expect_that(app.locator('[data-field="export-problem"]')).to_have_count(0)
         app_page.allowed_errors.append("net::ERR_")  # requests in flight when the line was cut
         app_page.assert_clean("the 200k-row results")
+
+
+def test_a_refused_export_leaves_the_app_and_says_why(
+    browser: Playwright, web_stack: WebStack
+) -> None:
+    """The link navigates a hidden frame of the app: a refusal loads there instead of
+    replacing the app, which reads it. Here the browser no longer has the session cookie (its
+    data cleared elsewhere), so the export answers 401 and the app shows that the session
+    ended, with the way back in."""
+    with signed_in_app(browser, web_stack) as app_page:
+        app = app_page.app
+        wait_for_metadata(app_page)
+        run_and_wait(app_page, "SELECT TOP 5 SubscriberKey FROM Subscribers")
+        expect_that(app.locator('[data-field="row-count"]')).to_have_text("5 rows")
+        app_page.context.clear_cookies()
+        export = app.locator('[data-action="export"]')
+        export.click()
+        root = app.locator("#app")
+        expect_that(root).to_have_attribute("data-state", "session-ended")
+        expect_that(root.get_by_role("alert")).to_have_text(
+            "Your session has ended. Sign in again to continue (your tabs are kept)."
+        )
+        expect_that(app.locator("#sign-in-again")).to_be_visible()
+        assert app_page.frame.url == web_stack.app_url + "/"  # the app was not navigated away
+        app_page.allowed_errors.append("status of 401")
+        app_page.assert_clean("a refused export")
 
 
 def test_cancel_a_running_query(browser: Playwright, web_stack: WebStack) -> None:

@@ -2,6 +2,7 @@
 // its error (with the catalogue's cause and fix, linked to the SQL), the grid; and the history.
 import { useEffect, useRef, useState, useSyncExternalStore } from "react";
 import type { RunController, RunSnapshot } from "./controller";
+import { ExportLink } from "./ExportLink";
 import { errorPosition, lineColumn } from "./errorLink";
 import { Grid, type GridHandle } from "./Grid";
 import { History } from "./History";
@@ -117,14 +118,7 @@ export function ResultsPanel({ controller, showInSql, showFinding, openRun }: Pr
             >
               Copy with header
             </button>
-            <a
-              className="button"
-              href={`/api/runs/${encodeURIComponent(snapshot.runId ?? "")}/export.csv`}
-              download
-              data-action="export"
-            >
-              Export CSV
-            </a>
+            {snapshot.runId && <ExportLink runId={snapshot.runId} />}
           </>
         )}
       </div>

@@ -1,5 +1,10 @@
+import { createElement } from "react";
+import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
+import { MESSAGES } from "../api/problems";
 import { GapError, ResultBuffer } from "./buffer";
+import { exportHref, exportRefusal } from "./csvExport";
+import { ExportLink } from "./ExportLink";
 import { formatCell, toTsv } from "./format";
 
 describe("the result buffer", () => {
@@ -79,5 +84,53 @@ describe("a run error's place in the SQL", () => {
     const table = errorPosition(sql, 'Invalid object name "Customers".');
     expect(table && sql.slice(table.from, table.to)).toBe("[Customers]");
     expect(errorPosition(sql, "Timeout.")).toBeNull();
+  });
+});
+
+describe("the CSV export", () => {
+  it("is a link into a hidden frame of the app, not a download attribute", () => {
+    const html = renderToStaticMarkup(createElement(ExportLink, { runId: "UnVuOjE=/x" }));
+    const link = /<a\b[^>]*>/.exec(html)?.[0] ?? "";
+    const frame = /<iframe\b[^>]*>/.exec(html)?.[0] ?? "";
+    expect(link).toContain(`href="${exportHref("UnVuOjE=/x")}"`);
+    expect(exportHref("UnVuOjE=/x")).toBe("/api/runs/UnVuOjE%3D%2Fx/export.csv");
+    expect(link).not.toContain("download");
+    const target = /\starget="([^"]+)"/.exec(link)?.[1];
+    expect(target).toBeTruthy();
+    expect(frame).toContain(`name="${target}"`);
+    expect(frame).toMatch(/\shidden=""/);
+    expect(html).not.toContain("export-problem");
+  });
+
+  it("says a refusal the way the API put it", () => {
+    const expired = exportRefusal(
+      JSON.stringify({
+        error: { code: "RESULTS_EXPIRED", message: "The results expired.", requestId: "r-1" },
+      }),
+    );
+    expect(expired.kind).toBe("request");
+    expect(expired.message).toBe("The results expired.");
+    expect(expired.code).toBe("RESULTS_EXPIRED");
+    expect(expired.requestId).toBe("r-1");
+  });
+
+  it("says an ended session, a rate limit or a masked error with the app's own sentences", () => {
+    const gone = exportRefusal('{"error":{"code":"UNAUTHENTICATED","message":"Sign in."}}');
+    expect(gone.kind).toBe("signed-out");
+    expect(gone.message).toBe(MESSAGES["signed-out"]);
+    expect(exportRefusal('{"error":{"code":"RATE_LIMITED","message":"x"}}').message).toBe(
+      MESSAGES["rate-limited"],
+    );
+    expect(exportRefusal('{"error":{"code":"INTERNAL","message":"boom"}}').message).toBe(
+      MESSAGES.server,
+    );
+  });
+
+  it("never shows what is not the API's refusal", () => {
+    for (const text of [null, undefined, "", "<html>Bad gateway</html>", "[]", '{"error":"x"}']) {
+      const problem = exportRefusal(text);
+      expect(problem.kind).toBe("server");
+      expect(problem.message).toBe(MESSAGES.server);
+    }
   });
 });
