@@ -112,11 +112,11 @@ def _alive(pid: int) -> bool:
 
 
 @contextmanager
-def _web_redis_alone(wait_s: float = 1800) -> Iterator[None]:
-    """WEB_REDIS_URL's database emptied, for this process alone until the block ends (a holder
+def _web_redis_alone(redis_url: str = WEB_REDIS_URL, wait_s: float = 1800) -> Iterator[None]:
+    """``redis_url``'s database emptied, for this process alone until the block ends (a holder
     whose process is gone loses it)."""
     me = str(os.getpid())
-    with Redis.from_url(WEB_REDIS_URL) as redis:
+    with Redis.from_url(redis_url) as redis:
         deadline = time.monotonic() + wait_s
         while not redis.set(_STACK_LOCK, me, nx=True, ex=6 * 3600):
             holder = redis.get(_STACK_LOCK)
@@ -124,7 +124,7 @@ def _web_redis_alone(wait_s: float = 1800) -> Iterator[None]:
                 redis.eval(_RELEASE, 1, _STACK_LOCK, holder)
                 continue
             if time.monotonic() > deadline:
-                pytest.fail(f"another web stack (pid {holder!r}) held {WEB_REDIS_URL} too long")
+                pytest.fail(f"another web stack (pid {holder!r}) held {redis_url} too long")
             time.sleep(1)
         try:
             # stale queues and events of a past run; the lock stays
@@ -138,13 +138,18 @@ def _web_redis_alone(wait_s: float = 1800) -> Iterator[None]:
 
 @contextmanager
 def running_web_stack(
-    settings: Settings, workdir: Path, *, seed: int | None = None
+    settings: Settings,
+    workdir: Path,
+    *,
+    seed: int | None = None,
+    redis_url: str = WEB_REDIS_URL,
 ) -> Iterator[WebStack]:
     """The simulator, the API behind the cuttable proxy, a worker, the poller and the
-    stand-in MCE page, on ``settings``' database; stopped when the block ends."""
+    stand-in MCE page, on ``settings``' database and ``redis_url``'s; stopped when the block
+    ends. A second stack in the session (a tenant of its own) passes another Redis database."""
     cert, key = _certificate(workdir)
     api_port, mce_port = free_port(), free_port()
-    with _web_redis_alone(), CuttableProxy(upstream_port=api_port) as proxy:
+    with _web_redis_alone(redis_url), CuttableProxy(upstream_port=api_port) as proxy:
         app_url = f"http://localhost:{proxy.port}"
         mce_url = f"https://127.0.0.1:{mce_port}"
         sim = make_sim(
@@ -160,7 +165,7 @@ def running_web_stack(
                 settings,
                 public_url=app_url,
                 FRAME_ANCESTORS=mce_url,
-                REDIS_URL=WEB_REDIS_URL,
+                REDIS_URL=redis_url,
                 METADATA_SYNC_ON_SIGN_IN="true",
                 RUN_MAX_ACTIVE_PER_USER="10",  # six tabs running at once
                 **simulator_env(sim, sim_server.url),

@@ -3,28 +3,42 @@ stack: an API token created (its secret shown once, copied), used by a script ov
 the bearer, revoked and then refused; the administrators' screens shown to the tenant's first
 user and hidden from another (whose API calls are refused anyway), a user removed (their open
 page is signed out), Quarry's MCE assets with the cleanup report and a purge, uninstall behind
-the typed enterprise id, and signing out through the ``signOut`` mutation. No CSP violation,
-console error or serious axe violation on the way."""
+the typed enterprise id, and signing out through the ``signOut`` mutation. Uninstalling is
+carried out on a tenant of its own (a second stack: simulator, database, Redis database, API,
+workers and poller), so the session's shared tenant keeps its data: everyone signed out, the
+API token refused, Quarry's assets gone from the simulator, the outcome said, and signing in
+again installs Quarry anew. No CSP violation, console error or serious axe violation on the
+way."""
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Locator, Playwright, Route
+import pytest_asyncio
+from playwright.sync_api import Locator, Playwright, Route, sync_playwright
 from playwright.sync_api import expect as expect_that
 
+from app.settings import Settings
 from simulator.model import User
-from tests.e2e.web.conftest import SCREENSHOTS, WebStack
+from tests.conftest import throwaway_database
+from tests.e2e.web.conftest import SCREENSHOTS, WebStack, build_web_app, running_web_stack
 from tests.e2e.web.pages import AppPage, framed_app, sign_in, signed_in_app
 from tests.e2e.web.test_results import run_and_wait
 from tests.e2e.web.test_session_a11y import axe_violations
+from tests.e2e.web.test_snippets import graphql
+from tests.services.runs.test_uninstall_assets import _ours  # Quarry's assets in the simulator
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 VIEWER = "{ viewer { user { name } businessUnit { mid } } }"
+#: The uninstalled tenant's stack's own Redis database (its workers take only its jobs).
+OWN_TENANT_REDIS_URL = "redis://127.0.0.1:6379/2"
 
 
 def open_account(app_page: AppPage, section: str | None = None) -> Locator:
@@ -183,8 +197,8 @@ def test_administrators_screens_are_for_administrators_only(
         )
         expect_that(total).to_have_text("0")
 
-        # Uninstall waits for the enterprise id, typed exactly (not done here: the session's
-        # other tests share the tenant).
+        # Uninstall waits for the enterprise id, typed exactly (carried out on a tenant of its
+        # own below: the session's other tests share this one).
         account.locator('[role="tab"][data-section="uninstall"]').click()
         uninstall = account.locator('[data-action="uninstall"]')
         expect_that(uninstall).to_be_disabled()
@@ -203,6 +217,94 @@ def test_administrators_screens_are_for_administrators_only(
         session = admin.frame.evaluate("async () => (await fetch('/api/auth/session')).json()")
         assert session["signedIn"] is False
         admin.assert_clean("the administrators' screens and signing out")
+
+
+@pytest_asyncio.fixture
+async def own_tenant_settings() -> AsyncIterator[Settings]:
+    async with throwaway_database("quarry_web_uninstall") as settings:
+        yield settings
+
+
+@pytest.fixture
+def own_tenant(own_tenant_settings: Settings, tmp_path: Path) -> Iterator[WebStack]:
+    """A second stack with an enterprise of its own, alive for one test."""
+    build_web_app()
+    with running_web_stack(
+        own_tenant_settings,
+        tmp_path,
+        seed=4_100_000 + os.getpid() % 100_000,
+        redis_url=OWN_TENANT_REDIS_URL,
+    ) as stack:
+        yield stack
+
+
+@pytest.fixture
+def own_browser(own_tenant: WebStack) -> Iterator[Playwright]:
+    """Playwright started after ``own_tenant`` (the session's stack is not needed)."""
+    expect_that.set_options(timeout=15_000)
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+def test_uninstall_signs_everyone_out_and_deletes_quarrys_mce_assets(
+    own_tenant: WebStack, own_browser: Playwright
+) -> None:
+    stack = own_tenant
+    enterprise = stack.sim.store.enterprise
+    with signed_in_app(own_browser, stack) as admin:
+        # What the uninstall must undo: Quarry's assets in MCE (a run makes them), an API
+        # token, and another user's open page.
+        run_and_wait(admin, "SELECT TOP 3 SubscriberKey, Status FROM _Subscribers")
+        assert _ours(stack.sim) != []
+        created = graphql(
+            admin,
+            "mutation($input: CreateApiTokenInput!) { createApiToken(input: $input) { token } }",
+            {"input": {"name": "nightly export", "scope": "READ"}},
+        )
+        token = created["createApiToken"]["token"]
+        with framed_app(own_browser, stack) as other:
+            sign_in_as(other, "mia.marketer")
+            expect_that(other.app.locator('[data-field="user-name"]')).to_have_text("mia.marketer")
+
+            account = open_account(admin, "uninstall")
+            uninstall = account.locator('[data-action="uninstall"]')
+            account.get_by_test_id("uninstall-confirm").fill(str(enterprise.eid))
+            uninstall.click()
+
+            # The administrator's page says what happened, signed out.
+            root = admin.app.locator("#app")
+            expect_that(root).to_have_attribute("data-state", "signed-out", timeout=60_000)
+            expect_that(admin.app.locator('[data-field="signed-out-note"]')).to_have_text(
+                f"Quarry was uninstalled from {enterprise.name}: 2 session(s) ended, 1 API"
+                " token(s) revoked. Opening it from Marketing Cloud again installs it anew."
+            )
+            assert axe_violations(admin) == [], "uninstalled"
+            admin.screenshot("account-uninstalled")
+            session = admin.frame.evaluate("async () => (await fetch('/api/auth/session')).json()")
+            assert session["signedIn"] is False
+            # Everyone else's page finds its session ended.
+            expect_that(other.app.locator("#app")).to_have_attribute(
+                "data-state", "session-ended", timeout=45_000
+            )
+            other.assert_clean("another user's page during the uninstall")
+
+        # Quarry's assets are gone from every BU in MCE; the API token is refused.
+        assert _ours(stack.sim) == []
+        refused = httpx.post(
+            f"{stack.app_url}/api/graphql",
+            json={"query": VIEWER},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+        assert refused.status_code == 401
+        assert refused.json()["error"]["code"] == "UNAUTHENTICATED"
+
+        # Signing in again installs Quarry anew: the workbench, and no token kept.
+        admin.app.locator("#sign-in").click()
+        expect_that(root).to_have_attribute("data-state", "signed-in")
+        tokens = graphql(admin, "{ apiTokens { edges { node { id } } } }")
+        assert tokens["apiTokens"]["edges"] == []
+        admin.assert_clean("uninstalling")
 
 
 def _user(stack: WebStack, username: str) -> User:

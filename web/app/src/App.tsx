@@ -14,7 +14,7 @@ export type Viewer = NonNullable<ViewerData["viewer"]>;
 
 type State =
   | { kind: "loading" }
-  | { kind: "signed-out" }
+  | { kind: "signed-out"; note?: string }
   | { kind: "session-ended"; reason: string }
   | { kind: "error"; message: string }
   | { kind: "signed-in"; viewer: Viewer };
@@ -70,7 +70,7 @@ export function App({ root }: { root: HTMLElement }) {
     case "loading":
       return <p className="boot">Loading Quarry…</p>;
     case "signed-out":
-      return <SignedOut />;
+      return <SignedOut note={state.note} />;
     case "session-ended":
       return <SessionEnded reason={state.reason} />;
     case "error":
@@ -93,7 +93,7 @@ export function App({ root }: { root: HTMLElement }) {
             viewer={state.viewer}
             onViewerChange={(viewer) => setState({ kind: "signed-in", viewer })}
             reload={load}
-            onSignedOut={() => setState({ kind: "signed-out" })}
+            onSignedOut={(note) => setState({ kind: "signed-out", note })}
           />
         </ErrorBoundary>
       );

@@ -6,11 +6,17 @@ function devSignIn(): boolean {
   );
 }
 
-/** Nobody is signed in: Quarry is opened from Marketing Cloud, which starts the sign-in. */
-export function SignedOut() {
+/** Nobody is signed in: Quarry is opened from Marketing Cloud, which starts the sign-in.
+ * `note` says how this page got here when there is more to it (Quarry was uninstalled). */
+export function SignedOut({ note }: { note?: string | undefined }) {
   return (
     <main className="screen">
       <h1>Quarry</h1>
+      {note && (
+        <p role="status" data-field="signed-out-note">
+          {note}
+        </p>
+      )}
       <p>Open Quarry from Marketing Cloud's app switcher.</p>
       {devSignIn() && (
         <p data-field="dev-sign-in">

@@ -33,7 +33,8 @@ export function AccountDialog({
 }: {
   initial?: Section;
   onClose: () => void;
-  onSignedOut: () => void;
+  /** Signed out, or uninstalled (`note` says what the uninstall did). */
+  onSignedOut: (note?: string) => void;
 }) {
   const [viewer, setViewer] = useState<Viewer | null>(null);
   const [problem, setProblem] = useState<string | null>(null);

@@ -1,6 +1,7 @@
 // Administrators: uninstall Quarry from the account, behind typing the enterprise id again
-// (the server checks it too). Everyone is signed out; the audit trail stays; signing in again
-// installs it anew.
+// (the server checks it too). Quarry's assets in Marketing Cloud are deleted, everyone is
+// signed out; the audit trail stays; signing in again installs it anew. The signed-out screen
+// then says what was done.
 import { type FormEvent, useId, useState } from "react";
 import { request } from "../api/http";
 import { describeProblem } from "../api/problems";
@@ -13,7 +14,8 @@ export function Uninstall({
 }: {
   enterpriseId: string;
   tenantName: string;
-  onUninstalled: () => void;
+  /** Called with the sentence saying what the uninstall did. */
+  onUninstalled: (outcome: string) => void;
 }) {
   const [typed, setTyped] = useState("");
   const [problem, setProblem] = useState<string | null>(null);
@@ -29,7 +31,14 @@ export function Uninstall({
       const data = await request(UninstallTenantMutation, { confirmEnterpriseId: typed.trim() });
       const refused = data.uninstallTenant.userErrors[0];
       if (refused) setProblem(refused.message);
-      else if (data.uninstallTenant.uninstalled) onUninstalled();
+      else if (data.uninstallTenant.uninstalled) {
+        const { endedSessions, revokedApiTokens } = data.uninstallTenant;
+        onUninstalled(
+          `Quarry was uninstalled from ${tenantName}: ${endedSessions ?? 0} session(s) ended, ` +
+            `${revokedApiTokens ?? 0} API token(s) revoked. Opening it from Marketing Cloud ` +
+            "again installs it anew.",
+        );
+      }
     } catch (error) {
       setProblem(describeProblem(error));
     } finally {
@@ -41,11 +50,14 @@ export function Uninstall({
     <form className="account-section" onSubmit={(event) => void submit(event)}>
       <p>Uninstalling Quarry from {tenantName}:</p>
       <ul>
+        <li>
+          deletes Quarry's own assets in Marketing Cloud (its result data extensions, queries and
+          folders) in each business unit someone here can still act in, canceling runs;
+        </li>
         <li>signs everyone out and revokes every API token;</li>
         <li>deletes the Marketing Cloud tokens and the encryption keys Quarry keeps;</li>
         <li>keeps the audit trail. Opening Quarry from Marketing Cloud again installs it anew.</li>
       </ul>
-      <p>Delete Quarry's assets in Marketing Cloud first (MCE assets) if you want them gone too.</p>
       <div className="form-row">
         <label htmlFor={id}>
           Type the enterprise id, <strong className="mono">{enterpriseId}</strong>, to confirm

@@ -6,7 +6,7 @@ import type { Section } from "./AccountDialog";
 // Loaded when first opened: the account screen is not needed to write and run queries.
 const AccountDialog = lazyPart(() => import("./AccountDialog").then((m) => m.AccountDialog));
 
-export function useAccount(onSignedOut: () => void): {
+export function useAccount(onSignedOut: (note?: string) => void): {
   open: (section?: Section) => void;
   element: ReactNode;
 } {

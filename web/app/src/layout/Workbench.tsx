@@ -56,8 +56,9 @@ export function Workbench({
   viewer: Viewer;
   onViewerChange: (viewer: Viewer) => void;
   reload: () => Promise<void>;
-  /** After the account screen signed out or uninstalled: the signed-out screen. */
-  onSignedOut?: () => void;
+  /** After the account screen signed out or uninstalled: the signed-out screen, saying what
+   * happened when there is more to say than that (an uninstall's outcome). */
+  onSignedOut?: (note?: string) => void;
 }) {
   const mid = viewer.businessUnit.mid;
   const store = useMemo(
