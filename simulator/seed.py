@@ -31,6 +31,7 @@ from simulator.seed_data import (
     de_templates,
 )
 from simulator.seed_preflight import seed_preflight
+from simulator.seed_rows import load_seed_rows
 from simulator.store import FieldSpec, Store
 
 __all__ = ["BULK_COUNTS", "seed_store"]
@@ -292,8 +293,12 @@ def _fill(
     make_row: Callable[[random.Random, int], Row],
     salt: str,
 ) -> None:
-    rng = random.Random(f"rows-{salt}")
-    store.rows.bulk_load(de, [make_row(rng, i) for i in range(count)])
+    def make_rows() -> list[Row]:
+        rng = random.Random(f"rows-{salt}")
+        return [make_row(rng, i) for i in range(count)]
+
+    key = f"{make_row.__module__}.{make_row.__qualname__}-{count}-{salt}"
+    load_seed_rows(store.rows, de, key=key, make_rows=make_rows)
 
 
 def _when(rng: random.Random, days: int = 1000) -> datetime:

@@ -22,8 +22,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from simulator.automations import QUERY_OBJECT_TYPE, ActivitySpec
-from simulator.model import BusinessUnit
+from simulator.model import BusinessUnit, DataExtension
 from simulator.seed_data import FIRST_NAMES, LAST_NAMES, preflight_templates
+from simulator.seed_rows import load_seed_rows
 
 if TYPE_CHECKING:
     from simulator.automations import Automations
@@ -122,9 +123,7 @@ def seed_preflight(store: Store, bu: BusinessUnit, *, seed: int, with_rows: bool
             fields=templates[template], description=f"Pre-flight check data: {template}",
         )  # fmt: skip
     if with_rows:
-        rng = random.Random(f"rows-{seed}-{mid}-preflight")
-        store.rows.bulk_load(made["signups"], [_signup(rng, i) for i in range(SIGNUPS)])
-        store.rows.bulk_load(made["members"], [_member(i) for i in range(KEYS_IN_MEMBERS)])
+        _load_rows(store, made["signups"], made["members"], salt=f"{seed}-{mid}")
     store.create_query(
         mid=mid, name="Preflight Refresh Members", customer_key="preflight_refresh_members",
         query_text=_REFRESH, target_key="preflight_members", target_update_type="Update",
@@ -135,6 +134,18 @@ def seed_preflight(store: Store, bu: BusinessUnit, *, seed: int, with_rows: bool
         query_text=_LOG, target_key="preflight_log", target_update_type="Append",
         folder_id=query_root.id, description="Pre-flight check data: in no automation",
     )  # fmt: skip
+
+
+def _load_rows(store: Store, signups: DataExtension, members: DataExtension, *, salt: str) -> None:
+    def make_signups() -> list[dict[str, Any]]:
+        rng = random.Random(f"rows-{salt}-preflight")
+        return [_signup(rng, i) for i in range(SIGNUPS)]
+
+    def make_members() -> list[dict[str, Any]]:
+        return [_member(i) for i in range(KEYS_IN_MEMBERS)]
+
+    load_seed_rows(store.rows, signups, key=f"signups-{SIGNUPS}-{salt}", make_rows=make_signups)
+    load_seed_rows(store.rows, members, key=f"members-{KEYS_IN_MEMBERS}", make_rows=make_members)
 
 
 def seed_preflight_automations(automations: Automations, store: Store) -> None:
