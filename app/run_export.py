@@ -5,9 +5,11 @@ GraphQL response cannot be one. Authenticated like ``/api/graphql`` (the session
 ``Authorization: Bearer`` API token), read-only, and sent without CORS headers so no other
 site can read it. ``{id}`` is the run's GraphQL id (or its UUID). The body is streamed page by
 page as MCE answers (constant memory whatever the result's size); the file is named after the
-snippet the run came from, else the run. Errors before the first byte are JSON refusals with
-the public code (404 for a run that is not the viewer's, 409 before COMPLETE, 410 EXPIRED);
-a failure once streaming has begun can only cut the download short, and is logged.
+snippet the run came from, else the run. MCE's first page is read before the answer starts,
+so every refusal up to it is JSON with the public code (404 for a run that is not the
+viewer's, 409 before COMPLETE, 410 EXPIRED, also when MCE no longer holds the rows, 502 when
+MCE cannot answer); a failure once streaming has begun can only cut the download short, and
+is logged.
 """
 
 from __future__ import annotations
@@ -25,13 +27,19 @@ from starlette.routing import Route
 
 from app.authn import auth_error_response, client_ip
 from app.cookies import SESSION_COOKIE, read_cookie_values
+from client.errors import MceError
 from resolvers.run_results import open_run_results
 from schema.run_results import run_uuid
 from services.authn import Authentication, Authenticator, InvalidCredentials
 from services.errors import NotAuthenticated, NotFound, PermissionDenied, QuarryError
 from services.metadata.preview import MceAccess, MceCallFailed
 from services.rate_limits import RateLimiter, RateLimitExceeded
-from services.runs.reading import ResultsExpired, ResultsNotReady, export_filename
+from services.runs.reading import (
+    ResultsExpired,
+    ResultsNotReady,
+    export_filename,
+    public_error,
+)
 from services.runs.results import csv_chunks
 from services.snippets import get_snippet
 
@@ -93,13 +101,25 @@ async def export_response(
         readable = _UNSAFE_IN_NAME.sub("_", title.strip())[:80]
         disposition += f"; filename*=UTF-8''{quote(readable + '.csv', safe='')}"
 
+    chunks = csv_chunks(opened.reader)
+    try:  # MCE's first page is read before answering: its refusal is still a JSON answer
+        first = await anext(chunks)
+    except (MceError, QuarryError) as exc:
+        await chunks.aclose()
+        error = public_error(exc) if isinstance(exc, MceError) else exc
+        status = next((code for kind, code in _STATUS if isinstance(error, kind)), 400)
+        return auth_error_response(error, status=status, scope=scope)
+
     async def body() -> AsyncIterator[bytes]:
         try:
-            async for chunk in csv_chunks(opened.reader):
+            yield first
+            async for chunk in chunks:
                 yield chunk
         except Exception:
             log.exception("CSV export of a run failed while streaming")
             raise
+        finally:
+            await chunks.aclose()
 
     return StreamingResponse(
         body(),

@@ -551,7 +551,9 @@ def _csv_cell(value: JsonValue) -> str:
     return str(value)
 
 
-async def csv_chunks(reader: ResultReader, *, page_size: int = MAX_LIMIT) -> AsyncIterator[bytes]:
+async def csv_chunks(
+    reader: ResultReader, *, page_size: int = MAX_LIMIT
+) -> AsyncGenerator[bytes, None]:
     """The whole result as RFC 4180 CSV (CRLF line ends, quotes doubled, a header row of the
     column names), one encoded chunk per page: memory holds one page whatever the size."""
     buffer = io.StringIO()

@@ -160,6 +160,27 @@ async def test_refusals_are_json_with_the_public_code(
         assert json.loads(bytes(response.body))["error"]["code"] == code
 
 
+async def test_rows_mce_no_longer_holds_are_a_json_410_not_a_broken_download(
+    sim: Simulator,
+    simctl: SimControl,
+    sim_tenant: SimTenant,
+    wallet: TokenWallet,
+    access: MceAccess,
+) -> None:
+    """The shell DE is gone in MCE though Quarry still holds it leased (deleted by hand in
+    Marketing Cloud): MCE's 404 on the first page is answered before any byte of CSV."""
+    mid = user_mid(simctl, USER)
+    viewer = await signed_in(simctl, wallet, sim_tenant, USER, mid)
+    run_id = await completed_run(sim, viewer, key="s_gone")
+    sim.store.delete_de(mid=mid, customer_key="s_gone")
+    response = await export_response(
+        principal_of(sim_tenant, mid, USER), run_id=run_id, access=access, scope={}
+    )
+    assert not isinstance(response, StreamingResponse)
+    assert response.status_code == 410
+    assert json.loads(bytes(response.body))["error"]["code"] == "EXPIRED"
+
+
 def test_run_ids_are_the_graphql_id_or_the_uuid() -> None:
     run_id = uuid4()
     assert parse_run_id(encode_global_id("Run", str(run_id))) == run_id
