@@ -19,8 +19,8 @@ from redis.asyncio import Redis
 from tortoise import Tortoise
 
 from app.db import tortoise_config
-from app.migrate import migrate
 from app.settings import Settings, with_database
+from tests.database_template import TEMPLATES
 from tests.litter import LEDGER
 
 ADMIN_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -61,11 +61,12 @@ async def drop_database(name: str) -> None:
 @asynccontextmanager
 async def throwaway_database(prefix: str) -> AsyncIterator[Settings]:
     """Test settings for a database of its own (``prefix``, the pid and a random tail),
-    created and migrated on entry and dropped when the block ends, even if migrating failed."""
+    created migrated on entry (a copy of the migrated template, tests/database_template.py)
+    and dropped when the block ends, even if making it failed."""
     name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     try:
         settings = make_settings(name)
-        await migrate(settings)
+        await TEMPLATES.clone(settings)
         yield settings
     finally:
         await drop_database(name)
