@@ -1,16 +1,19 @@
 """Helpers shared by the tests of the engines that act in MCE for a signed-in user (pre-flight
-probes, deployments, target DEs) and of their GraphQL resolvers.
+probes, deployments, target DEs, runs), of their jobs and of the GraphQL API.
 
 * A signed-in caller of the schema itself: ``graphql_context`` (a principal, the process's
   way to MCE, its queues and Redis) and ``execute`` (the data, or the test fails on errors).
+* A caller of the app over HTTP: ``GraphQLClient`` (``graphql``: the answer; ``data``: its
+  data, errors failing the test) with ``browser_session``'s headers or a bearer token's.
 * MCE as the process reaches it: ``mce_access`` (the wallet's tokens, the simulator's
   endpoints) and ``sync_metadata`` (BUs' metadata caches filled by real full syncs, as the
   sign-in's sync job leaves them).
 * Jobs: ``private_job_queue`` (the queues on a Redis database of the caller's own, empty before
-  and after, so a worker on it runs that caller's jobs alone), ``worker_env`` (what a worker or
-  the poller needs to reach the test's database, that Redis and the simulator),
-  ``run_burst_worker`` (``python -m app.worker --burst``: every queued job, then it exits) and
-  ``spawn_process`` / ``stop_process`` for processes that run until stopped.
+  and after, so a worker on it runs that caller's jobs alone), ``app_job_queue`` (an app's
+  queue swapped for such a one), ``worker_env`` (what a worker or the poller needs to reach the
+  test's database, that Redis and the simulator), ``run_burst_worker`` (``python -m app.worker
+  --burst``: every queued job, then it exits) and ``spawn_process`` / ``stop_process`` /
+  ``stop_processes`` for processes that run until stopped (several stopped side by side).
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +33,7 @@ from uuid import UUID
 import httpx
 from redis.asyncio import Redis
 from rq import Queue
+from starlette.applications import Starlette
 
 from client.tokens import TokenProvider
 from schema import schema
@@ -41,6 +46,8 @@ from services.metadata.preview import MceAccess
 from services.metadata.sync import SyncDeps, run_sync
 from services.wallet import KeyEncryptionKey
 from simulator.state import Simulator
+from tests.auth_helpers import browser_headers, new_session
+from tests.factories import TenantFixture
 from tests.services.wallet.helpers import auth_factory, keks_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,6 +84,41 @@ async def execute(context: GraphQLContext, document: str, **variables: Any) -> d
     assert result.errors is None, result.errors
     assert result.data is not None
     return result.data
+
+
+# ------------------------------------------------------------------ GraphQL over HTTP
+class GraphQLClient:
+    """The app's ``/api/graphql`` called over ``http`` with ``headers`` (a browser's session
+    cookie and CSRF token, or a bearer token)."""
+
+    def __init__(self, http: httpx.AsyncClient, headers: dict[str, str]) -> None:
+        self.http = http
+        self.headers = headers
+
+    async def graphql(self, query: str, **variables: Any) -> dict[str, Any]:
+        """The whole answer, ``data`` and any ``errors`` (anything but HTTP 200 fails)."""
+        response = await self.http.post(
+            "/api/graphql", json={"query": query, "variables": variables}, headers=self.headers
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def data(self, query: str, **variables: Any) -> dict[str, Any]:
+        """The answer's data (a GraphQL error fails the test)."""
+        body = await self.graphql(query, **variables)
+        assert "errors" not in body, body
+        result: dict[str, Any] = body["data"]
+        return result
+
+
+async def browser_session(
+    app: Starlette, tenant: TenantFixture, *, mid: int | None = None
+) -> dict[str, str]:
+    """The headers of ``tenant``'s user signed in to ``mid`` (the parent BU by default) in a
+    browser: a new session's cookie and CSRF token."""
+    session_id, session = await new_session(app.state.sessions, tenant, mid=mid)
+    return browser_headers(session_id, session.csrf_token)
 
 
 # ------------------------------------------------------------------ MCE as a user
@@ -118,6 +160,17 @@ def private_job_queue(redis_url: str) -> Iterator[JobQueue]:
     finally:
         empty()
         queue.close()
+
+
+@contextmanager
+def app_job_queue(app: Starlette, redis_url: str) -> Iterator[JobQueue]:
+    """``app``'s job queue swapped for ``private_job_queue(redis_url)`` until the block ends."""
+    with private_job_queue(redis_url) as queue:
+        shared, app.state.jobs = app.state.jobs, queue
+        try:
+            yield queue
+        finally:
+            app.state.jobs = shared
 
 
 def worker_env(
@@ -177,10 +230,24 @@ def _popen(
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM to ``process``'s group, SIGKILL if it is still there 15 s later."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
+    stop_processes([process])
+
+
+def stop_processes(processes: Iterable[subprocess.Popen[bytes]], *, grace: float = 15) -> None:
+    """``stop_process`` for several at once: SIGTERM to every group first, so they wind down
+    side by side, then SIGKILL to the groups of those still there ``grace`` s later."""
+    running = [process for process in processes if process.poll() is None]
+    for process in running:
+        _signal_group(process, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for process in running:
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            _signal_group(process, signal.SIGKILL)
             process.wait(timeout=5)
+
+
+def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    with suppress(ProcessLookupError):  # the group ended meanwhile
+        os.killpg(process.pid, sig)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 import pytest_asyncio
 from starlette.applications import Starlette
 
 from tests.auth_helpers import bearer, browser_headers, https_client, new_api_token, new_session
 from tests.factories import TenantFixture, make_tenant
+from tests.fixtures import GraphQLClient as Browser
+from tests.fixtures import browser_session
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -36,22 +37,6 @@ LIST = """query ($first: Int!, $after: String) {
 }"""
 
 
-class Browser:
-    """A signed-in SPA: cookie, CSRF header and Origin on every request."""
-
-    def __init__(self, http: httpx.AsyncClient, headers: dict[str, str]) -> None:
-        self.http = http
-        self.headers = headers
-
-    async def graphql(self, query: str, **variables: Any) -> dict[str, Any]:
-        response = await self.http.post(
-            "/api/graphql", json={"query": query, "variables": variables}, headers=self.headers
-        )
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        return body
-
-
 @pytest_asyncio.fixture
 async def tenant() -> TenantFixture:
     return await make_tenant("TokensUI")
@@ -59,9 +44,9 @@ async def tenant() -> TenantFixture:
 
 @pytest_asyncio.fixture
 async def browser(app: Starlette, tenant: TenantFixture) -> AsyncIterator[Browser]:
-    session_id, session = await new_session(app.state.sessions, tenant)
+    headers = await browser_session(app, tenant)  # a signed-in SPA: cookie, CSRF, Origin
     async with https_client(app) as http:
-        yield Browser(http, browser_headers(session_id, session.csrf_token))
+        yield Browser(http, headers)
 
 
 async def test_create_shows_the_secret_once_and_it_works(

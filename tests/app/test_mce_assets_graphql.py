@@ -13,7 +13,6 @@ from models import AuditEvent, Membership, Role, TenantRepository
 from models.runs import RunStatus
 from schema import schema
 from schema.context import GraphQLContext
-from services.authn import Authentication
 from services.identity import Principal
 from services.job_queue import JobQueue
 from services.metadata.assets import is_quarry_asset
@@ -21,6 +20,7 @@ from services.metadata.preview import MceAccess
 from services.runs.execute import StartDeps, start_run_job
 from services.runs.start import get_run, start_run
 from simulator.state import Simulator
+from tests.fixtures import graphql_context
 from tests.services.runs.engine import (
     Member,
     _shared_server,
@@ -63,15 +63,8 @@ def _context(member: Member, deps: StartDeps, redis: Redis) -> GraphQLContext:
         tenant_id=member.tenant_id, mid=member.mid, user_id=member.user.id,
         mce_user_id=member.user.mce_user_id,
     )  # fmt: skip
-    return GraphQLContext(
-        request=None,
-        response=None,
-        request_id="test",
-        principal=principal,
-        authentication=Authentication(principal=principal),
-        redis=redis,
-        mce=MceAccess(http=deps.http, tokens=deps.tokens, policy=deps.policy),
-    )
+    mce = MceAccess(http=deps.http, tokens=deps.tokens, policy=deps.policy)
+    return graphql_context(principal, mce=mce, redis=redis)
 
 
 async def _execute(ctx: GraphQLContext, query: str, **variables: Any) -> Any:

@@ -26,8 +26,9 @@ from services.preflight.probe_store import ProbeRecord, load_record, save_record
 from services.preflight.report import UpdateType
 from services.runs import events
 from tests.app.test_websocket_auth import _init, _recv, _send, _serve, _socket
-from tests.auth_helpers import bearer, browser_headers, https_client, new_api_token, new_session
+from tests.auth_helpers import bearer, browser_headers, https_client, new_api_token
 from tests.factories import TenantFixture, make_member, make_tenant
+from tests.fixtures import GraphQLClient, app_job_queue, browser_session
 from tests.models.metadata_seed import add_automation, add_query_activity
 from tests.services.preflight.cache_seed import F, add_target
 from tsql import span_of_offsets
@@ -56,29 +57,13 @@ PROBE = """mutation ($input: ProbeQueryTargetInput!) {
 SQL = "SELECT PersonKey AS ContactKey,\n  Email\nFROM [Source People]"
 
 
-class Client:
-    def __init__(self, http: httpx.AsyncClient, headers: dict[str, str]) -> None:
-        self.http = http
-        self.headers = headers
-
-    async def graphql(self, query: str, **variables: Any) -> dict[str, Any]:
-        response = await self.http.post(
-            "/api/graphql", json={"query": query, "variables": variables}, headers=self.headers
-        )
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        return body
-
+class Client(GraphQLClient):
     async def check(self, sql: str, key: str, type_: str = "OVERWRITE", **more: Any) -> Any:
-        body = await self.graphql(CHECK, sql=sql, key=key, type=type_, **more)
-        assert "errors" not in body, body
-        return body["data"]["checkQueryTarget"]
+        return (await self.data(CHECK, sql=sql, key=key, type=type_, **more))["checkQueryTarget"]
 
     async def probe(self, sql: str, key: str, type_: str = "APPEND", **more: Any) -> Any:
         variables = {"sql": sql, "targetKey": key, "updateType": type_, **more}
-        body = await self.graphql(PROBE, input=variables)
-        assert "errors" not in body, body
-        return body["data"]["probeQueryTarget"]
+        return (await self.data(PROBE, input=variables))["probeQueryTarget"]
 
 
 @pytest_asyncio.fixture
@@ -116,22 +101,13 @@ async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest_asyncio.fixture
 async def browser(app: Starlette, tenant: TenantFixture, http: httpx.AsyncClient) -> Client:
-    session_id, session = await new_session(app.state.sessions, tenant, mid=tenant.child_mids[0])
-    return Client(http, browser_headers(session_id, session.csrf_token))
+    return Client(http, await browser_session(app, tenant, mid=tenant.child_mids[0]))
 
 
 @pytest.fixture
 def jobs(app: Starlette) -> Iterator[JobQueue]:
-    queue = JobQueue.from_url(JOBS_REDIS_URL)
-    Queue("high", connection=queue.connection).empty()
-    shared = app.state.jobs
-    app.state.jobs = queue
-    try:
+    with app_job_queue(app, JOBS_REDIS_URL) as queue:
         yield queue
-    finally:
-        app.state.jobs = shared
-        Queue("high", connection=queue.connection).empty()
-        queue.close()
 
 
 def _found(payload: Any) -> dict[tuple[str, str | None], Any]:

@@ -18,11 +18,11 @@ from schema.context import GraphQLContext
 from schema.global_ids import encode_global_id
 from schema.run_results import RUN_TYPE
 from schema.runs import RUN_TYPE as RUNS_RUN_TYPE
-from services.authn import Authentication
 from services.identity import Principal
 from services.metadata.preview import MceAccess
 from services.wallet import TokenWallet, WalletTokenProvider
 from simulator.state import Simulator
+from tests.fixtures import graphql_context
 from tests.services.runs.test_reading import USER, completed_run, signed_in, user_mid
 from tests.services.wallet.conftest import (
     ahttp,
@@ -65,14 +65,8 @@ def context(
 ) -> GraphQLContext:
     """What app/graphql.py gives a resolver: the process's way to MCE (its HTTP pool, the
     wallet's token provider and the endpoint policy) and who is asking."""
-    return GraphQLContext(
-        request=None,
-        mce=MceAccess(http=ahttp, tokens=provider, policy=EndpointPolicy(dev_origin=sim_url)),
-        response=None,
-        request_id="test",
-        principal=principal,
-        authentication=Authentication(principal=principal),
-    )
+    policy = EndpointPolicy(dev_origin=sim_url)
+    return graphql_context(principal, mce=MceAccess(http=ahttp, tokens=provider, policy=policy))
 
 
 async def subscribe(ctx: GraphQLContext, variables: dict[str, Any]) -> list[Any]:

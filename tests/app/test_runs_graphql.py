@@ -15,8 +15,9 @@ from rq import Queue
 from starlette.applications import Starlette
 
 from services.job_queue import JobQueue
-from tests.auth_helpers import bearer, browser_headers, https_client, new_api_token, new_session
+from tests.auth_helpers import bearer, https_client, new_api_token
 from tests.factories import TenantFixture, make_tenant
+from tests.fixtures import GraphQLClient, app_job_queue, browser_session
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -44,25 +45,7 @@ LIST = """query ($first: Int!, $after: String) {
 CLICKS = "SELECT c.LinkName, COUNT(*) AS Total FROM _Click c GROUP BY c.LinkName"
 
 
-class Client:
-    def __init__(self, http: httpx.AsyncClient, headers: dict[str, str]) -> None:
-        self.http = http
-        self.headers = headers
-
-    async def graphql(self, query: str, **variables: Any) -> dict[str, Any]:
-        response = await self.http.post(
-            "/api/graphql", json={"query": query, "variables": variables}, headers=self.headers
-        )
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        return body
-
-    async def data(self, query: str, **variables: Any) -> dict[str, Any]:
-        body = await self.graphql(query, **variables)
-        assert "errors" not in body, body
-        result: dict[str, Any] = body["data"]
-        return result
-
+class Client(GraphQLClient):
     async def start(self, sql: str) -> dict[str, Any]:
         payload: dict[str, Any] = (await self.data(START, input={"sql": sql}))["startRun"]
         return payload
@@ -71,16 +54,8 @@ class Client:
 @pytest.fixture
 def jobs(app: Starlette) -> Iterator[JobQueue]:
     """The app's queue, pointed at this module's own Redis db for the test."""
-    queue = JobQueue.from_url(JOBS_REDIS_URL)
-    Queue("high", connection=queue.connection).empty()
-    shared = app.state.jobs
-    app.state.jobs = queue
-    try:
+    with app_job_queue(app, JOBS_REDIS_URL) as queue:
         yield queue
-    finally:
-        app.state.jobs = shared
-        Queue("high", connection=queue.connection).empty()
-        queue.close()
 
 
 @pytest_asyncio.fixture
@@ -96,8 +71,7 @@ async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest_asyncio.fixture
 async def browser(app: Starlette, tenant: TenantFixture, http: httpx.AsyncClient) -> Client:
-    session_id, session = await new_session(app.state.sessions, tenant)
-    return Client(http, browser_headers(session_id, session.csrf_token))
+    return Client(http, await browser_session(app, tenant))
 
 
 async def test_a_run_is_started_read_listed_and_canceled(browser: Client, jobs: JobQueue) -> None:
@@ -166,10 +140,8 @@ async def test_other_users_bus_and_tenants_never_see_a_run(
 ) -> None:  # fmt: skip
     run = (await browser.start(CLICKS))["run"]
     other_tenant = await make_tenant("RunsOther")
-    session_id, session = await new_session(app.state.sessions, other_tenant)
-    stranger = Client(http, browser_headers(session_id, session.csrf_token))
-    session_id, session = await new_session(app.state.sessions, tenant, mid=tenant.child_mids[0])
-    other_bu = Client(http, browser_headers(session_id, session.csrf_token))
+    stranger = Client(http, await browser_session(app, other_tenant))
+    other_bu = Client(http, await browser_session(app, tenant, mid=tenant.child_mids[0]))
     for client in (stranger, other_bu):
         assert (await client.data(ONE, id=run["id"]))["run"] is None
         assert (await client.data(NODE, id=run["id"]))["node"] is None

@@ -7,9 +7,10 @@ import asyncpg
 import pytest
 from starlette.applications import Starlette
 
-from tests.app.test_users_graphql import VIEWER, Client
+from tests.app.test_users_graphql import VIEWER
 from tests.auth_helpers import bearer, browser_headers, https_client, new_api_token, new_session
 from tests.factories import TenantFixture, make_tenant
+from tests.fixtures import GraphQLClient as Client
 
 pytestmark = pytest.mark.usefixtures("db")
 

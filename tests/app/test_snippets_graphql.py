@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 import pytest_asyncio
 from starlette.applications import Starlette
 
 from schema.global_ids import encode_global_id
 from services import snippets
-from tests.auth_helpers import bearer, browser_headers, https_client, new_api_token, new_session
+from tests.auth_helpers import bearer, https_client, new_api_token
 from tests.factories import TenantFixture, make_tenant
+from tests.fixtures import GraphQLClient, browser_session
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -72,25 +72,7 @@ FOLDERS = """query ($parentId: ID) {
 }"""
 
 
-class Client:
-    def __init__(self, http: httpx.AsyncClient, headers: dict[str, str]) -> None:
-        self.http = http
-        self.headers = headers
-
-    async def graphql(self, query: str, **variables: Any) -> dict[str, Any]:
-        response = await self.http.post(
-            "/api/graphql", json={"query": query, "variables": variables}, headers=self.headers
-        )
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        return body
-
-    async def data(self, query: str, **variables: Any) -> dict[str, Any]:
-        body = await self.graphql(query, **variables)
-        assert "errors" not in body, body
-        result: dict[str, Any] = body["data"]
-        return result
-
+class Client(GraphQLClient):
     async def create(self, **given: Any) -> dict[str, Any]:
         payload = (await self.data(CREATE, input={"title": "t", "sql": "SELECT 1"} | given))[
             "createSnippet"
@@ -107,9 +89,9 @@ async def tenant() -> TenantFixture:
 
 @pytest_asyncio.fixture
 async def browser(app: Starlette, tenant: TenantFixture) -> AsyncIterator[Client]:
-    session_id, session = await new_session(app.state.sessions, tenant)
+    headers = await browser_session(app, tenant)
     async with https_client(app) as http:
-        yield Client(http, browser_headers(session_id, session.csrf_token))
+        yield Client(http, headers)
 
 
 async def test_a_snippets_life(browser: Client) -> None:

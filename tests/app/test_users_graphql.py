@@ -8,14 +8,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 import pytest_asyncio
 from starlette.applications import Starlette
 
 from models import Membership, Role, TenantContext, TenantRepository, User
-from tests.auth_helpers import bearer, browser_headers, https_client, new_api_token, new_session
+from tests.auth_helpers import bearer, browser_headers, https_client, new_api_token
 from tests.factories import TenantFixture, make_member, make_tenant
+from tests.fixtures import GraphQLClient as Client
+from tests.fixtures import browser_session
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -31,26 +32,6 @@ USERS = """query ($first: Int!, $after: String) {
 REMOVE = """mutation ($id: ID!) { removeUser(input: {userId: $id}) {
   removedUserId userErrors { code field } } }"""
 VIEWER = "{ viewer { user { id } role businessUnit { mid } } }"
-
-
-class Client:
-    def __init__(self, http: httpx.AsyncClient, headers: dict[str, str]) -> None:
-        self.http = http
-        self.headers = headers
-
-    async def graphql(self, query: str, **variables: Any) -> dict[str, Any]:
-        response = await self.http.post(
-            "/api/graphql", json={"query": query, "variables": variables}, headers=self.headers
-        )
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        return body
-
-    async def data(self, query: str, **variables: Any) -> dict[str, Any]:
-        body = await self.graphql(query, **variables)
-        assert "errors" not in body, body
-        result: dict[str, Any] = body["data"]
-        return result
 
 
 def _error_codes(body: dict[str, Any]) -> list[str]:
@@ -72,9 +53,9 @@ async def tenant() -> TenantFixture:
 
 @pytest_asyncio.fixture
 async def admin(app: Starlette, tenant: TenantFixture) -> AsyncIterator[Client]:
-    session_id, session = await new_session(app.state.sessions, tenant)
+    headers = await browser_session(app, tenant)
     async with https_client(app) as http:
-        yield Client(http, browser_headers(session_id, session.csrf_token))
+        yield Client(http, headers)
 
 
 async def _session_headers(

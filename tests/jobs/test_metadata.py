@@ -5,16 +5,11 @@ the requester; the cache and the progress say COMPLETE; no token reaches RQ's re
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from redis import Redis as SyncRedis
-from rq import Queue
 from rq.job import Job, JobStatus
 
 from app.settings import Settings
@@ -25,21 +20,13 @@ from services.metadata.progress import SyncState, current
 from services.metadata.sync import request_sync, sync_job_key
 from services.wallet import KeyEncryptionKey, TokenWallet
 from simulator.state import Simulator
-from tests.services.wallet.helpers import SimControl, SimTenant, keks_text
+from tests.fixtures import private_job_queue, run_burst_worker, worker_env
+from tests.services.wallet.helpers import SimControl, SimTenant
 from tests.simulator.conftest import make_sim
 
 pytestmark = [pytest.mark.usefixtures("db"), pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[2]
 JOBS_REDIS_URL = "redis://127.0.0.1:6379/13"  # this test's own: only its jobs run here
-
-
-def _run_worker(env: dict[str, str]) -> None:
-    completed = subprocess.run(
-        [sys.executable, "-m", "app.worker", "--burst"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180, check=False,
-    )  # fmt: skip
-    assert completed.returncode == 0, completed.stderr[-2000:]
 
 
 @pytest.fixture
@@ -51,13 +38,8 @@ def sim() -> Iterator[Simulator]:
 
 @pytest.fixture
 def jobs() -> Iterator[JobQueue]:
-    queue = JobQueue.from_url(JOBS_REDIS_URL)
-    for name in ("high", "default", "low"):
-        Queue(name, connection=queue.connection).empty()  # leftovers of an interrupted run
-    try:
+    with private_job_queue(JOBS_REDIS_URL) as queue:
         yield queue
-    finally:
-        queue.close()
 
 
 async def test_a_requested_sync_runs_in_a_real_worker(
@@ -81,18 +63,11 @@ async def test_a_requested_sync_runs_in_a_real_worker(
     queued = await request_sync(ctx, mid=child, user_id=ada.id, full=False, jobs=jobs)
     assert queued.state is SyncState.RUNNING
 
-    package = sim.enhanced_package
-    env = {
-        **os.environ,
-        "QUARRY_ENV": "test",
-        "DATABASE_URL": db.database_url,
-        "REDIS_URL": JOBS_REDIS_URL,
-        "MCE_AUTH_BASE_URL": sim_url,
-        "MCE_CLIENT_ID": package.client_id,
-        "MCE_CLIENT_SECRET": package.client_secret,
-        "WALLET_KEKS": keks_text(kek_a),
-    }
-    await asyncio.to_thread(_run_worker, env)
+    env = worker_env(
+        database_url=db.database_url, redis_url=JOBS_REDIS_URL, sim=sim, sim_url=sim_url,
+        kek=kek_a,
+    )  # fmt: skip
+    await asyncio.to_thread(run_burst_worker, env)
 
     connection = SyncRedis.from_url(JOBS_REDIS_URL)
     job_id = job_id_for(sync_job_key(sim_tenant.tenant_id, child, full=False))

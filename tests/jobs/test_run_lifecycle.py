@@ -10,7 +10,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -21,7 +20,6 @@ from uuid import UUID
 import pytest
 import pytest_asyncio
 from redis.asyncio import Redis
-from rq import Queue
 
 from app.settings import Settings
 from models.runs import RunStatus
@@ -34,6 +32,7 @@ from services.runs.start import get_run, start_run
 from services.runs.store import RunInfo
 from services.wallet import KeyEncryptionKey
 from simulator.state import Simulator
+from tests.fixtures import private_job_queue, spawn_process, stop_processes, worker_env
 from tests.services.runs.engine import (
     Member,
     _shared_server,
@@ -53,7 +52,7 @@ from tests.services.runs.engine import (
     simctl,
     wallet,
 )
-from tests.services.wallet.helpers import SimControl, keks_text
+from tests.services.wallet.helpers import SimControl
 
 __all__ = [
     "_shared_server", "ahttp", "config", "deps", "http", "kek_a", "keys", "member", "provider",
@@ -62,22 +61,14 @@ __all__ = [
 
 pytestmark = [pytest.mark.usefixtures("db"), pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[2]
 R2_REDIS_URL = "redis://127.0.0.1:6379/8"  # R2's own: no other test's worker takes these jobs
 SQL = "SELECT c.LinkName FROM _Click c"
 
 
 @pytest.fixture
 def jobs8() -> Iterator[JobQueue]:
-    queue = JobQueue.from_url(R2_REDIS_URL)
-    for name in ("high", "default", "low"):
-        Queue(name, connection=queue.connection).empty()
-    try:
+    with private_job_queue(R2_REDIS_URL) as queue:
         yield queue
-    finally:
-        for name in ("high", "default", "low"):
-            Queue(name, connection=queue.connection).empty()
-        queue.close()
 
 
 @pytest_asyncio.fixture
@@ -90,42 +81,20 @@ async def redis8() -> AsyncIterator[Redis]:
 
 
 @pytest.fixture
-def env(db: Settings, sim: Simulator, sim_url: str, kek_a: KeyEncryptionKey) -> dict[str, str]:
-    package = sim.enhanced_package
-    return {
-        **os.environ,
-        "QUARRY_ENV": "test",
-        "DATABASE_URL": db.database_url,
-        "REDIS_URL": R2_REDIS_URL,
-        "MCE_AUTH_BASE_URL": sim_url,
-        "MCE_CLIENT_ID": package.client_id,
-        "MCE_CLIENT_SECRET": package.client_secret,
-        "WALLET_KEKS": keks_text(kek_a),
-    }
-
-
-@pytest.fixture
-def spawn(env: dict[str, str]) -> Iterator[Any]:
-    """Start ``python -m <module> <args>`` in a process group of its own (killed afterwards)."""
+def spawn(db: Settings, sim: Simulator, sim_url: str, kek_a: KeyEncryptionKey) -> Iterator[Any]:
+    """Start ``python -m <module> <args>`` on the test's database, R2's Redis and the
+    simulator, in a process group of its own (stopped afterwards)."""
+    env = worker_env(
+        database_url=db.database_url, redis_url=R2_REDIS_URL, sim=sim, sim_url=sim_url, kek=kek_a
+    )
     started: list[subprocess.Popen[bytes]] = []
 
     def _spawn(module: str, *args: str) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(
-            [sys.executable, "-m", module, *args], cwd=ROOT, env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
-        started.append(process)
-        return process
+        started.append(spawn_process(module, *args, env=env))
+        return started[-1]
 
     yield _spawn
-    for process in started:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+    stop_processes(started)
 
 
 def _children(pid: int) -> list[int]:

@@ -6,10 +6,6 @@ ids only, never a token; the recycler job then deletes an idle shell beyond the 
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import httpx
 import pytest
@@ -26,6 +22,7 @@ from services.runs.pool import asset_rows, release_shell
 from services.runs.start import get_run, start_job_key, start_run
 from services.wallet import KeyEncryptionKey, WalletTokenProvider
 from simulator.state import Simulator
+from tests.fixtures import run_burst_worker, worker_env
 from tests.services.runs.engine import (
     JOBS_REDIS_URL,
     Member,
@@ -46,7 +43,7 @@ from tests.services.runs.engine import (
     simctl,
     wallet,
 )
-from tests.services.wallet.helpers import SimControl, keks_text
+from tests.services.wallet.helpers import SimControl
 
 __all__ = [
     "_shared_server", "ahttp", "config", "http", "jobs", "kek_a", "keys", "member", "provider",
@@ -54,16 +51,6 @@ __all__ = [
 ]  # fmt: skip
 
 pytestmark = [pytest.mark.usefixtures("db"), pytest.mark.slow]
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _run_worker(env: dict[str, str]) -> None:
-    completed = subprocess.run(
-        [sys.executable, "-m", "app.worker", "--burst"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180, check=False,
-    )  # fmt: skip
-    assert completed.returncode == 0, completed.stderr[-2000:]
 
 
 async def test_a_queued_run_is_started_by_a_real_worker_then_its_shell_recycled(
@@ -75,19 +62,11 @@ async def test_a_queued_run_is_started_by_a_real_worker_then_its_shell_recycled(
         redis=redis,
     )  # fmt: skip
     assert outcome.run is not None
-    package = sim.enhanced_package
-    env = {
-        **os.environ,
-        "QUARRY_ENV": "test",
-        "DATABASE_URL": db.database_url,
-        "REDIS_URL": JOBS_REDIS_URL,
-        "MCE_AUTH_BASE_URL": sim_url,
-        "MCE_CLIENT_ID": package.client_id,
-        "MCE_CLIENT_SECRET": package.client_secret,
-        "WALLET_KEKS": keks_text(kek_a),
-        "RUN_POOL_SIZE_PER_BU": "1",
-    }
-    await asyncio.to_thread(_run_worker, env)
+    env = worker_env(
+        database_url=db.database_url, redis_url=JOBS_REDIS_URL, sim=sim, sim_url=sim_url,
+        kek=kek_a, RUN_POOL_SIZE_PER_BU="1",
+    )  # fmt: skip
+    await asyncio.to_thread(run_burst_worker, env)
 
     connection = SyncRedis.from_url(JOBS_REDIS_URL)
     job_id = job_id_for(start_job_key(outcome.run.id))
@@ -115,11 +94,11 @@ async def test_a_queued_run_is_started_by_a_real_worker_then_its_shell_recycled(
         jobs=jobs, redis=redis,
     )  # fmt: skip
     assert second.run is not None
-    await asyncio.to_thread(_run_worker, env)
+    await asyncio.to_thread(run_burst_worker, env)
     for run_id in (outcome.run.id, second.run.id):
         await release_shell(member.ctx, run_id)
     recycle = await jobs.enqueue(RECYCLE_JOB, member.tenant_id, member.mid, queue="low")
-    await asyncio.to_thread(_run_worker, env)
+    await asyncio.to_thread(run_burst_worker, env)
     try:
         job = Job.fetch(recycle.job_id, connection=connection)
         assert job.get_status() is JobStatus.FINISHED, job.latest_result()

@@ -16,14 +16,13 @@ import pytest
 
 from models.deployments import UpdateType
 from resolvers.deployments import load_requesters
-from schema import schema
-from schema.context import GraphQLContext
 from schema.global_ids import encode_global_id
 from services.authn import Authentication
 from services.deploy.request import TargetSpec
 from services.deploy.store import DeploymentInfo, insert_deployment
 from services.identity import Principal
 from tests.factories import TenantFixture, make_member, make_tenant
+from tests.fixtures import execute, graphql_context
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -76,17 +75,7 @@ async def _deploy(principal: Principal, key: str) -> DeploymentInfo:
 
 
 async def _execute(principal: Principal, query: str, **variables: Any) -> dict[str, Any]:
-    context = GraphQLContext(
-        request=None,
-        response=None,
-        request_id="test",
-        principal=principal,
-        authentication=Authentication(principal=principal),
-    )
-    result = await schema.execute(query, variable_values=variables, context_value=context)
-    assert result.errors is None, result.errors
-    assert result.data is not None
-    return result.data
+    return await execute(graphql_context(principal), query, **variables)
 
 
 def _gid(deployment: DeploymentInfo) -> str:

@@ -17,7 +17,6 @@ import httpx
 import pytest
 import pytest_asyncio
 from redis.asyncio import Redis
-from rq import Queue
 
 from client.secret import Secret
 from models import GrantKind, TenantContext, TenantRepository, User
@@ -27,6 +26,7 @@ from services.runs.config import RunConfig
 from services.runs.execute import StartDeps
 from services.wallet import TokenWallet, WalletTokenProvider
 from simulator.state import Simulator
+from tests.fixtures import private_job_queue
 from tests.services.wallet.conftest import ahttp, kek_a, keys, provider, sim_tenant, simctl, wallet
 from tests.services.wallet.helpers import SimControl, SimTenant, auth_factory
 from tests.simulator.conftest import _shared_server, http, make_sim, sim_app, sim_url
@@ -84,15 +84,8 @@ def deps(
 
 @pytest.fixture
 def jobs() -> Iterator[JobQueue]:
-    queue = JobQueue.from_url(JOBS_REDIS_URL)
-    for name in ("high", "default", "low"):
-        Queue(name, connection=queue.connection).empty()
-    try:
+    with private_job_queue(JOBS_REDIS_URL) as queue:
         yield queue
-    finally:
-        for name in ("high", "default", "low"):
-            Queue(name, connection=queue.connection).empty()
-        queue.close()
 
 
 @dataclass(frozen=True)
