@@ -42,7 +42,7 @@ from tests.e2e.app_process import (
 )
 from tests.e2e.test_browser_iframe import _certificate, _HttpsThread
 from tests.e2e.web.proxy import CuttableProxy
-from tests.fixtures import spawn_process, stop_process
+from tests.fixtures import spawn_process, stop_processes
 from tests.simulator.conftest import ServerThread, make_sim
 
 CHROMIUM = os.environ.get("QUARRY_CHROMIUM", "/usr/bin/chromium")
@@ -188,9 +188,7 @@ def running_web_stack(
                         log=log,
                     )
             finally:
-                for worker in workers:
-                    stop_process(worker)
-                stop_process(poller)
+                stop_processes([*workers, poller])  # side by side: the slowest sets the time
                 sim.close()
 
 
