@@ -10,7 +10,8 @@ that file into a table of its own (:meth:`RowStore.load_parquet`, a few millisec
 Isolation: each simulator still owns its DuckDB database; a file is written once (under a
 temporary name, then renamed) and only ever read afterwards, so a simulator writing rows can
 never change another's. The files live in a temporary directory of this process, removed when
-it exits; a missing file is generated again.
+it exits (or by the next process to start saving, if it was killed); a missing file is
+generated again.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from simulator.rows import RowStore, duckdb_type
 
 __all__ = ["clear_seed_rows", "load_seed_rows"]
 
+_PREFIX = "quarry-sim-rows-"
 _lock = threading.Lock()
 _files: dict[str, str] = {}
 _directory: str | None = None
@@ -82,6 +84,26 @@ def _cache_directory() -> str:
     global _directory
     with _lock:
         if _directory is None or not os.path.isdir(_directory):
-            _directory = tempfile.mkdtemp(prefix="quarry-sim-rows-")
+            _remove_orphans()
+            _directory = tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-")
             atexit.register(shutil.rmtree, _directory, ignore_errors=True)
         return _directory
+
+
+def _remove_orphans() -> None:
+    """Remove the directories of processes that are gone (a SIGTERM skips ``atexit``)."""
+    parent = tempfile.gettempdir()
+    for name in os.listdir(parent):
+        pid = name[len(_PREFIX) :].split("-", 1)[0]
+        if name.startswith(_PREFIX) and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's
+    return True

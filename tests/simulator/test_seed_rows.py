@@ -4,8 +4,14 @@ simulator's writes reach another's rows."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -92,6 +98,32 @@ def test_another_key_other_columns_or_a_cleared_cache_make_the_rows_again() -> N
     assert make.calls == 3
     for store in stores:
         store.close()
+
+
+def test_a_killed_process_s_saved_rows_are_removed_by_the_next_one_to_save() -> None:
+    dead_pid = _exited_pid()
+    parent = Path(tempfile.gettempdir())
+    orphan = parent / f"quarry-sim-rows-{dead_pid}-killed"
+    alive = parent / f"quarry-sim-rows-{os.getppid()}-running"
+    for made in (orphan, alive):
+        made.mkdir()
+        (made / "rows.parquet").write_bytes(b"")
+    try:
+        store = RowStore()
+        load_seed_rows(store, _de(), key="after-a-kill", make_rows=_Maker(ROWS))
+        store.close()
+        assert not orphan.exists()
+        assert alive.exists()  # another process still running keeps its rows
+    finally:
+        shutil.rmtree(orphan, ignore_errors=True)
+        shutil.rmtree(alive, ignore_errors=True)
+
+
+def _exited_pid() -> int:
+    """The pid of a process that has exited and been reaped (free until reused)."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
 
 
 def _all_rows(sim: Simulator) -> dict[tuple[int, str], list[tuple[Any, ...]]]:
