@@ -17,6 +17,7 @@ generated again.
 from __future__ import annotations
 
 import atexit
+import fcntl
 import hashlib
 import os
 import shutil
@@ -31,9 +32,12 @@ from simulator.rows import RowStore, duckdb_type
 __all__ = ["clear_seed_rows", "load_seed_rows"]
 
 _PREFIX = "quarry-sim-rows-"
+#: In each directory: the file its process holds locked (flock) while it lives.
+_OWNER = "owner.lock"
 _lock = threading.Lock()
 _files: dict[str, str] = {}
 _directory: str | None = None
+_owner: int | None = None
 
 
 def load_seed_rows(
@@ -66,12 +70,15 @@ def load_seed_rows(
 
 def clear_seed_rows() -> None:
     """Forget (and delete) every saved file: the next builds generate their rows again."""
-    global _directory
+    global _directory, _owner
     with _lock:
         directory, _directory = _directory, None
+        owner, _owner = _owner, None
         _files.clear()
     if directory is not None:
         shutil.rmtree(directory, ignore_errors=True)
+    if owner is not None:
+        os.close(owner)
 
 
 def _file_name(key: str, de: DataExtension) -> str:
@@ -81,29 +88,41 @@ def _file_name(key: str, de: DataExtension) -> str:
 
 
 def _cache_directory() -> str:
-    global _directory
+    global _directory, _owner
     with _lock:
         if _directory is None or not os.path.isdir(_directory):
             _remove_orphans()
-            _directory = tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-")
+            _directory, _owner = _claim_directory()
             atexit.register(shutil.rmtree, _directory, ignore_errors=True)
         return _directory
 
 
+def _claim_directory() -> tuple[str, int]:
+    """A new directory and its owner file, locked for as long as this process lives: made
+    under a name the orphan sweep skips and renamed once locked, so no sweep sees it unlocked."""
+    staging = tempfile.mkdtemp(prefix=f".{_PREFIX}")
+    owner = os.open(os.path.join(staging, _OWNER), os.O_CREAT | os.O_RDWR, 0o600)
+    fcntl.flock(owner, fcntl.LOCK_EX)
+    directory = os.path.join(os.path.dirname(staging), os.path.basename(staging)[1:])
+    os.rename(staging, directory)
+    return directory, owner
+
+
 def _remove_orphans() -> None:
-    """Remove the directories of processes that are gone (a SIGTERM skips ``atexit``)."""
+    """Remove the directories whose process is gone (a SIGTERM skips ``atexit``): their owner
+    file is no longer locked."""
     parent = tempfile.gettempdir()
     for name in os.listdir(parent):
-        pid = name[len(_PREFIX) :].split("-", 1)[0]
-        if name.startswith(_PREFIX) and pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's
-    return True
+        if not name.startswith(_PREFIX):
+            continue
+        try:
+            owner = os.open(os.path.join(parent, name, _OWNER), os.O_RDWR)
+        except OSError:
+            continue  # not a directory of this module's (or already being removed)
+        try:
+            fcntl.flock(owner, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # its process is alive
+        finally:
+            os.close(owner)
+        shutil.rmtree(os.path.join(parent, name), ignore_errors=True)

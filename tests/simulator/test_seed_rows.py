@@ -4,10 +4,9 @@ simulator's writes reach another's rows."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from datetime import datetime
 from decimal import Decimal
@@ -101,29 +100,22 @@ def test_another_key_other_columns_or_a_cleared_cache_make_the_rows_again() -> N
 
 
 def test_a_killed_process_s_saved_rows_are_removed_by_the_next_one_to_save() -> None:
-    dead_pid = _exited_pid()
     parent = Path(tempfile.gettempdir())
-    orphan = parent / f"quarry-sim-rows-{dead_pid}-killed"
-    alive = parent / f"quarry-sim-rows-{os.getppid()}-running"
-    for made in (orphan, alive):
-        made.mkdir()
-        (made / "rows.parquet").write_bytes(b"")
+    orphan = Path(tempfile.mkdtemp(prefix="quarry-sim-rows-", dir=parent))
+    alive = Path(tempfile.mkdtemp(prefix="quarry-sim-rows-", dir=parent))
+    (orphan / "owner.lock").touch()  # its process was killed: nobody holds the lock
+    held = os.open(alive / "owner.lock", os.O_CREAT | os.O_RDWR)
+    fcntl.flock(held, fcntl.LOCK_EX)  # as a running process holds it
     try:
         store = RowStore()
         load_seed_rows(store, _de(), key="after-a-kill", make_rows=_Maker(ROWS))
         store.close()
         assert not orphan.exists()
-        assert alive.exists()  # another process still running keeps its rows
+        assert alive.exists()
     finally:
+        os.close(held)
         shutil.rmtree(orphan, ignore_errors=True)
         shutil.rmtree(alive, ignore_errors=True)
-
-
-def _exited_pid() -> int:
-    """The pid of a process that has exited and been reaped (free until reused)."""
-    process = subprocess.Popen([sys.executable, "-c", "pass"])
-    process.wait()
-    return process.pid
 
 
 def _all_rows(sim: Simulator) -> dict[tuple[int, str], list[tuple[Any, ...]]]:
