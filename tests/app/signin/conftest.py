@@ -71,7 +71,10 @@ class Mce:
 @pytest.fixture
 def mce(_shared_server: tuple[_SwitchableApp, str]) -> Iterator[Mce]:
     switch, url = _shared_server
-    sim = make_sim(seed=next(_seeds), redirect_uris=[CALLBACK], refresh_grace_seconds=0)
+    # Sign-in reads no DE rows: a simulator without them builds in milliseconds.
+    sim = make_sim(
+        seed=next(_seeds), redirect_uris=[CALLBACK], refresh_grace_seconds=0, with_rows=False
+    )
     switch.target = create_sim_app(sim)
     try:
         yield Mce(sim=sim, url=url)
