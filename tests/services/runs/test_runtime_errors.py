@@ -15,7 +15,6 @@ the start job over HTTP (acting as the user), the real poller, then ``run(id) { 
 from __future__ import annotations
 
 from datetime import timedelta
-from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
@@ -25,10 +24,8 @@ from redis.asyncio import Redis
 
 from models import TenantRepository
 from models.runs import AssetState, RunStatus
-from schema import schema
 from schema.context import GraphQLContext
 from schema.global_ids import decode_global_id
-from services.authn import Authentication
 from services.identity import Principal
 from services.job_queue import JobQueue
 from services.metadata.sync import SyncDeps, run_sync
@@ -36,6 +33,7 @@ from services.runs.execute import StartDeps, start_run_job
 from services.runs.poller import PollerDeps
 from services.runs.pool import asset_rows
 from simulator.store_rules import FieldSpec
+from tests.fixtures import execute, graphql_context
 from tests.services.runs.driving import poller_deps, until_final
 from tests.services.runs.engine import (
     Member,
@@ -75,22 +73,7 @@ RUN = "query ($id: ID!) { run(id: $id) { status rowCount error { code message ca
 
 def _context(member: Member, jobs: JobQueue, redis: Redis) -> GraphQLContext:
     principal = Principal(tenant_id=member.tenant_id, mid=member.mid, user_id=member.user.id)
-    return GraphQLContext(
-        request=SimpleNamespace(scope={}),
-        response=None,
-        request_id="test",
-        principal=principal,
-        authentication=Authentication(principal=principal),
-        redis=redis,
-        jobs=jobs,
-    )
-
-
-async def _graphql(ctx: GraphQLContext, query: str, **variables: Any) -> dict[str, Any]:
-    result = await schema.execute(query, variable_values=variables, context_value=ctx)
-    assert result.errors is None, result.errors
-    assert result.data is not None
-    return result.data
+    return graphql_context(principal, jobs=jobs, redis=redis)
 
 
 async def _start(
@@ -98,7 +81,7 @@ async def _start(
 ) -> tuple[GraphQLContext, str, UUID]:
     """``startRun`` by GraphQL, then the start job the worker would run; the run's ids."""
     ctx = _context(member, jobs, redis)
-    started = (await _graphql(ctx, START, sql=sql))["startRun"]
+    started = (await execute(ctx, START, sql=sql))["startRun"]
     assert started["userErrors"] == [] and started["run"]["status"] == "QUEUED", started
     decoded = decode_global_id(started["run"]["id"])
     assert decoded is not None
@@ -113,7 +96,7 @@ async def _failed_as_shown(
 ) -> dict[str, Any]:
     """The run once the poller ended it, as ``run(id)`` shows it; its shell is free again."""
     await until_final(member, poller_deps, run_id)
-    shown: dict[str, Any] = (await _graphql(ctx, RUN, id=global_id))["run"]
+    shown: dict[str, Any] = (await execute(ctx, RUN, id=global_id))["run"]
     assert shown["status"] == "FAILED" and shown["rowCount"] is None, shown
     shells = await asset_rows(TenantRepository(member.ctx), "kind IN ('DE', 'QD')", [])
     assert shells and {a.state for a in shells} == {AssetState.AVAILABLE}
